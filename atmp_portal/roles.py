@@ -1,0 +1,36 @@
+"""The portal's site-wide roles.
+
+Facility staff and centre reviewers are Django groups; administrators are staff
+users or superusers. Research-group roles (PI, manager, member) live in
+``projects.Membership``.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+FACILITY_STAFF = "Facility staff"
+CENTRE_REVIEWERS = "Centre reviewers"
+ROLE_GROUPS = (FACILITY_STAFF, CENTRE_REVIEWERS)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _role_names(user: User) -> frozenset[str]:
+    # One query per request and user, however many checks a page makes.
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_atmp_role_names"):
+        names = user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True)
+        user._atmp_role_names = frozenset(names)
+    return user._atmp_role_names
+
+
+def is_administrator(user: User) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_superuser or user.is_staff)
+
+
+def is_facility_staff(user: User) -> bool:
+    return is_administrator(user) or FACILITY_STAFF in _role_names(user)
+
+
+def is_centre_reviewer(user: User) -> bool:
+    return is_administrator(user) or CENTRE_REVIEWERS in _role_names(user)

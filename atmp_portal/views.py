@@ -1,0 +1,33 @@
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from projects.models import AtmpProject, ResearchGroup
+
+logger = logging.getLogger(__name__)
+
+
+def dashboard(request):
+    groups = ResearchGroup.objects.with_member(request.user).select_related("pi")
+    projects = AtmpProject.objects.of_member(request.user).select_related("group")[:10]
+    return render(request, "dashboard.html", {"groups": groups, "projects": projects})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """200 when the database answers a query, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database did not answer")
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")

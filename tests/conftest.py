@@ -1,0 +1,106 @@
+"""Small fixtures shared by the whole suite: users in every role, a research group, projects."""
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
+from projects import services as project_services
+from projects.models import AtmpProject, Membership, MembershipRole, ProjectStatus
+
+PASSWORD = "a-long-test-password-2026"
+_serial = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashers are slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, *, role_group=None, **fields):
+        username = username or f"user{next(_serial)}"
+        fields.setdefault("email", f"{username}@example.org")
+        user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
+        if role_group:
+            user.groups.add(Group.objects.get(name=role_group))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def facility_user(make_user):
+    return make_user("facility", role_group=FACILITY_STAFF)
+
+
+@pytest.fixture
+def reviewer(make_user):
+    return make_user("reviewer", role_group=CENTRE_REVIEWERS)
+
+
+@pytest.fixture
+def make_group(make_user):
+    def make(slug=None, *, pi=None, **fields):
+        slug = slug or f"group-{next(_serial)}"
+        fields.setdefault("name", slug.replace("-", " ").title())
+        fields.setdefault("organisation_unit", "medicine")
+        return project_services.create_group(pi=pi or make_user(), slug=slug, **fields)
+
+    return make
+
+
+@pytest.fixture
+def pi(make_user):
+    return make_user("pi")
+
+
+@pytest.fixture
+def group(make_group, pi):
+    return make_group("stem-cell-lab", pi=pi, name="Stem Cell Lab")
+
+
+@pytest.fixture
+def add_member(make_user):
+    def add(group, role=MembershipRole.MEMBER, username=None):
+        user = make_user(username)
+        Membership.objects.create(group=group, user=user, role=role)
+        return user
+
+    return add
+
+
+@pytest.fixture
+def manager(group, add_member):
+    return add_member(group, MembershipRole.MANAGER, "manager")
+
+
+@pytest.fixture
+def member(group, add_member):
+    return add_member(group, MembershipRole.MEMBER, "member")
+
+
+@pytest.fixture
+def outsider(make_group, add_member):
+    return add_member(make_group("other-group"), MembershipRole.MEMBER, "outsider")
+
+
+@pytest.fixture
+def make_project(db):
+    def make(group, *, status=ProjectStatus.DRAFT, project_lead=None, **fields):
+        fields.setdefault("title", "Lentiviral gene therapy for a rare blood disorder")
+        project = AtmpProject(group=group, project_lead=project_lead or group.pi, **fields)
+        project.status = status
+        project.save()
+        return project
+
+    return make
