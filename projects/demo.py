@@ -6,7 +6,19 @@ from django.contrib.auth.models import Group
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
 
 from . import services
-from .models import Membership, MembershipRole, OrganisationUnit, ResearchGroup
+from .models import (
+    AtmpClass,
+    AtmpProject,
+    CellOrigin,
+    DevelopmentStage,
+    GeneticModification,
+    GmoClass,
+    Membership,
+    MembershipRole,
+    OrganisationUnit,
+    ProjectStatus,
+    ResearchGroup,
+)
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_LOGINS = ("admin", "facility", "reviewer", "pi", "researcher", "outsider")
@@ -68,6 +80,55 @@ GROUPS = [
 ]
 
 
+PROJECTS = [
+    {
+        "acronym": "HSC-LV",
+        "title": "Lentiviral gene therapy of autologous haematopoietic stem cells for a rare immunodeficiency",
+        "group": "stem-cell-lab",
+        "lead": "researcher",
+        "atmp_class": AtmpClass.GTMP,
+        "cell_origin": CellOrigin.AUTOLOGOUS,
+        "genetic_modification": GeneticModification.LENTIVIRAL,
+        "stage": DevelopmentStage.PROCESS_DEVELOPMENT,
+        "trl": 4,
+        "gmo_class": GmoClass.CLASS_2,
+        "status": ProjectStatus.ACTIVE,
+        "indication": "Severe combined immunodeficiency",
+        "therapeutic_area": "Haematology",
+    },
+    {
+        "acronym": "EXP-HSC",
+        "title": "Ex vivo expansion of umbilical cord blood stem cells",
+        "group": "stem-cell-lab",
+        "lead": "pi",
+        "atmp_class": AtmpClass.SCTMP,
+        "cell_origin": CellOrigin.ALLOGENEIC,
+        "genetic_modification": GeneticModification.NONE,
+        "stage": DevelopmentStage.PRECLINICAL,
+        "trl": 3,
+        "gmo_class": GmoClass.NONE,
+        "status": ProjectStatus.ACCEPTED,
+        "indication": "Haematological malignancies needing transplantation",
+        "therapeutic_area": "Haematology",
+    },
+    {
+        "acronym": "CAR19",
+        "title": "Anti-CD19 CAR-T cells manufactured in a closed automated system",
+        "group": "car-t-immunotherapy",
+        "lead": "outsider",
+        "atmp_class": AtmpClass.GTMP,
+        "cell_origin": CellOrigin.AUTOLOGOUS,
+        "genetic_modification": GeneticModification.LENTIVIRAL,
+        "stage": DevelopmentStage.PHASE_I,
+        "trl": 6,
+        "gmo_class": GmoClass.CLASS_1,
+        "status": ProjectStatus.ACTIVE,
+        "indication": "Relapsed B-cell acute lymphoblastic leukaemia",
+        "therapeutic_area": "Oncology",
+    },
+]
+
+
 def has_data() -> bool:
     return ResearchGroup.objects.exists()
 
@@ -101,4 +162,14 @@ def seed() -> dict:
             group = services.create_group(pi=users[spec["pi"]], slug=spec["slug"], **fields)
         for username, role in spec["members"].items():
             Membership.objects.get_or_create(group=group, user=users[username], defaults={"role": role})
+
+    for spec in PROJECTS:
+        if AtmpProject.objects.filter(acronym=spec["acronym"], group__slug=spec["group"]).exists():
+            continue
+        fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status")}
+        project = AtmpProject(
+            group=ResearchGroup.objects.get(slug=spec["group"]), project_lead=users[spec["lead"]], **fields
+        )
+        project.status = spec["status"]
+        project.save()
     return users
