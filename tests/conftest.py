@@ -122,7 +122,7 @@ def make_many_projects(db):
     def make(group, count, *, start=9000, **fields):
         fields.setdefault("title", "Autologous cell therapy batch study")
         projects = [
-            AtmpProject(code=f"ATMP-1999-{start + n:04d}", group=group, project_lead=group.pi, **fields)
+            AtmpProject(code=f"ATMP-1999-{start + n:05d}", group=group, project_lead=group.pi, **fields)
             for n in range(count)
         ]
         return AtmpProject.objects.bulk_create(projects)
