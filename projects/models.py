@@ -192,7 +192,22 @@ SEARCH_CONFIG = "english"
 SEARCH_VECTOR = SearchVector("code", "title", "acronym", "lay_summary", "indication", config=SEARCH_CONFIG)
 
 
+def in_choice_order(field: str, choices: type[models.Choices]) -> models.Case:
+    """Sorts a choice field in the order its choices are declared (e.g. discovery before authorised)."""
+    return models.Case(
+        *(models.When(**{field: value}, then=index) for index, value in enumerate(choices.values)),
+        output_field=models.IntegerField(),
+    )
+
+
 class AtmpProjectQuerySet(models.QuerySet):
+    def with_workflow_order(self):
+        """Annotate ``stage_order`` and ``status_order``, to sort along development and workflow."""
+        return self.annotate(
+            stage_order=in_choice_order("stage", DevelopmentStage),
+            status_order=in_choice_order("status", ProjectStatus),
+        )
+
     def admitted(self):
         """Projects admitted to the facility: they may book it."""
         return self.filter(status__in=ADMITTED_STATUSES)

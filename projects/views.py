@@ -135,7 +135,9 @@ def member_remove(request, slug, membership_id):
 def _filtered_projects(request):
     """The projects this user may see, narrowed by the list's filters; an invalid filter shows none."""
     projects = AtmpProject.objects.visible_to(request.user).select_related("group", "project_lead")
-    filterset = ProjectFilter(request.GET or None, queryset=projects.order_by("-updated_at", "code"))
+    filterset = ProjectFilter(
+        request.GET or None, queryset=projects.with_workflow_order().order_by("-updated_at", "code")
+    )
     if filterset.is_bound and not filterset.is_valid():
         return filterset, projects.none()
     return filterset, filterset.qs

@@ -195,7 +195,9 @@ class TestListAndSearch:
     @pytest.fixture
     def projects(self, group, make_project):
         return {
-            "hsc": make_project(group, title="Lentiviral stem cell therapy", atmp_class=AtmpClass.GTMP),
+            "hsc": make_project(
+                group, title="Lentiviral stem cell therapy", atmp_class=AtmpClass.GTMP, stage="authorised"
+            ),
             "cartilage": make_project(
                 group, title="Chondrocyte implant", indication="Cartilage defects", atmp_class=AtmpClass.TEP
             ),
@@ -219,6 +221,8 @@ class TestListAndSearch:
         assert self.codes(client, group="stem-cell-lab") == {p.code for p in projects.values()}
         response = client.get(LIST_URL, {"ordering": "title"})
         assert [p.title for p in response.context["page_obj"]] == sorted(p.title for p in projects.values())
+        response = client.get(LIST_URL, {"ordering": "stage"})  # along development, not alphabetical
+        assert [p.stage for p in response.context["page_obj"]] == ["discovery", "phase_1", "authorised"]
 
     def test_unknown_filter_values_show_nothing_and_no_error(self, client, reviewer, projects):
         client.force_login(reviewer)
