@@ -103,6 +103,7 @@ class AtmpProjectForm(forms.ModelForm):
             self.initial.setdefault("project_lead", user.pk)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form, around project and milestones, carries the token
         self.helper.layout = Layout(
             Fieldset(_("The project"), "title", "acronym", "group", "project_lead", "lay_summary", "description"),
             Fieldset(

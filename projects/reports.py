@@ -50,7 +50,7 @@ def _bar(index: int, label: str, count: int, largest: int) -> dict:
         "count": count,
         "y": top + 3,
         "height": CHART_ROW_HEIGHT - 6,
-        "text_y": top + CHART_ROW_HEIGHT * 0.7,
+        "text_y": top + CHART_ROW_HEIGHT * 7 // 10,
         "width": width,
         "count_x": CHART_LABEL_WIDTH + width + 6,
     }
