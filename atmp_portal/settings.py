@@ -117,6 +117,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LU-ATMP portal <noreply@atmp.lu.se>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address of the portal, for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 # Production hardening; every value can be relaxed by the environment for a
 # plain-HTTP test instance.

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from projects.models import AtmpProject, ResearchGroup
+from atmp_portal import roles
+from projects.models import AtmpProject, ProjectStatus, ResearchGroup
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +16,14 @@ logger = logging.getLogger(__name__)
 def dashboard(request):
     groups = ResearchGroup.objects.with_member(request.user).select_related("pi")
     projects = AtmpProject.objects.of_member(request.user).select_related("group")[:10]
-    return render(request, "dashboard.html", {"groups": groups, "projects": projects})
+    context = {"groups": groups, "projects": projects}
+    if roles.is_centre_reviewer(request.user):
+        context["review_queue"] = (
+            AtmpProject.objects.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
+            .select_related("group")
+            .order_by("updated_at")[:20]
+        )
+    return render(request, "dashboard.html", context)
 
 
 @login_not_required

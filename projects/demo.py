@@ -1,4 +1,6 @@
-"""Demo research groups and users for ``manage.py seed_demo``. Every name is fictional."""
+"""Demo research groups, users and projects for ``manage.py seed_demo``. Every name is fictional."""
+
+import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -15,8 +17,11 @@ from .models import (
     GmoClass,
     Membership,
     MembershipRole,
+    MilestoneKind,
     OrganisationUnit,
     ProjectStatus,
+    ProjectStatusChange,
+    RegulatoryMilestone,
     ResearchGroup,
 )
 
@@ -95,6 +100,10 @@ PROJECTS = [
         "status": ProjectStatus.ACTIVE,
         "indication": "Severe combined immunodeficiency",
         "therapeutic_area": "Haematology",
+        "milestones": [
+            (MilestoneKind.CAT_CLASSIFICATION, "2025-02-03", "2025-04-10", "EMA/CAT/000001/2025"),
+            (MilestoneKind.ORPHAN_DESIGNATION, "2025-06-01", "2025-09-15", "EU/3/25/0001"),
+        ],
     },
     {
         "acronym": "EXP-HSC",
@@ -125,8 +134,144 @@ PROJECTS = [
         "status": ProjectStatus.ACTIVE,
         "indication": "Relapsed B-cell acute lymphoblastic leukaemia",
         "therapeutic_area": "Oncology",
+        "milestones": [
+            (MilestoneKind.SCIENTIFIC_ADVICE, "2024-10-01", "2025-01-20", "EMA/SA/000002/2024"),
+            (MilestoneKind.CLINICAL_TRIAL_APPLICATION, "2025-05-12", "2025-08-29", "2025-500001-11-00"),
+        ],
+    },
+    {
+        "acronym": "CHONDRO-S",
+        "title": "Autologous chondrocyte sheets for focal cartilage defects of the knee",
+        "group": "cartilage-engineering",
+        "lead": "tissue-pi",
+        "atmp_class": AtmpClass.TEP,
+        "cell_origin": CellOrigin.AUTOLOGOUS,
+        "stage": DevelopmentStage.GMP_MANUFACTURING,
+        "trl": 6,
+        "status": ProjectStatus.ACCEPTED,
+        "indication": "Focal cartilage defects of the knee",
+        "therapeutic_area": "Orthopaedics",
+        "rooms_needed": "Grade B suite with grade A cabinet; grade C preparation room",
+        "expected_start": datetime.date(2026, 3, 2),
+        "expected_end": datetime.date(2026, 12, 18),
+        "campaign_days": 21,
+    },
+    {
+        "acronym": "SCAFF-CART",
+        "title": "Chondrocytes seeded on a resorbable collagen scaffold",
+        "group": "cartilage-engineering",
+        "lead": "tissue-pi",
+        "atmp_class": AtmpClass.COMBINED,
+        "cell_origin": CellOrigin.AUTOLOGOUS,
+        "starting_material": "Cartilage biopsy; CE-marked collagen membrane",
+        "stage": DevelopmentStage.PHASE_I_II,
+        "trl": 7,
+        "status": ProjectStatus.UNDER_REVIEW,
+        "indication": "Osteochondral lesions",
+        "therapeutic_area": "Orthopaedics",
+        "industry_partners": "Fictive Scaffolds AB",
+        "milestones": [(MilestoneKind.CLINICAL_TRIAL_APPLICATION, "2026-01-15", None, "")],
+    },
+    {
+        "acronym": "ORGANOID",
+        "title": "Midbrain organoids as a source of replacement neurons",
+        "group": "neural-repair",
+        "lead": "neuro-pi",
+        "atmp_class": AtmpClass.UNCLASSIFIED,
+        "stage": DevelopmentStage.DISCOVERY,
+        "trl": 1,
+        "status": ProjectStatus.DRAFT,
+        "indication": "Parkinson's disease",
+        "therapeutic_area": "Neurology",
+    },
+    {
+        "acronym": "DA-PROG",
+        "title": "Dopaminergic progenitors from human pluripotent stem cells",
+        "group": "neural-repair",
+        "lead": "neuro-pi",
+        "atmp_class": AtmpClass.SCTMP,
+        "cell_origin": CellOrigin.ALLOGENEIC,
+        "stage": DevelopmentStage.PHASE_II,
+        "trl": 7,
+        "status": ProjectStatus.SUBMITTED,
+        "indication": "Parkinson's disease",
+        "therapeutic_area": "Neurology",
+        "hospital_partners": "Fictive University Hospital, neurology clinic",
+    },
+    {
+        "acronym": "GRV-LYM",
+        "title": "Gamma-retroviral CAR-T cells for relapsed lymphoma",
+        "group": "car-t-immunotherapy",
+        "lead": "immuno-pi",
+        "atmp_class": AtmpClass.GTMP,
+        "cell_origin": CellOrigin.AUTOLOGOUS,
+        "genetic_modification": GeneticModification.GAMMA_RETROVIRAL,
+        "stage": DevelopmentStage.PHASE_III,
+        "trl": 8,
+        "gmo_class": GmoClass.CLASS_2,
+        "status": ProjectStatus.COMPLETED,
+        "indication": "Relapsed diffuse large B-cell lymphoma",
+        "therapeutic_area": "Oncology",
+    },
+    {
+        "acronym": "MSC-HE",
+        "title": "Mesenchymal stromal cells for steroid-refractory graft-versus-host disease",
+        "group": "stem-cell-lab",
+        "lead": "pi",
+        "atmp_class": AtmpClass.SCTMP,
+        "cell_origin": CellOrigin.ALLOGENEIC,
+        "stage": DevelopmentStage.AUTHORISED,
+        "trl": 9,
+        "status": ProjectStatus.ACTIVE,
+        "indication": "Steroid-refractory acute graft-versus-host disease",
+        "therapeutic_area": "Haematology",
+        "milestones": [(MilestoneKind.HOSPITAL_EXEMPTION, "2024-03-01", "2024-06-30", "LV-HE-0001")],
+    },
+    {
+        "acronym": "EXO-NEU",
+        "title": "Cell-free extracellular vesicles for nerve regeneration",
+        "group": "neural-repair",
+        "lead": "neuro-pi",
+        "atmp_class": AtmpClass.UNCLASSIFIED,
+        "stage": DevelopmentStage.PRECLINICAL,
+        "trl": 3,
+        "status": ProjectStatus.REJECTED,
+        "indication": "Peripheral nerve injury",
+        "therapeutic_area": "Neurology",
+    },
+    {
+        "acronym": "MRNA-T",
+        "title": "mRNA-engineered T cells with transient receptor expression",
+        "group": "car-t-immunotherapy",
+        "lead": "immuno-pi",
+        "atmp_class": AtmpClass.GTMP,
+        "cell_origin": CellOrigin.AUTOLOGOUS,
+        "genetic_modification": GeneticModification.MRNA,
+        "stage": DevelopmentStage.DISCOVERY,
+        "trl": 2,
+        "status": ProjectStatus.WITHDRAWN,
+        "indication": "Solid tumours",
+        "therapeutic_area": "Oncology",
     },
 ]
+
+# The workflow steps that bring a new demo project to its status, and who takes each.
+PATHS = {
+    ProjectStatus.DRAFT: [],
+    ProjectStatus.SUBMITTED: ["submit"],
+    ProjectStatus.UNDER_REVIEW: ["submit", "start_review"],
+    ProjectStatus.ACCEPTED: ["submit", "start_review", "accept"],
+    ProjectStatus.ACTIVE: ["submit", "start_review", "accept", "activate"],
+    ProjectStatus.COMPLETED: ["submit", "start_review", "accept", "activate", "complete"],
+    ProjectStatus.REJECTED: ["submit", "start_review", "reject"],
+    ProjectStatus.WITHDRAWN: ["submit", "withdraw"],
+}
+ACTORS = {"start_review": "reviewer", "accept": "reviewer", "reject": "reviewer", "activate": "facility",
+          "complete": "facility"}  # fmt: skip
+COMMENTS = {
+    "accept": "Admitted to the pre-GMP facility.",
+    "reject": "Not an ATMP as described: no cells or genes in the product. Ask for a CAT classification.",
+}
 
 
 def has_data() -> bool:
@@ -164,12 +309,27 @@ def seed() -> dict:
             Membership.objects.get_or_create(group=group, user=users[username], defaults={"role": role})
 
     for spec in PROJECTS:
-        if AtmpProject.objects.filter(acronym=spec["acronym"], group__slug=spec["group"]).exists():
-            continue
-        fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status")}
-        project = AtmpProject(
-            group=ResearchGroup.objects.get(slug=spec["group"]), project_lead=users[spec["lead"]], **fields
-        )
-        project.status = spec["status"]
-        project.save()
+        if not AtmpProject.objects.filter(acronym=spec["acronym"], group__slug=spec["group"]).exists():
+            _create_project(spec, users)
     return users
+
+
+def _create_project(spec: dict, users: dict) -> None:
+    """Register the project and walk it through the workflow to its status, as its people would."""
+    fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status", "milestones")}
+    lead = users[spec["lead"]]
+    project = AtmpProject.objects.create(
+        group=ResearchGroup.objects.get(slug=spec["group"]), project_lead=lead, **fields
+    )
+    ProjectStatusChange.objects.create(project=project, to_status=ProjectStatus.DRAFT, actor=lead)
+    for kind, date, outcome_date, reference in spec.get("milestones", []):
+        RegulatoryMilestone.objects.create(
+            project=project,
+            kind=kind,
+            date=datetime.date.fromisoformat(date),
+            outcome_date=outcome_date and datetime.date.fromisoformat(outcome_date),
+            reference=reference,
+        )
+    for step in PATHS[spec["status"]]:
+        actor = users[ACTORS.get(step, spec["lead"])]
+        services.transition_project(project, step, actor=actor, comment=COMMENTS.get(step, ""), notify=False)

@@ -1,9 +1,10 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import MembershipRole, ResearchGroup
+from .models import AtmpProject, MembershipRole, RegulatoryMilestone, ResearchGroup
 
 
 def role_choices(may_assign_pi: bool):
@@ -41,3 +42,107 @@ class ChangeRoleForm(forms.Form):
     def __init__(self, *args, may_assign_pi: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = role_choices(may_assign_pi)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AtmpProjectForm(forms.ModelForm):
+    """Register or edit an ATMP project; only the user's own groups, and their members as lead, are offered."""
+
+    class Meta:
+        model = AtmpProject
+        fields = [
+            "title",
+            "acronym",
+            "group",
+            "project_lead",
+            "lay_summary",
+            "description",
+            "atmp_class",
+            "cell_origin",
+            "starting_material",
+            "genetic_modification",
+            "indication",
+            "therapeutic_area",
+            "stage",
+            "trl",
+            "gmo_class",
+            "gmo_reference",
+            "ethics_reference",
+            "hospital_partners",
+            "industry_partners",
+            "academic_partners",
+            "rooms_needed",
+            "equipment_needed",
+            "expected_start",
+            "expected_end",
+            "campaign_days",
+        ]
+        widgets = {
+            "lay_summary": forms.Textarea(attrs={"rows": 3}),
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "rooms_needed": forms.Textarea(attrs={"rows": 2}),
+            "equipment_needed": forms.Textarea(attrs={"rows": 2}),
+            "expected_start": DateInput,
+            "expected_end": DateInput,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = ResearchGroup.objects.with_member(user)
+        if self.instance.group_id:
+            groups = groups | ResearchGroup.objects.filter(pk=self.instance.group_id)
+        self.fields["group"].queryset = groups.distinct()
+        self.fields["project_lead"].queryset = (
+            get_user_model().objects.filter(memberships__group__in=groups).distinct().order_by("last_name", "username")
+        )
+        self.fields["project_lead"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.username})"
+        if not self.instance.pk:
+            self.initial.setdefault("project_lead", user.pk)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form, around project and milestones, carries the token
+        self.helper.layout = Layout(
+            Fieldset(_("The project"), "title", "acronym", "group", "project_lead", "lay_summary", "description"),
+            Fieldset(
+                _("The product"),
+                "atmp_class",
+                "cell_origin",
+                "starting_material",
+                "genetic_modification",
+                "indication",
+                "therapeutic_area",
+            ),
+            Fieldset(_("Development"), "stage", "trl"),
+            Fieldset(_("Approvals"), "gmo_class", "gmo_reference", "ethics_reference"),
+            Fieldset(_("Partners"), "hospital_partners", "industry_partners", "academic_partners"),
+            Fieldset(
+                _("What the project needs from the facility"),
+                "rooms_needed",
+                "equipment_needed",
+                "expected_start",
+                "expected_end",
+                "campaign_days",
+            ),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        group, lead = cleaned.get("group"), cleaned.get("project_lead")
+        if group and lead and not group.memberships.filter(user=lead).exists():
+            self.add_error("project_lead", _("The project lead must be a member of the research group."))
+        return cleaned
+
+
+class MilestoneForm(forms.ModelForm):
+    class Meta:
+        model = RegulatoryMilestone
+        fields = ["kind", "date", "outcome_date", "reference", "note"]
+        widgets = {"date": DateInput, "outcome_date": DateInput}
+
+
+MilestoneFormSet = forms.inlineformset_factory(
+    AtmpProject, RegulatoryMilestone, form=MilestoneForm, extra=2, can_delete=True, max_num=30, validate_max=True
+)

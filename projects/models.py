@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.urls import reverse
@@ -184,7 +186,28 @@ class ReferenceCounter(models.Model):
         return f"ATMP-{year}-{number:04d}"
 
 
+# The project's searchable text; the GIN index and the search filter use this one expression,
+# so that PostgreSQL recognises the index.
+SEARCH_CONFIG = "english"
+SEARCH_VECTOR = SearchVector("code", "title", "acronym", "lay_summary", "indication", config=SEARCH_CONFIG)
+
+
+def in_choice_order(field: str, choices: type[models.Choices]) -> models.Case:
+    """Sorts a choice field in the order its choices are declared (e.g. discovery before authorised)."""
+    return models.Case(
+        *(models.When(**{field: value}, then=index) for index, value in enumerate(choices.values)),
+        output_field=models.IntegerField(),
+    )
+
+
 class AtmpProjectQuerySet(models.QuerySet):
+    def with_workflow_order(self):
+        """Annotate ``stage_order`` and ``status_order``, to sort along development and workflow."""
+        return self.annotate(
+            stage_order=in_choice_order("stage", DevelopmentStage),
+            status_order=in_choice_order("status", ProjectStatus),
+        )
+
     def admitted(self):
         """Projects admitted to the facility: they may book it."""
         return self.filter(status__in=ADMITTED_STATUSES)
@@ -246,6 +269,26 @@ class AtmpProject(models.Model):
     )
     gmo_reference = models.CharField(_("GMO notification or permit reference"), max_length=100, blank=True)
     ethics_reference = models.CharField(_("ethics approval reference"), max_length=100, blank=True)
+    hospital_partners = models.CharField(
+        _("hospital partners"), max_length=500, blank=True, help_text=_("Clinics and hospitals taking part.")
+    )
+    industry_partners = models.CharField(_("industry partners"), max_length=500, blank=True)
+    academic_partners = models.CharField(_("academic partners"), max_length=500, blank=True)
+    rooms_needed = models.TextField(
+        _("clean rooms needed"),
+        blank=True,
+        help_text=_("Grades and rooms, e.g. a grade B suite with a grade A cabinet."),
+    )
+    equipment_needed = models.TextField(_("equipment needed"), blank=True)
+    expected_start = models.DateField(_("expected start in the facility"), null=True, blank=True)
+    expected_end = models.DateField(_("expected end in the facility"), null=True, blank=True)
+    campaign_days = models.PositiveSmallIntegerField(
+        _("campaign length (clean-room days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Clean-room days one manufacturing campaign takes."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, editable=False
     )
@@ -260,7 +303,15 @@ class AtmpProject(models.Model):
         verbose_name_plural = _("ATMP projects")
         constraints = [
             models.CheckConstraint(condition=models.Q(trl__gte=1, trl__lte=9), name="project_trl_1_to_9"),
+            models.CheckConstraint(
+                condition=models.Q(expected_end__gte=models.F("expected_start"))
+                | models.Q(expected_end__isnull=True)
+                | models.Q(expected_start__isnull=True),
+                name="project_facility_end_after_start",
+                violation_error_message=_("The expected end in the facility comes before its start."),
+            ),
         ]
+        indexes = [GinIndex(SEARCH_VECTOR, name="project_search_gin")]
 
     def __str__(self):
         return f"{self.code} {self.acronym or self.title}"
@@ -270,6 +321,75 @@ class AtmpProject(models.Model):
             self.code = ReferenceCounter.next_code(timezone.localdate().year)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("projects:project_detail", args=[self.code])
+
     @property
     def is_admitted(self) -> bool:
         return self.status in ADMITTED_STATUSES
+
+
+class MilestoneKind(models.TextChoices):
+    CAT_CLASSIFICATION = "cat_classification", _("CAT classification")
+    SCIENTIFIC_ADVICE = "scientific_advice", _("Scientific advice")
+    ORPHAN_DESIGNATION = "orphan_designation", _("Orphan designation")
+    PRIME = "prime", _("PRIME eligibility")
+    CLINICAL_TRIAL_APPLICATION = "clinical_trial_application", _("Clinical trial application (CTA)")
+    HOSPITAL_EXEMPTION = "hospital_exemption", _("Hospital exemption")
+    OTHER = "other", _("Other")
+
+
+class RegulatoryMilestone(models.Model):
+    """A regulatory procedure of a project: applied for (or planned) on ``date``, decided on ``outcome_date``."""
+
+    project = models.ForeignKey(
+        AtmpProject, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("ATMP project")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=MilestoneKind.choices)
+    date = models.DateField(_("date applied or planned"))
+    outcome_date = models.DateField(_("date of opinion or decision"), null=True, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=100, blank=True, help_text=_("E.g. the EMA procedure or CTIS number.")
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("regulatory milestone")
+        verbose_name_plural = _("regulatory milestones")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome_date__gte=models.F("date")) | models.Q(outcome_date__isnull=True),
+                name="milestone_outcome_after_date",
+                violation_error_message=_("The opinion or decision comes before the application."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.date:%Y-%m-%d})"
+
+
+class ProjectStatusChange(models.Model):
+    """One dated entry in a project's timeline: who moved it from which status to which, and why."""
+
+    project = models.ForeignKey(
+        AtmpProject, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("ATMP project")
+    )
+    from_status = models.CharField(_("from status"), max_length=20, choices=ProjectStatus.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, choices=ProjectStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="project_status_changes",
+        verbose_name=_("by"),
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.project.code}: {self.from_status or '-'} → {self.to_status}"

@@ -1,15 +1,26 @@
-"""Every write to research groups and their memberships, and the rules behind it.
+"""Every write to research groups, memberships and ATMP projects, and the rules behind it.
 
 Pages, the admin and management commands call these functions; each rule that
 fails raises ``ProjectError`` with a message meant for the user.
 """
 
+import logging
+from functools import partial
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .models import Membership, MembershipRole, ResearchGroup
+from atmp_portal.roles import CENTRE_REVIEWERS
+
+from . import permissions
+from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ProjectStatusChange, ResearchGroup
+
+logger = logging.getLogger(__name__)
 
 
 class ProjectError(Exception):
@@ -97,3 +108,94 @@ def _make_pi(membership: Membership) -> Membership:
     group.save(update_fields=["pi"])
     membership.group = group
     return membership
+
+
+# ATMP projects
+
+
+@transaction.atomic
+def register_project(project: AtmpProject, milestones, *, actor) -> AtmpProject:
+    """Save a new project as a draft (it gets its reference code) with its milestones, and open its timeline.
+
+    ``milestones`` is a bound, valid formset of the project's regulatory milestones.
+    """
+    if not permissions.is_group_member(actor, project):
+        raise ProjectError(_("Only members of %(group)s register projects for it.") % {"group": project.group})
+    project.status = ProjectStatus.DRAFT
+    project.save()
+    milestones.instance = project
+    milestones.save()
+    ProjectStatusChange.objects.create(
+        project=project, from_status="", to_status=ProjectStatus.DRAFT, actor=actor, comment=_("Registered.")
+    )
+    return project
+
+
+@transaction.atomic
+def update_project(project: AtmpProject, milestones, *, actor) -> AtmpProject:
+    """Save changes to a draft project and its milestones."""
+    locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
+    if not permissions.may_edit_project(actor, locked):
+        raise ProjectError(_("Only the group's members change a project, and only while it is a draft."))
+    project.save()
+    milestones.save()
+    return project
+
+
+@transaction.atomic
+def transition_project(project: AtmpProject, name: str, *, actor, comment: str = "", notify: bool = True):
+    """Move the project one step along the workflow, leave a timeline entry and tell who needs to know.
+
+    The project row is locked, so two reviewers deciding at once cannot both succeed.
+    """
+    transition = permissions.TRANSITIONS[name]
+    locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
+    if not permissions.may_transition(actor, locked, transition):
+        raise ProjectError(
+            _("%(action)s is not possible: the project is %(status)s, or you may not do this.")
+            % {"action": transition.label, "status": locked.get_status_display()}
+        )
+    comment = comment.strip()
+    if transition.comment_required and not comment:
+        raise ProjectError(_("%(action)s needs a comment saying why.") % {"action": transition.label})
+    change = ProjectStatusChange.objects.create(
+        project=locked, from_status=locked.status, to_status=transition.target, actor=actor, comment=comment
+    )
+    locked.status = transition.target
+    locked.save(update_fields=["status", "updated_at"])
+    project.status = locked.status
+    if notify:
+        transaction.on_commit(partial(_send_status_mail, change.pk, transition.notify_reviewers))
+    return change
+
+
+def _send_status_mail(change_id: int, to_reviewers: bool) -> None:
+    """E-mail the news of a status change; a failing mail server never breaks the change itself."""
+    change = ProjectStatusChange.objects.select_related("project__group__pi", "project__project_lead", "actor").get(
+        pk=change_id
+    )
+    project = change.project
+    if to_reviewers:
+        User = get_user_model()
+        reviewers = User.objects.filter(groups__name=CENTRE_REVIEWERS, is_active=True).exclude(email="")
+        recipients = sorted(set(reviewers.values_list("email", flat=True)))
+    else:
+        recipients = sorted({u.email for u in (project.group.pi, project.project_lead) if u.email})
+    if not recipients:
+        return
+    subject = _("%(code)s is now %(status)s") % {"code": project.code, "status": change.get_to_status_display()}
+    body = _(
+        "%(project)s\n\n%(actor)s changed the status from %(from)s to %(to)s.\n\n%(comment)s\n\n"
+        "See the project: %(url)s\n"
+    ) % {
+        "project": f"{project.code} {project.title}",
+        "actor": change.actor.get_full_name() or change.actor.get_username(),
+        "from": change.get_from_status_display(),
+        "to": change.get_to_status_display(),
+        "comment": change.comment,
+        "url": settings.SITE_URL + reverse("projects:project_detail", args=[project.code]),
+    }
+    try:
+        send_mail(subject, body, None, recipients)
+    except Exception:  # any mail failure: the status change stands, the log tells the admins
+        logger.exception("Could not send the status mail for %s", project.code)

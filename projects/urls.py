@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .permissions import TRANSITIONS
 
 app_name = "projects"
 
@@ -11,4 +12,20 @@ urlpatterns = [
     path("groups/<slug:slug>/members/add/", views.member_add, name="member_add"),
     path("groups/<slug:slug>/members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("groups/<slug:slug>/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/new/", views.project_create, name="project_create"),
+    path("projects/portfolio/", views.project_portfolio, name="project_portfolio"),
+    path("projects/export.csv", views.project_export, name="project_export"),
+    path("projects/<str:code>/", views.project_detail, name="project_detail"),
+    path("projects/<str:code>/edit/", views.project_edit, name="project_edit"),
+    # One POST endpoint per workflow step: /projects/<code>/submit/, /accept/, /request-changes/, ...
+    *(
+        path(
+            f"projects/<str:code>/{name.replace('_', '-')}/",
+            views.project_transition,
+            {"name": name},
+            name=f"project_{name}",
+        )
+        for name in TRANSITIONS
+    ),
 ]

@@ -2,15 +2,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import permissions, services
-from .forms import AddMemberForm, ChangeRoleForm, ResearchGroupForm
+from . import permissions, reports, services
+from .filters import ProjectFilter
+from .forms import AddMemberForm, AtmpProjectForm, ChangeRoleForm, MilestoneFormSet, ResearchGroupForm
 from .models import AtmpProject, Membership, ResearchGroup
 
 GROUPS_PER_PAGE = 25
+PROJECTS_PER_PAGE = 25
 
 
 def group_list(request):
@@ -123,3 +127,119 @@ def member_remove(request, slug, membership_id):
     else:
         messages.success(request, _("%(user)s was removed from the group.") % {"user": membership.user})
     return redirect(membership.group)
+
+
+# ATMP projects
+
+
+def _filtered_projects(request):
+    """The projects this user may see, narrowed by the list's filters; an invalid filter shows none."""
+    projects = AtmpProject.objects.visible_to(request.user).select_related("group", "project_lead")
+    filterset = ProjectFilter(
+        request.GET or None, queryset=projects.with_workflow_order().order_by("-updated_at", "code")
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset, projects.none()
+    return filterset, filterset.qs
+
+
+@require_GET
+def project_list(request):
+    filterset, projects = _filtered_projects(request)
+    page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "page_obj": page,
+        "may_register": permissions.may_register_project(request.user),
+        "may_see_portfolio": permissions.may_see_portfolio(request.user),
+    }
+    return render(request, "projects/project_list.html", context)
+
+
+def _require_portfolio_access(request):
+    if not permissions.may_see_portfolio(request.user):
+        raise PermissionDenied
+
+
+@require_GET
+def project_portfolio(request):
+    _require_portfolio_access(request)
+    filterset, projects = _filtered_projects(request)
+    context = {"filter": filterset, "matrix": reports.class_stage_matrix(projects)}
+    return render(request, "projects/portfolio.html", context)
+
+
+@require_GET
+def project_export(request):
+    _require_portfolio_access(request)
+    _filterset, projects = _filtered_projects(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"atmp-projects-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    reports.write_projects_csv(projects, response)
+    return response
+
+
+def _visible_project(request, code):
+    projects = AtmpProject.objects.visible_to(request.user).select_related("group__pi", "project_lead")
+    return get_object_or_404(projects, code=code)
+
+
+@require_GET
+def project_detail(request, code):
+    project = _visible_project(request, code)
+    context = {
+        "project": project,
+        "milestones": project.milestones.all(),
+        "timeline": project.status_changes.select_related("actor"),
+        "may_edit": permissions.may_edit_project(request.user, project),
+        "transitions": permissions.available_transitions(request.user, project),
+    }
+    return render(request, "projects/project_detail.html", context)
+
+
+def _project_form(request, project):
+    """Render or save the project form with its milestones; the service decides whether saving is allowed."""
+    data = request.POST if request.method == "POST" else None
+    form = AtmpProjectForm(data, instance=project, user=request.user)
+    milestones = MilestoneFormSet(data, instance=project, prefix="milestones")
+    if data is not None and form.is_valid() and milestones.is_valid():
+        save = services.update_project if project.pk else services.register_project
+        try:
+            project = save(form.save(commit=False), milestones, actor=request.user)
+        except services.ProjectError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Project %(code)s was saved.") % {"code": project.code})
+            return redirect(project)
+    return render(request, "projects/project_form.html", {"form": form, "milestones": milestones, "project": project})
+
+
+def project_create(request):
+    if not permissions.may_register_project(request.user):
+        raise PermissionDenied
+    return _project_form(request, AtmpProject())
+
+
+def project_edit(request, code):
+    project = _visible_project(request, code)
+    if not permissions.may_edit_project(request.user, project):
+        raise PermissionDenied
+    return _project_form(request, project)
+
+
+@require_POST
+def project_transition(request, code, name):
+    project = _visible_project(request, code)
+    transition = permissions.TRANSITIONS[name]
+    if not permissions.may_transition(request.user, project, transition):
+        raise PermissionDenied
+    try:
+        services.transition_project(project, name, actor=request.user, comment=request.POST.get("comment", ""))
+    except services.ProjectError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("%(code)s is now %(status)s.") % {"code": project.code, "status": project.get_status_display()}
+        )
+    return redirect(project)

@@ -104,3 +104,27 @@ def make_project(db):
         return project
 
     return make
+
+
+# --- ATMP projects (issue 3) ---
+
+
+@pytest.fixture
+def lead(group, add_member):
+    """A group member who leads a project, not its PI."""
+    return add_member(group, MembershipRole.MEMBER, "lead")
+
+
+@pytest.fixture
+def make_many_projects(db):
+    """Many projects in one INSERT, with explicit codes outside the counter's range."""
+
+    def make(group, count, *, start=9000, **fields):
+        fields.setdefault("title", "Autologous cell therapy batch study")
+        projects = [
+            AtmpProject(code=f"ATMP-1999-{start + n:05d}", group=group, project_lead=group.pi, **fields)
+            for n in range(count)
+        ]
+        return AtmpProject.objects.bulk_create(projects)
+
+    return make

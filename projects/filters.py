@@ -1,0 +1,57 @@
+"""The project list's filters; the list, the portfolio and the CSV export share them."""
+
+import django_filters
+from django import forms
+from django.contrib.postgres.search import SearchQuery
+from django.utils.translation import gettext_lazy as _
+
+from .models import SEARCH_CONFIG, SEARCH_VECTOR, AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, ResearchGroup
+
+ANY = _("Any")
+
+
+class ProjectFilterForm(forms.Form):
+    """The filter form, styled as Bootstrap controls."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    atmp_class = django_filters.ChoiceFilter(label=_("ATMP class"), choices=AtmpClass.choices, empty_label=ANY)
+    stage = django_filters.ChoiceFilter(label=_("Development stage"), choices=DevelopmentStage.choices, empty_label=ANY)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices, empty_label=ANY)
+    group = django_filters.ModelChoiceFilter(
+        label=_("Research group"),
+        queryset=ResearchGroup.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label=ANY,
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        empty_label=_("Most recently changed first"),
+        fields=(("code", "code"), ("title", "title"), ("group__name", "group"), ("stage_order", "stage"),
+                ("status_order", "status"), ("updated_at", "updated")),
+        field_labels={"code": _("Reference code"), "title": _("Title"), "group__name": _("Research group"),
+                      "stage_order": _("Development stage"), "status_order": _("Status"),
+                      "updated_at": _("Last change")},
+    )  # fmt: skip
+
+    class Meta:
+        model = AtmpProject
+        form = ProjectFilterForm
+        fields = ["q", "atmp_class", "stage", "status", "group"]
+
+    def search(self, queryset, name, value):
+        """Full-text search over code, title, acronym, lay summary and indication, using the GIN index."""
+        query = SearchQuery(value, config=SEARCH_CONFIG, search_type="websearch")
+        return queryset.alias(search=SEARCH_VECTOR).filter(search=query)
