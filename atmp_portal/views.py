@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from facilities import permissions as facility_permissions
+from facilities.models import Booking
 from projects.models import AtmpProject, ResearchGroup
 
 logger = logging.getLogger(__name__)
@@ -15,7 +17,10 @@ logger = logging.getLogger(__name__)
 def dashboard(request):
     groups = ResearchGroup.objects.with_member(request.user).select_related("pi")
     projects = AtmpProject.objects.of_member(request.user).select_related("group")[:10]
-    return render(request, "dashboard.html", {"groups": groups, "projects": projects})
+    next_bookings = Booking.objects.active().filter(booked_by=request.user).upcoming().with_details()[:5]
+    waiting = Booking.objects.pending().upcoming().count() if facility_permissions.can_approve(request.user) else None
+    context = {"groups": groups, "projects": projects, "next_bookings": next_bookings, "requests_waiting": waiting}
+    return render(request, "dashboard.html", context)
 
 
 @login_not_required

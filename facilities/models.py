@@ -280,6 +280,9 @@ class ClosureQuerySet(models.QuerySet):
     def overlapping(self, period):
         return self.filter(period__overlap=period)
 
+    def upcoming(self):
+        return self.filter(period__endswith__gt=timezone.now()).order_by("period")
+
 
 class Closure(models.Model):
     """A period a resource, or a whole facility, cannot be booked."""
