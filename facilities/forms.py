@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.models import AtmpProject
 
-from .models import Closure, Qualification, QualificationKind, Resource, ResourceKind, Weekday
+from .models import Closure, Qualification, Resource, ResourceKind, Weekday
 from .services import Recurrence
 
 
@@ -117,14 +117,6 @@ class QualificationForm(forms.ModelForm):
     class Meta:
         model = Qualification
         fields = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "note"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") == QualificationKind.GOWNING and (not cleaned.get("grade") or cleaned.get("resource")):
-            self.add_error("grade", _("A gowning qualification names a grade and no resource."))
-        if cleaned.get("kind") == QualificationKind.TRAINING and (cleaned.get("grade") or not cleaned.get("resource")):
-            self.add_error("resource", _("Training names a resource and no grade."))
-        return cleaned
 
 
 class RenewQualificationForm(forms.Form):

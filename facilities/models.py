@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import GmoClass, ResearchGroup
+from projects.models import GmoClass
 
 
 class Weekday(models.IntegerChoices):
@@ -249,9 +249,14 @@ class Qualification(models.Model):
                 condition=models.Q(kind=QualificationKind.GOWNING, resource__isnull=True) & ~models.Q(grade="")
                 | models.Q(kind=QualificationKind.TRAINING, resource__isnull=False, grade=""),
                 name="qualification_gowning_grade_or_training_resource",
+                violation_error_message=_(
+                    "A gowning qualification names a grade and no resource; training names a resource and no grade."
+                ),
             ),
             models.CheckConstraint(
-                condition=models.Q(valid_until__gte=models.F("valid_from")), name="qualification_valid_period"
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="qualification_valid_period",
+                violation_error_message=_("A qualification cannot end before it starts."),
             ),
         ]
 
@@ -355,18 +360,6 @@ class BookingQuerySet(models.QuerySet):
 
     def with_details(self):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
-
-    def visible_to(self, user):
-        """The booker, members of the project's group, facility staff and administrators see a booking."""
-        from atmp_portal import roles
-
-        if roles.is_facility_staff(user):
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            models.Q(booked_by=user) | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
-        )
 
 
 class Booking(models.Model):

@@ -3,6 +3,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -83,7 +84,11 @@ def booking_new(request):
 
 
 def _visible_booking(request, pk) -> Booking:
-    return get_object_or_404(Booking.objects.visible_to(request.user).with_details(), pk=pk)
+    """The booking, or 404 to those who may not see it."""
+    booking = get_object_or_404(Booking.objects.with_details(), pk=pk)
+    if not permissions.can_view_booking(request.user, booking):
+        raise Http404
+    return booking
 
 
 def booking_detail(request, pk):

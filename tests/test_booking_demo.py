@@ -4,7 +4,9 @@ import datetime
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from facilities import services
@@ -41,3 +43,26 @@ def test_demo_bookings_obey_the_rules_and_seeding_again_adds_nothing(demo, setti
     counts = (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count()) == counts
+
+
+@pytest.mark.parametrize("username", ["admin", "facility", "pi", "researcher", "outsider"])
+def test_every_booking_page_renders_for_every_demo_login(client, demo, username):
+    client.force_login(get_user_model().objects.get(username=username))
+    staff = username in ("admin", "facility")
+    booking = Booking.objects.filter(resource__slug="grade-b-suite-1").first()
+    pages = {
+        reverse("dashboard"): 200,
+        reverse("facilities:facility_list"): 200,
+        reverse("facilities:facility_detail", args=["pre-gmp"]): 200,
+        reverse("facilities:resource_detail", args=["bsc-b1"]): 200,
+        reverse("facilities:booking_list"): 200,
+        reverse("facilities:booking_list") + "?show=past": 200,
+        reverse("facilities:booking_new") + "?resource=grade-b-suite-1": 200,
+        reverse("facilities:my_qualifications"): 200,
+        booking.get_absolute_url(): 200 if username in ("admin", "facility", "pi", "researcher") else 404,
+        reverse("facilities:pending"): 200 if staff else 403,
+        reverse("facilities:closures"): 200 if staff else 403,
+        reverse("facilities:qualification_manage"): 200 if staff else 403,
+    }
+    for url, status in pages.items():
+        assert client.get(url).status_code == status, url

@@ -268,7 +268,7 @@ class TestStaffPages:
             reverse("facilities:qualification_manage"),
             {"user": member.pk, "kind": "training", "valid_from": str(today), "valid_until": str(today)},
         )
-        assert "Training names a resource and no grade." in response.text
+        assert "training names a resource and no grade." in response.text
         assert not Qualification.objects.exists()
 
 
