@@ -99,10 +99,6 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
         model = Closure
         fields = ["facility", "resource", "reason", "note"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = Resource.objects.select_related("facility")
-
     def clean(self):
         cleaned = super().clean()
         if not self.errors:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -283,9 +284,9 @@ def occurrences(start: datetime.datetime, end: datetime.datetime, recurrence: Re
     return periods
 
 
-def _lock(resources: list[Resource]) -> None:
-    # One resource row lock per resource, in a fixed order: bookings of one resource check and insert one at a time.
-    list(Resource.objects.select_for_update().filter(pk__in=[r.pk for r in resources]).order_by("pk"))
+def _lock(resources: QuerySet) -> None:
+    # Row locks on the resources, in a fixed order: bookings of one resource check and insert one at a time.
+    list(resources.select_for_update().order_by("pk"))
 
 
 def create_booking(
@@ -314,7 +315,7 @@ def create_booking(
     series = uuid.uuid4() if len(periods) > 1 else None
     try:
         with transaction.atomic():
-            _lock([resource, *equipment])
+            _lock(Resource.objects.filter(pk__in=[resource.pk, *(item.pk for item in equipment)]))
             problems = []
             for period in periods:
                 try:
@@ -381,12 +382,14 @@ def approve_booking(booking: Booking, by, comment: str = "") -> Booking:
 
 @transaction.atomic
 def reject_booking(booking: Booking, by, comment: str) -> Booking:
+    """Reject a request; equipment requested with the room is released with it."""
     if not comment.strip():
         raise BookingError(_("Say why the booking is rejected: the booker reads the comment."))
     locked = _locked(booking)
     if locked.status != BookingStatus.REQUESTED:
         raise BookingError(_("Only requested bookings can be rejected; this one is %s.") % locked.get_status_display())
     _decide(locked, by, BookingStatus.REJECTED, comment.strip())
+    _cancel(locked.equipment_bookings.active(), by, comment.strip())
     return locked
 
 
@@ -420,14 +423,21 @@ def _cancel(bookings: Iterable[Booking], by, reason: str) -> None:
     )
 
 
-def bookings_affected_by(closure: Closure):
-    """Live bookings a closure would overlap: of its resource (and a room's equipment) or its whole facility."""
-    bookings = Booking.objects.active().overlapping(closure.period).with_details()
+def resources_covered_by(closure: Closure) -> QuerySet:
+    """Its resource and, for a room, the equipment in it; without a resource, the whole facility."""
     if closure.resource_id:
-        return bookings.filter(
-            resource__in=[closure.resource_id, *closure.resource.equipment.values_list("pk", flat=True)]
-        )
-    return bookings.filter(resource__facility=closure.facility_id)
+        return Resource.objects.filter(Q(pk=closure.resource_id) | Q(room=closure.resource_id))
+    return Resource.objects.filter(facility=closure.facility_id)
+
+
+def bookings_affected_by(closure: Closure) -> QuerySet:
+    """Live bookings the closure overlaps."""
+    return (
+        Booking.objects.active()
+        .overlapping(closure.period)
+        .filter(resource__in=resources_covered_by(closure))
+        .with_details()
+    )
 
 
 @transaction.atomic
@@ -442,7 +452,8 @@ def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> li
         raise BookingError(
             _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
         )
-    affected = list(bookings_affected_by(closure).select_for_update(of=("self",)))
+    _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
+    affected = list(bookings_affected_by(closure))
     if affected and not cancel_affected:
         raise BookingError(
             ngettext(

@@ -1,4 +1,4 @@
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -121,12 +121,8 @@ def booking_cancel(request, pk):
         raise PermissionDenied
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    staff = permissions.can_manage_facility(request.user)
-    _report(
-        request,
-        lambda: services.cancel_booking(booking, request.user, reason, staff=staff),
-        success=_("The booking was cancelled."),
-    )
+    cancel = partial(services.cancel_booking, staff=permissions.can_manage_facility(request.user))
+    _report(request, cancel, booking, request.user, reason, success=_("The booking was cancelled."))
     return redirect(booking)
 
 

@@ -320,6 +320,17 @@ class TestRule6RecurringAndCombined:
             book(equipment=[equipment])
         assert not Booking.objects.active().exists()
 
+    def test_rejecting_a_room_request_releases_the_equipment_requested_with_it(
+        self, book, room, equipment, facility_user
+    ):
+        room.requires_approval = True
+        room.save()
+        room_booking, equipment_booking = book(equipment=[equipment])
+        services.reject_booking(room_booking, facility_user, "Suite reserved for a media fill")
+        equipment_booking.refresh_from_db()
+        assert equipment_booking.status == BookingStatus.CANCELLED
+        assert book(resource=equipment, persons=1)
+
     def test_equipment_from_another_room_is_refused(self, book, room, facility):
         other_room = Resource.objects.create(facility=facility, kind=ResourceKind.ROOM, name="Grade D lab", slug="d")
         with pytest.raises(BookingError, match="does not stand in Grade D lab"):
