@@ -68,6 +68,13 @@ class BookingForm(PeriodFormMixin, forms.Form):
         resources = Resource.objects.active().select_related("facility", "room")
         self.fields["resource"].queryset = resources
         self.fields["equipment"].queryset = resources.filter(kind=ResourceKind.EQUIPMENT)
+        self.fields["equipment"].label_from_instance = lambda item: (
+            _("%(item)s, in %(room)s")
+            % {
+                "item": item,
+                "room": item.room,
+            }
+        )
         self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
 
     def clean(self):
