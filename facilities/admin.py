@@ -1,6 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Facility, Resource
+from . import services
+from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
+from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
 
 
 @admin.register(Facility)
@@ -12,9 +17,187 @@ class FacilityAdmin(admin.ModelAdmin):
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "facility", "grade", "room", "active"]
-    list_filter = ["kind", "grade", "facility", "active"]
+    list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
+    list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
     search_fields = ["name", "equipment_type"]
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["facility", "room"]
     autocomplete_fields = ["room"]
+    fieldsets = [
+        (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
+        (_("Room"), {"fields": ["grade", "max_occupancy", "max_gmo_class", "changeover_minutes"]}),
+        (_("Equipment"), {"fields": ["equipment_type", "room", "qualification_status", "requalification_due"]}),
+        (
+            _("Booking rules"),
+            {
+                "fields": [
+                    "requires_approval",
+                    "training_required",
+                    "min_duration_minutes",
+                    "max_duration_minutes",
+                    "lead_time_hours",
+                    "booking_horizon_days",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(admin.ModelAdmin):
+    form = QualificationForm
+    list_display = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "certified_by"]
+    list_filter = ["kind", "grade"]
+    search_fields = ["user__username", "user__last_name", "resource__name"]
+    autocomplete_fields = ["user", "resource"]
+    list_select_related = ["user", "resource", "certified_by"]
+
+    def save_model(self, request, obj, form, change):
+        services.record_qualification(obj, request.user)
+
+
+class ServiceAdminMixin:
+    """Admin add forms that make their object through a service inside the form's validation.
+
+    The service then refuses with a form error, never a 500; the admin view's transaction keeps it all-or-nothing.
+    """
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def save_form(self, request, form, change):
+        return super().save_form(request, form, change) if change else form.created
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+
+class ClosureAdminForm(ClosureForm):
+    def _post_clean(self):
+        super()._post_clean()  # the instance has the form's values from here on
+        if not self.errors and not self.instance.pk:
+            try:
+                services.create_closure(self.instance, self.request_user)
+            except services.BookingError as error:
+                self.add_error(
+                    None,
+                    _("%(error)s Use the Closures page, which lists them and cancels them once you confirm.")
+                    % {"error": error.message},
+                )
+            self.created = self.instance
+
+
+@admin.register(Closure)
+class ClosureAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = ClosureAdminForm
+    list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
+    list_filter = ["reason", "facility"]
+    list_select_related = ["facility", "resource", "created_by"]
+    autocomplete_fields = ["resource"]
+
+    def has_change_permission(self, request, obj=None):
+        # A closure changes bookings; move one by deleting it and making a new one.
+        return False
+
+
+class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
+    start = datetime_local(_("Start"))
+    end = datetime_local(_("End"))
+
+    class Meta:
+        model = Booking
+        fields = ["resource", "project", "booked_by", "persons", "purpose"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                [self.created] = services.create_booking(
+                    cleaned["booked_by"],
+                    cleaned["resource"],
+                    cleaned["project"],
+                    cleaned["start"],
+                    cleaned["end"],
+                    cleaned["persons"],
+                    cleaned["purpose"],
+                )
+            except services.BookingError as error:
+                raise forms.ValidationError(error.message) from error
+        return cleaned
+
+
+@admin.register(Booking)
+class BookingAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "project", "booked_by", "status", "created_at"]
+    list_filter = ["status", "resource__facility", "resource"]
+    search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
+    list_select_related = ["resource", "project", "booked_by"]
+    autocomplete_fields = ["project", "booked_by"]
+    actions = ["approve", "cancel"]
+    readonly_fields = [
+        "resource",
+        "period",
+        "project",
+        "booked_by",
+        "persons",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_comment",
+        "cancelled_by",
+        "cancelled_at",
+        "cancellation_reason",
+        "series",
+        "parent",
+        "created_at",
+    ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = BookingAdminForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["resource", "project", "booked_by", "start", "end", "persons", "purpose"]
+        return ["purpose", *self.readonly_fields]
+
+    def _each(self, request, queryset, action, done_message):
+        done = 0
+        for booking in queryset:
+            try:
+                action(booking)
+            except services.BookingError as error:
+                self.message_user(request, f"{booking}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, done_message(done), messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected requests"))
+    def approve(self, request, queryset):
+        self._each(
+            request,
+            queryset.filter(status=BookingStatus.REQUESTED),
+            lambda booking: services.approve_booking(booking, request.user),
+            lambda n: ngettext("%d booking approved.", "%d bookings approved.", n) % n,
+        )
+
+    @admin.action(description=_("Cancel the selected bookings"))
+    def cancel(self, request, queryset):
+        reason = _("Cancelled by facility staff in the administration.")
+        self._each(
+            request,
+            queryset,
+            lambda booking: services.cancel_booking(booking, request.user, str(reason), staff=True),
+            lambda n: ngettext("%d booking cancelled.", "%d bookings cancelled.", n) % n,
+        )

@@ -1,8 +1,26 @@
-"""The demo pre-GMP facility for ``manage.py seed_demo``."""
+"""The demo pre-GMP facility for ``manage.py seed_demo``: resources with their rules, qualifications,
+closures and a few weeks of bookings around today. Every name is fictional; running it twice changes nothing."""
 
-from projects.models import GmoClass
+import datetime
 
-from .models import CleanRoomGrade, Facility, Resource, ResourceKind
+from django.utils import timezone
+
+from projects.models import AtmpProject, GmoClass
+
+from .models import (
+    Booking,
+    BookingStatus,
+    CleanRoomGrade,
+    Closure,
+    ClosureReason,
+    EquipmentQualificationStatus,
+    Facility,
+    Qualification,
+    QualificationKind,
+    Resource,
+    ResourceKind,
+)
+from .services import local_datetime
 
 ROOMS = [
     # slug, name, grade, maximum occupancy, highest GMO class
@@ -12,6 +30,23 @@ ROOMS = [
     ("grade-d-process-lab", "Grade D process laboratory", CleanRoomGrade.D, 6, GmoClass.NONE),
     ("grade-d-qc-lab", "Grade D quality control laboratory", CleanRoomGrade.D, 4, GmoClass.NONE),
 ]
+
+# Booking rules per clean-room grade: stricter rooms need approval, longer changeover and more notice.
+ROOM_RULES = {
+    CleanRoomGrade.B: {
+        "requires_approval": True,
+        "changeover_minutes": 120,
+        "min_duration_minutes": 60,
+        "max_duration_minutes": 480,
+        "lead_time_hours": 24,
+        "booking_horizon_days": 60,
+    },
+    CleanRoomGrade.C: {"changeover_minutes": 60, "max_duration_minutes": 480, "lead_time_hours": 2},
+    CleanRoomGrade.D: {"changeover_minutes": 30},
+}
+# Equipment that needs training, and equipment that needs approval.
+TRAINING_REQUIRED = {"bsc-b1", "bsc-b2", "prodigy-1", "flow-cytometer"}
+APPROVAL_REQUIRED = {"prodigy-1"}
 
 EQUIPMENT = [
     # slug, name, type, room slug, grade of the zone it gives
@@ -58,8 +93,10 @@ def seed(users: dict) -> Facility:
                 "grade": grade,
                 "max_occupancy": occupancy,
                 "max_gmo_class": gmo_class,
+                **ROOM_RULES[grade],
             },
         )
+    today = timezone.localdate()
     for slug, name, equipment_type, room_slug, grade in EQUIPMENT:
         Resource.objects.get_or_create(
             slug=slug,
@@ -71,6 +108,133 @@ def seed(users: dict) -> Facility:
                 "room": rooms[room_slug],
                 "grade": grade,
                 "max_gmo_class": rooms[room_slug].max_gmo_class,
+                "training_required": slug in TRAINING_REQUIRED,
+                "requires_approval": slug in APPROVAL_REQUIRED,
+                "requalification_due": today + datetime.timedelta(days=120),
+                "qualification_status": (
+                    EquipmentQualificationStatus.REQUALIFICATION_DUE
+                    if slug == "controlled-rate-freezer"
+                    else EquipmentQualificationStatus.QUALIFIED
+                ),
             },
         )
+    seed_qualifications(users)
+    if not facility.closures.exists():
+        seed_closures(facility, users["facility"])
+    if not Booking.objects.filter(resource__facility=facility).exists():
+        seed_bookings(users)
     return facility
+
+
+def seed_qualifications(users: dict) -> None:
+    """``researcher``: gowning for grade B (so C and D too) and training on the equipment; ``outsider``: grade C."""
+    today = timezone.localdate()
+    since, until, soon = (today + datetime.timedelta(days=n) for n in (-200, 165, 20))
+    researcher = users["researcher"]
+    grants = [
+        (researcher, QualificationKind.GOWNING, {"grade": CleanRoomGrade.B}, until),
+        (users["outsider"], QualificationKind.GOWNING, {"grade": CleanRoomGrade.C}, until),
+    ]
+    for resource in Resource.objects.filter(slug__in=TRAINING_REQUIRED):
+        # The training on cabinet B2 runs out soon: the qualifications page warns about it.
+        grants.append(
+            (
+                researcher,
+                QualificationKind.TRAINING,
+                {"resource": resource},
+                soon if resource.slug == "bsc-b2" else until,
+            )
+        )
+    for user, kind, what, valid_until in grants:
+        Qualification.objects.get_or_create(
+            user=user,
+            kind=kind,
+            **what,
+            defaults={"valid_from": since, "valid_until": valid_until, "certified_by": users["facility"]},
+        )
+
+
+def _monday(weeks_from_now: int) -> datetime.date:
+    today = timezone.localdate()
+    return today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=weeks_from_now)
+
+
+def _period(day: datetime.date, start: str, end: str):
+    return (
+        local_datetime(day, datetime.time.fromisoformat(start)),
+        local_datetime(day, datetime.time.fromisoformat(end)),
+    )
+
+
+def seed_closures(facility: Facility, staff) -> None:
+    next_monday = _monday(1)
+    closures = [
+        (
+            "grade-b-suite-1",
+            ClosureReason.CLEANING,
+            next_monday + datetime.timedelta(days=4),
+            "07:00",
+            "12:00",
+            "Sporicidal disinfection",
+        ),
+        (
+            "grade-c-preparation",
+            ClosureReason.ENVIRONMENTAL_MONITORING,
+            next_monday + datetime.timedelta(days=2),
+            "13:00",
+            "16:00",
+            "Viable and non-viable particle monitoring",
+        ),
+        (
+            "centrifuge-c",
+            ClosureReason.MAINTENANCE,
+            next_monday + datetime.timedelta(days=1),
+            "07:00",
+            "19:00",
+            "Annual service",
+        ),
+    ]
+    for slug, reason, day, start, end, note in closures:
+        Closure.objects.create(
+            facility=facility,
+            resource=Resource.objects.get(slug=slug),
+            reason=reason,
+            period=_period(day, start, end),
+            note=note,
+            created_by=staff,
+        )
+
+
+# A weekly plan: weekday, project acronym, booker, room, equipment booked with it, from, to.
+WEEKLY_PLAN = [
+    (0, "HSC-LV", "researcher", "grade-b-suite-1", "bsc-b1", "08:00", "12:00", "Lentiviral transduction"),
+    (2, "HSC-LV", "researcher", "grade-b-suite-1", "bsc-b1", "08:00", "12:00", "Expansion and harvest"),
+    (1, "EXP-HSC", "researcher", "grade-b-suite-2", None, "09:00", "15:00", "Cord blood expansion run"),
+    (3, "CAR19", "outsider", "grade-c-preparation", None, "10:00", "14:00", "Media preparation"),
+    (4, "EXP-HSC", "researcher", "grade-d-qc-lab", "flow-cytometer", "13:00", "16:00", "Phenotyping"),
+]
+
+
+def seed_bookings(users: dict) -> None:
+    """Two past weeks and three weeks ahead of the weekly plan; requests ahead wait where approval is needed."""
+    projects = {p.acronym: p for p in AtmpProject.objects.admitted()}
+    resources = {r.slug: r for r in Resource.objects.all()}
+    now = timezone.now()
+
+    def status(resource, period):
+        ahead = period[0] > now
+        return BookingStatus.REQUESTED if ahead and resource.requires_approval else BookingStatus.APPROVED
+
+    for week in range(-2, 4):
+        for weekday, acronym, username, room, item, start, end, purpose in WEEKLY_PLAN:
+            period = _period(_monday(week) + datetime.timedelta(days=weekday), start, end)
+            if acronym not in projects or abs(period[0] - now) < datetime.timedelta(days=2):
+                continue  # around today the lead times would refuse it
+            fields = {"period": period, "project": projects[acronym], "booked_by": users[username], "purpose": purpose}
+            parent = Booking.objects.create(
+                resource=resources[room], persons=2, status=status(resources[room], period), **fields
+            )
+            if item:
+                Booking.objects.create(
+                    resource=resources[item], persons=1, status=status(resources[item], period), parent=parent, **fields
+                )

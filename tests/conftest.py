@@ -128,3 +128,101 @@ def make_many_projects(db):
         return AtmpProject.objects.bulk_create(projects)
 
     return make
+
+
+# --- Booking fixtures (facilities): a facility, a grade B room with its equipment, a qualified booker ---
+
+
+@pytest.fixture
+def facility(db):
+    from facilities.models import Facility
+
+    return Facility.objects.create(name="Test pre-GMP facility", slug="test-facility")
+
+
+@pytest.fixture
+def room(facility):
+    from facilities.models import CleanRoomGrade, Resource, ResourceKind
+
+    return Resource.objects.create(
+        facility=facility,
+        kind=ResourceKind.ROOM,
+        name="Grade B suite",
+        slug="grade-b-suite",
+        grade=CleanRoomGrade.B,
+        max_occupancy=3,
+        max_gmo_class=2,
+        changeover_minutes=60,
+    )
+
+
+@pytest.fixture
+def equipment(room):
+    from facilities.models import Resource, ResourceKind
+
+    return Resource.objects.create(
+        facility=room.facility,
+        kind=ResourceKind.EQUIPMENT,
+        name="Biosafety cabinet",
+        slug="bsc",
+        equipment_type="Biosafety cabinet class II",
+        room=room,
+        training_required=True,
+    )
+
+
+@pytest.fixture
+def qualify(db):
+    """Give a user gowning for a grade (``grade="B"``) or training on a resource, valid for a year."""
+    import datetime
+
+    from django.utils import timezone
+
+    from facilities.models import Qualification, QualificationKind
+
+    def qualify(user, *, grade="", resource=None, valid_until=None):
+        today = timezone.localdate()
+        return Qualification.objects.create(
+            user=user,
+            kind=QualificationKind.TRAINING if resource else QualificationKind.GOWNING,
+            grade=grade,
+            resource=resource,
+            valid_from=today - datetime.timedelta(days=30),
+            valid_until=valid_until or today + datetime.timedelta(days=365),
+        )
+
+    return qualify
+
+
+@pytest.fixture
+def booker(member, equipment, qualify):
+    """A member of the group, gowned for grade B and trained on the equipment."""
+    qualify(member, grade="B")
+    qualify(member, resource=equipment)
+    return member
+
+
+@pytest.fixture
+def admitted_project(group, make_project):
+    return make_project(group, status=ProjectStatus.ACTIVE, acronym="HSC", gmo_class=1)
+
+
+@pytest.fixture
+def booking_day():
+    """A Monday at least a week ahead, so that tests pass on any day."""
+    import datetime
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + datetime.timedelta(days=7)
+    return day + datetime.timedelta(days=(7 - day.weekday()) % 7)
+
+
+@pytest.fixture
+def at():
+    """``at(day, "09:00")``: an aware datetime at that local wall-clock time."""
+    import datetime
+
+    from facilities.services import local_datetime
+
+    return lambda day, hhmm: local_datetime(day, datetime.time.fromisoformat(hhmm))

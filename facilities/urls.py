@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "facilities"
+
+urlpatterns = [
+    path("facilities/", views.facility_list, name="facility_list"),
+    path("facilities/<slug:slug>/", views.facility_detail, name="facility_detail"),
+    path("resources/<slug:slug>/", views.resource_detail, name="resource_detail"),
+    path("bookings/", views.booking_list, name="booking_list"),
+    path("bookings/new/", views.booking_new, name="booking_new"),
+    path("bookings/pending/", views.pending, name="pending"),
+    path("bookings/<int:pk>/", views.booking_detail, name="booking_detail"),
+    path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("bookings/<int:pk>/approve/", views.booking_approve, name="booking_approve"),
+    path("bookings/<int:pk>/reject/", views.booking_reject, name="booking_reject"),
+    path("closures/", views.closure_list, name="closures"),
+    path("qualifications/", views.my_qualifications, name="my_qualifications"),
+    path("qualifications/manage/", views.qualification_manage, name="qualification_manage"),
+    path("qualifications/<int:pk>/renew/", views.qualification_renew, name="qualification_renew"),
+]

@@ -1,0 +1,226 @@
+from functools import partial, wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from . import permissions, services
+from .forms import BookingForm, CancelForm, ClosureForm, QualificationForm, RejectForm, RenewQualificationForm
+from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
+
+PER_PAGE = 25
+EXPIRY_WARNING_DAYS = 30
+
+
+def facility_staff_only(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not permissions.can_manage_facility(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def facility_list(request):
+    return render(request, "facilities/facility_list.html", {"facilities": Facility.objects.all()})
+
+
+def facility_detail(request, slug):
+    facility = get_object_or_404(Facility, slug=slug)
+    resources = facility.resources.active().select_related("room").order_by("kind", "name")
+    return render(request, "facilities/facility_detail.html", {"facility": facility, "resources": resources})
+
+
+def resource_detail(request, slug):
+    resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
+    bookings = Booking.objects.active().for_resource(resource).upcoming().select_related("project")[:PER_PAGE]
+    return render(request, "facilities/resource_detail.html", {"resource": resource, "bookings": bookings})
+
+
+def booking_list(request):
+    show_past = request.GET.get("show") == "past"
+    mine = Booking.objects.filter(booked_by=request.user).with_details()
+    page = _page(request, mine.past() if show_past else mine.upcoming())
+    return render(request, "facilities/booking_list.html", {"page_obj": page, "show_past": show_past})
+
+
+def booking_new(request):
+    initial = {key: request.GET[key] for key in ("resource", "start") if key in request.GET}
+    form = BookingForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            bookings = services.create_booking(
+                request.user,
+                data["resource"],
+                data["project"],
+                data["start"],
+                data["end"],
+                data["persons"],
+                data["purpose"],
+                equipment=data["equipment"],
+                recurrence=form.recurrence,
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)s booking was made.", "%(count)s bookings were made.", len(bookings))
+                % {"count": len(bookings)},
+            )
+            return redirect(bookings[0])
+    return render(request, "facilities/booking_form.html", {"form": form})
+
+
+def _visible_booking(request, pk) -> Booking:
+    """The booking, or 404 to those who may not see it."""
+    booking = get_object_or_404(Booking.objects.with_details(), pk=pk)
+    if not permissions.can_view_booking(request.user, booking):
+        raise Http404
+    return booking
+
+
+def booking_detail(request, pk):
+    booking = _visible_booking(request, pk)
+    context = {
+        "booking": booking,
+        "equipment_bookings": booking.equipment_bookings.select_related("resource"),
+        "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
+        "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_approve(request.user),
+        "cancel_form": CancelForm(),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "facilities/booking_detail.html", context)
+
+
+def _report(request, action, *args, success):
+    """Run a booking transition; show its refusal or ``success`` as a message."""
+    try:
+        action(*args)
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+
+
+@require_POST
+def booking_cancel(request, pk):
+    booking = _visible_booking(request, pk)
+    if not permissions.can_cancel_booking(request.user, booking):
+        raise PermissionDenied
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    cancel = partial(services.cancel_booking, staff=permissions.can_manage_facility(request.user))
+    _report(request, cancel, booking, request.user, reason, success=_("The booking was cancelled."))
+    return redirect(booking)
+
+
+@require_POST
+@facility_staff_only
+def booking_approve(request, pk):
+    booking = _visible_booking(request, pk)
+    _report(request, services.approve_booking, booking, request.user, success=_("The booking was approved."))
+    return redirect("facilities:pending")
+
+
+@require_POST
+@facility_staff_only
+def booking_reject(request, pk):
+    booking = _visible_booking(request, pk)
+    form = RejectForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    _report(request, services.reject_booking, booking, request.user, comment, success=_("The booking was rejected."))
+    return redirect("facilities:pending")
+
+
+@facility_staff_only
+def pending(request):
+    requests = Booking.objects.pending().upcoming().with_details()
+    return render(
+        request, "facilities/pending.html", {"page_obj": _page(request, requests), "reject_form": RejectForm()}
+    )
+
+
+@facility_staff_only
+def closure_list(request):
+    form = ClosureForm(request.POST or None)
+    affected = None
+    if request.method == "POST" and form.is_valid():
+        closure = form.instance
+        try:
+            cancelled = services.create_closure(closure, request.user, cancel_affected="confirm" in request.POST)
+        except services.BookingError as error:
+            affected = services.bookings_affected_by(closure)
+            messages.warning(request, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The closure was saved; %(count)s booking was cancelled.",
+                    "The closure was saved; %(count)s bookings were cancelled.",
+                    len(cancelled),
+                )
+                % {"count": len(cancelled)},
+            )
+            return redirect("facilities:closures")
+    closures = Closure.objects.upcoming().select_related("facility", "resource", "created_by")
+    context = {"form": form, "affected": affected, "page_obj": _page(request, closures)}
+    return render(request, "facilities/closure_list.html", context)
+
+
+@facility_staff_only
+def qualification_manage(request):
+    form = QualificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _report(
+            request,
+            services.record_qualification,
+            form.instance,
+            request.user,
+            success=_("The qualification was recorded."),
+        )
+        return redirect("facilities:qualification_manage")
+    qualifications = Qualification.objects.select_related("user", "resource", "certified_by").order_by(
+        "valid_until", "user__username"
+    )
+    context = {"form": form, "renew_form": RenewQualificationForm(), "page_obj": _page(request, qualifications)}
+    return render(request, "facilities/qualification_manage.html", context)
+
+
+@require_POST
+@facility_staff_only
+def qualification_renew(request, pk):
+    qualification = get_object_or_404(Qualification, pk=pk)
+    form = RenewQualificationForm(request.POST)
+    if form.is_valid():
+        _report(
+            request,
+            services.renew_qualification,
+            qualification,
+            form.cleaned_data["valid_until"],
+            request.user,
+            success=_("The qualification was renewed."),
+        )
+    else:
+        messages.error(request, _("Give the new end date of the qualification."))
+    return redirect("facilities:qualification_manage")
+
+
+def my_qualifications(request):
+    mine = Qualification.objects.filter(user=request.user).select_related("resource", "certified_by")
+    context = {
+        "qualifications": mine.order_by("valid_until"),
+        "expiring": mine.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
+    }
+    return render(request, "facilities/my_qualifications.html", context)

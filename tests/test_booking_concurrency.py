@@ -1,0 +1,47 @@
+"""Many simultaneous requests for one slot, with real transactions: exactly one booking is made."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from facilities import services
+from facilities.models import Booking
+
+THREADS = 20
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("row_lock", [True, False], ids=["with-the-row-lock", "the-constraint-alone"])
+def test_twenty_simultaneous_bookings_of_one_slot_leave_exactly_one(
+    booker, room, admitted_project, booking_day, at, monkeypatch, row_lock
+):
+    if not row_lock:
+        # Without the resource lock the checks race; the exclusion constraint still refuses all but one.
+        monkeypatch.setattr(services, "_lock", lambda resources: None)
+    start, end = at(booking_day, "09:00"), at(booking_day, "13:00")
+    barrier = threading.Barrier(THREADS)
+    made, refused, crashed = [], [], []
+
+    def book():
+        try:
+            barrier.wait()
+            made.append(services.create_booking(booker, room, admitted_project, start, end, 1, "Media fill"))
+        except services.BookingError as error:
+            refused.append(error.message)
+        except Exception as error:  # any other outcome fails the test below
+            crashed.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert crashed == []
+    assert len(made) == 1
+    assert len(refused) == THREADS - 1
+    assert all("is already booked on" in message and "from 09:00 to 13:00" in message for message in refused)
+    assert Booking.objects.active().count() == 1

@@ -1,0 +1,68 @@
+"""The demo facility: resources with rules, qualifications, closures and bookings that obey the rules."""
+
+import datetime
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from facilities import services
+from facilities.models import Booking, BookingStatus, Closure, Qualification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_qualifications_follow_the_demo_story(demo):
+    held = {(q.user.username, q.kind, q.grade) for q in Qualification.objects.select_related("user")}
+    assert ("researcher", "gowning", "B") in held
+    assert ("outsider", "gowning", "C") in held
+    assert not Qualification.objects.filter(user__username="pi").exists()
+    assert Qualification.objects.filter(user__username="researcher", kind="training").count() == 4
+
+
+def test_demo_bookings_obey_the_rules_and_seeding_again_adds_nothing(demo, settings):
+    bookings = Booking.objects.with_details()
+    assert bookings.filter(period__endswith__lt=timezone.now()).exists()
+    assert bookings.filter(status=BookingStatus.REQUESTED).exists()
+    assert Closure.objects.count() == 3
+    later = timezone.now() + datetime.timedelta(days=2)
+    for booking in bookings.filter(period__startswith__gt=later):
+        services.check_project(booking.booked_by, booking.project)
+        services.check_timing(booking.resource, booking.period, booking.persons)
+        services.check_access(booking.booked_by, booking.resource, booking.project, booking.period)
+        assert not Closure.objects.affecting(booking.resource).overlapping(booking.period).exists()
+    counts = (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count()) == counts
+
+
+@pytest.mark.parametrize("username", ["admin", "facility", "pi", "researcher", "outsider"])
+def test_every_booking_page_renders_for_every_demo_login(client, demo, username):
+    client.force_login(get_user_model().objects.get(username=username))
+    staff = username in ("admin", "facility")
+    booking = Booking.objects.filter(resource__slug="grade-b-suite-1").first()
+    pages = {
+        reverse("dashboard"): 200,
+        reverse("facilities:facility_list"): 200,
+        reverse("facilities:facility_detail", args=["pre-gmp"]): 200,
+        reverse("facilities:resource_detail", args=["bsc-b1"]): 200,
+        reverse("facilities:booking_list"): 200,
+        reverse("facilities:booking_list") + "?show=past": 200,
+        reverse("facilities:booking_new") + "?resource=grade-b-suite-1": 200,
+        reverse("facilities:my_qualifications"): 200,
+        booking.get_absolute_url(): 200 if username in ("admin", "facility", "pi", "researcher") else 404,
+        reverse("facilities:pending"): 200 if staff else 403,
+        reverse("facilities:closures"): 200 if staff else 403,
+        reverse("facilities:qualification_manage"): 200 if staff else 403,
+    }
+    for url, status in pages.items():
+        assert client.get(url).status_code == status, url

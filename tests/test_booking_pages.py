@@ -1,0 +1,330 @@
+"""The booking pages: the form with hand-crafted POSTs, who sees and changes what, and queries per page."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from facilities.models import Booking, BookingStatus, Closure, Qualification
+from projects.models import ProjectStatus
+
+pytestmark = pytest.mark.django_db
+
+NEW = reverse("facilities:booking_new")
+
+
+@pytest.fixture
+def form_data(room, admitted_project, booking_day):
+    def data(**changes):
+        values = {
+            "resource": room.slug,
+            "project": admitted_project.pk,
+            "start": f"{booking_day}T09:00",
+            "end": f"{booking_day}T13:00",
+            "persons": 2,
+            "purpose": "Lentiviral transduction, process development run 3",
+        }
+        return {**values, **changes}
+
+    return data
+
+
+@pytest.fixture
+def booking(booker, room, admitted_project, booking_day, at):
+    from facilities import services
+
+    [booking] = services.create_booking(
+        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "13:00"), 2, "Media fill"
+    )
+    return booking
+
+
+class TestTheBookingForm:
+    def test_get_prefills_the_resource_and_offers_only_eligible_projects(
+        self, client, booker, room, admitted_project, group, make_project, make_group
+    ):
+        draft = make_project(group, acronym="DRAFTED", title="A draft project")
+        foreign = make_project(make_group("other-lab"), status=ProjectStatus.ACTIVE, title="Somebody else's")
+        client.force_login(booker)
+        response = client.get(NEW, {"resource": room.slug, "start": "2030-01-07T09:00"})
+        assert response.status_code == 200
+        assert f'<option value="{room.slug}" selected>' in response.text
+        assert 'value="2030-01-07T09:00"' in response.text
+        assert admitted_project.code in response.text
+        assert draft.code not in response.text
+        assert foreign.code not in response.text
+
+    def test_a_valid_post_books_and_shows_the_booking(self, client, booker, form_data, room):
+        client.force_login(booker)
+        response = client.post(NEW, form_data())
+        booking = Booking.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == booking.get_absolute_url()
+        assert (f"{booking.start:%H:%M}", f"{booking.end:%H:%M}", booking.status) == ("09:00", "13:00", "approved")
+        assert "Grade B suite" in client.get(response["Location"]).text
+
+    def test_room_with_equipment_and_a_weekly_repeat_in_one_step(
+        self, client, booker, form_data, equipment, booking_day
+    ):
+        client.force_login(booker)
+        until = booking_day + datetime.timedelta(days=14)
+        response = client.post(
+            NEW, form_data(equipment=[equipment.slug], repeat_weekdays=["0"], repeat_until=str(until))
+        )
+        assert response.status_code == 302
+        assert Booking.objects.filter(resource=equipment).count() == 3
+        assert Booking.objects.filter(parent__isnull=True).count() == 3
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"start": "next tuesday", "end": "2026-13-45T25:99"}, "Enter a valid date/time."),
+            ({"start": "", "end": ""}, "This field is required."),
+            ({"persons": 999}, "Ensure this value is less than or equal to 50."),
+            ({"persons": 4}, "holds at most 3 persons"),
+            ({"persons": 0}, "Ensure this value is greater than or equal to 1."),
+            ({"resource": "no-such-room"}, "Select a valid choice."),
+            ({"project": 999999}, "Select a valid choice."),
+            ({"purpose": ""}, "This field is required."),
+            ({"repeat_weekdays": ["0"]}, "choose both the weekdays and the last date"),
+            ({"repeat_weekdays": ["9"], "repeat_until": "2030-01-01"}, "Select a valid choice."),
+        ],
+    )
+    def test_bad_input_gives_form_errors_and_writes_nothing(self, client, booker, form_data, changes, message):
+        client.force_login(booker)
+        response = client.post(NEW, form_data(**changes))
+        assert response.status_code == 200
+        assert message in response.text
+        assert not Booking.objects.exists()
+
+    def test_end_before_start_and_the_past_are_refused(self, client, booker, form_data, booking_day):
+        client.force_login(booker)
+        response = client.post(NEW, form_data(end=f"{booking_day}T08:00"))
+        assert "The end must be after the start." in response.text
+        last_week = timezone.localdate() - datetime.timedelta(days=7)
+        response = client.post(NEW, form_data(start=f"{last_week}T09:00", end=f"{last_week}T10:00"))
+        assert "The start is in the past" in response.text
+        assert not Booking.objects.exists()
+
+    def test_an_inactive_resource_is_not_offered_nor_accepted(self, client, booker, form_data, room):
+        room.active = False
+        room.save()
+        client.force_login(booker)
+        assert room.slug not in client.get(NEW).text
+        assert "Select a valid choice." in client.post(NEW, form_data()).text
+        assert not Booking.objects.exists()
+
+    def test_someone_else_s_project_is_refused(self, client, outsider, form_data, qualify):
+        qualify(outsider, grade="B")
+        client.force_login(outsider)
+        response = client.post(NEW, form_data())
+        assert "Select a valid choice." in response.text
+        assert not Booking.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"start": "{day}T06:00", "end": "{day}T08:00"}, "book inside the opening hours"),
+            ({"start": "{day}T09:00", "end": "{day}T09:10"}, "last at least 30 minutes"),
+        ],
+    )
+    def test_rules_refuse_through_the_form_with_their_message(
+        self, client, booker, form_data, booking_day, changes, message
+    ):
+        client.force_login(booker)
+        response = client.post(NEW, form_data(**{k: v.format(day=booking_day) for k, v in changes.items()}))
+        assert message in response.text
+        assert not Booking.objects.exists()
+
+    def test_an_unqualified_member_is_told_which_qualification_is_missing(self, client, pi, form_data):
+        client.force_login(pi)
+        response = client.post(NEW, form_data())
+        assert "You hold no valid gowning qualification for Grade B" in response.text
+        assert not Booking.objects.exists()
+
+    def test_an_overlap_names_the_conflicting_slot(self, client, booker, form_data, booking):
+        client.force_login(booker)
+        response = client.post(
+            NEW, form_data(start=f"{booking.start.date()}T12:00", end=f"{booking.start.date()}T14:00")
+        )
+        assert "is already booked on" in response.text
+        assert "from 09:00 to 13:00" in response.text
+        assert Booking.objects.count() == 1
+
+
+class TestWhoSeesAndChangesABooking:
+    def test_booker_group_members_and_staff_see_it_others_get_404(
+        self, client, booking, booker, pi, facility_user, admin_user, outsider
+    ):
+        for user in (booker, pi, facility_user, admin_user):
+            client.force_login(user)
+            assert client.get(booking.get_absolute_url()).status_code == 200
+        client.force_login(outsider)
+        assert client.get(booking.get_absolute_url()).status_code == 404
+
+    def test_the_booker_cancels_with_a_reason(self, client, booking, booker):
+        client.force_login(booker)
+        url = reverse("facilities:booking_cancel", args=[booking.pk])
+        assert client.get(url).status_code == 405
+        response = client.post(url, {"reason": ""}, follow=True)
+        assert "Give a reason for cancelling." in response.text
+        client.post(url, {"reason": "Donor material did not arrive"})
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+
+    def test_cancel_is_refused_to_other_members_and_outsiders(self, client, booking, pi, outsider):
+        url = reverse("facilities:booking_cancel", args=[booking.pk])
+        client.force_login(pi)
+        assert client.post(url, {"reason": "Mine now"}).status_code == 403
+        client.force_login(outsider)
+        assert client.post(url, {"reason": "Mine now"}).status_code == 404
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
+
+    @pytest.mark.parametrize("action", ["approve", "reject"])
+    def test_approve_and_reject_are_refused_to_the_wrong_roles(self, client, booking, booker, pi, outsider, action):
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.REQUESTED)
+        url = reverse(f"facilities:booking_{action}", args=[booking.pk])
+        for user in (booker, pi, outsider):
+            client.force_login(user)
+            assert client.get(url).status_code == 405
+            assert client.post(url, {"comment": "Fine by me"}).status_code == 403
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REQUESTED
+
+    def test_staff_approve_and_reject_from_the_queue(self, client, booking, facility_user, make_project, group, at):
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.REQUESTED)
+        client.force_login(facility_user)
+        response = client.get(reverse("facilities:pending"))
+        assert booking.get_absolute_url() in response.text
+        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": ""}, follow=True)
+        assert "Say why the booking is rejected" in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REQUESTED
+        client.post(reverse("facilities:booking_approve", args=[booking.pk]))
+        booking.refresh_from_db()
+        assert (booking.status, booking.decided_by) == (BookingStatus.APPROVED, facility_user)
+
+    def test_staff_pages_are_refused_to_others(self, client, booker):
+        client.force_login(booker)
+        for name in ("pending", "closures", "qualification_manage"):
+            assert client.get(reverse(f"facilities:{name}")).status_code == 403
+            assert client.post(reverse(f"facilities:{name}"), {}).status_code == 403
+        assert client.post(reverse("facilities:qualification_renew", args=[1]), {}).status_code == 403
+
+
+class TestStaffPages:
+    def test_a_closure_lists_the_bookings_it_cancels_and_asks_first(self, client, facility_user, booking, room):
+        client.force_login(facility_user)
+        day = booking.start.date()
+        data = {
+            "facility": room.facility_id,
+            "resource": room.pk,
+            "reason": "cleaning",
+            "start": f"{day}T07:00",
+            "end": f"{day}T19:00",
+            "note": "Sporicidal disinfection",
+        }
+        response = client.post(reverse("facilities:closures"), data)
+        assert "1 booking overlaps the closure; confirm to cancel it." in response.text
+        assert booking.get_absolute_url() in response.text
+        assert not Closure.objects.exists()
+        response = client.post(reverse("facilities:closures"), {**data, "confirm": "1"}, follow=True)
+        assert "1 booking was cancelled" in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+        assert "Sporicidal disinfection" in booking.cancellation_reason
+
+    def test_staff_record_and_renew_and_users_see_what_expires(self, client, facility_user, member, qualify):
+        client.force_login(facility_user)
+        today = timezone.localdate()
+        response = client.post(
+            reverse("facilities:qualification_manage"),
+            {
+                "user": member.pk,
+                "kind": "gowning",
+                "grade": "C",
+                "valid_from": str(today),
+                "valid_until": str(today + datetime.timedelta(days=10)),
+            },
+        )
+        assert response.status_code == 302
+        qualification = Qualification.objects.get(user=member)
+        assert qualification.certified_by == facility_user
+        client.force_login(member)
+        response = client.get(reverse("facilities:my_qualifications"))
+        assert "Expiring within 30 days" in response.text
+        client.force_login(facility_user)
+        renewed = today + datetime.timedelta(days=365)
+        client.post(reverse("facilities:qualification_renew", args=[qualification.pk]), {"valid_until": str(renewed)})
+        qualification.refresh_from_db()
+        assert qualification.valid_until == renewed
+
+    def test_a_training_without_a_resource_is_a_form_error(self, client, facility_user, member):
+        client.force_login(facility_user)
+        today = timezone.localdate()
+        response = client.post(
+            reverse("facilities:qualification_manage"),
+            {"user": member.pk, "kind": "training", "valid_from": str(today), "valid_until": str(today)},
+        )
+        assert "training names a resource and no grade." in response.text
+        assert not Qualification.objects.exists()
+
+
+def test_facility_resource_and_dashboard_pages(client, booking, booker, facility_user, equipment):
+    client.force_login(booker)
+    assert "Test pre-GMP facility" in client.get(reverse("facilities:facility_list")).text
+    assert equipment.get_absolute_url() in client.get(booking.resource.facility.get_absolute_url()).text
+    response = client.get(equipment.get_absolute_url())
+    assert "Training required" in response.text
+    assert "Changeover between projects" in client.get(booking.resource.get_absolute_url()).text
+    assert booking.get_absolute_url() in client.get(reverse("dashboard")).text
+    assert booking.get_absolute_url() in client.get(reverse("facilities:booking_list")).text
+    assert booking.get_absolute_url() not in client.get(reverse("facilities:booking_list") + "?show=past").text
+    Booking.objects.update(status=BookingStatus.REQUESTED)
+    client.force_login(facility_user)
+    assert "1 request waits for approval." in client.get(reverse("dashboard")).text
+
+
+def bulk_bookings(count, *, resource, project, user, status):
+    first = timezone.now() + datetime.timedelta(days=1)
+    Booking.objects.bulk_create(
+        Booking(
+            resource=resource,
+            project=project,
+            booked_by=user,
+            period=(first + datetime.timedelta(hours=n), first + datetime.timedelta(hours=n, minutes=30)),
+            purpose=f"Run {n}",
+            status=status,
+        )
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    ("url_name", "viewer", "status"),
+    [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
+)
+def test_list_queries_do_not_grow_with_bookings(
+    client,
+    request,
+    room,
+    admitted_project,
+    booker,
+    facility_user,
+    django_assert_max_num_queries,
+    url_name,
+    viewer,
+    status,
+):
+    client.force_login(request.getfixturevalue(viewer))
+    url = reverse(f"facilities:{url_name}")
+    bulk_bookings(5, resource=room, project=admitted_project, user=booker, status=status)
+    with django_assert_max_num_queries(10) as few:
+        assert client.get(url).status_code == 200
+    Booking.objects.all().delete()
+    bulk_bookings(500, resource=room, project=admitted_project, user=booker, status=status)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert "Page 1 of 20" in response.text

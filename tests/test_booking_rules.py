@@ -1,0 +1,413 @@
+"""The six booking rules of DESIGN.md, each allowed and refused, through the service layer."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.utils import timezone
+
+from facilities import services
+from facilities.models import (
+    Booking,
+    BookingStatus,
+    Closure,
+    ClosureReason,
+    EquipmentQualificationStatus,
+    Resource,
+    ResourceKind,
+)
+from facilities.services import BookingError, Recurrence
+from projects.models import ProjectStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book(booker, room, admitted_project, booking_day, at):
+    """Book ``room`` for the admitted project from 09:00 to 13:00 on ``booking_day`` unless told otherwise."""
+
+    def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, persons=2, **extra):
+        day = day or booking_day
+        return services.create_booking(
+            user or booker,
+            resource or room,
+            project or admitted_project,
+            at(day, start),
+            at(day, end),
+            persons,
+            "Process development run",
+            **extra,
+        )
+
+    return book
+
+
+class TestRule1WhoBooksForWhichProject:
+    def test_a_member_books_an_admitted_project(self, book, room):
+        [booking] = book()
+        assert booking.status == BookingStatus.APPROVED
+        assert booking.resource == room
+
+    @pytest.mark.parametrize("status", [ProjectStatus.DRAFT, ProjectStatus.SUBMITTED, ProjectStatus.COMPLETED])
+    def test_a_project_not_admitted_cannot_book(self, book, group, make_project, status):
+        project = make_project(group, status=status)
+        with pytest.raises(BookingError, match="only accepted or active projects may book"):
+            book(project=project)
+
+    def test_someone_else_s_project_cannot_be_booked(self, book, make_group, make_project):
+        other = make_project(make_group("other-lab"), status=ProjectStatus.ACTIVE)
+        with pytest.raises(BookingError, match="Only members of Other Lab may book"):
+            book(project=other)
+        assert not Booking.objects.exists()
+
+
+class TestRule2QualificationsAndContainment:
+    def test_gowning_for_a_stricter_grade_covers_the_room(self, book, booker, room):
+        booker.qualifications.filter(kind="gowning").update(grade="A")
+        assert book()
+
+    def test_without_gowning_for_the_grade_the_booking_is_refused(self, book, booker, qualify):
+        booker.qualifications.filter(kind="gowning").update(grade="C")
+        with pytest.raises(BookingError, match="no valid gowning qualification for Grade B"):
+            book()
+
+    def test_gowning_must_be_valid_on_the_day(self, book, booker, booking_day):
+        booker.qualifications.filter(kind="gowning").update(valid_until=booking_day - datetime.timedelta(days=1))
+        with pytest.raises(BookingError, match="no valid gowning qualification"):
+            book()
+
+    def test_training_is_needed_on_equipment_that_requires_it(self, book, booker, equipment):
+        assert book(resource=equipment, persons=1)
+        booker.qualifications.filter(kind="training").delete()
+        with pytest.raises(BookingError, match="You need valid training on Biosafety cabinet"):
+            book("14:00", "16:00", resource=equipment, persons=1)
+
+    @pytest.mark.parametrize(
+        "status", [EquipmentQualificationStatus.REQUALIFICATION_DUE, EquipmentQualificationStatus.OUT_OF_SERVICE]
+    )
+    def test_equipment_not_qualified_cannot_be_booked(self, book, equipment, status):
+        equipment.qualification_status = status
+        equipment.save()
+        with pytest.raises(BookingError, match="cannot be booked: its status is"):
+            book(resource=equipment, persons=1)
+
+    def test_equipment_past_its_requalification_date_cannot_be_booked(self, book, equipment, booking_day):
+        equipment.requalification_due = booking_day - datetime.timedelta(days=1)
+        equipment.save()
+        with pytest.raises(BookingError, match="due for requalification"):
+            book(resource=equipment, persons=1)
+
+    def test_a_gmo_class_above_the_room_s_containment_is_refused(self, book, room, equipment, admitted_project):
+        admitted_project.gmo_class = 3
+        admitted_project.save()
+        with pytest.raises(BookingError, match="approved for contained use class 2 only"):
+            book()
+        with pytest.raises(BookingError, match="approved for contained use class 2 only"):
+            book(resource=equipment, persons=1)
+
+
+class TestRule3OverlapsClosuresChangeover:
+    def test_an_overlap_is_refused_with_the_conflicting_slot_in_local_time(self, book, make_project, group):
+        book()
+        with pytest.raises(BookingError, match=r"already booked on .* from 09:00 to 13:00 \(ATMP-"):
+            book("12:00", "15:00")
+        assert Booking.objects.count() == 1
+
+    def test_the_same_project_may_book_back_to_back(self, book):
+        book()
+        assert book("13:00", "15:00")
+
+    def test_another_project_waits_for_the_changeover(self, book, group, make_project):
+        book()
+        other = make_project(group, status=ProjectStatus.ACCEPTED, acronym="OTHER")
+        with pytest.raises(BookingError, match="needs 60 minutes of changeover"):
+            book("13:30", "15:00", project=other)
+        assert book("14:00", "16:00", project=other)
+
+    def test_a_closure_of_the_room_blocks_the_room_and_its_equipment(
+        self, book, room, equipment, facility_user, booking_day, at
+    ):
+        Closure.objects.create(
+            facility=room.facility,
+            resource=room,
+            reason=ClosureReason.CLEANING,
+            period=(at(booking_day, "08:00"), at(booking_day, "10:00")),
+            created_by=facility_user,
+        )
+        with pytest.raises(BookingError, match=r"closed for cleaning and disinfection on .* from 08:00 to 10:00"):
+            book()
+        with pytest.raises(BookingError, match="closed for cleaning"):
+            book(resource=equipment, persons=1)
+        assert book("10:00", "12:00")
+
+    def test_a_closure_of_the_whole_facility_blocks_everything(self, book, facility, facility_user, booking_day, at):
+        Closure.objects.create(
+            facility=facility,
+            reason=ClosureReason.ENVIRONMENTAL_MONITORING,
+            period=(at(booking_day, "07:00"), at(booking_day, "19:00")),
+            created_by=facility_user,
+        )
+        with pytest.raises(BookingError, match="Test pre-GMP facility is closed for environmental monitoring"):
+            book()
+
+    @pytest.mark.parametrize("transition", ["cancel", "reject"])
+    def test_a_cancelled_or_rejected_booking_frees_its_slot(self, book, room, facility_user, transition):
+        room.requires_approval = True
+        room.save()
+        [booking] = book()
+        if transition == "cancel":
+            services.cancel_booking(booking, booking.booked_by, "Run postponed")
+        else:
+            services.reject_booking(booking, facility_user, "Suite needed for requalification")
+        assert book()
+
+    def test_the_database_itself_refuses_an_overlapping_insert(self, book, admitted_project, room, booker, booking_day):
+        [booking] = book()
+        with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
+            Booking.objects.create(
+                resource=room,
+                project=admitted_project,
+                booked_by=booker,
+                period=(booking.period.lower + datetime.timedelta(hours=1), booking.period.upper),
+                purpose="Sneaked past the rules",
+                status=BookingStatus.REQUESTED,
+            )
+        # A cancelled booking may lie anywhere.
+        Booking.objects.create(
+            resource=room,
+            project=admitted_project,
+            booked_by=booker,
+            period=booking.period,
+            purpose="Old",
+            status=BookingStatus.CANCELLED,
+        )
+
+    def test_raw_sql_overlap_is_refused_too(self, book):
+        [booking] = book()
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO facilities_booking (resource_id, period, project_id, booked_by_id, persons, purpose, "
+                "status, decision_comment, cancellation_reason, created_at) "
+                "SELECT resource_id, period, project_id, booked_by_id, 1, 'raw', 'approved', '', '', now() "
+                "FROM facilities_booking WHERE id = %s",
+                [booking.pk],
+            )
+
+    def test_a_violation_that_slips_past_the_checks_becomes_the_conflict_message(self, book, monkeypatch):
+        book()
+        monkeypatch.setattr(services, "check_availability", lambda *args: None)
+        with pytest.raises(BookingError, match=r"already booked on .* from 09:00 to 13:00"):
+            book("10:00", "11:00")
+
+
+class TestRule4TimesDurationOccupancy:
+    def test_the_end_must_be_after_the_start(self, book):
+        with pytest.raises(BookingError, match="The end must be after the start"):
+            book("13:00", "09:00")
+
+    def test_not_in_the_past(self, book):
+        with pytest.raises(BookingError, match="in the past"):
+            book(day=timezone.localdate() - datetime.timedelta(days=7))
+
+    def test_outside_opening_hours_is_refused(self, book):
+        with pytest.raises(
+            BookingError, match="is open Monday, Tuesday, Wednesday, Thursday, Friday from 07:00 to 19:00"
+        ):
+            book("17:00", "20:00")
+
+    def test_a_closed_weekday_is_refused(self, book, booking_day):
+        with pytest.raises(BookingError, match="opening hours"):
+            book(day=booking_day - datetime.timedelta(days=1))
+
+    def test_min_and_max_duration(self, book, room):
+        room.min_duration_minutes, room.max_duration_minutes = 60, 240
+        room.save()
+        with pytest.raises(BookingError, match="at least 60 minutes"):
+            book("09:00", "09:30")
+        with pytest.raises(BookingError, match="at most 240 minutes"):
+            book("09:00", "14:00")
+        assert book("09:00", "13:00")
+
+    def test_lead_time(self, book, room):
+        room.lead_time_hours = 24 * 30
+        room.save()
+        with pytest.raises(BookingError, match="at least 720 hours ahead"):
+            book()
+
+    def test_how_far_ahead(self, book, room):
+        room.booking_horizon_days = 3
+        room.save()
+        with pytest.raises(BookingError, match="at most 3 days ahead"):
+            book()
+
+    def test_persons_within_the_maximum_occupancy(self, book):
+        with pytest.raises(BookingError, match="holds at most 3 persons"):
+            book(persons=999)
+        assert book(persons=3)
+
+    def test_an_inactive_resource_cannot_be_booked(self, book, room):
+        room.active = False
+        room.save()
+        with pytest.raises(BookingError, match="is not in use"):
+            book()
+
+
+class TestRule5ApprovalAndCancelling:
+    def test_a_resource_that_needs_approval_gets_a_request(self, book, room, facility_user):
+        room.requires_approval = True
+        room.save()
+        [booking] = book()
+        assert booking.status == BookingStatus.REQUESTED
+        services.approve_booking(booking, facility_user)
+        booking.refresh_from_db()
+        assert (booking.status, booking.decided_by) == (BookingStatus.APPROVED, facility_user)
+
+    def test_rejecting_needs_a_comment(self, book, room, facility_user):
+        room.requires_approval = True
+        room.save()
+        [booking] = book()
+        with pytest.raises(BookingError, match="Say why"):
+            services.reject_booking(booking, facility_user, "  ")
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REQUESTED
+
+    def test_cancelling_needs_a_reason_and_happens_before_the_start(self, book, booker, facility_user):
+        [booking] = book()
+        with pytest.raises(BookingError, match="Give a reason"):
+            services.cancel_booking(booking, booker, "")
+        Booking.objects.filter(pk=booking.pk).update(
+            period=(timezone.now() - datetime.timedelta(hours=1), timezone.now() + datetime.timedelta(hours=1))
+        )
+        with pytest.raises(BookingError, match="has started"):
+            services.cancel_booking(booking, booker, "Too late")
+        services.cancel_booking(booking, facility_user, "Deviation in the suite", staff=True)
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+        assert booking.cancellation_reason == "Deviation in the suite"
+
+
+class TestRule6RecurringAndCombined:
+    def test_recurring_bookings_are_made_on_the_chosen_weekdays(self, book, booking_day):
+        until = booking_day + datetime.timedelta(days=20)
+        bookings = book(recurrence=Recurrence(weekdays=frozenset({0, 3}), until=until))
+        days = [b.start.date() for b in bookings]
+        assert [d.weekday() for d in days] == [0, 3, 0, 3, 0, 3]
+        assert len({b.series for b in bookings}) == 1
+
+    def test_one_conflict_refuses_the_whole_series_and_lists_every_date(self, book, booking_day, group, make_project):
+        other = make_project(group, status=ProjectStatus.ACTIVE, acronym="OTHER")
+        book(day=booking_day + datetime.timedelta(days=7), project=other)
+        book(day=booking_day + datetime.timedelta(days=14), project=other)
+        before = Booking.objects.count()
+        with pytest.raises(BookingError) as refused:
+            book(recurrence=Recurrence(weekdays=frozenset({0}), until=booking_day + datetime.timedelta(days=21)))
+        message = refused.value.message
+        assert "2 of 4 dates cannot be booked" in message
+        for days in (7, 14):
+            day = booking_day + datetime.timedelta(days=days)
+            assert f"{day.day} {day:%b} {day.year}" in message
+        assert Booking.objects.count() == before
+
+    def test_equipment_is_booked_with_its_room_or_not_at_all(self, book, booker, equipment):
+        bookings = book(equipment=[equipment])
+        assert [b.resource for b in bookings] == [bookings[0].resource, equipment]
+        assert bookings[1].parent == bookings[0]
+        services.cancel_booking(bookings[0], booker, "Postponed")
+        assert not Booking.objects.active().exists()
+        booker.qualifications.filter(kind="training").delete()
+        with pytest.raises(BookingError, match="training"):
+            book(equipment=[equipment])
+        assert not Booking.objects.active().exists()
+
+    def test_rejecting_a_room_request_releases_the_equipment_requested_with_it(
+        self, book, room, equipment, facility_user
+    ):
+        room.requires_approval = True
+        room.save()
+        room_booking, equipment_booking = book(equipment=[equipment])
+        services.reject_booking(room_booking, facility_user, "Suite reserved for a media fill")
+        equipment_booking.refresh_from_db()
+        assert equipment_booking.status == BookingStatus.CANCELLED
+        assert book(resource=equipment, persons=1)
+
+    def test_equipment_from_another_room_is_refused(self, book, room, facility):
+        other_room = Resource.objects.create(facility=facility, kind=ResourceKind.ROOM, name="Grade D lab", slug="d")
+        with pytest.raises(BookingError, match="does not stand in Grade D lab"):
+            book(resource=other_room, equipment=[Resource.objects.get(slug="bsc")])
+
+
+class TestDaylightSaving:
+    @staticmethod
+    def last_sunday(year, month):
+        day = datetime.date(year, month + 1, 1) - datetime.timedelta(days=1)
+        return day - datetime.timedelta(days=(day.weekday() + 1) % 7)
+
+    @pytest.mark.parametrize("month", [3, 10])
+    def test_a_booking_on_the_change_day_keeps_its_local_times_and_length(self, book, facility, room, month):
+        facility.open_weekdays = list(range(7))
+        facility.save()
+        room.booking_horizon_days = 800
+        room.save()
+        today = timezone.localdate()
+        year = (
+            today.year if self.last_sunday(today.year, month) > today + datetime.timedelta(days=1) else today.year + 1
+        )
+        day = self.last_sunday(year, month)
+        [booking] = book(day=day)
+        booking.refresh_from_db()
+        assert (f"{booking.start:%H:%M}", f"{booking.end:%H:%M}") == ("09:00", "13:00")
+        assert booking.period.upper - booking.period.lower == datetime.timedelta(hours=4)
+
+    @pytest.mark.parametrize("month", [3, 10])
+    def test_a_weekly_series_across_the_change_keeps_its_wall_clock(self, book, facility, room, month):
+        facility.open_weekdays = list(range(7))
+        facility.save()
+        room.booking_horizon_days = 800
+        room.save()
+        today = timezone.localdate()
+        year = (
+            today.year if self.last_sunday(today.year, month) > today + datetime.timedelta(days=8) else today.year + 1
+        )
+        change = self.last_sunday(year, month)
+        first = change - datetime.timedelta(days=6)  # the Monday before
+        bookings = book(
+            day=first, recurrence=Recurrence(weekdays=frozenset({0}), until=first + datetime.timedelta(days=7))
+        )
+        offsets = {b.start.utcoffset() for b in bookings}
+        assert len(offsets) == 2
+        assert {(f"{b.start:%H:%M}", f"{b.end:%H:%M}") for b in bookings} == {("09:00", "13:00")}
+        assert {b.period.upper - b.period.lower for b in bookings} == {datetime.timedelta(hours=4)}
+
+
+class TestClosures:
+    def test_a_closure_lists_the_bookings_in_its_way_then_cancels_them(
+        self, book, room, facility_user, booking_day, at
+    ):
+        [booking] = book()
+        closure = Closure(
+            facility=room.facility,
+            resource=room,
+            reason=ClosureReason.MAINTENANCE,
+            period=DateTimeTZRange(at(booking_day, "07:00"), at(booking_day, "12:00")),
+            note="HEPA filter change",
+        )
+        assert list(services.bookings_affected_by(closure)) == [booking]
+        with pytest.raises(BookingError, match="1 booking overlaps the closure"):
+            services.create_closure(closure, facility_user)
+        assert not Closure.objects.exists()
+        assert services.create_closure(closure, facility_user, cancel_affected=True) == [booking]
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+        assert booking.cancellation_reason == "Closed for maintenance. HEPA filter change"
+
+
+class TestQualifications:
+    def test_record_and_renew(self, member, facility_user, qualify):
+        qualification = qualify(member, grade="C")
+        renewed_until = qualification.valid_until + datetime.timedelta(days=365)
+        services.renew_qualification(qualification, renewed_until, facility_user)
+        qualification.refresh_from_db()
+        assert (qualification.valid_until, qualification.certified_by) == (renewed_until, facility_user)
+        with pytest.raises(BookingError, match="must be after the current one"):
+            services.renew_qualification(qualification, renewed_until, facility_user)
