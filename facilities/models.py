@@ -92,9 +92,18 @@ class EquipmentQualificationStatus(models.TextChoices):
     OUT_OF_SERVICE = "out_of_service", _("Out of service")
 
 
+# Qualifications and equipment due within this many days are flagged to their holders and to facility staff.
+EXPIRY_WARNING_DAYS = 30
+
+
 class ResourceQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
+
+    def requalification_due_within(self, days: int):
+        """Active equipment whose requalification date has passed or falls within ``days``."""
+        due_by = timezone.localdate() + datetime.timedelta(days=days)
+        return self.active().filter(kind=ResourceKind.EQUIPMENT, requalification_due__lte=due_by)
 
 
 class Resource(models.Model):

@@ -19,10 +19,9 @@ from .forms import (
     RenewQualificationForm,
     UsageReportForm,
 )
-from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
+from .models import EXPIRY_WARNING_DAYS, Booking, BookingStatus, Closure, Facility, Qualification, Resource
 
 PER_PAGE = 25
-EXPIRY_WARNING_DAYS = 30
 
 
 def facility_staff_only(view):
