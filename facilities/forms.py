@@ -159,6 +159,11 @@ class UsageReportForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-select" if name == "format" else "form-control"
+
     def _check_year(self, text: str) -> None:
         if text and not self.FIRST_YEAR <= int(text[:4]) <= self.LAST_YEAR:
             raise forms.ValidationError(

@@ -271,3 +271,10 @@ def test_report_queries_do_not_grow_with_bookings(
     for export in ("csv", "xlsx"):
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(f"{MARCH}&format={export}").status_code == 200
+
+
+def test_the_reports_link_shows_for_facility_staff_only(client, member, facility_user):
+    client.force_login(member)
+    assert f'href="{URL}"' not in client.get(reverse("dashboard")).text
+    client.force_login(facility_user)
+    assert f'href="{URL}">Reports</a>' in client.get(reverse("dashboard")).text
