@@ -2,8 +2,8 @@
 
 import datetime
 
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
-from psycopg2.extras import DateTimeTZRange
 
 from facilities import reports
 from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.postgres.fields import DateTimeRangeField
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import DecimalField, F, Func, Sum, Value
 from django.db.models.functions import Lower, Upper
 from django.utils import formats
 from django.utils.translation import gettext as _
-from psycopg2.extras import DateTimeTZRange
 
 from atmp_portal.charts import bar_chart
 from projects.models import AtmpProject, BillingCategory, ResearchGroup
@@ -182,7 +182,8 @@ def resource_usage(period: ReportPeriod, resources=None) -> list[ResourceUsage]:
     for resource in resources:
         opening = opening_intervals(resource, period)
         closed = _merged(
-            (closure_period.lower, closure_period.upper)
+            # An unbounded closure end (none today, but the column allows it) is cut at the period's edge.
+            (closure_period.lower or period.start, closure_period.upper or period.end)
             for facility_id, resource_id, closure_period in closures
             if resource_id in (resource.pk, resource.room_id)
             or (resource_id is None and facility_id == resource.facility_id)

@@ -103,6 +103,14 @@ def test_opening_hours_follow_the_wall_clock_on_the_daylight_saving_day(room):
     assert usage.open_hours == 12
 
 
+def test_round_the_clock_opening_hours_count_the_extra_hour_when_the_clocks_go_back(room):
+    room.facility.open_weekdays = list(range(7))
+    room.facility.opens_at, room.facility.closes_at = datetime.time(0, 0), datetime.time(23, 59)
+    room.facility.save()
+    (usage,) = resource_usage(ReportPeriod.days(datetime.date(2026, 10, 25), datetime.date(2026, 10, 25)))
+    assert usage.open_hours == Decimal("24.98")  # 24 h 59 min of elapsed time on a 25-hour day
+
+
 def test_resource_figures_equal_the_hand_computed_ones(march):
     room, equipment = march
     rows = {row.resource: row for row in resource_usage(ReportPeriod.month(2027, 3))}
