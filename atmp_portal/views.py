@@ -7,26 +7,20 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from atmp_portal import dashboard as dashboard_sections
 from atmp_portal import roles
 from facilities import permissions as facility_permissions
-from facilities.models import Booking
-from projects.models import AtmpProject, ProjectStatus, ResearchGroup
 
 logger = logging.getLogger(__name__)
 
 
 def dashboard(request):
-    groups = ResearchGroup.objects.with_member(request.user).select_related("pi")
-    projects = AtmpProject.objects.of_member(request.user).select_related("group")[:10]
-    next_bookings = Booking.objects.active().filter(booked_by=request.user).upcoming().with_details()[:5]
-    waiting = Booking.objects.pending().upcoming().count() if facility_permissions.can_approve(request.user) else None
-    context = {"groups": groups, "projects": projects, "next_bookings": next_bookings, "requests_waiting": waiting}
+    """Each role's section: researchers their own work; facility staff and reviewers their queues."""
+    context = {"researcher": dashboard_sections.researcher_section(request.user)}
+    if facility_permissions.can_manage_facility(request.user):
+        context["facility"] = dashboard_sections.facility_section()
     if roles.is_centre_reviewer(request.user):
-        context["review_queue"] = (
-            AtmpProject.objects.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
-            .select_related("group")
-            .order_by("updated_at")[:20]
-        )
+        context["reviewer"] = dashboard_sections.reviewer_section(request.user)
     return render(request, "dashboard.html", context)
 
 

@@ -27,6 +27,7 @@ class ResourceAdmin(admin.ModelAdmin):
         (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
         (_("Room"), {"fields": ["grade", "max_occupancy", "max_gmo_class", "changeover_minutes"]}),
         (_("Equipment"), {"fields": ["equipment_type", "room", "qualification_status", "requalification_due"]}),
+        (_("Billing"), {"fields": ["internal_hourly_rate", "external_hourly_rate"]}),
         (
             _("Booking rules"),
             {

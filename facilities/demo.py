@@ -44,6 +44,13 @@ ROOM_RULES = {
     CleanRoomGrade.C: {"changeover_minutes": 60, "max_duration_minutes": 480, "lead_time_hours": 2},
     CleanRoomGrade.D: {"changeover_minutes": 30},
 }
+# Hourly rates in SEK (internal, external) per clean-room grade, and for every piece of equipment.
+ROOM_RATES = {
+    CleanRoomGrade.B: (1500, 3000),
+    CleanRoomGrade.C: (900, 1800),
+    CleanRoomGrade.D: (500, 1000),
+}
+EQUIPMENT_RATES = (200, 400)
 # Equipment that needs training, and equipment that needs approval.
 TRAINING_REQUIRED = {"bsc-b1", "bsc-b2", "prodigy-1", "flow-cytometer"}
 APPROVAL_REQUIRED = {"prodigy-1"}
@@ -93,6 +100,8 @@ def seed(users: dict) -> Facility:
                 "grade": grade,
                 "max_occupancy": occupancy,
                 "max_gmo_class": gmo_class,
+                "internal_hourly_rate": ROOM_RATES[grade][0],
+                "external_hourly_rate": ROOM_RATES[grade][1],
                 **ROOM_RULES[grade],
             },
         )
@@ -110,7 +119,11 @@ def seed(users: dict) -> Facility:
                 "max_gmo_class": rooms[room_slug].max_gmo_class,
                 "training_required": slug in TRAINING_REQUIRED,
                 "requires_approval": slug in APPROVAL_REQUIRED,
-                "requalification_due": today + datetime.timedelta(days=120),
+                "internal_hourly_rate": EQUIPMENT_RATES[0],
+                "external_hourly_rate": EQUIPMENT_RATES[1],
+                # The freezer shows on the staff dashboard as due for requalification.
+                "requalification_due": today
+                + datetime.timedelta(days=14 if slug == "controlled-rate-freezer" else 120),
                 "qualification_status": (
                     EquipmentQualificationStatus.REQUALIFICATION_DUE
                     if slug == "controlled-rate-freezer"

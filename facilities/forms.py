@@ -1,10 +1,14 @@
+import datetime
+
 from django import forms
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import AtmpProject
 
 from .models import Closure, Qualification, Resource, ResourceKind, Weekday
+from .reports import ReportPeriod
 from .services import Recurrence
 
 
@@ -124,3 +128,91 @@ class QualificationForm(forms.ModelForm):
 
 class RenewQualificationForm(forms.Form):
     valid_until = date_input(_("New end date"))
+
+
+class UsageReportForm(forms.Form):
+    """The period of a usage report: a month, a quarter, a year or a range of days; the current month if none."""
+
+    MAX_DAYS = 366 * 5
+    FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+    month = forms.RegexField(
+        label=_("Month"),
+        regex=r"^\d{4}-\d{2}$",
+        required=False,
+        help_text=_("YYYY-MM, e.g. 2026-11"),
+        error_messages={"invalid": _("Give the month as YYYY-MM, e.g. 2026-11.")},
+    )
+    quarter = forms.RegexField(
+        label=_("Quarter"),
+        regex=r"^\d{4}-Q[1-4]$",
+        required=False,
+        help_text=_("YYYY-Qn, e.g. 2026-Q4"),
+        error_messages={"invalid": _("Give the quarter as YYYY-Qn, e.g. 2026-Q4.")},
+    )
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR, required=False)
+    start = date_input(_("From"), required=False)
+    end = date_input(_("To (inclusive)"), required=False)
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("html", _("Web page")), ("csv", "CSV"), ("xlsx", _("Excel workbook (XLSX)"))],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-select" if name == "format" else "form-control"
+
+    def _check_year(self, text: str) -> None:
+        if text and not self.FIRST_YEAR <= int(text[:4]) <= self.LAST_YEAR:
+            raise forms.ValidationError(
+                _("Give a year from %(first)s to %(last)s.") % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR}
+            )
+
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        self._check_year(month)
+        if month and not 1 <= int(month[5:]) <= 12:
+            raise forms.ValidationError(_("Give the month as YYYY-MM with a month from 01 to 12, e.g. 2026-11."))
+        return month
+
+    def clean_quarter(self):
+        quarter = self.cleaned_data["quarter"]
+        self._check_year(quarter)
+        return quarter
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        start, end = cleaned.get("start"), cleaned.get("end")
+        chosen = [name for name in ("month", "quarter", "year") if cleaned.get(name)] + (
+            ["range"] if start or end else []
+        )
+        if len(chosen) > 1:
+            raise forms.ValidationError(_("Choose one period: a month, a quarter, a year or a range of days."))
+        if (start or end) and not (start and end):
+            raise forms.ValidationError(_("A range of days needs both its first and its last day."))
+        if start and end and not start <= end <= start + datetime.timedelta(days=self.MAX_DAYS):
+            raise forms.ValidationError(_("The last day must be on or after the first, and at most five years later."))
+        return cleaned
+
+    @property
+    def period(self) -> ReportPeriod:
+        """The chosen period; only once the form is valid."""
+        data = self.cleaned_data
+        if data.get("month"):
+            return ReportPeriod.month(int(data["month"][:4]), int(data["month"][5:]))
+        if data.get("quarter"):
+            return ReportPeriod.quarter(int(data["quarter"][:4]), int(data["quarter"][-1]))
+        if data.get("year"):
+            return ReportPeriod.year(data["year"])
+        if data.get("start"):
+            return ReportPeriod.days(data["start"], data["end"])
+        today = timezone.localdate()
+        return ReportPeriod.month(today.year, today.month)
+
+    @property
+    def export_format(self) -> str:
+        return self.cleaned_data.get("format") or "html"

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import GmoClass
+from projects.models import BillingCategory, GmoClass
 
 
 class Weekday(models.IntegerChoices):
@@ -91,9 +92,18 @@ class EquipmentQualificationStatus(models.TextChoices):
     OUT_OF_SERVICE = "out_of_service", _("Out of service")
 
 
+# Qualifications and equipment due within this many days are flagged to their holders and to facility staff.
+EXPIRY_WARNING_DAYS = 30
+
+
 class ResourceQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
+
+    def requalification_due_within(self, days: int):
+        """Active equipment whose requalification date has passed or falls within ``days``."""
+        due_by = timezone.localdate() + datetime.timedelta(days=days)
+        return self.active().filter(kind=ResourceKind.EQUIPMENT, requalification_due__lte=due_by)
 
 
 class Resource(models.Model):
@@ -153,6 +163,12 @@ class Resource(models.Model):
         default=0,
         help_text=_("Rooms: time for line clearance and cleaning between bookings of different projects."),
     )
+    internal_hourly_rate = models.DecimalField(
+        _("internal hourly rate (SEK)"), max_digits=9, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    external_hourly_rate = models.DecimalField(
+        _("external hourly rate (SEK)"), max_digits=9, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = ResourceQuerySet.as_manager()
@@ -182,6 +198,12 @@ class Resource(models.Model):
     def containing_room(self) -> "Resource | None":
         """The room whose grade, containment and closures apply: the room itself, or the equipment's room."""
         return self if self.is_room else self.room
+
+    def hourly_rate(self, billing_category: str) -> Decimal:
+        """The rate in SEK per hour billed to a group of ``billing_category``."""
+        if billing_category == BillingCategory.EXTERNAL:
+            return self.external_hourly_rate
+        return self.internal_hourly_rate
 
     @property
     def occupancy_limit(self) -> int | None:

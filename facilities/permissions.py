@@ -26,3 +26,8 @@ def can_view_booking(user, booking: Booking) -> bool:
 def can_cancel_booking(user, booking: Booking) -> bool:
     """The booker cancels their own booking; facility staff cancel any."""
     return booking.booked_by_id == user.pk or roles.is_facility_staff(user)
+
+
+def can_read_reports(user) -> bool:
+    """Facility staff (and administrators) read usage and billing reports."""
+    return roles.is_facility_staff(user)

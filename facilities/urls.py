@@ -15,6 +15,7 @@ urlpatterns = [
     path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
     path("bookings/<int:pk>/approve/", views.booking_approve, name="booking_approve"),
     path("bookings/<int:pk>/reject/", views.booking_reject, name="booking_reject"),
+    path("reports/usage/", views.usage_report, name="usage_report"),
     path("closures/", views.closure_list, name="closures"),
     path("qualifications/", views.my_qualifications, name="my_qualifications"),
     path("qualifications/manage/", views.qualification_manage, name="qualification_manage"),

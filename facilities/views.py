@@ -3,18 +3,25 @@ from functools import partial, wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import permissions, services
-from .forms import BookingForm, CancelForm, ClosureForm, QualificationForm, RejectForm, RenewQualificationForm
-from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
+from . import permissions, report_exports, reports, services
+from .forms import (
+    BookingForm,
+    CancelForm,
+    ClosureForm,
+    QualificationForm,
+    RejectForm,
+    RenewQualificationForm,
+    UsageReportForm,
+)
+from .models import EXPIRY_WARNING_DAYS, Booking, BookingStatus, Closure, Facility, Qualification, Resource
 
 PER_PAGE = 25
-EXPIRY_WARNING_DAYS = 30
 
 
 def facility_staff_only(view):
@@ -224,3 +231,29 @@ def my_qualifications(request):
         "expiring": mine.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
     }
     return render(request, "facilities/my_qualifications.html", context)
+
+
+def _download(content, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def usage_report(request):
+    if not permissions.can_read_reports(request.user):
+        raise PermissionDenied
+    form = UsageReportForm(request.GET)
+    if not form.is_valid():
+        return render(request, "facilities/usage_report.html", {"form": form}, status=400)
+    report = reports.usage_report(form.period)
+    filename = f"usage-{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
+    if form.export_format == "csv":
+        response = _download(b"", "text/csv; charset=utf-8", f"{filename}.csv")
+        report_exports.write_csv(report, response)
+        return response
+    if form.export_format == "xlsx":
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return _download(report_exports.workbook_bytes(report), xlsx, f"{filename}.xlsx")
+    context = {"form": form, "report": report, "charts": reports.usage_charts(report)}
+    return render(request, "facilities/usage_report.html", context)

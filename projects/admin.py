@@ -13,8 +13,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(ResearchGroup)
 class ResearchGroupAdmin(admin.ModelAdmin):
-    list_display = ["name", "pi", "organisation_unit", "department", "cost_centre", "active"]
-    list_filter = ["active", "organisation_unit"]
+    list_display = ["name", "pi", "organisation_unit", "department", "cost_centre", "billing_category", "active"]
+    list_filter = ["active", "organisation_unit", "billing_category"]
     search_fields = ["name", "department", "cost_centre", "pi__username", "pi__last_name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["pi"]

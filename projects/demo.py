@@ -11,6 +11,7 @@ from . import services
 from .models import (
     AtmpClass,
     AtmpProject,
+    BillingCategory,
     CellOrigin,
     DevelopmentStage,
     GeneticModification,
@@ -79,6 +80,8 @@ GROUPS = [
         "organisation_unit": OrganisationUnit.REGION_SKANE,
         "department": "Clinical Immunology and Transfusion Medicine",
         "cost_centre": "RS-9100",
+        # The region is billed at the external rate: a choice, not its organisation unit's default.
+        "billing_category": BillingCategory.EXTERNAL,
         "description": "Chimeric antigen receptor T cells for B-cell malignancies.",
         "members": {"outsider": MembershipRole.MEMBER},
     },

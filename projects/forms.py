@@ -15,7 +15,7 @@ def role_choices(may_assign_pi: bool):
 class ResearchGroupForm(forms.ModelForm):
     class Meta:
         model = ResearchGroup
-        fields = ["name", "organisation_unit", "department", "description", "cost_centre"]
+        fields = ["name", "organisation_unit", "department", "description", "cost_centre", "billing_category"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,11 @@ class OrganisationUnit(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class BillingCategory(models.TextChoices):
+    INTERNAL = "internal", _("Internal rate")
+    EXTERNAL = "external", _("External rate")
+
+
 class ResearchGroupQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -42,6 +47,13 @@ class ResearchGroup(models.Model):
     cost_centre = models.CharField(
         _("cost centre"), max_length=40, blank=True, help_text=_("Where facility use is billed.")
     )
+    billing_category = models.CharField(
+        _("billing category"),
+        max_length=10,
+        choices=BillingCategory.choices,
+        blank=True,
+        help_text=_("Which hourly rates the facility bills. Empty: external for companies, internal otherwise."),
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -57,6 +69,15 @@ class ResearchGroup(models.Model):
 
     def get_absolute_url(self):
         return reverse("projects:group_detail", args=[self.slug])
+
+    @property
+    def billed_as(self) -> str:
+        """The billing category in force: the one chosen, else external for companies and internal otherwise."""
+        if self.billing_category:
+            return self.billing_category
+        if self.organisation_unit == OrganisationUnit.COMPANY:
+            return BillingCategory.EXTERNAL
+        return BillingCategory.INTERNAL
 
 
 class MembershipRole(models.TextChoices):

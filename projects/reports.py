@@ -6,12 +6,10 @@ from collections import Counter
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from .models import AtmpClass, DevelopmentStage
+from atmp_portal.charts import bar_chart
+from atmp_portal.exports import spreadsheet_safe
 
-# The chart's geometry, in SVG user units.
-CHART_BAR_MAX = 300
-CHART_ROW_HEIGHT = 22
-CHART_LABEL_WIDTH = 230
+from .models import AtmpClass, DevelopmentStage
 
 
 def class_stage_matrix(projects) -> dict:
@@ -26,40 +24,22 @@ def class_stage_matrix(projects) -> dict:
     rows = []
     for atmp_class, class_label in AtmpClass.choices:
         cells = [counts[atmp_class, stage] for stage in DevelopmentStage.values]
-        bars = [
-            _bar(index, stage_label, count, largest)
-            for index, (stage_label, count) in enumerate(zip(DevelopmentStage.labels, cells, strict=True))
-        ]
-        rows.append({"value": atmp_class, "label": class_label, "cells": cells, "total": sum(cells), "bars": bars})
+        chart = bar_chart(
+            f"chart-{atmp_class}",
+            _("%(atmp_class)s: projects per development stage") % {"atmp_class": class_label},
+            (
+                (stage_label, count, str(count))
+                for stage_label, count in zip(DevelopmentStage.labels, cells, strict=True)
+            ),
+            scale_max=largest,
+        )
+        rows.append({"value": atmp_class, "label": class_label, "cells": cells, "total": sum(cells), "chart": chart})
     return {
         "stages": DevelopmentStage.labels,
         "rows": rows,
         "stage_totals": [sum(row["cells"][i] for row in rows) for i in range(len(DevelopmentStage.values))],
         "total": sum(counts.values()),
-        "chart_height": CHART_ROW_HEIGHT * len(DevelopmentStage.values),
-        "chart_width": CHART_LABEL_WIDTH + CHART_BAR_MAX + 40,
-        "label_width": CHART_LABEL_WIDTH,
     }
-
-
-def _bar(index: int, label: str, count: int, largest: int) -> dict:
-    width = round(CHART_BAR_MAX * count / largest) if largest else 0
-    top = index * CHART_ROW_HEIGHT
-    return {
-        "label": label,
-        "count": count,
-        "y": top + 3,
-        "height": CHART_ROW_HEIGHT - 6,
-        "text_y": top + CHART_ROW_HEIGHT * 7 // 10,
-        "width": width,
-        "count_x": CHART_LABEL_WIDTH + width + 6,
-    }
-
-
-def _cell(value) -> str:
-    """A CSV cell that spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_projects_csv(projects, out) -> None:
@@ -86,7 +66,7 @@ def write_projects_csv(projects, out) -> None:
     )
     for p in projects.iterator(chunk_size=500):
         writer.writerow(
-            _cell(value)
+            spreadsheet_safe(value)
             for value in (
                 p.code,
                 p.acronym,

@@ -1,0 +1,58 @@
+"""What the dashboard shows, one function per role section; each runs a fixed number of queries."""
+
+import datetime
+
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.utils import timezone
+
+from facilities import reports
+from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind
+from facilities.services import local_datetime
+from projects.models import AtmpProject, ProjectStatus, ResearchGroup
+from projects.reports import class_stage_matrix
+
+SHORT_LIST = 5
+LONG_LIST = 20
+
+
+def researcher_section(user) -> dict:
+    """Everyone's own work: groups, projects and their status, next bookings, qualifications."""
+    qualifications = Qualification.objects.filter(user=user).select_related("resource")
+    return {
+        "groups": ResearchGroup.objects.with_member(user).select_related("pi"),
+        "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
+        "next_bookings": Booking.objects.active().filter(booked_by=user).upcoming().with_details()[:SHORT_LIST],
+        "qualifications": qualifications.order_by("valid_until")[:LONG_LIST],
+        "expiring": qualifications.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
+    }
+
+
+def facility_section() -> dict:
+    """Facility staff: requests waiting, today's bookings, this week's room utilisation, what falls due."""
+    today = timezone.localdate()
+    today_range = DateTimeTZRange(
+        local_datetime(today, datetime.time.min), local_datetime(today + datetime.timedelta(days=1), datetime.time.min)
+    )
+    waiting = Booking.objects.pending().upcoming()
+    week = reports.ReportPeriod.week_of(today)
+    return {
+        "requests_waiting": waiting.count(),
+        "first_requests": waiting.with_details()[:SHORT_LIST],
+        "todays_bookings": Booking.objects.active().overlapping(today_range).with_details()[:LONG_LIST],
+        "week": week,
+        "week_utilisation": reports.resource_usage(week, Resource.objects.active().filter(kind=ResourceKind.ROOM)),
+        "requalification_due": Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS)
+        .select_related("room")
+        .order_by("requalification_due", "name")[:LONG_LIST],
+        "closures_ahead": Closure.objects.upcoming().select_related("facility", "resource")[:SHORT_LIST],
+    }
+
+
+def reviewer_section(user) -> dict:
+    """Centre reviewers: submissions waiting and the portfolio by class and stage."""
+    return {
+        "review_queue": AtmpProject.objects.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
+        .select_related("group")
+        .order_by("updated_at")[:LONG_LIST],
+        "matrix": class_stage_matrix(AtmpProject.objects.visible_to(user)),
+    }

@@ -1,0 +1,298 @@
+"""Usage reports: open, closed and booked hours per resource, hours and cost per group and project.
+
+Booked hours are summed in SQL: each approved booking's range is intersected with the report period
+(``period * tstzrange(start, end)``), so a booking that crosses the period's edge counts only its part inside.
+Every hour is elapsed time (computed in UTC), so a period with a daylight-saving change has its 23- or
+25-hour day, while opening hours follow the local wall clock (07:00-19:00 is 12 h on every day).
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import DecimalField, F, Func, Sum, Value
+from django.db.models.functions import Lower, Upper
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from atmp_portal.charts import bar_chart
+from projects.models import AtmpProject, BillingCategory, ResearchGroup
+
+from .models import Booking, BookingStatus, Closure, Resource
+from .services import local_datetime
+
+HOUR = Decimal(3600)
+HOURS = Decimal("0.01")
+PERCENT = Decimal("0.1")
+MONEY = Decimal("0.01")
+
+Interval = tuple[datetime.datetime, datetime.datetime]
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """Whole local days from ``first_day`` to ``last_day`` (inclusive)."""
+
+    first_day: datetime.date
+    last_day: datetime.date
+    label: str
+
+    @classmethod
+    def month(cls, year: int, month: int) -> "ReportPeriod":
+        first = datetime.date(year, month, 1)
+        following = datetime.date(year + month // 12, month % 12 + 1, 1)
+        return cls(first, following - datetime.timedelta(days=1), formats.date_format(first, "F Y"))
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> "ReportPeriod":
+        first_month = 3 * quarter - 2
+        return cls(
+            datetime.date(year, first_month, 1),
+            cls.month(year, first_month + 2).last_day,
+            _("Q%(quarter)s %(year)s") % {"quarter": quarter, "year": year},
+        )
+
+    @classmethod
+    def year(cls, year: int) -> "ReportPeriod":
+        return cls(datetime.date(year, 1, 1), datetime.date(year, 12, 31), str(year))
+
+    @classmethod
+    def days(cls, first_day: datetime.date, last_day: datetime.date) -> "ReportPeriod":
+        label = _("%(first)s to %(last)s") % {"first": f"{first_day:%Y-%m-%d}", "last": f"{last_day:%Y-%m-%d}"}
+        return cls(first_day, last_day, label)
+
+    @classmethod
+    def week_of(cls, day: datetime.date) -> "ReportPeriod":
+        monday = day - datetime.timedelta(days=day.weekday())
+        sunday = monday + datetime.timedelta(days=6)
+        return cls(monday, sunday, _("week %(week)s of %(year)s") % {"week": day.isocalendar().week, "year": day.year})
+
+    @property
+    def start(self) -> datetime.datetime:
+        return local_datetime(self.first_day, datetime.time.min)
+
+    @property
+    def end(self) -> datetime.datetime:
+        return local_datetime(self.last_day + datetime.timedelta(days=1), datetime.time.min)
+
+    @property
+    def hours(self) -> Decimal:
+        return elapsed_hours(self.start, self.end)
+
+    def each_day(self) -> Iterable[datetime.date]:
+        for offset in range((self.last_day - self.first_day).days + 1):
+            yield self.first_day + datetime.timedelta(days=offset)
+
+
+def elapsed_hours(start: datetime.datetime, end: datetime.datetime) -> Decimal:
+    # Subtracting two datetimes of one zone gives wall-clock time; timestamps give the real elapsed time.
+    return (Decimal(end.timestamp() - start.timestamp()) / HOUR).quantize(HOURS)
+
+
+def opening_intervals(resource: Resource, period: ReportPeriod) -> list[Interval]:
+    """The resource's facility opening hours on each open weekday of the period, from local wall-clock times."""
+    facility = resource.facility
+    return [
+        (local_datetime(day, facility.opens_at), local_datetime(day, facility.closes_at))
+        for day in period.each_day()
+        if day.weekday() in facility.open_weekdays
+    ]
+
+
+def _merged(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _overlap_hours(first: list[Interval], second: list[Interval]) -> Decimal:
+    """Hours covered by both lists of intervals; each list sorted and without overlaps of its own."""
+    seconds = 0.0
+    for start, end in first:
+        for other_start, other_end in second:
+            overlap_start, overlap_end = max(start, other_start), min(end, other_end)
+            if overlap_start < overlap_end:
+                seconds += overlap_end.timestamp() - overlap_start.timestamp()
+    return (Decimal(seconds) / HOUR).quantize(HOURS)
+
+
+def _booked_seconds(period: ReportPeriod):
+    """SQL: the seconds of an approved booking that lie inside the period, summed."""
+    window = Func(Value(period.start), Value(period.end), function="tstzrange", output_field=DateTimeRangeField())
+    inside = Func(
+        F("period"), window, template="(%(expressions)s)", arg_joiner=" * ", output_field=DateTimeRangeField()
+    )
+    seconds = Func(Upper(inside) - Lower(inside), template="EXTRACT(EPOCH FROM %(expressions)s)")
+    return Sum(seconds, output_field=DecimalField())
+
+
+def _approved_bookings_in(period: ReportPeriod):
+    window = DateTimeTZRange(period.start, period.end)
+    return Booking.objects.filter(status=BookingStatus.APPROVED, period__overlap=window).order_by()
+
+
+def _hours(seconds) -> Decimal:
+    return (Decimal(seconds or 0) / HOUR).quantize(HOURS)
+
+
+@dataclass
+class ResourceUsage:
+    resource: Resource
+    open_hours: Decimal
+    closed_hours: Decimal
+    booked_hours: Decimal
+
+    @property
+    def available_hours(self) -> Decimal:
+        return self.open_hours - self.closed_hours
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Booked share of the open hours not closed, in per cent; None when nothing was available."""
+        if self.available_hours <= 0:
+            return None
+        return (100 * self.booked_hours / self.available_hours).quantize(PERCENT)
+
+
+def resource_usage(period: ReportPeriod, resources=None) -> list[ResourceUsage]:
+    """Per resource: open hours, closure hours within them, and approved booked hours; three queries.
+
+    Closure hours count only inside opening hours (a weekend closure takes nothing away from bookable
+    time); overlapping closures count once, and a closed room closes the equipment standing in it.
+    """
+    if resources is None:
+        resources = Resource.objects.active()
+    resources = list(resources.select_related("facility").order_by("facility__name", "kind", "name"))
+    booked = dict(
+        _approved_bookings_in(period)
+        .filter(resource__in=[resource.pk for resource in resources])
+        .values_list("resource_id")
+        .annotate(seconds=_booked_seconds(period))
+    )
+    window = DateTimeTZRange(period.start, period.end)
+    closures = list(Closure.objects.overlapping(window).values_list("facility_id", "resource_id", "period"))
+    usage = []
+    for resource in resources:
+        opening = opening_intervals(resource, period)
+        closed = _merged(
+            # An unbounded closure end (none today, but the column allows it) is cut at the period's edge.
+            (closure_period.lower or period.start, closure_period.upper or period.end)
+            for facility_id, resource_id, closure_period in closures
+            if resource_id in (resource.pk, resource.room_id)
+            or (resource_id is None and facility_id == resource.facility_id)
+        )
+        usage.append(
+            ResourceUsage(
+                resource=resource,
+                open_hours=sum((elapsed_hours(start, end) for start, end in opening), Decimal(0)),
+                closed_hours=_overlap_hours(opening, closed),
+                booked_hours=_hours(booked.get(resource.pk)),
+            )
+        )
+    return usage
+
+
+@dataclass
+class BillingLine:
+    """The hours one project used one resource, and their cost at the group's rate."""
+
+    group: ResearchGroup
+    project: AtmpProject
+    resource: Resource
+    hours: Decimal
+
+    @property
+    def rate(self) -> Decimal:
+        return self.resource.hourly_rate(self.group.billed_as)
+
+    @property
+    def cost(self) -> Decimal:
+        return (self.hours * self.rate).quantize(MONEY)
+
+
+@dataclass
+class GroupUsage:
+    group: ResearchGroup
+    lines: list[BillingLine] = field(default_factory=list)
+
+    @property
+    def billing_category_label(self) -> str:
+        return BillingCategory(self.group.billed_as).label
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((line.hours for line in self.lines), Decimal(0))
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((line.cost for line in self.lines), Decimal(0))
+
+
+def group_usage(period: ReportPeriod) -> list[GroupUsage]:
+    """Approved hours per group, project and resource with their cost, in four queries."""
+    rows = list(
+        _approved_bookings_in(period)
+        .values_list("project__group_id", "project_id", "resource_id")
+        .annotate(seconds=_booked_seconds(period))
+    )
+    groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
+    projects = AtmpProject.objects.in_bulk({row[1] for row in rows})
+    resources = Resource.objects.in_bulk({row[2] for row in rows})
+    usage: dict[int, GroupUsage] = {}
+    for group_id, project_id, resource_id, seconds in rows:
+        group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
+        group_row.lines.append(
+            BillingLine(groups[group_id], projects[project_id], resources[resource_id], _hours(seconds))
+        )
+    for group_row in usage.values():
+        group_row.lines.sort(key=lambda line: (line.project.code, line.resource.name))
+    return sorted(usage.values(), key=lambda group_row: group_row.group.name)
+
+
+@dataclass
+class UsageReport:
+    period: ReportPeriod
+    resources: list[ResourceUsage]
+    groups: list[GroupUsage]
+
+    @property
+    def booked_hours(self) -> Decimal:
+        return sum((row.booked_hours for row in self.resources), Decimal(0))
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((row.cost for row in self.groups), Decimal(0))
+
+
+def usage_report(period: ReportPeriod) -> UsageReport:
+    return UsageReport(period, resource_usage(period), group_usage(period))
+
+
+def usage_charts(report: UsageReport) -> dict:
+    """Utilisation per resource (on a 0-100 % scale) and booked hours per group, for includes/bar_chart.html."""
+    utilisation = bar_chart(
+        "utilisation-chart",
+        _("Utilisation per resource, %(period)s") % {"period": report.period.label},
+        (
+            (
+                row.resource.name,
+                row.utilisation or 0,
+                f"{row.utilisation} %" if row.utilisation is not None else _("no open hours"),
+            )
+            for row in report.resources
+        ),
+        scale_max=100,
+    )
+    hours = bar_chart(
+        "group-hours-chart",
+        _("Booked hours per research group, %(period)s") % {"period": report.period.label},
+        ((row.group.name, row.hours, f"{row.hours} h") for row in report.groups),
+    )
+    return {"utilisation": utilisation, "group_hours": hours}

@@ -1,0 +1,131 @@
+"""The dashboard at /: each role finds its own section, and the page's queries do not grow with bookings."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from facilities.models import Booking, BookingStatus, Closure, ClosureReason
+from facilities.services import local_datetime
+from projects.models import ProjectStatus
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("dashboard")
+FACILITY_HEADINGS = ("Booking requests waiting", "Today's bookings", "Room utilisation, week", "Closures ahead")
+REVIEWER_HEADINGS = ("Projects waiting for review", "Project portfolio by ATMP class and development stage")
+
+
+def today_at(hhmm: str) -> datetime.datetime:
+    return local_datetime(timezone.localdate(), datetime.time.fromisoformat(hhmm))
+
+
+@pytest.fixture
+def busy_day(room, equipment, admitted_project, booker, facility_user):
+    """Today: one approved room booking and one request; equipment due in ten days; a closure next week."""
+    Booking.objects.bulk_create(
+        [
+            Booking(
+                resource=room,
+                project=admitted_project,
+                booked_by=booker,
+                period=(today_at("10:00"), today_at("12:00")),
+                purpose="Media fill",
+                status=BookingStatus.APPROVED,
+            ),
+            Booking(
+                resource=equipment,
+                project=admitted_project,
+                booked_by=booker,
+                period=(today_at("23:00"), today_at("23:30")),
+                purpose="Late run",
+                status=BookingStatus.REQUESTED,
+            ),
+        ]
+    )
+    equipment.requalification_due = timezone.localdate() + datetime.timedelta(days=10)
+    equipment.save()
+    next_week = timezone.now() + datetime.timedelta(days=7)
+    Closure.objects.create(
+        facility=room.facility,
+        resource=room,
+        reason=ClosureReason.ENVIRONMENTAL_MONITORING,
+        period=(next_week, next_week + datetime.timedelta(hours=4)),
+        created_by=facility_user,
+    )
+
+
+def test_researchers_see_their_projects_bookings_and_expiring_qualifications(
+    client, busy_day, booker, admitted_project, qualify, room
+):
+    qualify(booker, grade="C", valid_until=timezone.localdate() + datetime.timedelta(days=5))
+    client.force_login(booker)
+    page = client.get(URL).text
+    assert admitted_project.get_absolute_url() in page and "Active" in page
+    assert "Late run" not in page and Booking.objects.get(purpose="Late run").get_absolute_url() in page
+    assert "Expiring within 30 days" in page and "Gowning qualification, Grade C" in page
+    assert "Equipment training, Biosafety cabinet" in page
+    for heading in FACILITY_HEADINGS + REVIEWER_HEADINGS:
+        assert heading not in page
+
+
+def test_facility_staff_see_the_queue_today_the_week_and_what_falls_due(client, busy_day, facility_user, room):
+    client.force_login(facility_user)
+    page = client.get(URL).text
+    for heading in FACILITY_HEADINGS:
+        assert heading in page
+    assert "1 request waits for approval." in page
+    assert "10:00\u201312:00 · Grade B suite" in page
+    assert '<td class="text-end">2.00</td>' in page  # this week's booked hours of the room
+    assert "Biosafety cabinet</a> · Grade B suite · due" in page
+    assert "Environmental monitoring" in page
+    assert "Projects waiting for review" not in page
+
+
+def test_reviewers_see_submissions_and_the_portfolio_chart(client, group, make_project, reviewer):
+    make_project(group, title="Waiting for review", status=ProjectStatus.SUBMITTED)
+    client.force_login(reviewer)
+    page = client.get(URL).text
+    for heading in REVIEWER_HEADINGS:
+        assert heading in page
+    assert "Waiting for review" in page
+    assert '<svg class="bar-chart"' in page
+    assert "Booking requests waiting" not in page
+
+
+def test_administrators_see_every_section(client, busy_day, admin_user):
+    client.force_login(admin_user)
+    page = client.get(URL).text
+    for heading in FACILITY_HEADINGS + REVIEWER_HEADINGS + ("My next bookings", "My qualifications"):
+        assert heading in page
+
+
+@pytest.mark.parametrize("viewer", ["booker", "admin_user"])
+def test_dashboard_queries_do_not_grow_with_bookings(
+    client, request, room, admitted_project, booker, django_assert_max_num_queries, viewer
+):
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+
+    def bulk(count):
+        Booking.objects.all().delete()
+        Booking.objects.bulk_create(
+            Booking(
+                resource=room,
+                project=admitted_project,
+                booked_by=booker,
+                period=(start + datetime.timedelta(minutes=20 * n), start + datetime.timedelta(minutes=20 * n + 15)),
+                purpose=f"Run {n}",
+                status=BookingStatus.REQUESTED if n % 2 else BookingStatus.APPROVED,
+            )
+            for n in range(count)
+        )
+
+    client.force_login(request.getfixturevalue(viewer))
+    bulk(10)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(URL).status_code == 200
+    bulk(2000)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(URL)
+    assert "My next bookings" in response.text

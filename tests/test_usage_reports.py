@@ -1,0 +1,288 @@
+"""Usage reports: hours per resource, group and project in March 2027, checked by hand, on the page and in the files.
+
+The fixture month holds every awkward case: a booking that starts in February, one that ends in April,
+the night the clocks go forward (Sunday 28 March 2027, a 23-hour day), a cancelled and a requested
+booking (neither counts), a room closure, an equipment closure inside it (counted once) and a weekend
+closure of the whole facility (outside opening hours, so it takes nothing away).
+"""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from facilities.models import Booking, BookingStatus, Closure, ClosureReason
+from facilities.reports import ReportPeriod, group_usage, resource_usage
+from facilities.services import local_datetime
+from projects.models import BillingCategory, ProjectStatus
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("facilities:usage_report")
+MARCH = f"{URL}?month=2027-03"
+
+
+def at(day: str, hhmm: str) -> datetime.datetime:
+    return local_datetime(datetime.date.fromisoformat(day), datetime.time.fromisoformat(hhmm))
+
+
+@pytest.fixture
+def rated(room, equipment):
+    room.internal_hourly_rate, room.external_hourly_rate = Decimal(1000), Decimal(2000)
+    room.save()
+    equipment.internal_hourly_rate, equipment.external_hourly_rate = Decimal(500), Decimal(900)
+    equipment.save()
+    return room, equipment
+
+
+@pytest.fixture
+def company_project(make_group, make_project):
+    company = make_group("biotech-ab", name="Biotech AB", organisation_unit="company", cost_centre="EXT-9")
+    return make_project(company, status=ProjectStatus.ACTIVE, acronym="CAR")
+
+
+@pytest.fixture
+def march(rated, admitted_project, company_project, member, facility_user):
+    """March 2027 in the test facility (open Monday to Friday, 07:00-19:00)."""
+    room, equipment = rated
+    group = admitted_project.group
+    group.cost_centre = "MED-1"
+    group.save()
+
+    def booking(resource, start, end, project=admitted_project, status=BookingStatus.APPROVED):
+        return Booking(
+            resource=resource,
+            project=project,
+            booked_by=member,
+            period=(start, end),
+            purpose="Process development run",
+            status=status,
+        )
+
+    # Created directly: the booking rules (opening hours, how far ahead) are not what is tested here.
+    Booking.objects.bulk_create(
+        [
+            booking(room, at("2027-02-28", "22:00"), at("2027-03-01", "10:00")),  # 10 h in March
+            booking(room, at("2027-03-03", "09:00"), at("2027-03-03", "13:00")),  # 4 h
+            booking(equipment, at("2027-03-03", "09:00"), at("2027-03-03", "12:00")),  # 3 h on the equipment
+            booking(room, at("2027-03-04", "08:00"), at("2027-03-04", "10:00"), project=company_project),  # 2 h
+            booking(room, at("2027-03-10", "09:00"), at("2027-03-10", "13:00"), status=BookingStatus.CANCELLED),
+            booking(room, at("2027-03-11", "09:00"), at("2027-03-11", "13:00"), status=BookingStatus.REQUESTED),
+            booking(room, at("2027-03-27", "20:00"), at("2027-03-28", "08:00")),  # 11 h: the clocks go forward
+            booking(room, at("2027-03-31", "18:00"), at("2027-04-01", "09:00")),  # 6 h in March
+        ]
+    )
+    closure = {"facility": room.facility, "reason": ClosureReason.MAINTENANCE, "created_by": facility_user}
+    Closure.objects.bulk_create(
+        [
+            Closure(resource=room, period=(at("2027-03-15", "00:00"), at("2027-03-17", "00:00")), **closure),
+            Closure(resource=equipment, period=(at("2027-03-16", "12:00"), at("2027-03-16", "18:00")), **closure),
+            Closure(period=(at("2027-03-20", "00:00"), at("2027-03-21", "00:00")), **closure),
+        ]
+    )
+    return room, equipment
+
+
+def test_the_period_counts_elapsed_hours_across_daylight_saving_changes():
+    assert ReportPeriod.month(2027, 3).hours == 31 * 24 - 1
+    assert ReportPeriod.month(2026, 10).hours == 31 * 24 + 1
+    assert ReportPeriod.month(2026, 11).hours == 30 * 24
+    assert ReportPeriod.quarter(2026, 4) == ReportPeriod(
+        datetime.date(2026, 10, 1), datetime.date(2026, 12, 31), "Q4 2026"
+    )
+
+
+def test_opening_hours_follow_the_wall_clock_on_the_daylight_saving_day(room):
+    room.facility.open_weekdays = list(range(7))
+    room.facility.save()
+    (usage,) = resource_usage(ReportPeriod.days(datetime.date(2027, 3, 28), datetime.date(2027, 3, 28)))
+    assert usage.open_hours == 12
+
+
+def test_round_the_clock_opening_hours_count_the_extra_hour_when_the_clocks_go_back(room):
+    room.facility.open_weekdays = list(range(7))
+    room.facility.opens_at, room.facility.closes_at = datetime.time(0, 0), datetime.time(23, 59)
+    room.facility.save()
+    (usage,) = resource_usage(ReportPeriod.days(datetime.date(2026, 10, 25), datetime.date(2026, 10, 25)))
+    assert usage.open_hours == Decimal("24.98")  # 24 h 59 min of elapsed time on a 25-hour day
+
+
+def test_resource_figures_equal_the_hand_computed_ones(march):
+    room, equipment = march
+    rows = {row.resource: row for row in resource_usage(ReportPeriod.month(2027, 3))}
+    # 23 weekdays of 12 h; the room closed Monday 15 and Tuesday 16; the weekend closure falls outside opening hours.
+    assert rows[room].open_hours == 276
+    assert rows[room].closed_hours == 24
+    assert rows[room].available_hours == 252
+    assert rows[room].booked_hours == 10 + 4 + 2 + 11 + 6
+    assert rows[room].utilisation == Decimal("13.1")  # 33 / 252
+    # The equipment's own closure lies inside its room's and counts once.
+    assert rows[equipment].closed_hours == 24
+    assert rows[equipment].booked_hours == 3
+    assert rows[equipment].utilisation == Decimal("1.2")  # 3 / 252
+
+
+def test_hours_and_cost_per_group_and_project(march, admitted_project, company_project):
+    room, equipment = march
+    company, lab = group_usage(ReportPeriod.month(2027, 3))
+    assert company.group.billed_as == BillingCategory.EXTERNAL
+    assert [(line.project, line.resource, line.hours, line.rate, line.cost) for line in company.lines] == [
+        (company_project, room, 2, 2000, 4000)
+    ]
+    assert lab.group.billed_as == BillingCategory.INTERNAL
+    assert [(line.resource, line.hours, line.cost) for line in lab.lines] == [(equipment, 3, 1500), (room, 31, 31000)]
+    assert (lab.hours, lab.cost) == (34, 32500)
+
+
+def test_a_chosen_billing_category_overrides_the_organisation_unit(company_project, rated):
+    company = company_project.group
+    company.billing_category = BillingCategory.INTERNAL
+    assert company.billed_as == BillingCategory.INTERNAL
+    assert rated[0].hourly_rate(company.billed_as) == 1000
+
+
+def test_the_page_shows_the_figures_tables_and_charts(client, march, facility_user):
+    client.force_login(facility_user)
+    response = client.get(MARCH)
+    assert response.status_code == 200
+    page = response.text
+    assert "Usage report: March 2027" in page
+    assert "743.00 h" in page
+    for figure in ("276.00", "24.00", "33.00", "13.1", "31000.00", "32500.00", "4000.00", "EXT-9", "MED-1"):
+        assert figure in page
+    assert page.count('<svg class="bar-chart"') == 2
+    assert "13.1 %" in page and "34.00 h" in page  # the bars carry their numbers
+    assert "<script" not in page.split("<main")[1].split("</main>")[0]
+
+
+def _csv_rows(response):
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_user):
+    room, _equipment = march
+    client.force_login(facility_user)
+    response = client.get(MARCH + "&format=csv")
+    assert response["Content-Disposition"] == 'attachment; filename="usage-2027-03-01-2027-03-31.csv"'
+    rows = _csv_rows(response)
+    assert rows[1] == ["Period", "March 2027", "2027-03-01", "2027-03-31"]
+    assert rows[2] == ["Hours in the period (h)", "743.00"]
+    assert "Utilisation (%)" in rows[5]
+    room_row = next(row for row in rows if row[1:2] == [room.name])
+    assert room_row[3:] == ["276.00", "24.00", "252.00", "33.00", "13.1"]
+    billing = [row for row in rows if row[:1] == ["Stem Cell Lab"]]
+    assert [row[5:] for row in billing] == [
+        ["Biosafety cabinet", "3.00", "500.00", "1500.00"],
+        ["Grade B suite", "31.00", "1000.00", "31000.00"],
+    ]
+
+    response = client.get(MARCH + "&format=xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    resources, groups = workbook.worksheets
+    assert resources["B2"].value == "March 2027"
+    values = [[cell.value for cell in row] for row in resources.iter_rows()]
+    assert "Open hours (h)" in values[4]
+    room_cells = next(row for row in values if row[1:2] == [room.name])
+    assert [float(value) for value in room_cells[3:]] == [276, 24, 252, 33, 13.1]
+    costs = [row[8] for row in groups.iter_rows(values_only=True) if row[0] == "Stem Cell Lab"]
+    assert costs == [1500, 31000]
+
+
+def test_text_from_users_cannot_run_as_a_formula_in_the_files(client, march, admitted_project, facility_user):
+    group = admitted_project.group
+    group.cost_centre = "=HYPERLINK(evil)"
+    group.save()
+    client.force_login(facility_user)
+    rows = _csv_rows(client.get(MARCH + "&format=csv"))
+    assert ["Stem Cell Lab", "'=HYPERLINK(evil)"] in [row[:2] for row in rows]
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&format=xlsx").content))
+    cells = [row[1] for row in workbook.worksheets[1].iter_rows(values_only=True) if row[0] == "Stem Cell Lab"]
+    assert cells == ["'=HYPERLINK(evil)", "'=HYPERLINK(evil)"]
+
+
+@pytest.mark.parametrize("who", ["member", "reviewer", "pi"])
+def test_only_facility_staff_and_administrators_read_reports(client, request, march, admin_user, who):
+    client.force_login(request.getfixturevalue(who))
+    for suffix in ("", "&format=csv", "&format=xlsx"):
+        assert client.get(MARCH + suffix).status_code == 403
+    client.force_login(admin_user)
+    assert client.get(MARCH).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("month=garbage", "Give the month as YYYY-MM, e.g. 2026-11."),
+        ("month=2026-13", "with a month from 01 to 12"),
+        ("month=0000-01", "Give a year from 2000 to 2100."),
+        ("quarter=2026-Q5", "Give the quarter as YYYY-Qn"),
+        ("year=twenty", "Enter a whole number."),
+        ("start=2027-03-31&end=2027-03-01", "The last day must be on or after the first"),
+        ("start=2027-03-01", "needs both its first and its last day"),
+        ("month=2027-03&year=2027", "Choose one period"),
+        ("month=2027-03&format=pdf", "Select a valid choice"),
+    ],
+)
+def test_bad_periods_get_a_clear_message_not_a_500(client, facility_user, query, message):
+    client.force_login(facility_user)
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert message in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "label", "room_hours"),
+    [
+        ("quarter=2027-Q1", "Q1 2027", "35.00"),  # the February booking counts whole: 12 h
+        ("year=2027", "2027", "44.00"),  # and the one into April too: 15 h
+        ("start=2027-03-01&end=2027-03-31", "2027-03-01 to 2027-03-31", "33.00"),
+    ],
+)
+def test_quarters_years_and_ranges_of_days(client, march, facility_user, query, label, room_hours):
+    client.force_login(facility_user)
+    response = client.get(f"{URL}?{query}")
+    assert f"Usage report: {label}" in response.text
+    assert f'<td class="text-end">{room_hours}</td>' in response.text
+
+
+def test_report_queries_do_not_grow_with_bookings(
+    client, rated, admitted_project, member, facility_user, django_assert_max_num_queries
+):
+    room, _equipment = rated
+    first = at("2027-03-01", "00:00").astimezone(datetime.UTC)  # UTC: steps of real time across the DST change
+
+    def bulk(count):
+        Booking.objects.all().delete()
+        Booking.objects.bulk_create(
+            Booking(
+                resource=room,
+                project=admitted_project,
+                booked_by=member,
+                period=(first + datetime.timedelta(minutes=20 * n), first + datetime.timedelta(minutes=20 * n + 15)),
+                purpose=f"Run {n}",
+                status=BookingStatus.APPROVED,
+            )
+            for n in range(count)
+        )
+
+    client.force_login(facility_user)
+    bulk(10)
+    with django_assert_max_num_queries(12) as few:
+        assert "2.50" in client.get(MARCH).text
+    bulk(2000)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "500.00" in client.get(MARCH).text
+    for export in ("csv", "xlsx"):
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert client.get(f"{MARCH}&format={export}").status_code == 200
+
+
+def test_the_reports_link_shows_for_facility_staff_only(client, member, facility_user):
+    client.force_login(member)
+    assert f'href="{URL}"' not in client.get(reverse("dashboard")).text
+    client.force_login(facility_user)
+    assert f'href="{URL}">Reports</a>' in client.get(reverse("dashboard")).text
