@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed translations serve-dev clean-db help
+.PHONY: run test lint format migrate seed translations tools screenshots help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
@@ -44,6 +44,18 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint translations
+# The Nu Html Checker for the HTML validity test; skipped where npm is missing.
+VNU_VERSION := 26.9.27
+tools:
+	@if command -v npm >/dev/null; then \
+		test -f .tools/node_modules/vnu-jar/package.json && grep -q '"version": "$(VNU_VERSION)"' .tools/node_modules/vnu-jar/package.json \
+		|| npm install --no-save --silent --prefix .tools vnu-jar@$(VNU_VERSION); \
+	else echo "npm not found: the HTML validity test will be skipped"; fi
+
+test: lint translations tools
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Screenshots for the README, made by the browser tests.
+screenshots: $(VENV)/.installed-dev translations
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/browser/test_screenshots.py

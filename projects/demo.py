@@ -300,7 +300,7 @@ def seed() -> dict:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         if role_group:
-            user.groups.add(Group.objects.get(name=role_group))
+            user.groups.add(Group.objects.get_or_create(name=role_group)[0])
         users[username] = user
 
     for spec in GROUPS:

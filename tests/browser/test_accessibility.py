@@ -1,0 +1,72 @@
+"""Every main page passes axe-core's WCAG 2.1 A and AA rules, in English and Swedish."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from facilities.models import Booking
+from projects.models import AtmpProject
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+# (who, path or a function of the demo data giving it, the button that shows the form's errors)
+PAGES = [
+    (None, "/accounts/login/", None),
+    (None, "/accounts/login/", "Log in"),
+    (None, "/accounts/password_reset/", None),
+    ("researcher", "/", None),
+    ("researcher", "/groups/", None),
+    ("researcher", "/groups/stem-cell-lab/", None),
+    ("researcher", "/projects/", None),
+    ("researcher", lambda: AtmpProject.objects.get(acronym="HSC-LV").get_absolute_url(), None),
+    ("researcher", "/projects/new/", "Save"),
+    ("researcher", "/bookings/", None),
+    ("researcher", "/bookings/new/?resource=grade-b-suite-1", "Book"),
+    ("researcher", lambda: Booking.objects.filter(booked_by__username="researcher").first().get_absolute_url(), None),
+    ("researcher", "/facilities/", None),
+    ("researcher", "/facilities/pre-gmp/", None),
+    ("researcher", "/resources/grade-b-suite-1/", None),
+    ("researcher", "/qualifications/", None),
+    ("facility", "/", None),
+    ("facility", "/bookings/pending/", None),
+    ("facility", "/closures/", None),
+    ("facility", "/qualifications/manage/", None),
+    ("reviewer", "/", None),
+    ("reviewer", "/projects/portfolio/", None),
+    ("pi", "/groups/stem-cell-lab/", None),
+]
+
+
+def violations_on(page, axe):
+    results = axe.run(page, options=WCAG_21_AA)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} times, e.g. {v['nodes'][0]['target']})"
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_main_pages_have_no_wcag_violations(demo, log_in, live_server, page, language):
+    axe = Axe()
+    found = {}
+    current_user = "nobody"
+    for who, path, error_button in PAGES:
+        if who != current_user:
+            page.context.clear_cookies()
+            if who:
+                log_in(who)
+            current_user = who
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page.goto(live_server.url + (path() if callable(path) else path))
+        if error_button:
+            page.get_by_role("button", name=_translated(error_button, language), exact=True).click()
+        problems = violations_on(page, axe)
+        if problems:
+            found[f"{who} {page.url}{' (errors)' if error_button else ''}"] = problems
+    assert found == {}, "\n".join(f"{where}: {problems}" for where, problems in found.items())
+
+
+def _translated(text, language):
+    from django.utils import translation
+
+    with translation.override(language):
+        return translation.gettext(text)
