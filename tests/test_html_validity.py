@@ -27,6 +27,7 @@ PAGES = [
     ("facility", "/"),
     ("facility", "/bookings/pending/"),
     ("facility", "/closures/"),
+    ("facility", "/reports/usage/"),
     ("reviewer", "/projects/portfolio/"),
 ]
 

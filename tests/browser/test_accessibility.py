@@ -30,6 +30,8 @@ PAGES = [
     ("facility", "/bookings/pending/", None),
     ("facility", "/closures/", None),
     ("facility", "/qualifications/manage/", None),
+    ("facility", "/reports/usage/", None),
+    ("facility", "/reports/usage/?month=garbage", None),
     ("reviewer", "/", None),
     ("reviewer", "/projects/portfolio/", None),
     ("pi", "/groups/stem-cell-lab/", None),
