@@ -8,8 +8,10 @@ reads its bookings and closures with one query each, whatever their number.
 import calendar as stdlib_calendar
 import datetime
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,14 +67,17 @@ def iso_week(day: datetime.date) -> str:
 
 @dataclass
 class Cell:
-    """One table cell: free, booked, closed or changeover, spanning ``span`` slots."""
+    """One table cell: free, booked, closed, changeover or past, spanning ``span`` slots.
+
+    ``url``: the booking form prefilled with this start, or the booking for those who may see it.
+    """
 
     kind: str
-    label: str = ""
-    start: datetime.datetime | None = None
+    label: str
+    start: datetime.datetime
     booking: Booking | None = None
     span: int = 1
-    bookable: bool = False
+    url: str = ""
 
 
 @dataclass
@@ -104,8 +109,11 @@ class Viewer:
     def of(cls, user) -> "Viewer":
         return cls(user, frozenset(ResearchGroup.objects.with_member(user).values_list("pk", flat=True)))
 
+    def sees_details(self, booking: Booking) -> bool:
+        return permissions.shows_booking_details(self.user, booking, self.group_ids)
+
     def label(self, booking: Booking) -> str:
-        if permissions.shows_booking_details(self.user, booking, self.group_ids):
+        if self.sees_details(booking):
             return _("%(project)s, %(status)s: %(purpose)s (%(booker)s)") % {
                 "project": booking.project.code,
                 "status": booking.get_status_display().lower(),
@@ -120,19 +128,24 @@ def _overlaps(period: DateTimeTZRange, start: datetime.datetime, end: datetime.d
 
 
 def _cell(slot: Slot, resource: Resource, bookings, closures, viewer: Viewer, now) -> Cell:
+    start = timezone.localtime(slot.start)
     for closure in closures:
         if _overlaps(closure.period, slot.start, slot.end):
-            return Cell("closed", _("Closed: %(reason)s") % {"reason": closure.get_reason_display()})
+            return Cell("closed", _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}, start)
     for booking in bookings:
         if _overlaps(booking.period, slot.start, slot.end):
-            return Cell("booked", viewer.label(booking), booking=booking)
+            url = booking.get_absolute_url() if viewer.sees_details(booking) else ""
+            return Cell("booked", viewer.label(booking), start, booking=booking, url=url)
     gap = changeover_of(resource)
     for booking in bookings:
         if gap and booking.period.upper <= slot.start < booking.period.upper + gap:
-            return Cell("changeover", _("Changeover"), booking=booking)
+            return Cell("changeover", _("Changeover"), start, booking=booking)
     if slot.start < now:
-        return Cell("past")
-    return Cell("free", _("Free"), start=timezone.localtime(slot.start), bookable=resource.active)
+        return Cell("past", _("Past"), start)
+    if not resource.active:
+        return Cell("free", _("Free"), start)
+    query = urlencode({"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}"}, safe=":")
+    return Cell("free", _("Free"), start, url=f"{reverse('facilities:booking_new')}?{query}")
 
 
 def _merged(cells: list[Cell]) -> list[Cell | None]:

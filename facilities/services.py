@@ -618,6 +618,12 @@ def renew_qualification(qualification: Qualification, valid_until: datetime.date
     return record_qualification(qualification, by)
 
 
+def feed_of(user) -> CalendarFeed:
+    """The user's calendar feed, made with a fresh token on first use."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
 def regenerate_feed_token(user) -> CalendarFeed:
     """Give the user's calendar a new secret address; the old one stops working at once."""
     feed, _created = CalendarFeed.objects.update_or_create(user=user, defaults={"token": new_feed_token()})

@@ -116,7 +116,7 @@ def booking_list(request):
     show_past = request.GET.get("show") == "past"
     mine = Booking.objects.filter(booked_by=request.user).with_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
-    context = {"page_obj": page, "show_past": show_past, "feed": _feed_of(request.user)}
+    context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
     return render(request, "facilities/booking_list.html", context)
 
 
@@ -292,11 +292,6 @@ def my_qualifications(request):
     return render(request, "facilities/my_qualifications.html", context)
 
 
-def _feed_of(user) -> CalendarFeed:
-    feed, _created = CalendarFeed.objects.get_or_create(user=user)
-    return feed
-
-
 def calendar_settings(request):
     """The user's iCalendar address and the e-mails they may turn off."""
     preferences = NotificationPreferences.objects.filter(user=request.user).first()
@@ -307,7 +302,7 @@ def calendar_settings(request):
         form.save()
         messages.success(request, _("Your e-mail choices were saved."))
         return redirect("facilities:calendar_settings")
-    feed = _feed_of(request.user)
+    feed = services.feed_of(request.user)
     context = {
         "form": form,
         "feed": feed,

@@ -162,3 +162,62 @@ def test_free_time_lists_only_slots_that_pass_every_rule(
     # Back to back with the same project's booking is allowed; overlapping it, or past closing, is not.
     assert offered("07:00") and offered("11:00") and offered("17:00")
     assert not offered("08:00") and not offered("10:30") and not offered("17:30")
+
+
+def test_a_request_mails_the_facility_staff_who_want_it(
+    book, room, facility_user, make_user, booking_day, django_capture_on_commit_callbacks
+):
+    from atmp_portal.roles import FACILITY_STAFF
+    from facilities.models import NotificationPreferences
+
+    quiet = make_user("quiet-staff", role_group=FACILITY_STAFF)
+    NotificationPreferences.objects.create(user=quiet, new_requests=False)
+    room.requires_approval = True
+    room.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = book(booking_day)
+    [message] = mail.outbox
+    assert message.to == [facility_user.email]
+    assert message.subject.startswith("Booking request")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_booking(booking, facility_user)
+    assert mail.outbox[1].subject.startswith("Booking approved")
+    assert b"STATUS:CONFIRMED" in mail.outbox[1].attachments[0][1].encode()
+
+
+def test_users_turn_off_reminders_on_the_settings_page_but_not_decisions(client, book, booker, room):
+    client.force_login(booker)
+    page = reverse("facilities:calendar_settings")
+    assert "Decisions on your bookings and cancellations are always sent" in client.get(page).text
+    response = client.post(page, {"qualification_expiry": "on", "new_requests": "on"})
+    assert response.status_code == 302
+    room.facility.open_weekdays = list(range(7))
+    room.facility.save()
+    book(timezone.localdate() + datetime.timedelta(days=1))
+    call_command("send_reminders", stdout=None)
+    assert mail.outbox == []
+
+
+def test_regenerating_the_token_is_a_post(client, booker):
+    client.force_login(booker)
+    assert client.get(reverse("facilities:calendar_regenerate")).status_code == 405
+
+
+def test_free_time_refuses_more_than_31_days_and_keeps_its_queries_bounded(
+    client, book, booker, room, admitted_project, booking_day, django_assert_max_num_queries
+):
+    client.force_login(booker)
+    query = {"resources": room.slug, "project": admitted_project.pk, "duration": 60, "first_day": booking_day}
+    response = client.get(
+        reverse("facilities:free_time"), {**query, "last_day": booking_day + datetime.timedelta(days=40)}
+    )
+    assert "Search at most 31 days at a time" in response.text
+    week = {**query, "last_day": booking_day + datetime.timedelta(days=6)}
+    with django_assert_max_num_queries(15) as few:
+        client.get(reverse("facilities:free_time"), week)
+    for day in range(5):
+        book(booking_day + datetime.timedelta(days=day), "09:00", "10:00")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("facilities:free_time"), week)
+    assert f"start={booking_day}T10:00&amp;end=" in response.text
+    assert f"start={booking_day}T09:00&amp;end=" not in response.text

@@ -42,6 +42,14 @@ def test_researchers_of_other_groups_see_booked_with_the_group_name_only(client,
     response = client.get(week_url(room, booking_day))
     assert "Booked: Stem Cell Lab" in response.text
     assert "Media fill run" not in response.text
+    assert booking.get_absolute_url() not in response.text
+
+
+def test_members_of_the_group_see_their_bookings_in_full_with_a_link(client, booking, room, pi, booking_day):
+    client.force_login(pi)
+    response = client.get(week_url(room, booking_day))
+    assert "Media fill run" in response.text
+    assert f'href="{booking.get_absolute_url()}"' in response.text
 
 
 def test_staff_see_everything(client, booking, room, facility_user, booking_day):
@@ -63,29 +71,46 @@ def test_closures_show_as_closed_in_words(client, room, booker, facility_user, b
     assert "Closed: Environmental monitoring" in client.get(week_url(room, booking_day)).text
 
 
-def test_a_week_with_the_change_to_summer_time_shows_local_hours(client, room, booker, admitted_project):
-    # 2027-03-28 is the last Sunday of March: clocks go from 02:00 to 03:00.
+@pytest.mark.parametrize(
+    ("week", "monday_nine_utc", "sunday_nine_utc"),
+    [
+        # 2027-03-28, the last Sunday of March: from winter time (+01:00) to summer time (+02:00).
+        (
+            "2027-W12",
+            datetime.datetime(2027, 3, 22, 8, tzinfo=datetime.UTC),
+            datetime.datetime(2027, 3, 28, 7, tzinfo=datetime.UTC),
+        ),
+        # 2027-10-31, the last Sunday of October: back from summer time to winter time.
+        (
+            "2027-W43",
+            datetime.datetime(2027, 10, 25, 7, tzinfo=datetime.UTC),
+            datetime.datetime(2027, 10, 31, 8, tzinfo=datetime.UTC),
+        ),
+    ],
+)
+def test_a_week_with_a_daylight_saving_change_shows_local_hours(
+    client, room, booker, admitted_project, week, monday_nine_utc, sunday_nine_utc
+):
     room.facility.open_weekdays = list(range(7))
     room.facility.save()
-    sunday_nine = datetime.datetime(2027, 3, 28, 7, 0, tzinfo=datetime.UTC)  # 09:00 summer time (+02:00)
-    Booking.objects.create(
-        resource=room,
-        project=admitted_project,
-        booked_by=booker,
-        purpose="Sunday run",
-        status=BookingStatus.APPROVED,
-        period=DateTimeTZRange(sunday_nine, sunday_nine + datetime.timedelta(hours=1)),
-    )
+    for start, purpose in ((monday_nine_utc, "Monday run"), (sunday_nine_utc, "Sunday run")):
+        Booking.objects.create(
+            resource=room,
+            project=admitted_project,
+            booked_by=booker,
+            purpose=purpose,
+            status=BookingStatus.APPROVED,
+            period=DateTimeTZRange(start, start + datetime.timedelta(hours=1)),
+        )
     client.force_login(booker)
-    response = client.get(f"{room.get_absolute_url()}?week=2027-W12")
+    response = client.get(f"{room.get_absolute_url()}?week={week}")
     assert response.status_code == 200
-    rows = response.text.split("<tr>")
-    nine = next(row for row in rows if '<th scope="row">09:00</th>' in row)
-    eight = next(row for row in rows if '<th scope="row">08:00</th>' in row)
-    assert "Sunday run" in nine  # the last column, Sunday, at 09:00 local
-    assert "Sunday run" not in eight
-    assert '<th scope="row">07:00</th>' in response.text
-    assert '<th scope="row">18:30</th>' in response.text
+    rows = {row.split("</th>")[0]: row for row in response.text.split('<th scope="row">')[1:]}
+    assert "Monday run" in rows["09:00"] and "Sunday run" in rows["09:00"]
+    assert "Monday run" not in rows["08:00"] + rows["10:00"]
+    assert "Sunday run" not in rows["08:00"] + rows["10:00"]
+    times = list(rows)
+    assert (times[0], times[-1], len(times)) == ("07:00", "18:30", 24)  # the same wall-clock hours every day
 
 
 @pytest.mark.parametrize(
