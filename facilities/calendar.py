@@ -230,9 +230,8 @@ class ResourceLane:
     cells: list[Cell | None]
 
 
-def facility_day(facility: Facility, day: datetime.date, user) -> dict:
-    """Every active resource of the facility as one row of the day's slots."""
-    resources = list(facility.resources.active().order_by("kind", "name"))
+def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, user) -> dict:
+    """Each of ``resources`` (the facility's) as one row of the day's slots."""
     slots = day_slots(facility, day) if day.weekday() in facility.open_weekdays else []
     window = _window(day, 1)
     bookings = _bookings_in(resources, window)

@@ -55,16 +55,15 @@ def _send(subject: str, template: str, context: dict, recipients: Iterable[str],
         logger.exception("Could not send “%s” to %s", subject, ", ".join(recipients))
 
 
+def _for_email(bookings):
+    return bookings.with_details().select_related("project__project_lead")
+
+
 def send_booking_email(event: str, booking: Booking, recipients: Iterable[str]) -> None:
+    """``booking`` loaded ``_for_email``."""
     subject, headline = BOOKING_EVENTS[event]
-    booking = Booking.objects.with_details().select_related("project__project_lead").get(pk=booking.pk)
     context = {"booking": booking, "headline": headline, "event": event}
     _send(str(subject) % {"booking": booking}, "booking", context, recipients, booking)
-
-
-def _booker_and_lead(booking: Booking) -> list[str]:
-    booking = Booking.objects.select_related("booked_by", "project__project_lead").get(pk=booking.pk)
-    return [booking.booked_by.email, booking.project.project_lead.email]
 
 
 def _wants(field: str):
@@ -77,25 +76,26 @@ def booking_changed(event: str, booking: Booking) -> None:
     rejections and cancellations go to the booker and the project lead."""
 
     def send():
+        saved = _for_email(Booking.objects).get(pk=booking.pk)  # as committed
         if event == "requested":
             staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
             recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
         else:
-            recipients = _booker_and_lead(booking)
-        send_booking_email(event, booking, recipients)
+            recipients = [saved.booked_by.email, saved.project.project_lead.email]
+        send_booking_email(event, saved, recipients)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)  # robust: any other failure is logged, the change stands
 
 
 def send_booking_reminders() -> int:
     """Remind bookers of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    due = Booking.objects.filter(
+    due = _for_email(Booking.objects).filter(
         status__in=ACTIVE_STATUSES,
         parent__isnull=True,  # equipment booked with its room is in the room's e-mail
         reminder_sent_at__isnull=True,
         period__startswith__date=tomorrow,
-    ).select_related("booked_by")
+    )
     sent = 0
     for booking in due:
         # The UPDATE … WHERE reminder_sent_at IS NULL is the claim: of two runs at once, one wins.

@@ -67,8 +67,12 @@ def facility_detail(request, slug):
         day = calendar.parse_date(request.GET.get("date"))
     except calendar.CalendarParameterError as error:
         return _bad_parameter(request, error)
-    resources = facility.resources.active().select_related("room").order_by("kind", "name")
-    context = {"facility": facility, "resources": resources, **calendar.facility_day(facility, day, request.user)}
+    resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
+    context = {
+        "facility": facility,
+        "resources": resources,
+        **calendar.facility_day(facility, resources, day, request.user),
+    }
     return render(request, "facilities/facility_detail.html", context)
 
 
@@ -93,7 +97,15 @@ def resource_month(request, slug):
 
 
 def free_time(request):
-    form = FreeTimeForm(request.GET or None, user=request.user)
+    # Links from a resource page name the resource only: a form to fill in, not a search with errors.
+    searching = "first_day" in request.GET
+    today = timezone.localdate()
+    initial = {
+        "resources": request.GET.getlist("resources"),
+        "first_day": today,
+        "last_day": today + datetime.timedelta(days=6),
+    }
+    form = FreeTimeForm(request.GET if searching else None, user=request.user, initial=initial)
     slots = None
     if form.is_valid():
         data = form.cleaned_data

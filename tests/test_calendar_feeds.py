@@ -221,3 +221,10 @@ def test_free_time_refuses_more_than_31_days_and_keeps_its_queries_bounded(
         response = client.get(reverse("facilities:free_time"), week)
     assert f"start={booking_day}T10:00&amp;end=" in response.text
     assert f"start={booking_day}T09:00&amp;end=" not in response.text
+
+
+def test_the_free_time_link_of_a_resource_page_preselects_it_without_errors(client, booker, room):
+    client.force_login(booker)
+    response = client.get(reverse("facilities:free_time"), {"resources": room.slug})
+    assert f'<option value="{room.slug}" selected>' in response.text
+    assert "This field is required" not in response.text
