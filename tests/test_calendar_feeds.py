@@ -228,3 +228,25 @@ def test_the_free_time_link_of_a_resource_page_preselects_it_without_errors(clie
     response = client.get(reverse("facilities:free_time"), {"resources": room.slug})
     assert f'<option value="{room.slug}" selected>' in response.text
     assert "This field is required" not in response.text
+
+
+def test_a_closure_that_cancels_a_booking_tells_the_booker_why(
+    book, booker, room, facility_user, booking_day, at, django_capture_on_commit_callbacks
+):
+    from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+
+    from facilities.models import Closure, ClosureReason
+
+    book(booking_day)
+    closure = Closure(
+        facility=room.facility,
+        resource=room,
+        reason=ClosureReason.MAINTENANCE,
+        period=DateTimeTZRange(at(booking_day, "08:00"), at(booking_day, "12:00")),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_closure(closure, facility_user, cancel_affected=True)
+    [message] = mail.outbox
+    assert booker.email in message.to
+    assert "Closed for maintenance" in message.body
+    assert b"STATUS:CANCELLED" in message.attachments[0][1].encode()
