@@ -5,7 +5,16 @@ from django.utils.translation import ngettext
 
 from . import services
 from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
-from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
+from .models import (
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    Closure,
+    Facility,
+    NotificationPreferences,
+    Qualification,
+    Resource,
+)
 
 
 @admin.register(Facility)
@@ -202,3 +211,23 @@ class BookingAdmin(ServiceAdminMixin, admin.ModelAdmin):
             lambda booking: services.cancel_booking(booking, request.user, str(reason), staff=True),
             lambda n: ngettext("%d booking cancelled.", "%d bookings cancelled.", n) % n,
         )
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """The token stays secret here too; deleting a feed revokes its address."""
+
+    list_display = ["user", "issued_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "issued_at"]
+    readonly_fields = ["user", "issued_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "booking_reminders", "qualification_expiry", "new_requests"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.models import AtmpProject
 
-from .models import Closure, Qualification, Resource, ResourceKind, Weekday
+from .models import Closure, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .reports import ReportPeriod
-from .services import Recurrence
+from .services import FREE_SEARCH_MAX_DAYS, Recurrence
 
 
 def datetime_local(label):
@@ -216,3 +216,29 @@ class UsageReportForm(forms.Form):
     @property
     def export_format(self) -> str:
         return self.cleaned_data.get("format") or "html"
+
+
+class FreeTimeForm(forms.Form):
+    resources = forms.ModelMultipleChoiceField(
+        label=_("Rooms or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
+    )
+    project = forms.ModelChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
+    duration = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=30, max_value=24 * 60, step_size=30, initial=120
+    )
+    first_day = date_input(_("From"))
+    last_day = date_input(_("To"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resources"].queryset = Resource.objects.active().select_related("facility", "room")
+        self.fields["last_day"].help_text = _("At most %(days)s days after the first day.") % {
+            "days": FREE_SEARCH_MAX_DAYS
+        }
+        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
+
+
+class NotificationPreferencesForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreferences
+        fields = ["booking_reminders", "qualification_expiry", "new_requests"]

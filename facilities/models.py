@@ -1,4 +1,5 @@
 import datetime
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -259,6 +260,7 @@ class Qualification(models.Model):
         verbose_name=_("certified by"),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    expiry_warning_sent_at = models.DateTimeField(_("expiry warning sent"), null=True, blank=True, editable=False)
 
     objects = QualificationQuerySet.as_manager()
 
@@ -437,6 +439,7 @@ class Booking(models.Model):
         help_text=_("For equipment booked together with its room."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
 
     objects = BookingQuerySet.as_manager()
 
@@ -491,3 +494,52 @@ class Booking(models.Model):
     @property
     def has_started(self) -> bool:
         return self.period.lower <= timezone.now()
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar address; calendar programs send the token instead of logging in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user")
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_feed_token)
+    issued_at = models.DateTimeField(_("issued"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return str(self.user)
+
+    def get_absolute_url(self):
+        return reverse("facilities:calendar_feed", args=[self.token])
+
+
+class NotificationPreferences(models.Model):
+    """The e-mails a user may turn off; decisions and cancellations are always sent."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
+    )
+    booking_reminders = models.BooleanField(_("reminders the day before a booking"), default=True)
+    qualification_expiry = models.BooleanField(_("warnings before a qualification expires"), default=True)
+    new_requests = models.BooleanField(
+        _("new booking requests (facility staff)"),
+        default=True,
+        help_text=_("The pending requests page lists them too."),
+    )
+
+    class Meta:
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return str(self.user)

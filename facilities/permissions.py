@@ -28,6 +28,22 @@ def can_cancel_booking(user, booking: Booking) -> bool:
     return booking.booked_by_id == user.pk or roles.is_facility_staff(user)
 
 
+def shows_booking_details(user, booking: Booking, member_group_ids: frozenset[int]) -> bool:
+    """In calendars: staff see every booking in full, researchers their own groups' bookings.
+
+    Others' bookings show as "booked" with the group's name only. ``member_group_ids``: the user's
+    groups, loaded once per page.
+    """
+    return (
+        roles.is_facility_staff(user) or booking.booked_by_id == user.pk or booking.project.group_id in member_group_ids
+    )
+
+
+def can_read_resource_feed(user) -> bool:
+    """A resource's iCalendar feed shows every booking in full: facility staff only."""
+    return roles.is_facility_staff(user)
+
+
 def can_read_reports(user) -> bool:
     """Facility staff (and administrators) read usage and billing reports."""
     return roles.is_facility_staff(user)

@@ -18,15 +18,18 @@ from django.utils.translation import ngettext
 
 from projects.models import AtmpProject, ResearchGroup
 
+from . import notifications
 from .models import (
     Booking,
     BookingStatus,
+    CalendarFeed,
     Closure,
     EquipmentQualificationStatus,
     Qualification,
     QualificationKind,
     Resource,
     grades_covering,
+    new_feed_token,
 )
 
 
@@ -69,13 +72,13 @@ def describe_period(period: DateTimeTZRange) -> str:
 # Rule 1: who books for which project.
 
 
-def check_project(user, project: AtmpProject) -> None:
+def check_project(project: AtmpProject, is_member: bool) -> None:
     if not project.is_admitted:
         raise BookingError(
             _("%(project)s is %(status)s: only accepted or active projects may book the facility.")
             % {"project": project, "status": project.get_status_display().lower()}
         )
-    if not ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists():
+    if not is_member:
         raise BookingError(
             _("Only members of %(group)s may book for %(project)s; choose one of your own group's projects.")
             % {"group": project.group, "project": project}
@@ -95,7 +98,10 @@ def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime
     return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
 
 
-def check_access(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange) -> None:
+def check_access(
+    resource: Resource, project: AtmpProject, period: DateTimeTZRange, qualifications: list[Qualification]
+) -> None:
+    """``qualifications``: the booker's, all of them (they are few); the rule picks those that count."""
     room = resource.containing_room
     days = _booking_days(period)
     if room is not None and project.gmo_class > room.max_gmo_class:
@@ -124,7 +130,7 @@ def check_access(user, resource: Resource, project: AtmpProject, period: DateTim
             )
     grades = grades_covering(room.grade) if room else []
     if grades:
-        gowning = Qualification.objects.filter(user=user, kind=QualificationKind.GOWNING, grade__in=grades)
+        gowning = [q for q in qualifications if q.kind == QualificationKind.GOWNING and q.grade in grades]
         missing = _uncovered_days(gowning, days)
         if missing:
             raise BookingError(
@@ -135,7 +141,7 @@ def check_access(user, resource: Resource, project: AtmpProject, period: DateTim
                 % {"grade": room.get_grade_display(), "date": formats.date_format(missing[0])}
             )
     if resource.training_required:
-        training = Qualification.objects.filter(user=user, kind=QualificationKind.TRAINING, resource=resource)
+        training = [q for q in qualifications if q.kind == QualificationKind.TRAINING and q.resource_id == resource.pk]
         missing = _uncovered_days(training, days)
         if missing:
             raise BookingError(
@@ -204,65 +210,179 @@ def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> N
 # Rule 3: overlaps, closures and changeover.
 
 
-def conflict_message(resource: Resource, period: DateTimeTZRange) -> str:
-    """Name the booking or closure in the way of ``period``, in local time."""
-    closure = Closure.objects.affecting(resource).overlapping(period).select_related("resource", "facility").first()
-    if closure:
-        return _("%(what)s is closed for %(reason)s %(when)s; choose another time.") % {
-            "what": closure.resource or closure.facility,
-            "reason": closure.get_reason_display().lower(),
-            "when": describe_period(closure.period),
-        }
-    other = Booking.objects.active().for_resource(resource).overlapping(period).select_related("project").first()
-    if other:
-        return _("%(resource)s is already booked %(when)s (%(project)s); choose another time.") % {
-            "resource": resource,
-            "when": describe_period(other.period),
-            "project": other.project.code,
-        }
-    return _("%(resource)s is already booked at that time; choose another time.") % {"resource": resource}
+class Occupancy:
+    """The live bookings and closures of one resource in a window, loaded once (two queries).
 
+    Rule 3 is answered from them in memory, so that a search can test many periods of the window.
+    """
 
-def check_availability(resource: Resource, project: AtmpProject, period: DateTimeTZRange) -> None:
-    if (
-        Closure.objects.affecting(resource).overlapping(period).exists()
-        or Booking.objects.active().for_resource(resource).overlapping(period).exists()
-    ):
-        raise BookingError(conflict_message(resource, period))
-    if resource.is_room and resource.changeover_minutes:
-        gap = datetime.timedelta(minutes=resource.changeover_minutes)
-        widened = DateTimeTZRange(period.lower - gap, period.upper + gap)
-        neighbour = (
-            Booking.objects.active()
-            .for_resource(resource)
-            .overlapping(widened)
-            .exclude(project=project)
-            .select_related("project")
-            .first()
+    def __init__(self, resource: Resource, window: DateTimeTZRange):
+        self.resource = resource
+        self.closures = list(
+            Closure.objects.affecting(resource).overlapping(window).select_related("resource", "facility")
         )
-        if neighbour:
-            raise BookingError(
-                _(
+        self.bookings = list(
+            Booking.objects.active().for_resource(resource).overlapping(window).select_related("project")
+        )
+
+    def conflict(self, period: DateTimeTZRange) -> str | None:
+        """Name the closure or booking in the way of ``period``, in local time."""
+        for closure in self.closures:
+            if _overlap(closure.period, period):
+                return _("%(what)s is closed for %(reason)s %(when)s; choose another time.") % {
+                    "what": closure.resource or closure.facility,
+                    "reason": closure.get_reason_display().lower(),
+                    "when": describe_period(closure.period),
+                }
+        for other in self.bookings:
+            if _overlap(other.period, period):
+                return _("%(resource)s is already booked %(when)s (%(project)s); choose another time.") % {
+                    "resource": self.resource,
+                    "when": describe_period(other.period),
+                    "project": other.project.code,
+                }
+        return None
+
+    def changeover_conflict(self, project: AtmpProject, period: DateTimeTZRange) -> str | None:
+        """Another project's booking closer to ``period`` than the room's changeover time."""
+        gap = changeover_of(self.resource)
+        if not gap:
+            return None
+        around = widened(period, gap)
+        for neighbour in self.bookings:
+            if neighbour.project_id != project.pk and _overlap(neighbour.period, around):
+                return _(
                     "%(resource)s needs %(minutes)s minutes of changeover after another project's booking "
                     "%(when)s (%(project)s); move your booking further away from it."
-                )
-                % {
-                    "resource": resource,
-                    "minutes": resource.changeover_minutes,
+                ) % {
+                    "resource": self.resource,
+                    "minutes": self.resource.changeover_minutes,
                     "when": describe_period(neighbour.period),
                     "project": neighbour.project.code,
                 }
-            )
+        return None
 
 
-def check_booking(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int) -> None:
-    """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails."""
+def _overlap(a: DateTimeTZRange, b: DateTimeTZRange) -> bool:
+    # Half-open ranges, as tstzrange '[)'.
+    return a.lower < b.upper and b.lower < a.upper
+
+
+def changeover_of(resource: Resource) -> datetime.timedelta:
+    """Line clearance between two projects applies to rooms only."""
+    return datetime.timedelta(minutes=resource.changeover_minutes if resource.is_room else 0)
+
+
+def widened(period: DateTimeTZRange, margin: datetime.timedelta) -> DateTimeTZRange:
+    return DateTimeTZRange(period.lower - margin, period.upper + margin)
+
+
+def conflict_message(resource: Resource, period: DateTimeTZRange) -> str:
+    """Name the booking or closure in the way of ``period``, in local time."""
+    return Occupancy(resource, period).conflict(period) or _(
+        "%(resource)s is already booked at that time; choose another time."
+    ) % {"resource": resource}
+
+
+def check_availability(project: AtmpProject, period: DateTimeTZRange, occupancy: Occupancy) -> None:
+    problem = occupancy.conflict(period) or occupancy.changeover_conflict(project, period)
+    if problem:
+        raise BookingError(problem)
+
+
+@dataclass
+class RuleData:
+    """What the booking rules read from the database for one user, resource, project and window."""
+
+    is_member: bool
+    qualifications: list[Qualification]
+    occupancy: Occupancy
+
+    @classmethod
+    def load(cls, user, resource: Resource, project: AtmpProject, window: DateTimeTZRange) -> "RuleData":
+        return cls(
+            is_member=ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
+            qualifications=list(Qualification.objects.filter(user=user)),
+            occupancy=Occupancy(resource, widened(window, changeover_of(resource))),
+        )
+
+
+def check_booking(
+    user,
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    persons: int,
+    data: RuleData | None = None,
+) -> None:
+    """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
+
+    Writes nothing: it answers "would this booking be allowed?". ``data`` loaded once for a
+    wider window lets a search ask that for many periods without more queries.
+    """
     if not resource.active:
         raise BookingError(_("%(resource)s is not in use; choose another resource.") % {"resource": resource})
-    check_project(user, project)
-    check_timing(resource, period, persons)
-    check_access(user, resource, project, period)
-    check_availability(resource, project, period)
+    check_timing(resource, period, persons)  # first: the period must be valid before it is queried
+    data = data or RuleData.load(user, resource, project, period)
+    check_project(project, data.is_member)
+    check_access(resource, project, period, data.qualifications)
+    check_availability(project, period, data.occupancy)
+
+
+FREE_SEARCH_MAX_DAYS = 31
+FREE_SEARCH_STEP = datetime.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    resource: Resource
+    start: datetime.datetime
+    end: datetime.datetime
+
+
+def free_slots(
+    user,
+    resources: Iterable[Resource],
+    project: AtmpProject,
+    duration: datetime.timedelta,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    persons: int = 1,
+) -> list[FreeSlot]:
+    """The periods of ``duration``, starting every 30 minutes of opening hours, that ``user`` could book.
+
+    Each candidate passes ``check_booking`` itself, on data loaded once per resource: a few
+    queries per resource, however many candidates. At most 31 days are searched.
+    """
+    if last_day < first_day:
+        raise BookingError(_("The last day is before the first; choose a later last day."))
+    if (last_day - first_day).days >= FREE_SEARCH_MAX_DAYS:
+        raise BookingError(
+            _("Search at most %(days)s days at a time; choose a shorter range.") % {"days": FREE_SEARCH_MAX_DAYS}
+        )
+    window = DateTimeTZRange(
+        local_datetime(first_day, datetime.time()),
+        local_datetime(last_day + datetime.timedelta(days=1), datetime.time()),
+    )
+    found = []
+    for resource in resources:
+        data = RuleData.load(user, resource, project, window)
+        facility = resource.facility
+        day = first_day
+        while day <= last_day:
+            if day.weekday() in facility.open_weekdays:
+                start, closing = local_datetime(day, facility.opens_at), local_datetime(day, facility.closes_at)
+                while start + duration <= closing:
+                    period = DateTimeTZRange(start, start + duration)
+                    try:
+                        check_booking(user, resource, project, period, persons, data)
+                    except BookingError:
+                        pass
+                    else:
+                        found.append(FreeSlot(resource, start, start + duration))
+                    start += FREE_SEARCH_STEP
+            day += datetime.timedelta(days=1)
+    return found
 
 
 def occurrences(start: datetime.datetime, end: datetime.datetime, recurrence: Recurrence | None):
@@ -342,6 +462,8 @@ def create_booking(
                 bookings.append(parent)
                 for item in equipment:
                     bookings.append(_insert(user, item, project, period, 1, purpose, series, parent))
+                if parent.status == BookingStatus.REQUESTED:
+                    notifications.booking_changed("requested", parent)
             return bookings
     except IntegrityError as error:
         # A booking that slipped past the checks (another connection, the admin, a race): the same message.
@@ -377,6 +499,7 @@ def approve_booking(booking: Booking, by, comment: str = "") -> Booking:
     if locked.status != BookingStatus.REQUESTED:
         raise BookingError(_("Only requested bookings can be approved; this one is %s.") % locked.get_status_display())
     _decide(locked, by, BookingStatus.APPROVED, comment)
+    notifications.booking_changed("approved", locked)
     return locked
 
 
@@ -390,6 +513,7 @@ def reject_booking(booking: Booking, by, comment: str) -> Booking:
         raise BookingError(_("Only requested bookings can be rejected; this one is %s.") % locked.get_status_display())
     _decide(locked, by, BookingStatus.REJECTED, comment.strip())
     _cancel(locked.equipment_bookings.active(), by, comment.strip())
+    notifications.booking_changed("rejected", locked)
     return locked
 
 
@@ -414,6 +538,7 @@ def cancel_booking(booking: Booking, by, reason: str, *, staff: bool = False) ->
     if locked.has_started and not staff:
         raise BookingError(_("The booking has started and can no longer be cancelled; contact facility staff."))
     _cancel([locked, *locked.equipment_bookings.active()], by, reason.strip())
+    notifications.booking_changed("cancelled", locked)
     return locked
 
 
@@ -467,6 +592,8 @@ def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> li
     closure.save()
     reason = _("Closed for %(reason)s.") % {"reason": closure.get_reason_display().lower()}
     _cancel(affected, by, f"{reason} {closure.note}".strip())
+    for booking in affected:
+        notifications.booking_changed("cancelled", booking)
     return affected
 
 
@@ -487,4 +614,17 @@ def renew_qualification(qualification: Qualification, valid_until: datetime.date
             % {"date": formats.date_format(qualification.valid_until)}
         )
     qualification.valid_until = valid_until
+    qualification.expiry_warning_sent_at = None  # the new end date earns its own warning
     return record_qualification(qualification, by)
+
+
+def feed_of(user) -> CalendarFeed:
+    """The user's calendar feed, made with a fresh token on first use."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+def regenerate_feed_token(user) -> CalendarFeed:
+    """Give the user's calendar a new secret address; the old one stops working at once."""
+    feed, _created = CalendarFeed.objects.update_or_create(user=user, defaults={"token": new_feed_token()})
+    return feed

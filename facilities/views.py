@@ -1,25 +1,41 @@
+import datetime
 from functools import partial, wraps
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from . import permissions, report_exports, reports, services
+from . import calendar, ical, permissions, report_exports, reports, services
 from .forms import (
     BookingForm,
     CancelForm,
     ClosureForm,
+    FreeTimeForm,
+    NotificationPreferencesForm,
     QualificationForm,
     RejectForm,
     RenewQualificationForm,
     UsageReportForm,
 )
-from .models import EXPIRY_WARNING_DAYS, Booking, BookingStatus, Closure, Facility, Qualification, Resource
+from .models import (
+    EXPIRY_WARNING_DAYS,
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    Closure,
+    Facility,
+    NotificationPreferences,
+    Qualification,
+    Resource,
+)
 
 PER_PAGE = 25
 
@@ -42,27 +58,83 @@ def facility_list(request):
     return render(request, "facilities/facility_list.html", {"facilities": Facility.objects.all()})
 
 
+def _bad_parameter(request, error: calendar.CalendarParameterError):
+    return render(request, "400.html", {"message": str(error)}, status=400)
+
+
 def facility_detail(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
-    resources = facility.resources.active().select_related("room").order_by("kind", "name")
-    return render(request, "facilities/facility_detail.html", {"facility": facility, "resources": resources})
+    try:
+        day = calendar.parse_date(request.GET.get("date"))
+    except calendar.CalendarParameterError as error:
+        return _bad_parameter(request, error)
+    resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
+    context = {
+        "facility": facility,
+        "resources": resources,
+        **calendar.facility_day(facility, resources, day, request.user),
+    }
+    return render(request, "facilities/facility_detail.html", context)
 
 
 def resource_detail(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
-    bookings = Booking.objects.active().for_resource(resource).upcoming().select_related("project")[:PER_PAGE]
-    return render(request, "facilities/resource_detail.html", {"resource": resource, "bookings": bookings})
+    try:
+        monday = calendar.parse_week(request.GET.get("week"))
+    except calendar.CalendarParameterError as error:
+        return _bad_parameter(request, error)
+    context = {"resource": resource, **calendar.week_grid(resource, monday, request.user)}
+    return render(request, "facilities/resource_detail.html", context)
+
+
+def resource_month(request, slug):
+    resource = get_object_or_404(Resource.objects.select_related("facility"), slug=slug)
+    try:
+        first = calendar.parse_month(request.GET.get("month"))
+    except calendar.CalendarParameterError as error:
+        return _bad_parameter(request, error)
+    context = {"resource": resource, **calendar.month_overview(resource, first)}
+    return render(request, "facilities/resource_month.html", context)
+
+
+def free_time(request):
+    # Links from a resource page name the resource only: a form to fill in, not a search with errors.
+    searching = "first_day" in request.GET
+    today = timezone.localdate()
+    initial = {
+        "resources": request.GET.getlist("resources"),
+        "first_day": today,
+        "last_day": today + datetime.timedelta(days=6),
+    }
+    form = FreeTimeForm(request.GET if searching else None, user=request.user, initial=initial)
+    slots = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            slots = services.free_slots(
+                request.user,
+                data["resources"],
+                data["project"],
+                datetime.timedelta(minutes=data["duration"]),
+                data["first_day"],
+                data["last_day"],
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+    page = _page(request, slots) if slots is not None else None
+    return render(request, "facilities/free_time.html", {"form": form, "page_obj": page})
 
 
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
     mine = Booking.objects.filter(booked_by=request.user).with_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
-    return render(request, "facilities/booking_list.html", {"page_obj": page, "show_past": show_past})
+    context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
+    return render(request, "facilities/booking_list.html", context)
 
 
 def booking_new(request):
-    initial = {key: request.GET[key] for key in ("resource", "start") if key in request.GET}
+    initial = {key: request.GET[key] for key in ("resource", "start", "end") if key in request.GET}
     form = BookingForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -257,3 +329,62 @@ def usage_report(request):
         return _download(report_exports.workbook_bytes(report), xlsx, f"{filename}.xlsx")
     context = {"form": form, "report": report, "charts": reports.usage_charts(report)}
     return render(request, "facilities/usage_report.html", context)
+
+
+def calendar_settings(request):
+    """The user's iCalendar address and the e-mails they may turn off."""
+    preferences = NotificationPreferences.objects.filter(user=request.user).first()
+    form = NotificationPreferencesForm(
+        request.POST or None, instance=preferences or NotificationPreferences(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your e-mail choices were saved."))
+        return redirect("facilities:calendar_settings")
+    feed = services.feed_of(request.user)
+    context = {
+        "form": form,
+        "feed": feed,
+        "feed_url": request.build_absolute_uri(feed.get_absolute_url()),
+        "staff_feeds": permissions.can_read_resource_feed(request.user),
+        "resources": Resource.objects.active().select_related("facility"),
+    }
+    return render(request, "facilities/calendar_settings.html", context)
+
+
+@require_POST
+def calendar_regenerate(request):
+    services.regenerate_feed_token(request.user)
+    messages.success(request, _("Your calendar has a new address; the old one no longer works."))
+    return redirect("facilities:calendar_settings")
+
+
+FEED_HISTORY = datetime.timedelta(days=90)
+
+
+def _ics(content: bytes) -> HttpResponse:
+    return HttpResponse(content, content_type="text/calendar; charset=utf-8")
+
+
+def _feed_user(token):
+    return get_object_or_404(CalendarFeed.objects.select_related("user"), token=token, user__is_active=True).user
+
+
+def _recent(bookings):
+    return bookings.filter(period__endswith__gte=timezone.now() - FEED_HISTORY).with_details()
+
+
+@login_not_required  # calendar programs send the secret token, not a session
+def calendar_feed(request, token):
+    user = _feed_user(token)
+    bookings = Booking.objects.filter(Q(booked_by=user) | Q(project__group__memberships__user=user)).distinct()
+    return _ics(ical.calendar_of(_recent(bookings), _("LU-ATMP bookings")))
+
+
+@login_not_required  # as calendar_feed; the token's owner must be facility staff
+def resource_feed(request, token, slug):
+    user = _feed_user(token)
+    if not permissions.can_read_resource_feed(user):
+        raise Http404
+    resource = get_object_or_404(Resource, slug=slug)
+    return _ics(ical.calendar_of(_recent(Booking.objects.for_resource(resource)), resource.name))

@@ -14,6 +14,8 @@ PUBLIC = {
     "password_reset_complete",
     "healthz",
     "set_language",
+    "facilities:calendar_feed",  # secret token instead of a login
+    "facilities:resource_feed",
 }
 SAMPLE_VALUES = {"slug": "some-slug", "int": "1", "str": "some-value", "path": "some/path", "uuid": "0" * 32}
 

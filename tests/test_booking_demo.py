@@ -36,9 +36,10 @@ def test_demo_bookings_obey_the_rules_and_seeding_again_adds_nothing(demo, setti
     assert Closure.objects.count() == 3
     later = timezone.now() + datetime.timedelta(days=2)
     for booking in bookings.filter(period__startswith__gt=later):
-        services.check_project(booking.booked_by, booking.project)
+        data = services.RuleData.load(booking.booked_by, booking.resource, booking.project, booking.period)
+        services.check_project(booking.project, data.is_member)
         services.check_timing(booking.resource, booking.period, booking.persons)
-        services.check_access(booking.booked_by, booking.resource, booking.project, booking.period)
+        services.check_access(booking.resource, booking.project, booking.period, data.qualifications)
         assert not Closure.objects.affecting(booking.resource).overlapping(booking.period).exists()
     counts = (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
@@ -59,6 +60,11 @@ def test_every_booking_page_renders_for_every_demo_login(client, demo, username)
         reverse("facilities:booking_list") + "?show=past": 200,
         reverse("facilities:booking_new") + "?resource=grade-b-suite-1": 200,
         reverse("facilities:my_qualifications"): 200,
+        reverse("facilities:resource_detail", args=["grade-b-suite-1"]) + f"?week={booking.start:%G-W%V}": 200,
+        reverse("facilities:resource_month", args=["grade-b-suite-1"]) + f"?month={booking.start:%Y-%m}": 200,
+        reverse("facilities:facility_detail", args=["pre-gmp"]) + f"?date={booking.start:%Y-%m-%d}": 200,
+        reverse("facilities:free_time") + "?resources=grade-b-suite-1&duration=60": 200,
+        reverse("facilities:calendar_settings"): 200,
         booking.get_absolute_url(): 200 if username in ("admin", "facility", "pi", "researcher") else 404,
         reverse("facilities:pending"): 200 if staff else 403,
         reverse("facilities:closures"): 200 if staff else 403,

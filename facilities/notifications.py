@@ -1,0 +1,129 @@
+"""E-mails about bookings and qualifications, plain text and HTML, sent after the transaction commits.
+
+A failing mail server never fails the change that triggered the e-mail: the error is logged.
+Decisions and cancellations are always sent; reminders, expiry warnings and new-request
+notices follow ``NotificationPreferences``.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from atmp_portal.roles import FACILITY_STAFF
+
+from . import ical
+from .models import ACTIVE_STATUSES, Booking, NotificationPreferences, Qualification
+
+logger = logging.getLogger(__name__)
+
+EXPIRY_WARNING_DAYS = 30
+
+# What each booking e-mail says: its subject and its first line.
+BOOKING_EVENTS = {
+    "requested": (_("Booking request: %(booking)s"), _("A booking waits for your decision.")),
+    "approved": (_("Booking approved: %(booking)s"), _("The booking was approved.")),
+    "rejected": (_("Booking rejected: %(booking)s"), _("The booking request was rejected.")),
+    "cancelled": (_("Booking cancelled: %(booking)s"), _("The booking was cancelled.")),
+    "reminder": (_("Reminder, tomorrow: %(booking)s"), _("A reminder of your booking tomorrow.")),
+}
+
+
+def _send(subject: str, template: str, context: dict, recipients: Iterable[str], attachment: Booking | None) -> None:
+    recipients = sorted({address for address in recipients if address})
+    if not recipients:
+        return
+    context = {**context, "site_url": settings.SITE_URL}
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"facilities/email/{template}.txt", context), to=recipients
+    )
+    message.attach_alternative(render_to_string(f"facilities/email/{template}.html", context), "text/html")
+    if attachment is not None:
+        content = ical.calendar_of([attachment], str(attachment))
+        message.attach(f"booking-{attachment.pk}.ics", content, "text/calendar")
+    try:
+        message.send()
+    except Exception:  # any mail-server failure: the booking stands, the e-mail is lost and logged
+        logger.exception("Could not send “%s” to %s", subject, ", ".join(recipients))
+
+
+def _for_email(bookings):
+    return bookings.with_details().select_related("project__project_lead")
+
+
+def send_booking_email(event: str, booking: Booking, recipients: Iterable[str]) -> None:
+    """``booking`` loaded ``_for_email``."""
+    subject, headline = BOOKING_EVENTS[event]
+    context = {"booking": booking, "headline": headline, "event": event}
+    _send(str(subject) % {"booking": booking}, "booking", context, recipients, booking)
+
+
+def _wants(field: str):
+    """Users who have not turned off the e-mail behind ``field`` of their preferences."""
+    return ~Q(**{f"notification_preferences__{field}": False})
+
+
+def booking_changed(event: str, booking: Booking) -> None:
+    """Once the change is saved: a request goes to the facility staff who want to know; approvals,
+    rejections and cancellations go to the booker and the project lead."""
+
+    def send():
+        saved = _for_email(Booking.objects).get(pk=booking.pk)  # as committed
+        if event == "requested":
+            staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
+            recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
+        else:
+            recipients = [saved.booked_by.email, saved.project.project_lead.email]
+        send_booking_email(event, saved, recipients)
+
+    transaction.on_commit(send, robust=True)  # robust: any other failure is logged, the change stands
+
+
+def send_booking_reminders() -> int:
+    """Remind bookers of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    due = _for_email(Booking.objects).filter(
+        status__in=ACTIVE_STATUSES,
+        parent__isnull=True,  # equipment booked with its room is in the room's e-mail
+        reminder_sent_at__isnull=True,
+        period__startswith__date=tomorrow,
+    )
+    sent = 0
+    for booking in due:
+        # The UPDATE … WHERE reminder_sent_at IS NULL is the claim: of two runs at once, one wins.
+        if not Booking.objects.filter(pk=booking.pk, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=timezone.now()
+        ):
+            continue
+        if _preferences(booking.booked_by).booking_reminders:
+            send_booking_email("reminder", booking, [booking.booked_by.email])
+            sent += 1
+    return sent
+
+
+def send_expiry_warnings() -> int:
+    """Warn holders of qualifications that expire within 30 days, once per qualification."""
+    expiring = Qualification.objects.expiring_within(EXPIRY_WARNING_DAYS).filter(expiry_warning_sent_at__isnull=True)
+    sent = 0
+    for qualification in expiring.select_related("user", "resource"):
+        if not Qualification.objects.filter(pk=qualification.pk, expiry_warning_sent_at__isnull=True).update(
+            expiry_warning_sent_at=timezone.now()
+        ):
+            continue
+        if _preferences(qualification.user).qualification_expiry:
+            subject = _("Your qualification expires on %(date)s") % {"date": qualification.valid_until}
+            _send(subject, "qualification_expiry", {"qualification": qualification}, [qualification.user.email], None)
+            sent += 1
+    return sent
+
+
+def _preferences(user) -> NotificationPreferences:
+    return NotificationPreferences.objects.filter(user=user).first() or NotificationPreferences(user=user)

@@ -1,0 +1,198 @@
+"""Calendar pages: the resource week, the facility day and the month; what each viewer sees; bad parameters."""
+
+import datetime
+
+import pytest
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.urls import reverse
+
+from facilities import services
+from facilities.calendar import iso_week
+from facilities.models import Booking, BookingStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def booking(booker, room, admitted_project, booking_day, at):
+    [booking] = services.create_booking(
+        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "11:00"), 1, "Media fill run"
+    )
+    return booking
+
+
+def week_url(room, day):
+    return f"{room.get_absolute_url()}?week={iso_week(day)}"
+
+
+def test_the_week_shows_the_booking_its_changeover_and_links_free_cells_to_the_form(
+    client, booking, room, booker, booking_day
+):
+    client.force_login(booker)
+    response = client.get(week_url(room, booking_day))
+    assert response.status_code == 200
+    assert "Media fill run" in response.text
+    assert 'class="calendar-booked" rowspan="4"' in response.text  # 09:00-11:00 in half hours
+    assert 'class="calendar-changeover" rowspan="2"' in response.text  # 60 minutes after it
+    assert f"start={booking_day:%Y-%m-%d}T13:00" in response.text
+
+
+def test_researchers_of_other_groups_see_booked_with_the_group_name_only(client, booking, room, outsider, booking_day):
+    client.force_login(outsider)
+    response = client.get(week_url(room, booking_day))
+    assert "Booked: Stem Cell Lab" in response.text
+    assert "Media fill run" not in response.text
+    assert booking.get_absolute_url() not in response.text
+
+
+def test_members_of_the_group_see_their_bookings_in_full_with_a_link(client, booking, room, pi, booking_day):
+    client.force_login(pi)
+    response = client.get(week_url(room, booking_day))
+    assert "Media fill run" in response.text
+    assert f'href="{booking.get_absolute_url()}"' in response.text
+
+
+def test_staff_see_everything(client, booking, room, facility_user, booking_day):
+    client.force_login(facility_user)
+    assert "Media fill run" in client.get(week_url(room, booking_day)).text
+
+
+def test_closures_show_as_closed_in_words(client, room, booker, facility_user, booking_day, at):
+    from facilities.models import Closure, ClosureReason
+
+    closure = Closure(
+        facility=room.facility,
+        resource=room,
+        reason=ClosureReason.ENVIRONMENTAL_MONITORING,
+        period=DateTimeTZRange(at(booking_day, "14:00"), at(booking_day, "16:00")),
+    )
+    services.create_closure(closure, facility_user)
+    client.force_login(booker)
+    assert "Closed: Environmental monitoring" in client.get(week_url(room, booking_day)).text
+
+
+@pytest.mark.parametrize(
+    ("week", "monday_nine_utc", "sunday_nine_utc"),
+    [
+        # 2027-03-28, the last Sunday of March: from winter time (+01:00) to summer time (+02:00).
+        (
+            "2027-W12",
+            datetime.datetime(2027, 3, 22, 8, tzinfo=datetime.UTC),
+            datetime.datetime(2027, 3, 28, 7, tzinfo=datetime.UTC),
+        ),
+        # 2027-10-31, the last Sunday of October: back from summer time to winter time.
+        (
+            "2027-W43",
+            datetime.datetime(2027, 10, 25, 7, tzinfo=datetime.UTC),
+            datetime.datetime(2027, 10, 31, 8, tzinfo=datetime.UTC),
+        ),
+    ],
+)
+def test_a_week_with_a_daylight_saving_change_shows_local_hours(
+    client, room, booker, admitted_project, week, monday_nine_utc, sunday_nine_utc
+):
+    room.facility.open_weekdays = list(range(7))
+    room.facility.save()
+    for start, purpose in ((monday_nine_utc, "Monday run"), (sunday_nine_utc, "Sunday run")):
+        Booking.objects.create(
+            resource=room,
+            project=admitted_project,
+            booked_by=booker,
+            purpose=purpose,
+            status=BookingStatus.APPROVED,
+            period=DateTimeTZRange(start, start + datetime.timedelta(hours=1)),
+        )
+    client.force_login(booker)
+    response = client.get(f"{room.get_absolute_url()}?week={week}")
+    assert response.status_code == 200
+    rows = {row.split("</th>")[0]: row for row in response.text.split('<th scope="row">')[1:]}
+    assert "Monday run" in rows["09:00"] and "Sunday run" in rows["09:00"]
+    assert "Monday run" not in rows["08:00"] + rows["10:00"]
+    assert "Sunday run" not in rows["08:00"] + rows["10:00"]
+    times = list(rows)
+    assert (times[0], times[-1], len(times)) == ("07:00", "18:30", 24)  # the same wall-clock hours every day
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("resource", "week=2026-W99"),
+        ("resource", "week=garbage"),
+        ("resource", "week=%00"),
+        ("facility", "date=2026-02-30"),
+        ("facility", "date=yesterday"),
+        ("month", "month=2026-13"),
+        ("month", "month=x" * 50),
+    ],
+)
+def test_garbage_parameters_give_a_clear_400(client, room, booker, url, parameter):
+    client.force_login(booker)
+    path = {
+        "resource": room.get_absolute_url(),
+        "facility": room.facility.get_absolute_url(),
+        "month": reverse("facilities:resource_month", args=[room.slug]),
+    }[url]
+    response = client.get(f"{path}?{parameter}")
+    assert response.status_code == 400
+    assert "write it as" in response.text
+
+
+def test_no_parameter_shows_today(client, room, booker):
+    client.force_login(booker)
+    for path in (
+        room.get_absolute_url(),
+        room.facility.get_absolute_url(),
+        reverse("facilities:resource_month", args=[room.slug]),
+    ):
+        assert client.get(path).status_code == 200
+
+
+def test_the_facility_day_has_a_row_per_resource(client, booking, room, equipment, booker, booking_day):
+    client.force_login(booker)
+    response = client.get(f"{room.facility.get_absolute_url()}?date={booking_day}")
+    assert 'class="calendar-booked" colspan="4"' in response.text
+    assert f'<th scope="row"><a href="{equipment.get_absolute_url()}">' in response.text
+
+
+def test_the_month_shows_the_booked_share_of_each_day(client, booking, room, booker, booking_day):
+    client.force_login(booker)
+    response = client.get(reverse("facilities:resource_month", args=[room.slug]), {"month": f"{booking_day:%Y-%m}"})
+    assert "17 % booked" in response.text  # 2 of 12 opening hours
+
+
+def _many_bookings(room, project, user, first_day, count):
+    """``count`` one-hour bookings, side by side in the calendar weeks and month of ``first_day``."""
+    bookings = []
+    for n in range(count):
+        start = datetime.datetime.combine(first_day, datetime.time(7), tzinfo=datetime.UTC)
+        start += datetime.timedelta(minutes=n)  # overlap is refused for one resource: tiny distinct periods
+        bookings.append(
+            Booking(
+                resource=room,
+                project=project,
+                booked_by=user,
+                purpose=f"Run {n}",
+                status=BookingStatus.CANCELLED if n % 2 else BookingStatus.APPROVED,
+                period=DateTimeTZRange(start, start + datetime.timedelta(minutes=1)),
+            )
+        )
+    Booking.objects.bulk_create(bookings)
+
+
+@pytest.mark.parametrize("page", ["week", "day", "month"])
+def test_calendar_queries_do_not_grow_with_bookings(
+    client, room, equipment, booker, admitted_project, booking_day, page, django_assert_max_num_queries
+):
+    client.force_login(booker)
+    path = {
+        "week": week_url(room, booking_day),
+        "day": f"{room.facility.get_absolute_url()}?date={booking_day}",
+        "month": f"{reverse('facilities:resource_month', args=[room.slug])}?month={booking_day:%Y-%m}",
+    }[page]
+    _many_bookings(room, admitted_project, booker, booking_day, 10)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(path).status_code == 200
+    Booking.objects.all().delete()
+    _many_bookings(room, admitted_project, booker, booking_day, 1000)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(path).status_code == 200
