@@ -27,7 +27,8 @@ def make_user(db):
         fields.setdefault("email", f"{username}@example.org")
         user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
         if role_group:
-            user.groups.add(Group.objects.get(name=role_group))
+            # get_or_create: a transactional test before this one may have flushed the migration's groups.
+            user.groups.add(Group.objects.get_or_create(name=role_group)[0])
         return user
 
     return make

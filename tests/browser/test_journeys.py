@@ -47,12 +47,14 @@ def test_register_submit_and_accept_a_project(demo, log_in, live_server):
     assert AtmpProject.objects.get(code=code).status == ProjectStatus.ACCEPTED
 
 
-def test_book_approve_and_cancel(demo, log_in, live_server):
+def test_book_a_free_slot_from_the_week_approve_and_cancel(demo, log_in, live_server):
     day = a_free_weekday_far_ahead()
     page = log_in("researcher")
-    page.goto(f"{live_server.url}/bookings/new/?resource=grade-b-suite-1")
+    iso_year, iso_week, _ = day.isocalendar()
+    page.goto(f"{live_server.url}/resources/grade-b-suite-1/?week={iso_year}-W{iso_week:02d}")
+    page.locator(f"td.calendar-free a[href*='start={day:%Y-%m-%d}T09:00']").click()
+    expect(page.get_by_label("Start")).to_have_value(f"{day:%Y-%m-%d}T09:00")
     page.get_by_label("ATMP project").select_option(index=1)
-    page.get_by_label("Start").fill(f"{day:%Y-%m-%d}T09:00")
     page.get_by_label("End").fill(f"{day:%Y-%m-%d}T12:00")
     page.get_by_label("Purpose").fill("Process development run 3: transduction")
     page.get_by_role("button", name="Book").click()
