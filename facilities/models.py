@@ -1,5 +1,6 @@
 import datetime
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
@@ -96,6 +97,7 @@ class ResourceQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+@pghistory.track()
 class Resource(models.Model):
     facility = models.ForeignKey(
         Facility, on_delete=models.PROTECT, related_name="resources", verbose_name=_("facility")
@@ -203,6 +205,7 @@ class QualificationQuerySet(models.QuerySet):
         return self.filter(valid_until__gte=today, valid_until__lte=today + datetime.timedelta(days=days))
 
 
+@pghistory.track()
 class Qualification(models.Model):
     """A user's gowning qualification for a grade, or training on one resource."""
 
@@ -289,6 +292,7 @@ class ClosureQuerySet(models.QuerySet):
         return self.filter(period__endswith__gt=timezone.now()).order_by("period")
 
 
+@pghistory.track()
 class Closure(models.Model):
     """A period a resource, or a whole facility, cannot be booked."""
 
@@ -362,6 +366,7 @@ class BookingQuerySet(models.QuerySet):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
 
 
+@pghistory.track()
 class Booking(models.Model):
     resource = models.ForeignKey(
         Resource, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("resource")

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from audit.permissions import can_view_history
+
 from . import permissions, services
 from .forms import BookingForm, CancelForm, ClosureForm, QualificationForm, RejectForm, RenewQualificationForm
 from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
@@ -44,7 +46,8 @@ def facility_detail(request, slug):
 def resource_detail(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
     bookings = Booking.objects.active().for_resource(resource).upcoming().select_related("project")[:PER_PAGE]
-    return render(request, "facilities/resource_detail.html", {"resource": resource, "bookings": bookings})
+    context = {"resource": resource, "bookings": bookings, "may_view_history": can_view_history(request.user)}
+    return render(request, "facilities/resource_detail.html", context)
 
 
 def booking_list(request):
@@ -100,6 +103,7 @@ def booking_detail(request, pk):
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_approve(request.user),
         "cancel_form": CancelForm(),
         "reject_form": RejectForm(),
+        "may_view_history": can_view_history(request.user),
     }
     return render(request, "facilities/booking_detail.html", context)
 
