@@ -15,6 +15,7 @@ from projects.models import AtmpProject, ProjectStatus, ResearchGroup
 logger = logging.getLogger(__name__)
 
 
+@require_GET
 def dashboard(request):
     groups = ResearchGroup.objects.with_member(request.user).select_related("pi")
     projects = AtmpProject.objects.of_member(request.user).select_related("group")[:10]

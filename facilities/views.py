@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.permissions import can_view_history
 
@@ -33,16 +33,19 @@ def _page(request, queryset):
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
 
 
+@require_GET
 def facility_list(request):
     return render(request, "facilities/facility_list.html", {"facilities": Facility.objects.all()})
 
 
+@require_GET
 def facility_detail(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
     resources = facility.resources.active().select_related("room").order_by("kind", "name")
     return render(request, "facilities/facility_detail.html", {"facility": facility, "resources": resources})
 
 
+@require_GET
 def resource_detail(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
     bookings = Booking.objects.active().for_resource(resource).upcoming().select_related("project")[:PER_PAGE]
@@ -50,6 +53,7 @@ def resource_detail(request, slug):
     return render(request, "facilities/resource_detail.html", context)
 
 
+@require_GET
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
     mine = Booking.objects.filter(booked_by=request.user).with_details()
@@ -94,6 +98,7 @@ def _visible_booking(request, pk) -> Booking:
     return booking
 
 
+@require_GET
 def booking_detail(request, pk):
     booking = _visible_booking(request, pk)
     context = {
@@ -149,6 +154,7 @@ def booking_reject(request, pk):
 
 
 @facility_staff_only
+@require_GET
 def pending(request):
     requests = Booking.objects.pending().upcoming().with_details()
     return render(
@@ -221,6 +227,7 @@ def qualification_renew(request, pk):
     return redirect("facilities:qualification_manage")
 
 
+@require_GET
 def my_qualifications(request):
     mine = Qualification.objects.filter(user=request.user).select_related("resource", "certified_by")
     context = {

@@ -19,6 +19,7 @@ GROUPS_PER_PAGE = 25
 PROJECTS_PER_PAGE = 25
 
 
+@require_GET
 def group_list(request):
     groups = ResearchGroup.objects.select_related("pi").annotate(member_count=Count("memberships")).order_by("name")
     query = request.GET.get("q", "").strip()
@@ -28,6 +29,7 @@ def group_list(request):
     return render(request, "projects/group_list.html", {"page_obj": page, "query": query})
 
 
+@require_GET
 def group_detail(request, slug):
     group = get_object_or_404(ResearchGroup.objects.select_related("pi"), slug=slug)
     return _render_group_detail(request, group)
