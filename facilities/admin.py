@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin import AuditHistoryAdminMixin
+
 from . import services
 from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
 from .models import Booking, BookingStatus, Closure, Facility, Qualification, Resource
@@ -16,7 +18,7 @@ class FacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
     list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
     search_fields = ["name", "equipment_type"]
@@ -44,7 +46,7 @@ class ResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(admin.ModelAdmin):
+class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     form = QualificationForm
     list_display = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "certified_by"]
     list_filter = ["kind", "grade"]
@@ -95,7 +97,7 @@ class ClosureAdminForm(ClosureForm):
 
 
 @admin.register(Closure)
-class ClosureAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ClosureAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = ClosureAdminForm
     list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
     list_filter = ["reason", "facility"]
@@ -134,7 +136,7 @@ class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
 
 
 @admin.register(Booking)
-class BookingAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "project", "booked_by", "status", "created_at"]
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]

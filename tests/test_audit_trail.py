@@ -158,3 +158,20 @@ def test_the_booking_history_shows_the_decision(client, requested_booking, facil
     response = client.get(f"/history/booking/{requested_booking.pk}/")
     assert Booking.objects.get(pk=requested_booking.pk).status == BookingStatus.APPROVED
     assert "approved" in response.content.decode()
+
+
+class TestAdmin:
+    def test_the_history_button_opens_the_audit_trail(self, client, admin_user, project):
+        client.force_login(admin_user)
+        response = client.get(f"/admin/projects/atmpproject/{project.pk}/history/")
+        assert response.status_code == 302
+        assert response.url == f"/history/project/{project.pk}/"
+
+    def test_the_admin_lists_every_event_and_cannot_change_or_delete_them(self, client, admin_user, project):
+        client.force_login(admin_user)
+        response = client.get("/admin/pghistory/events/")
+        assert response.status_code == 200
+        assert "projects.AtmpProject" in response.content.decode()
+        assert "Add event" not in response.content.decode()
+        event = AtmpProject.pgh_event_model.objects.get(pgh_obj_id=project.pk)
+        assert client.post(f"/admin/projects/atmpprojectevent/{event.pk}/delete/").status_code in (403, 404)
