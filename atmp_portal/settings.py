@@ -110,7 +110,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes checks every login first, to refuse a locked-out username.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "atmp_portal.auth_backends.LoginLockBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

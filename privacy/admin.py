@@ -15,7 +15,7 @@ def anonymise(modeladmin, request, queryset):
         if not permissions.can_anonymise(request.user, person):
             modeladmin.message_user(request, _("%(user)s: not allowed.") % {"user": person}, messages.ERROR)
             continue
-        services.anonymise_user(person, by=request.user)
+        services.anonymise_user(person)
         modeladmin.message_user(request, _("Anonymised as %(name)s.") % {"name": person.username}, messages.SUCCESS)
 
 

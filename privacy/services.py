@@ -4,7 +4,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import TRACKED_MODELS, recorded
+from audit.services import TRACKED_MODELS
 from facilities.models import Booking, Qualification
 from projects.models import Membership
 
@@ -69,19 +69,19 @@ def pseudonym(user) -> str:
 
 
 @transaction.atomic
-def anonymise_user(user, *, by=None) -> None:
+def anonymise_user(user) -> None:
     """Replace a departed person's name, e-mail and username by a pseudonym, and shut the account.
 
     Bookings, projects and memberships stay, now under the pseudonym. The audit trail is append-only
-    and is not rewritten: snapshots taken before keep the old values (a legal record under GMP).
+    and is not rewritten: it refers to people by id, so it shows the pseudonym too; free text written
+    before (a purpose, a comment) keeps what it said.
     """
     old_username = user.get_username()
     user.username = pseudonym(user)
     user.first_name = user.last_name = user.email = ""
     user.is_active = user.is_staff = user.is_superuser = False
     user.set_unusable_password()
-    with recorded(by, reason="anonymised"):
-        user.save()
+    user.save()
     # Failed-login records hold the username and address: no need to keep them.
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=old_username).delete()

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from audit.services import history_of
 from facilities import services as booking_services
 from facilities.models import Booking
 from projects.models import Membership
@@ -78,3 +79,11 @@ class TestAnonymise:
         assert get_user_model().objects.get(pk=member.pk).username == f"former-user-{member.pk}"
         assert get_user_model().objects.get(pk=admin_user.pk).username == "admin"
         assert "not allowed" in response.content.decode()
+
+
+def test_the_audit_trail_shows_the_pseudonym_after_anonymisation(booking):
+    person = booking.booked_by
+    booking_services.cancel_booking(booking, person, "Left the group")
+    call_command("anonymise_user", person.username)
+    cancellation = history_of(booking)[-1]
+    assert (cancellation.actor, cancellation.reason) == (f"former-user-{person.pk}", "Left the group")

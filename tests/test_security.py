@@ -52,6 +52,10 @@ class TestLoginLock:
             log_in(client, "researcher", "wrong-guess", "10.0.0.1")
         assert logged_in(log_in(client, "researcher", PASSWORD, "10.0.0.1"))
 
+    def test_the_test_client_and_the_shell_still_authenticate_without_a_request(self, client, make_user):
+        make_user("researcher")
+        assert client.login(username="researcher", password=PASSWORD)
+
     def test_the_lock_lasts_fifteen_minutes(self):
         assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
         assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
