@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.admin import AuditHistoryAdminMixin
+from audit.services import recorded
 
 from . import services
 from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
@@ -135,6 +136,18 @@ class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
         return cleaned
 
 
+class BookingChangeForm(forms.ModelForm):
+    """A booking's purpose may be corrected in the admin; the reason goes to the audit trail."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"), max_length=500, help_text=_("Kept in the audit trail with the change.")
+    )
+
+    class Meta:
+        model = Booking
+        fields = ["purpose"]
+
+
 @admin.register(Booking)
 class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "project", "booked_by", "status", "created_at"]
@@ -162,9 +175,12 @@ class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     ]
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = BookingAdminForm
+        kwargs["form"] = BookingChangeForm if obj else BookingAdminForm
         return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        with recorded(request.user, reason=form.cleaned_data.get("change_reason", "")):
+            super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
@@ -172,7 +188,7 @@ class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["resource", "project", "booked_by", "start", "end", "persons", "purpose"]
-        return ["purpose", *self.readonly_fields]
+        return ["purpose", "change_reason", *self.readonly_fields]
 
     def _each(self, request, queryset, action, done_message):
         done = 0

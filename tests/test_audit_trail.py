@@ -175,3 +175,18 @@ class TestAdmin:
         assert "Add event" not in response.content.decode()
         event = AtmpProject.pgh_event_model.objects.get(pgh_obj_id=project.pk)
         assert client.post(f"/admin/projects/atmpprojectevent/{event.pk}/delete/").status_code in (403, 404)
+
+
+class TestAdminChangesToBookings:
+    def test_a_change_needs_a_reason_which_the_trail_keeps(self, client, admin_user, requested_booking):
+        client.force_login(admin_user)
+        url = f"/admin/facilities/booking/{requested_booking.pk}/change/"
+        assert client.get(url).status_code == 200
+        refused = client.post(url, {"purpose": "Changed silently"})
+        assert refused.status_code == 200  # the form again, with its error
+        assert Booking.objects.get(pk=requested_booking.pk).purpose == "Process run"
+        client.post(url, {"purpose": "Media fill instead", "change_reason": "Asked by the PI"})
+        last = events_of(requested_booking)[-1]
+        assert last.purpose == "Media fill instead"
+        assert last.pgh_context.metadata["reason"] == "Asked by the PI"
+        assert last.pgh_context.metadata["user"] == admin_user.pk
