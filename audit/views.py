@@ -9,10 +9,10 @@ from . import permissions, services
 @require_GET
 def object_history(request, model, pk):
     """The audit trail of one object for staff; ``?format=csv`` downloads it."""
-    if not permissions.can_view_history(request.user):
-        raise PermissionDenied
     if model not in services.TRACKED_MODELS:
         raise Http404
+    if not permissions.can_view_history(request.user, model):
+        raise PermissionDenied
     obj = get_object_or_404(services.TRACKED_MODELS[model], pk=pk)
     entries = services.history_of(obj)
     if request.GET.get("format") == "csv":

@@ -49,7 +49,11 @@ def facility_detail(request, slug):
 def resource_detail(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
     bookings = Booking.objects.active().for_resource(resource).upcoming().select_related("project")[:PER_PAGE]
-    context = {"resource": resource, "bookings": bookings, "may_view_history": can_view_history(request.user)}
+    context = {
+        "resource": resource,
+        "bookings": bookings,
+        "may_view_history": can_view_history(request.user, "resource"),
+    }
     return render(request, "facilities/resource_detail.html", context)
 
 
@@ -108,7 +112,7 @@ def booking_detail(request, pk):
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_approve(request.user),
         "cancel_form": CancelForm(),
         "reject_form": RejectForm(),
-        "may_view_history": can_view_history(request.user),
+        "may_view_history": can_view_history(request.user, "booking"),
     }
     return render(request, "facilities/booking_detail.html", context)
 

@@ -55,7 +55,7 @@ def _render_group_detail(request, group, add_form=None, status=200):
         "member_rows": rows,
         "projects": projects,
         "may_manage": may_manage,
-        "may_view_history": can_view_history(request.user),
+        "may_view_history": can_view_history(request.user, "group"),
         "add_form": add_form or AddMemberForm(may_assign_pi=may_assign_pi),
     }
     return render(request, "projects/group_detail.html", context, status=status)
@@ -199,7 +199,7 @@ def project_detail(request, code):
         "timeline": project.status_changes.select_related("actor"),
         "may_edit": permissions.may_edit_project(request.user, project),
         "transitions": permissions.available_transitions(request.user, project),
-        "may_view_history": can_view_history(request.user),
+        "may_view_history": can_view_history(request.user, "project"),
     }
     return render(request, "projects/project_detail.html", context)
 

@@ -60,7 +60,7 @@ MATRIX = {
     "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
     # The audit trail
     "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/history/booking/{booking}/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
+    "/history/booking/{booking}/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
 }
 
 CASES = [
