@@ -13,4 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
     path("", include("facilities.urls")),
+    path("", include("audit.urls")),
+    path("", include("privacy.urls")),
 ]

@@ -14,6 +14,7 @@ from facilities import permissions as facility_permissions
 logger = logging.getLogger(__name__)
 
 
+@require_GET
 def dashboard(request):
     """Each role's section: researchers their own work; facility staff and reviewers their queues."""
     context = {"researcher": dashboard_sections.researcher_section(request.user)}

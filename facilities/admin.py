@@ -3,6 +3,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin import AuditHistoryAdminMixin
+from audit.services import recorded
+
 from . import services
 from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
 from .models import (
@@ -25,7 +28,7 @@ class FacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
     list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
     search_fields = ["name", "equipment_type"]
@@ -54,7 +57,7 @@ class ResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(admin.ModelAdmin):
+class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     form = QualificationForm
     list_display = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "certified_by"]
     list_filter = ["kind", "grade"]
@@ -105,7 +108,7 @@ class ClosureAdminForm(ClosureForm):
 
 
 @admin.register(Closure)
-class ClosureAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ClosureAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = ClosureAdminForm
     list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
     list_filter = ["reason", "facility"]
@@ -143,8 +146,20 @@ class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
         return cleaned
 
 
+class BookingChangeForm(forms.ModelForm):
+    """A booking's purpose may be corrected in the admin; the reason goes to the audit trail."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"), max_length=500, help_text=_("Kept in the audit trail with the change.")
+    )
+
+    class Meta:
+        model = Booking
+        fields = ["purpose"]
+
+
 @admin.register(Booking)
-class BookingAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "project", "booked_by", "status", "created_at"]
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
@@ -170,9 +185,12 @@ class BookingAdmin(ServiceAdminMixin, admin.ModelAdmin):
     ]
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = BookingAdminForm
+        kwargs["form"] = BookingChangeForm if obj else BookingAdminForm
         return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        with recorded(request.user, reason=form.cleaned_data.get("change_reason", "")):
+            super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
@@ -180,7 +198,7 @@ class BookingAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["resource", "project", "booked_by", "start", "end", "persons", "purpose"]
-        return ["purpose", *self.readonly_fields]
+        return ["purpose", "change_reason", *self.readonly_fields]
 
     def _each(self, request, queryset, action, done_message):
         done = 0

@@ -2,6 +2,7 @@ import datetime
 import secrets
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
@@ -107,6 +108,7 @@ class ResourceQuerySet(models.QuerySet):
         return self.active().filter(kind=ResourceKind.EQUIPMENT, requalification_due__lte=due_by)
 
 
+@pghistory.track()
 class Resource(models.Model):
     facility = models.ForeignKey(
         Facility, on_delete=models.PROTECT, related_name="resources", verbose_name=_("facility")
@@ -226,6 +228,7 @@ class QualificationQuerySet(models.QuerySet):
         return self.filter(valid_until__gte=today, valid_until__lte=today + datetime.timedelta(days=days))
 
 
+@pghistory.track()
 class Qualification(models.Model):
     """A user's gowning qualification for a grade, or training on one resource."""
 
@@ -313,6 +316,7 @@ class ClosureQuerySet(models.QuerySet):
         return self.filter(period__endswith__gt=timezone.now()).order_by("period")
 
 
+@pghistory.track()
 class Closure(models.Model):
     """A period a resource, or a whole facility, cannot be booked."""
 
@@ -386,6 +390,7 @@ class BookingQuerySet(models.QuerySet):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
 
 
+@pghistory.track()
 class Booking(models.Model):
     resource = models.ForeignKey(
         Resource, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("resource")

@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import recorded
 from projects.models import AtmpProject, ResearchGroup
 
 from . import notifications
@@ -524,7 +525,8 @@ def _decide(booking: Booking, by, status: str, comment: str) -> None:
         timezone.now(),
         comment,
     )
-    booking.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    with recorded(by, reason=comment):
+        booking.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
 
 
 @transaction.atomic
@@ -543,9 +545,10 @@ def cancel_booking(booking: Booking, by, reason: str, *, staff: bool = False) ->
 
 
 def _cancel(bookings: Iterable[Booking], by, reason: str) -> None:
-    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
-        status=BookingStatus.CANCELLED, cancelled_by=by, cancelled_at=timezone.now(), cancellation_reason=reason
-    )
+    with recorded(by, reason=reason):
+        Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+            status=BookingStatus.CANCELLED, cancelled_by=by, cancelled_at=timezone.now(), cancellation_reason=reason
+        )
 
 
 def resources_covered_by(closure: Closure) -> QuerySet:
@@ -597,12 +600,13 @@ def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> li
     return affected
 
 
-def record_qualification(qualification: Qualification, by) -> Qualification:
-    """Record a gowning qualification or training, certified by ``by``."""
+def record_qualification(qualification: Qualification, by, reason: str = "") -> Qualification:
+    """Record a gowning qualification or training, certified by ``by``; the audit trail keeps the reason."""
     if qualification.valid_until < qualification.valid_from:
         raise BookingError(_("A qualification cannot end before it starts."))
     qualification.certified_by = by
-    qualification.save()
+    with recorded(by, reason=reason or _("Qualification certified.")):
+        qualification.save()
     return qualification
 
 
@@ -613,9 +617,10 @@ def renew_qualification(qualification: Qualification, valid_until: datetime.date
             _("The new end date must be after the current one, %(date)s.")
             % {"date": formats.date_format(qualification.valid_until)}
         )
+    reason = _("Requalified until %(date)s.") % {"date": valid_until.isoformat()}
     qualification.valid_until = valid_until
     qualification.expiry_warning_sent_at = None  # the new end date earns its own warning
-    return record_qualification(qualification, by)
+    return record_qualification(qualification, by, reason)
 
 
 def feed_of(user) -> CalendarFeed:

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.permissions import can_view_history
+
 from . import calendar, ical, permissions, report_exports, reports, services
 from .forms import (
     BookingForm,
@@ -54,6 +56,7 @@ def _page(request, queryset):
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
 
 
+@require_GET
 def facility_list(request):
     return render(request, "facilities/facility_list.html", {"facilities": Facility.objects.all()})
 
@@ -62,6 +65,7 @@ def _bad_parameter(request, error: calendar.CalendarParameterError):
     return render(request, "400.html", {"message": str(error)}, status=400)
 
 
+@require_GET
 def facility_detail(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
     try:
@@ -77,16 +81,22 @@ def facility_detail(request, slug):
     return render(request, "facilities/facility_detail.html", context)
 
 
+@require_GET
 def resource_detail(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
     try:
         monday = calendar.parse_week(request.GET.get("week"))
     except calendar.CalendarParameterError as error:
         return _bad_parameter(request, error)
-    context = {"resource": resource, **calendar.week_grid(resource, monday, request.user)}
+    context = {
+        "resource": resource,
+        "may_view_history": can_view_history(request.user, "resource"),
+        **calendar.week_grid(resource, monday, request.user),
+    }
     return render(request, "facilities/resource_detail.html", context)
 
 
+@require_GET
 def resource_month(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility"), slug=slug)
     try:
@@ -97,6 +107,7 @@ def resource_month(request, slug):
     return render(request, "facilities/resource_month.html", context)
 
 
+@require_GET
 def free_time(request):
     # Links from a resource page name the resource only: a form to fill in, not a search with errors.
     searching = "first_day" in request.GET
@@ -125,6 +136,7 @@ def free_time(request):
     return render(request, "facilities/free_time.html", {"form": form, "page_obj": page})
 
 
+@require_GET
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
     mine = Booking.objects.filter(booked_by=request.user).with_details()
@@ -170,6 +182,7 @@ def _visible_booking(request, pk) -> Booking:
     return booking
 
 
+@require_GET
 def booking_detail(request, pk):
     booking = _visible_booking(request, pk)
     context = {
@@ -179,6 +192,7 @@ def booking_detail(request, pk):
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_approve(request.user),
         "cancel_form": CancelForm(),
         "reject_form": RejectForm(),
+        "may_view_history": can_view_history(request.user, "booking"),
     }
     return render(request, "facilities/booking_detail.html", context)
 
@@ -224,6 +238,7 @@ def booking_reject(request, pk):
 
 
 @facility_staff_only
+@require_GET
 def pending(request):
     requests = Booking.objects.pending().upcoming().with_details()
     return render(
@@ -296,6 +311,7 @@ def qualification_renew(request, pk):
     return redirect("facilities:qualification_manage")
 
 
+@require_GET
 def my_qualifications(request):
     mine = Qualification.objects.filter(user=request.user).select_related("resource", "certified_by")
     context = {

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
+from audit.admin import AuditHistoryAdminMixin
+
 from . import permissions, services
 from .models import AtmpProject, Membership, ProjectStatusChange, RegulatoryMilestone, ResearchGroup
 
@@ -12,7 +14,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(ResearchGroup)
-class ResearchGroupAdmin(admin.ModelAdmin):
+class ResearchGroupAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "pi", "organisation_unit", "department", "cost_centre", "billing_category", "active"]
     list_filter = ["active", "organisation_unit", "billing_category"]
     search_fields = ["name", "department", "cost_centre", "pi__username", "pi__last_name"]
@@ -64,7 +66,7 @@ def _transition_action(transition: permissions.Transition):
 
 
 @admin.register(AtmpProject)
-class AtmpProjectAdmin(admin.ModelAdmin):
+class AtmpProjectAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["code", "title", "group", "atmp_class", "stage", "status"]
     list_filter = ["status", "atmp_class", "stage"]
     search_fields = ["code", "title", "acronym"]

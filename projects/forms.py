@@ -143,6 +143,14 @@ class MilestoneForm(forms.ModelForm):
         widgets = {"date": DateInput, "outcome_date": DateInput}
 
 
+# absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.
 MilestoneFormSet = forms.inlineformset_factory(
-    AtmpProject, RegulatoryMilestone, form=MilestoneForm, extra=2, can_delete=True, max_num=30, validate_max=True
+    AtmpProject,
+    RegulatoryMilestone,
+    form=MilestoneForm,
+    extra=2,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
+    absolute_max=30,
 )

@@ -1,3 +1,4 @@
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
@@ -30,6 +31,7 @@ class ResearchGroupQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
 
+@pghistory.track()
 class ResearchGroup(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -86,6 +88,7 @@ class MembershipRole(models.TextChoices):
     MEMBER = "member", _("Member")
 
 
+@pghistory.track()
 class Membership(models.Model):
     group = models.ForeignKey(
         ResearchGroup, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("research group")
@@ -247,6 +250,7 @@ class AtmpProjectQuerySet(models.QuerySet):
         return self.filter(group__in=ResearchGroup.objects.with_member(user))
 
 
+@pghistory.track()
 class AtmpProject(models.Model):
     code = models.CharField(_("reference code"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=300)
@@ -360,6 +364,7 @@ class MilestoneKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+@pghistory.track()
 class RegulatoryMilestone(models.Model):
     """A regulatory procedure of a project: applied for (or planned) on ``date``, decided on ``outcome_date``."""
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from atmp_portal.roles import CENTRE_REVIEWERS
+from audit.services import recorded
 
 from . import permissions
 from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ProjectStatusChange, ResearchGroup
@@ -162,7 +163,8 @@ def transition_project(project: AtmpProject, name: str, *, actor, comment: str =
         project=locked, from_status=locked.status, to_status=transition.target, actor=actor, comment=comment
     )
     locked.status = transition.target
-    locked.save(update_fields=["status", "updated_at"])
+    with recorded(actor, reason=comment):
+        locked.save(update_fields=["status", "updated_at"])
     project.status = locked.status
     if notify:
         transaction.on_commit(partial(_send_status_mail, change.pk, transition.notify_reviewers))

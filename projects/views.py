@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.permissions import can_view_history
+
 from . import permissions, reports, services
 from .filters import ProjectFilter
 from .forms import AddMemberForm, AtmpProjectForm, ChangeRoleForm, MilestoneFormSet, ResearchGroupForm
@@ -17,6 +19,7 @@ GROUPS_PER_PAGE = 25
 PROJECTS_PER_PAGE = 25
 
 
+@require_GET
 def group_list(request):
     groups = ResearchGroup.objects.select_related("pi").annotate(member_count=Count("memberships")).order_by("name")
     query = request.GET.get("q", "").strip()
@@ -26,6 +29,7 @@ def group_list(request):
     return render(request, "projects/group_list.html", {"page_obj": page, "query": query})
 
 
+@require_GET
 def group_detail(request, slug):
     group = get_object_or_404(ResearchGroup.objects.select_related("pi"), slug=slug)
     return _render_group_detail(request, group)
@@ -51,6 +55,7 @@ def _render_group_detail(request, group, add_form=None, status=200):
         "member_rows": rows,
         "projects": projects,
         "may_manage": may_manage,
+        "may_view_history": can_view_history(request.user, "group"),
         "add_form": add_form or AddMemberForm(may_assign_pi=may_assign_pi),
     }
     return render(request, "projects/group_detail.html", context, status=status)
@@ -194,6 +199,7 @@ def project_detail(request, code):
         "timeline": project.status_changes.select_related("actor"),
         "may_edit": permissions.may_edit_project(request.user, project),
         "transitions": permissions.available_transitions(request.user, project),
+        "may_view_history": can_view_history(request.user, "project"),
     }
     return render(request, "projects/project_detail.html", context)
 

@@ -1,0 +1,119 @@
+"""Who gets what: every URL for every demo login, by GET and by POST, from one table.
+
+The demo data is seeded once for the module (inside a transaction rolled back at the end); each test
+runs in its own savepoint, so a POST that changes something leaves the next test the same world.
+"""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from facilities.models import Booking, BookingStatus, Qualification
+from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
+
+ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider")
+
+# URL → expected status per role, in the order of ROLES, for GET and for POST (an empty form).
+# {group} is the PI's group (the researcher is a member), {draft} a draft of that group led by the PI,
+# {review} a project of another group under review, {booking} the researcher's pending request.
+MATRIX = {
+    "/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/healthz": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/accounts/login/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    "/account/data.json": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/admin/": ("302 200 302 302 302 302 302", "302 200 302 302 302 302 302"),
+    # Research groups
+    "/groups/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/groups/{group}/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/groups/{group}/edit/": ("302 200 403 403 200 403 403", "302 200 403 403 200 403 403"),
+    "/groups/{group}/members/add/": ("302 405 405 405 405 405 405", "302 400 403 403 400 403 403"),
+    "/groups/{group}/members/{membership}/role/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
+    "/groups/{group}/members/{membership}/remove/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
+    # ATMP projects
+    "/projects/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/projects/new/": ("302 403 403 403 200 200 200", "302 403 403 403 200 200 200"),
+    "/projects/portfolio/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
+    "/projects/export.csv": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
+    "/projects/{draft}/": ("302 200 200 200 200 200 404", "302 405 405 405 405 405 405"),
+    "/projects/{draft}/edit/": ("302 200 403 403 200 200 404", "302 200 403 403 200 200 404"),
+    "/projects/{draft}/submit/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
+    "/projects/{review}/accept/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
+    "/projects/{review}/reject/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
+    # Facilities and bookings
+    "/facilities/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/facilities/pre-gmp/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/bookings/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/bookings/new/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
+    "/bookings/pending/": ("302 200 200 403 403 403 403", "302 405 405 403 403 403 403"),
+    "/bookings/{booking}/": ("302 200 200 404 200 200 404", "302 405 405 405 405 405 405"),
+    "/bookings/{booking}/cancel/": ("302 405 405 405 405 405 405", "302 302 302 404 403 302 404"),
+    "/bookings/{booking}/approve/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
+    "/bookings/{booking}/reject/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
+    "/closures/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
+    "/qualifications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/qualifications/manage/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
+    "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
+    # The audit trail
+    "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
+    "/history/booking/{booking}/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
+}
+
+CASES = [
+    pytest.param(url, method, role, int(status), id=f"{method} {url} {role}")
+    for url, by_method in MATRIX.items()
+    for method, statuses in zip(("GET", "POST"), by_method, strict=True)
+    for role, status in zip(ROLES, statuses.split(), strict=True)
+]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data and a few objects the table names, seeded once; rolled back after the module."""
+    with django_db_blocker.unblock():
+        seeding = transaction.atomic()
+        seeding.__enter__()
+        try:
+            # The demo's real password hashing is slow on purpose; the table logs in with force_login.
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+                call_command("seed_demo", "--demo", stdout=io.StringIO())
+            users = {user.username: user for user in get_user_model().objects.all()}
+            group = ResearchGroup.objects.get(pi=users["pi"])
+            draft = AtmpProject(group=group, project_lead=users["pi"], title="Matrix draft")
+            draft.save()
+            yield {
+                "users": users,
+                "group": group.slug,
+                "membership": Membership.objects.get(group=group, user=users["researcher"]).pk,
+                "draft": draft.code,
+                "draft_pk": draft.pk,
+                "review": AtmpProject.objects.exclude(group=group).get(status=ProjectStatus.UNDER_REVIEW).code,
+                "booking": Booking.objects.filter(
+                    booked_by=users["researcher"], status=BookingStatus.REQUESTED, project__group=group
+                )
+                .upcoming()
+                .first()
+                .pk,
+                "qualification": Qualification.objects.filter(user=users["researcher"]).first().pk,
+            }
+        finally:
+            transaction.set_rollback(True)
+            seeding.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize(("url", "method", "role", "expected"), CASES)
+def test_permission_matrix(client, db, demo, url, method, role, expected):
+    if role != "anonymous":
+        client.force_login(demo["users"][role])
+    path = url.format(**demo)
+    response = client.get(path) if method == "GET" else client.post(path, {})
+    assert response.status_code == expected
+    if response.status_code == 302 and role == "anonymous":
+        assert "/login/" in response.url
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        # The Content-Security-Policy drops inline styles: no page (nor crispy-forms) may rely on them.
+        assert ' style="' not in response.content.decode()
