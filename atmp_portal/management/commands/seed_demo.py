@@ -2,7 +2,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from facilities import demo as facilities_demo
 from facilities import scale as facilities_scale
@@ -57,6 +57,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             if units:
                 facilities_scale.seed(projects_scale.seed(units))
+        with connection.cursor() as cursor:
+            # Fresh planner statistics: without them the first queries after a bulk load pick scans of whole tables.
+            cursor.execute("ANALYZE")
         self.stdout.write(
             f"Load data: {len(units)} new unit(s) of {scale} in {time.monotonic() - started:.1f} s "
             f"({len(units) * projects_scale.USERS_PER_UNIT} users, "
