@@ -68,7 +68,10 @@ def explain() -> str:
     resource = Resource.objects.get(slug=BENCH_RESOURCE)
     facility_user = get_user_model().objects.get(username="facility")
     plans = {
-        "Resource page: the next bookings of one resource (index on the exclusion constraint)": Booking.objects.active()
+        "Dashboard of facility staff: requests waiting (partial index booking_requested_end)": Booking.objects.pending()
+        .upcoming()
+        .values("pk"),
+        "Resource page: the next bookings of one resource (index booking_resource_live_end)": Booking.objects.active()
         .for_resource(resource)
         .upcoming()
         .select_related("project")[:PER_PAGE],

@@ -189,11 +189,11 @@ def load(port: int, cookies: dict, request, warm_up: bool = True) -> dict:
         while time.monotonic() < deadline and len(latencies) < MAX_REQUESTS_PER_PAGE:
             started = time.perf_counter()
             ok = request(session)
+            if ok is None:
+                return  # nothing left to request (no free slot)
             elapsed = time.perf_counter() - started
             with lock:
                 (latencies if ok else failures).append(elapsed)
-            if ok is None:
-                return  # nothing left to request (no free slot)
 
     started = time.monotonic()
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
