@@ -175,14 +175,14 @@ class Session:
         return self
 
 
-def load(port: int, cookies: dict, request, warm_up: bool = True) -> dict:
-    """CLIENTS threads call ``request(session)`` for SECONDS; throughput, latency percentiles, failures."""
+def load(port: int, cookies: dict, request, seconds: float, warm_up: bool) -> dict:
+    """CLIENTS threads call ``request(session)`` for ``seconds``: the latencies of the successes, failures."""
     if warm_up:  # every worker process compiles templates and opens its connection before the clock runs
         session = Session(port, cookies)
         for _ in range(WARM_UP_REQUESTS):
             request(session)
     latencies, failures, lock = [], [], threading.Lock()
-    deadline = time.monotonic() + SECONDS
+    deadline = time.monotonic() + seconds
 
     def client():
         session = Session(port, cookies)
@@ -200,13 +200,18 @@ def load(port: int, cookies: dict, request, warm_up: bool = True) -> dict:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=SECONDS + 60)
-    duration = time.monotonic() - started
-    ordered = sorted(latencies) or [0.0]
+        thread.join(timeout=seconds + 60)
+    return {"latencies": latencies, "failures": len(failures), "duration": time.monotonic() - started}
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Throughput and latency percentiles over several runs of one page on one server."""
+    ordered = sorted(latency for run in runs for latency in run["latencies"]) or [0.0]
+    requests = sum(len(run["latencies"]) for run in runs)
     return {
-        "requests": len(latencies),
-        "failures": len(failures),
-        "rps": len(latencies) / duration,
+        "requests": requests,
+        "failures": sum(run["failures"] for run in runs),
+        "rps": requests / sum(run["duration"] for run in runs),
         "p50_ms": 1000 * statistics.median(ordered),
         "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
     }
@@ -255,63 +260,63 @@ def pages(facts: dict) -> dict:
     return result
 
 
-def bench_scale(scale: int, system: bool) -> dict:
+def prepare(scale: int, system: bool) -> dict:
+    """A fresh database seeded at ``scale``, served by ``make serve``, with logged-in sessions."""
     env = database_env(scale, system)
     log(f"scale {scale}: new database, migrations, seed_demo --scale {scale}")
     reset_database(scale, system)
     manage(env, "migrate", "--no-input", "-v0")
-    started = time.monotonic()
     seed_output = manage(env, "seed_demo", "--demo", "--scale", str(scale), capture=True)
-    seed_seconds = time.monotonic() - started
-    facts = probe(env, "facts")
     server, port = start_server(env)
-    results = {"seed_seconds": seed_seconds, "seed_output": seed_output.splitlines()[0], "pages": {}, "facts": facts}
-    try:
-        logins = {name: Session(port).login(name).cookies for name in ("facility", "researcher")}
-        slots = iter(free_slots(weekdays_ahead(2, 40)))  # within the 90 days a booking may lie ahead
-        slot_lock = threading.Lock()
-        page_specs = pages(facts)
-        for name, (user, method, path) in page_specs.items():
-            if method == "POST":
+    return {
+        "scale": scale,
+        "env": env,
+        "server": server,
+        "port": port,
+        "facts": probe(env, "facts"),
+        "seed_output": seed_output.splitlines()[0],
+        "logins": {name: Session(port).login(name).cookies for name in ("facility", "researcher")},
+        "slots": iter(free_slots(weekdays_ahead(2, 40))),  # within the 90 days a booking may lie ahead
+        "slot_lock": threading.Lock(),
+        "runs": {},
+    }
 
-                def request(session, path=path):
-                    with slot_lock:
-                        slot = next(slots, None)
-                    if slot is None:
-                        return None
-                    status, _ = session.post(path, booking_form(BOOKING_RESOURCE, facts["booking_project"], slot))
-                    return status == 302  # a made booking redirects to its page
-            else:
 
-                def request(session, path=path):
-                    return session.get(path)[0] == 200
+def measure(target: dict, name: str, user: str | None, method: str, path: str, seconds: float) -> None:
+    if method == "POST":
 
-            results["pages"][name] = load(port, logins.get(user, {}), request, warm_up=method == "GET")
-            log(f"scale {scale}: {name}: {results['pages'][name]['rps']:.1f} req/s")
-        post_slot = ("2099-01-05T12:00", "2099-01-05T12:30")  # rolled back; far ahead so never in use
-        specs = {
-            name: f"{user}:{method}:{path}"
-            + ("|" + urllib.parse.urlencode(booking_form(BOOKING_RESOURCE, facts["booking_project"], post_slot))
-               if method == "POST" else "")
-            for name, (user, method, path) in page_specs.items()
-            if user
-        }  # fmt: skip
-        counted = probe(env, "queries", *specs.values())
-        for name, spec in specs.items():
-            results["pages"][name]["queries"] = counted[spec]["queries"]
-        results["pages"]["healthz"]["queries"] = 1
-        if scale == SCALE:
-            results["explain"] = probe(env, "explain")
-            race_days = weekdays_ahead(62, RACE_SLOTS)  # after the slots the booking POSTs took
-            results["race_one"] = race(env, [port], facts, race_days, "12:00", "12:45")
-            second, second_port = start_server(env)
-            try:
-                results["race_two"] = race(env, [port, second_port], facts, race_days, "17:00", "17:45")
-            finally:
-                stop_server(second)
-    finally:
-        stop_server(server)
-    return results
+        def request(session):
+            with target["slot_lock"]:
+                slot = next(target["slots"], None)
+            if slot is None:
+                return None
+            status, _ = session.post(path, booking_form(BOOKING_RESOURCE, target["facts"]["booking_project"], slot))
+            return status == 302  # a made booking redirects to its page
+    else:
+
+        def request(session):
+            return session.get(path)[0] == 200
+
+    run = load(target["port"], target["logins"].get(user, {}), request, seconds, warm_up=method == "GET")
+    target["runs"].setdefault(name, []).append(run)
+
+
+def results_of(target: dict, page_specs: dict) -> dict:
+    """Each page's numbers and its queries, counted in-process."""
+    facts = target["facts"]
+    post_slot = ("2099-01-05T12:00", "2099-01-05T12:30")  # rolled back; far ahead so never in use
+    specs = {
+        name: f"{user}:{method}:{path}"
+        + ("|" + urllib.parse.urlencode(booking_form(BOOKING_RESOURCE, facts["booking_project"], post_slot))
+           if method == "POST" else "")
+        for name, (user, method, path) in page_specs.items()
+        if user
+    }  # fmt: skip
+    counted = probe(target["env"], "queries", *specs.values())
+    pages_measured = {name: summarise(runs) for name, runs in target["runs"].items()}
+    for name, page in pages_measured.items():
+        page["queries"] = counted[specs[name]]["queries"] if name in specs else 1
+    return {"seed_output": target["seed_output"], "facts": facts, "pages": pages_measured}
 
 
 def race(env: dict, ports: list[int], facts: dict, days: list[datetime.date], start: str, end: str) -> dict:
@@ -391,7 +396,8 @@ Written by `make bench` (`bench/run.py`; BENCH_SCALE={SCALE}, BENCH_SECONDS={SEC
 BENCH_CLIENTS={CLIENTS} concurrent clients) on {datetime.date.today()}, in {total_seconds / 60:.1f} minutes.
 
 Machine: {machine()}; shared with other work while it ran, so absolute numbers are noisy: the targets are
-ratios within one run. Database: {
+ratios within one run, and both scales are served side by side with each page loaded N=1, N={SCALE},
+N={SCALE}, N=1 (half of BENCH_SECONDS each time), so background load weighs on both alike. Database: {
         "the system PostgreSQL on 127.0.0.1:5432 (databases atmp_bench_1 and atmp_bench_N)"
         if system
         else "embedded PostgreSQL servers under .data/bench-postgres-N"
@@ -432,14 +438,38 @@ def main() -> None:
     started = time.monotonic()
     system = system_postgres_reachable()
     log(f"databases on {'the system PostgreSQL' if system else 'embedded servers'}")
-    small = bench_scale(1, system)
-    large = bench_scale(SCALE, system)
-    text = report(small, large, system, time.monotonic() - started)
+    small = prepare(1, system)
+    large = prepare(SCALE, system)
+    try:
+        # Both servers run side by side and each page is loaded small, large, large, small: whatever else
+        # the machine does while the benchmark runs weighs on both scales alike.
+        page_specs = pages(large["facts"])
+        for name, (user, method, path) in page_specs.items():
+            for target in (small, large, large, small):
+                measure(target, name, user, method, path, SECONDS / 2)
+            log(f"{name}: " + ", ".join(f"N={t['scale']} {summarise(t['runs'][name])['rps']:.1f} req/s"
+                                         for t in (small, large)))  # fmt: skip
+        stop_server(small["server"])
+        small_results, large_results = results_of(small, page_specs), results_of(large, page_specs)
+        env, port, facts = large["env"], large["port"], large["facts"]
+        large_results["explain"] = probe(env, "explain")
+        race_days = weekdays_ahead(62, RACE_SLOTS)  # after the slots the booking POSTs took
+        large_results["race_one"] = race(env, [port], facts, race_days, "12:00", "12:45")
+        second, second_port = start_server(env)
+        try:
+            large_results["race_two"] = race(env, [port, second_port], facts, race_days, "17:00", "17:45")
+        finally:
+            stop_server(second)
+    finally:
+        for target in (small, large):
+            if target["server"].poll() is None:
+                stop_server(target["server"])
+    text = report(small_results, large_results, system, time.monotonic() - started)
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
+    races = (large_results["race_one"], large_results["race_two"])
     races_ok = all(
-        r["made"] == RACE_SLOTS and r["bookings_in_database"] == RACE_SLOTS and not r["other"]
-        for r in (large["race_one"], large["race_two"])
+        r["made"] == RACE_SLOTS and r["bookings_in_database"] == RACE_SLOTS and not r["other"] for r in races
     )
     sys.exit(0 if races_ok else 1)
 

@@ -3,6 +3,8 @@
 import json
 import logging
 
+import pytest
+
 from atmp_portal.log_format import JsonLinesFormatter
 
 
@@ -18,3 +20,12 @@ def test_a_log_record_becomes_one_json_line_with_its_extra_fields():
     assert entry["logger"] == "facilities"
     assert entry["message"] == "Booking 42 refused"
     assert entry["booking_id"] == 42
+
+
+@pytest.mark.django_db
+def test_a_request_for_a_host_the_portal_does_not_serve_is_refused_with_400(client, settings):
+    settings.ALLOWED_HOSTS = ["atmp.example.org"]
+
+    response = client.get("/healthz", headers={"host": "attacker.example"})
+
+    assert response.status_code == 400
