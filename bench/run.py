@@ -465,6 +465,9 @@ def main() -> None:
             if target["server"].poll() is None:
                 stop_server(target["server"])
     text = report(small_results, large_results, system, time.monotonic() - started)
+    analysis = ROOT / "bench" / "analysis.md"
+    if analysis.exists():
+        text += analysis.read_text()
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
     races = (large_results["race_one"], large_results["race_two"])
