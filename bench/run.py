@@ -404,7 +404,8 @@ N={SCALE}, N=1 (half of BENCH_SECONDS each time), so background load weighs on b
     }; the development data is untouched.
 Server: `make serve` (gunicorn, DEBUG off, CONN_MAX_AGE=600, default workers and threads).
 
-Load data: scale 1: {small["seed_output"]} scale {SCALE}: {large["seed_output"]}
+Scale 1: {small["seed_output"]}
+Scale {SCALE}: {large["seed_output"]}
 
 Pages read as `facility` (facility staff see every project and booking: the largest result sets); the
 booking POST as `researcher`, each request a new free half hour of `{BOOKING_RESOURCE}` (a load room with
