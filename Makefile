@@ -7,11 +7,13 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed translations tools screenshots help
+.PHONY: run test lint format migrate seed translations tools screenshots serve bench help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install dev tools, lint, check migrations, run the test suite"
+	@echo "make serve  - production server: gunicorn + whitenoise, DEBUG off (README, Production)"
+	@echo "make bench  - seed a separate database at scale, serve it, load it, write BENCHMARKS.md"
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,3 +61,27 @@ test: lint translations tools
 # Screenshots for the README, made by the browser tests.
 screenshots: $(VENV)/.installed-dev translations
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/browser/test_screenshots.py
+
+# Production serving. Every value comes from the environment (README, "Production"); the defaults
+# make it work on a development machine too: without SECRET_KEY a random one is kept in .data/,
+# and plain HTTP on 127.0.0.1 (TLS and its redirect belong to the load balancer in front).
+SERVE_ENV = DEBUG=$${DEBUG:-0} \
+	SECRET_KEY=$${SECRET_KEY:-$$(cat .data/secret-key)} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
+	CONN_MAX_AGE=$${CONN_MAX_AGE:-600} \
+	LOG_FORMAT=$${LOG_FORMAT:-json} \
+	HOST=$(HOST) PORT=$(PORT)
+
+.data/secret-key:
+	mkdir -p .data
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+serve: migrate translations .data/secret-key
+	$(SERVE_ENV) $(MANAGE) collectstatic --no-input --verbosity 0
+	$(SERVE_ENV) exec $(VENV)/bin/gunicorn --config gunicorn.conf.py atmp_portal.wsgi
+
+# Load test at scale (BENCH_SCALE=100, BENCH_SECONDS=8 per page): separate databases, make serve,
+# a race for booking slots on one and two instances; writes BENCHMARKS.md. Under 10 minutes on 2 cores.
+bench: $(VENV)/.installed-runtime translations
+	$(PY) bench/run.py

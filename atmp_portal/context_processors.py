@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 
 from atmp_portal import roles
@@ -5,7 +6,8 @@ from atmp_portal import roles
 
 def navigation(request):
     """The current user's site-wide roles, for the navigation to show each role its pages."""
-    user = request.user
+    # A request refused before the middleware ran (e.g. a disallowed host: 400) has no user.
+    user = getattr(request, "user", AnonymousUser())
     return {
         "user_roles": SimpleLazyObject(
             lambda: {

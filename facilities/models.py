@@ -477,6 +477,16 @@ class Booking(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(persons__gte=1), name="booking_at_least_one_person"),
         ]
+        # Pages ask for what is still ahead; with years of history these find it without reading the past.
+        indexes = [
+            models.Index(
+                "resource",
+                Upper("period"),
+                name="booking_resource_live_end",
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.Index(Upper("period"), name="booking_requested_end", condition=models.Q(status="requested")),
+        ]
 
     def __str__(self):
         return f"{self.resource} {self.start:%Y-%m-%d %H:%M}"

@@ -198,16 +198,21 @@ class ReferenceCounter(models.Model):
     @classmethod
     def next_code(cls, year: int) -> str:
         """Take the next ``ATMP-YYYY-NNNN`` code; one atomic statement, safe under concurrency."""
+        return cls.next_codes(year, 1)[0]
+
+    @classmethod
+    def next_codes(cls, year: int, count: int) -> list[str]:
+        """Take the next ``count`` codes of ``year`` at once (bulk loads), in one atomic statement."""
         table = connection.ops.quote_name(cls._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "
-                f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+                f"INSERT INTO {table} (year, last_number) VALUES (%s, %s) "
+                f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + EXCLUDED.last_number "
                 "RETURNING last_number",
-                [year],
+                [year, count],
             )
-            (number,) = cursor.fetchone()
-        return f"ATMP-{year}-{number:04d}"
+            (last,) = cursor.fetchone()
+        return [f"ATMP-{year}-{number:04d}" for number in range(last - count + 1, last + 1)]
 
 
 # The project's searchable text; the GIN index and the search filter use this one expression,
