@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from audit.permissions import can_view_history
 
@@ -147,7 +147,7 @@ def booking_list(request):
 
 def booking_new(request):
     initial = {key: request.GET[key] for key in ("resource", "start", "end") if key in request.GET}
-    form = BookingForm(request.POST or None, user=request.user, initial=initial)
+    form = BookingForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -248,7 +248,7 @@ def pending(request):
 
 @facility_staff_only
 def closure_list(request):
-    form = ClosureForm(request.POST or None)
+    form = ClosureForm(request.POST if request.method == "POST" else None)
     affected = None
     if request.method == "POST" and form.is_valid():
         closure = form.instance
@@ -275,7 +275,7 @@ def closure_list(request):
 
 @facility_staff_only
 def qualification_manage(request):
-    form = QualificationForm(request.POST or None)
+    form = QualificationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         _report(
             request,
@@ -351,7 +351,8 @@ def calendar_settings(request):
     """The user's iCalendar address and the e-mails they may turn off."""
     preferences = NotificationPreferences.objects.filter(user=request.user).first()
     form = NotificationPreferencesForm(
-        request.POST or None, instance=preferences or NotificationPreferences(user=request.user)
+        request.POST if request.method == "POST" else None,
+        instance=preferences or NotificationPreferences(user=request.user),
     )
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -391,6 +392,7 @@ def _recent(bookings):
 
 
 @login_not_required  # calendar programs send the secret token, not a session
+@require_safe
 def calendar_feed(request, token):
     user = _feed_user(token)
     bookings = Booking.objects.filter(Q(booked_by=user) | Q(project__group__memberships__user=user)).distinct()
@@ -398,6 +400,7 @@ def calendar_feed(request, token):
 
 
 @login_not_required  # as calendar_feed; the token's owner must be facility staff
+@require_safe
 def resource_feed(request, token, slug):
     user = _feed_user(token)
     if not permissions.can_read_resource_feed(user):

@@ -70,7 +70,7 @@ def _group_for_manager(request, slug):
 
 def group_edit(request, slug):
     group = _group_for_manager(request, slug)
-    form = ResearchGroupForm(request.POST or None, instance=group)
+    form = ResearchGroupForm(request.POST if request.method == "POST" else None, instance=group)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("The group was saved."))

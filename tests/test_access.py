@@ -20,13 +20,13 @@ PUBLIC = {
 SAMPLE_VALUES = {"slug": "some-slug", "int": "1", "str": "some-value", "path": "some/path", "uuid": "0" * 32}
 
 
-def _walk(patterns, prefix="", namespace=None):
+def walk_urlpatterns(patterns, prefix="", namespace=None):
     for entry in patterns:
         if isinstance(entry, URLResolver):
             if entry.namespace == "admin":
                 continue
             child_namespace = entry.namespace or namespace
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), child_namespace)
+            yield from walk_urlpatterns(entry.url_patterns, prefix + str(entry.pattern), child_namespace)
         elif isinstance(entry, URLPattern):
             yield (f"{namespace}:{entry.name}" if namespace else entry.name), prefix + str(entry.pattern)
 
@@ -40,7 +40,7 @@ def _sample_path(route):
 PRIVATE_PAGES = sorted(
     {
         (name, _sample_path(route))
-        for name, route in _walk(get_resolver().url_patterns)
+        for name, route in walk_urlpatterns(get_resolver().url_patterns)
         if name not in PUBLIC and _sample_path(route)
     }
 )

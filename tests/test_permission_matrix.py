@@ -11,9 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
+from django.urls import get_resolver, resolve
 
 from facilities.models import Booking, BookingStatus, Qualification
+from facilities.services import feed_of
 from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
+from tests.test_access import walk_urlpatterns
 
 ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider")
 
@@ -43,10 +46,30 @@ MATRIX = {
     "/projects/{draft}/submit/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
     "/projects/{review}/accept/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
     "/projects/{review}/reject/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
+    "/projects/{review}/request-changes/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
+    "/projects/{submitted}/start-review/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
+    "/projects/{accepted}/activate/": ("302 405 405 405 405 405 405", "302 302 302 302 403 403 404"),
+    "/projects/{active}/complete/": ("302 405 405 405 405 405 405", "302 302 302 302 403 403 404"),
+    "/projects/{draft}/withdraw/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
     # Facilities and bookings
     "/facilities/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/facilities/pre-gmp/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/resources/grade-b-suite-1/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/month/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/bookings/free/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/bookings/calendar/": ("302 200 200 200 200 200 200", "302 302 302 302 302 302 302"),
+    "/bookings/calendar/regenerate/": ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    # iCalendar feeds: the secret token is the key, since calendar programs do not log in.
+    "/calendar/{feed}.ics": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/calendar/{staff_feed}/resources/grade-b-suite-1.ics": (
+        "200 200 200 200 200 200 200",
+        "405 405 405 405 405 405 405",
+    ),
+    "/calendar/{feed}/resources/grade-b-suite-1.ics": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "/calendar/not-a-token.ics": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    # Usage reports
+    "/reports/usage/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
+    "/reports/usage/?format=xlsx": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
     "/bookings/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/bookings/new/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
     "/bookings/pending/": ("302 200 200 403 403 403 403", "302 405 405 403 403 403 403"),
@@ -99,10 +122,47 @@ def demo(django_db_setup, django_db_blocker):
                 .first()
                 .pk,
                 "qualification": Qualification.objects.filter(user=users["researcher"]).first().pk,
+                "submitted": _demo_project(ProjectStatus.SUBMITTED),
+                "accepted": _demo_project(ProjectStatus.ACCEPTED, group=group),
+                "active": _demo_project(ProjectStatus.ACTIVE, group=group),
+                "feed": feed_of(users["researcher"]).token,
+                "staff_feed": feed_of(users["facility"]).token,
             }
         finally:
             transaction.set_rollback(True)
             seeding.__exit__(None, None, None)
+
+
+def _demo_project(status, group=None):
+    projects = AtmpProject.objects.filter(status=status)
+    return (projects.filter(group=group) if group else projects).order_by("code").first().code
+
+
+def test_the_matrix_names_every_page():
+    """A new URL must get its row: the table and the URL configuration name the same views."""
+    in_matrix = {resolve(url.split("?")[0].format_map(SAMPLE)).view_name for url in MATRIX}
+    in_urlconf = {name for name, _route in walk_urlpatterns(get_resolver().url_patterns)}
+    in_urlconf -= {"set_language", "logout", "password_change", "password_change_done"} | {
+        name for name in in_urlconf if name.startswith("password_reset")
+    }
+    assert in_urlconf - in_matrix == set()
+
+
+# Values that make every URL of the table resolvable, for the test above.
+SAMPLE = {
+    "group": "g",
+    "membership": 1,
+    "draft": "ATMP-2026-0001",
+    "draft_pk": 1,
+    "review": "ATMP-2026-0001",
+    "submitted": "ATMP-2026-0001",
+    "accepted": "ATMP-2026-0001",
+    "active": "ATMP-2026-0001",
+    "booking": 1,
+    "qualification": 1,
+    "feed": "t",
+    "staff_feed": "t",
+}
 
 
 @pytest.mark.parametrize(("url", "method", "role", "expected"), CASES)
