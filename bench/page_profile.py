@@ -1,6 +1,6 @@
 """Where a page's milliseconds go, in-process, against a benchmark database (DEBUG off, cached templates).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1/atmp_bench_100 .venv/bin/python bench/profile.py [--top N] [PATH ...]
+    DATABASE_URL=postgres://postgres@127.0.0.1/atmp_bench_100 .venv/bin/python bench/page_profile.py [--top N] [PATH]
 
 Per page: the mean time of REQUESTS requests after a warm-up, the share spent in SQL, the HTML size;
 with ``--top N`` also the N functions with the most cumulative time (cProfile) of those requests.
@@ -21,6 +21,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmp_portal.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "profile-only-" + "x" * 50)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 
 import django
 
@@ -66,18 +68,20 @@ def main() -> None:
         for _ in range(WARM_UP):
             response = client.get(path)
         sql_seconds[0] = 0.0
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile() if arguments.top else None
         started = time.perf_counter()
         with connection.execute_wrapper(timed_sql):
-            profiler.enable()
+            if profiler:
+                profiler.enable()
             for _ in range(REQUESTS):
                 client.get(path)
-            profiler.disable()
+            if profiler:
+                profiler.disable()
         total = (time.perf_counter() - started) / REQUESTS * 1000
         sql = sql_seconds[0] / REQUESTS * 1000
         size = len(response.content) / 1000
         print(f"{path}: {response.status_code}, {total:.1f} ms per request, SQL {sql:.1f} ms, {size:.1f} kB")
-        if arguments.top:
+        if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(arguments.top)
 
 
