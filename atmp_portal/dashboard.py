@@ -21,7 +21,7 @@ def researcher_section(user) -> dict:
     return {
         "groups": ResearchGroup.objects.with_member(user).select_related("pi"),
         "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
-        "next_bookings": Booking.objects.active().filter(booked_by=user).upcoming().with_details()[:SHORT_LIST],
+        "next_bookings": Booking.objects.active().filter(booked_by=user).upcoming().first_with_details(SHORT_LIST),
         "qualifications": qualifications.order_by("valid_until")[:LONG_LIST],
         "expiring": qualifications.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
     }
@@ -37,10 +37,13 @@ def facility_section() -> dict:
     week = reports.ReportPeriod.week_of(today)
     return {
         "requests_waiting": waiting.count(),
-        "first_requests": waiting.with_details()[:SHORT_LIST],
-        "todays_bookings": Booking.objects.active().overlapping(today_range).with_details()[:LONG_LIST],
+        "first_requests": waiting.first_with_details(SHORT_LIST),
+        "todays_bookings": Booking.objects.active().overlapping(today_range).first_with_details(LONG_LIST),
         "week": week,
-        "week_utilisation": reports.resource_usage(week, Resource.objects.active().filter(kind=ResourceKind.ROOM)),
+        # The busiest rooms only: a table of every room grew with the centre; the usage report has them all.
+        "week_utilisation": reports.resource_usage(
+            week, reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST)
+        ),
         "requalification_due": Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS)
         .select_related("room")
         .order_by("requalification_due", "name")[:LONG_LIST],

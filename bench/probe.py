@@ -6,6 +6,7 @@ probe.py explain                the plans of the heaviest page queries, as text
 probe.py count-bookings SLUG    active bookings of a resource, as JSON
 """
 
+import datetime
 import json
 import os
 import sys
@@ -23,7 +24,9 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
+from facilities import calendar, reports  # noqa: E402
 from facilities.models import Booking, Resource  # noqa: E402
 from facilities.views import PER_PAGE  # noqa: E402
 from projects.filters import ProjectFilter  # noqa: E402
@@ -67,7 +70,30 @@ def queries(specs: list[str]) -> dict:
 def explain() -> str:
     resource = Resource.objects.get(slug=BENCH_RESOURCE)
     facility_user = get_user_model().objects.get(username="facility")
+    today = timezone.localdate()
+    week = calendar._window(today - datetime.timedelta(days=today.weekday()), 7)
+    month = reports.ReportPeriod.month(today.year, today.month)
     plans = {
+        "Resource week (calendar): one resource's bookings in the week (gist index of the exclusion constraint)": (
+            Booking.objects.of_resources_overlapping([resource.pk], week)
+            .select_related("project__group", "booked_by")
+            .order_by("period")
+        ),
+        "Facility day (calendar): the bookings of the facility's resources that day": (
+            Booking.objects.of_resources_overlapping(
+                resource.facility.resources.values_list("pk", flat=True), calendar._window(today, 1)
+            )
+            .select_related("project__group", "booked_by")
+            .order_by("period")
+        ),
+        "Usage report: approved hours per group, project and resource in the month": (
+            reports._approved_bookings_in(month)
+            .values_list("project__group_id", "project_id", "resource_id")
+            .annotate(seconds=reports._booked_seconds(month))
+        ),
+        "Dashboard of facility staff: the first of today's bookings, limited before the joins": (
+            Booking.objects.active().overlapping(calendar._window(today, 1)).first_with_details(20)
+        ),
         "Dashboard of facility staff: requests waiting (partial index booking_requested_end)": Booking.objects.pending()
         .upcoming()
         .values("pk"),

@@ -175,9 +175,7 @@ def _lane(resource, slots, bookings, closures, viewer, now) -> list[Cell | None]
 
 def _bookings_in(resources, window: DateTimeTZRange) -> list[Booking]:
     return list(
-        Booking.objects.active()
-        .filter(resource__in=resources)
-        .overlapping(window)
+        Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
         .select_related("project__group", "booked_by")
         .order_by("period")
     )

@@ -161,6 +161,24 @@ class ResourceUsage:
         return (100 * self.booked_hours / self.available_hours).quantize(PERCENT)
 
 
+def busiest(resources, period: ReportPeriod, count: int):
+    """The ``count`` of ``resources`` with the most approved hours booked in the period, filled up by name.
+
+    Two queries; the week's bookings are summed once (a correlated sum per resource took 2 ms each).
+    """
+    ranked = list(
+        _approved_bookings_in(period)
+        .filter(resource__in=resources)
+        .values("resource")
+        .annotate(seconds=_booked_seconds(period))
+        .order_by("-seconds", "resource__name")
+        .values_list("resource", flat=True)[:count]
+    )
+    if len(ranked) < count:
+        ranked += resources.exclude(pk__in=ranked).order_by("name").values_list("pk", flat=True)[: count - len(ranked)]
+    return resources.filter(pk__in=ranked)
+
+
 def resource_usage(period: ReportPeriod, resources=None) -> list[ResourceUsage]:
     """Per resource: open hours, closure hours within them, and approved booked hours; three queries.
 
@@ -243,7 +261,8 @@ def group_usage(period: ReportPeriod) -> list[GroupUsage]:
         .annotate(seconds=_booked_seconds(period))
     )
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
-    projects = AtmpProject.objects.in_bulk({row[1] for row in rows})
+    # The lines name a project by code and title: its long texts would only weigh on a large report.
+    projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
     resources = Resource.objects.in_bulk({row[2] for row in rows})
     usage: dict[int, GroupUsage] = {}
     for group_id, project_id, resource_id, seconds in rows:
@@ -275,8 +294,8 @@ def usage_report(period: ReportPeriod) -> UsageReport:
     return UsageReport(period, resource_usage(period), group_usage(period))
 
 
-def usage_charts(report: UsageReport) -> dict:
-    """Utilisation per resource (on a 0-100 % scale) and booked hours per group, for includes/bar_chart.html."""
+def usage_charts(report: UsageReport, groups: Iterable[GroupUsage]) -> dict:
+    """Utilisation per resource (on a 0-100 % scale) and booked hours of ``groups``, for includes/bar_chart.html."""
     utilisation = bar_chart(
         "utilisation-chart",
         _("Utilisation per resource, %(period)s") % {"period": report.period.label},
@@ -293,6 +312,6 @@ def usage_charts(report: UsageReport) -> dict:
     hours = bar_chart(
         "group-hours-chart",
         _("Booked hours per research group, %(period)s") % {"period": report.period.label},
-        ((row.group.name, row.hours, f"{row.hours} h") for row in report.groups),
+        ((row.group.name, row.hours, f"{row.hours} h") for row in groups),
     )
     return {"utilisation": utilisation, "group_hours": hours}

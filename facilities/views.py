@@ -343,7 +343,10 @@ def usage_report(request):
     if form.export_format == "xlsx":
         xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return _download(report_exports.workbook_bytes(report), xlsx, f"{filename}.xlsx")
-    context = {"form": form, "report": report, "charts": reports.usage_charts(report)}
+    # The page shows the groups a page at a time (at a large centre: hundreds of groups, thousands of
+    # lines); the totals and the CSV and XLSX files cover them all.
+    groups = Paginator(report.groups, PER_PAGE).get_page(request.GET.get("page"))
+    context = {"form": form, "report": report, "page_obj": groups, "charts": reports.usage_charts(report, groups)}
     return render(request, "facilities/usage_report.html", context)
 
 

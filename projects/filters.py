@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import SEARCH_CONFIG, SEARCH_VECTOR, AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, ResearchGroup
 
 ANY = _("Any")
+GROUP_CHOICES_ID = "group-choices"
 
 
 class ProjectFilterForm(forms.Form):
@@ -30,11 +31,13 @@ class ProjectFilter(django_filters.FilterSet):
     atmp_class = django_filters.ChoiceFilter(label=_("ATMP class"), choices=AtmpClass.choices, empty_label=ANY)
     stage = django_filters.ChoiceFilter(label=_("Development stage"), choices=DevelopmentStage.choices, empty_label=ANY)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices, empty_label=ANY)
-    group = django_filters.ModelChoiceFilter(
+    # A slug, typed or picked from the user's own groups (GROUP_CHOICES_ID): a <select> of every group
+    # grew with the centre (hundreds of options on every list page for staff).
+    group = django_filters.CharFilter(
         label=_("Research group"),
-        queryset=ResearchGroup.objects.order_by("name"),
-        to_field_name="slug",
-        empty_label=ANY,
+        field_name="group__slug",
+        max_length=ResearchGroup._meta.get_field("slug").max_length,
+        widget=forms.TextInput(attrs={"list": GROUP_CHOICES_ID, "placeholder": _("Group slug")}),
     )
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
@@ -50,6 +53,11 @@ class ProjectFilter(django_filters.FilterSet):
         model = AtmpProject
         form = ProjectFilterForm
         fields = ["q", "atmp_class", "stage", "status", "group"]
+
+    @staticmethod
+    def group_choices(user):
+        """The groups offered for the group filter: the user's own active ones, by name."""
+        return ResearchGroup.objects.active().with_member(user).order_by("name").only("slug", "name")
 
     def search(self, queryset, name, value):
         """Full-text search over code, title, acronym, lay summary and indication, using the GIN index."""

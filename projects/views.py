@@ -148,12 +148,17 @@ def _filtered_projects(request):
     return filterset, filterset.qs
 
 
+def _filter_context(request, filterset):
+    """What the filter form partial needs: the filter and the groups its datalist offers."""
+    return {"filter": filterset, "group_choices": list(ProjectFilter.group_choices(request.user))}
+
+
 @require_GET
 def project_list(request):
     filterset, projects = _filtered_projects(request)
     page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
-        "filter": filterset,
+        **_filter_context(request, filterset),
         "page_obj": page,
         "may_register": permissions.may_register_project(request.user),
         "may_see_portfolio": permissions.may_see_portfolio(request.user),
@@ -170,7 +175,7 @@ def _require_portfolio_access(request):
 def project_portfolio(request):
     _require_portfolio_access(request)
     filterset, projects = _filtered_projects(request)
-    context = {"filter": filterset, "matrix": reports.class_stage_matrix(projects)}
+    context = {**_filter_context(request, filterset), "matrix": reports.class_stage_matrix(projects)}
     return render(request, "projects/portfolio.html", context)
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from facilities.models import Booking, BookingStatus, Closure, ClosureReason
+from atmp_portal.dashboard import SHORT_LIST
+from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
 from facilities.services import local_datetime
 from projects.models import ProjectStatus
 
@@ -81,6 +82,21 @@ def test_facility_staff_see_the_queue_today_the_week_and_what_falls_due(client, 
     assert "Biosafety cabinet</a> · Grade B suite · due" in page
     assert "Environmental monitoring" in page
     assert "Projects waiting for review" not in page
+
+
+def test_facility_staff_see_only_the_busiest_rooms_of_the_week(client, busy_day, facility_user, room):
+    """The week's table stays short however many rooms the centre has; the booked room comes first."""
+    Resource.objects.bulk_create(
+        Resource(facility=room.facility, kind=ResourceKind.ROOM, name=f"Quiet room {n:02d}", slug=f"quiet-{n}")
+        for n in range(SHORT_LIST + 3)
+    )
+    client.force_login(facility_user)
+    rows = client.get(URL).context["facility"]["week_utilisation"]
+    assert len(rows) == SHORT_LIST
+    assert room in [row.resource for row in rows]
+    assert [row.resource.name for row in rows if row.resource != room] == [
+        f"Quiet room {n:02d}" for n in range(SHORT_LIST - 1)
+    ]
 
 
 def test_reviewers_see_submissions_and_the_portfolio_chart(client, group, make_project, reviewer):

@@ -229,6 +229,21 @@ class TestListAndSearch:
         assert self.codes(client, atmp_class="magic") == set()
         assert self.codes(client, group="no-such-group") == set()
 
+    def test_the_group_filter_offers_only_the_users_own_groups(self, client, pi, group, make_group, reviewer):
+        """Typing a slug filters by any group; the datalist suggests only one's own, so it stays short."""
+        others = [make_group(f"other-lab-{n}") for n in range(5)]
+        make_group("closed-lab", pi=pi, active=False)
+        client.force_login(pi)
+        response = client.get(LIST_URL)
+        assert [g.slug for g in response.context["group_choices"]] == [group.slug]
+        assert f'<option value="{group.slug}">' in response.content.decode()
+        assert "closed-lab" not in response.content.decode()
+        client.force_login(reviewer)
+        response = client.get(LIST_URL, {"group": others[0].slug})
+        assert response.context["group_choices"] == []
+        assert "other-lab-1" not in response.content.decode()
+        assert response.context["filter"].form["group"].value() == others[0].slug
+
     def test_the_search_uses_the_gin_index(self, group, make_many_projects):
         make_many_projects(group, 300)
         queryset = ProjectFilter({"q": "cartilage"}, queryset=AtmpProject.objects.all()).qs

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from facilities.models import Booking, Facility, Resource
+from facilities.models import Booking, BookingEvent, Facility, Resource
 from projects.models import AtmpProject, Membership, ResearchGroup
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,16 @@ def test_scale_loads_units_in_proportion_on_top_of_the_demo_and_only_once():
     load_bookings = Booking.objects.filter(resource__slug__startswith="scale-")
     assert not load_bookings.exclude(project__status__in=("accepted", "active")).exists()
     assert load_bookings.filter(project__group__memberships__user=F("booked_by")).count() == 4000
+    # The audit trail has each load booking's insert, as its trigger records it, and the trigger is on again.
+    events = BookingEvent.objects.filter(pgh_label="insert", resource__slug__startswith="scale-")
+    assert sorted(events.values_list("pgh_obj_id", "period", "status")) == sorted(
+        load_bookings.values_list("pk", "period", "status")
+    )
+    inserts = BookingEvent.objects.filter(pgh_label="insert").count()
+    booking = load_bookings.first()
+    booking.pk, booking.period = None, ("2099-01-05T08:00Z", "2099-01-05T09:00Z")
+    booking.save()
+    assert BookingEvent.objects.filter(pgh_label="insert").count() == inserts + 1
 
 
 def test_a_scale_outside_the_bounds_is_refused_and_loads_nothing():
