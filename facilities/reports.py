@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from atmp_portal.charts import bar_chart
 from projects.models import AtmpProject, BillingCategory, ResearchGroup
 
-from .models import Booking, BookingStatus, Closure, Resource
+from .models import Booking, BookingStatus, Closure, Facility, Resource
 from .services import local_datetime
 
 HOUR = Decimal(3600)
@@ -133,9 +133,11 @@ def _booked_seconds(period: ReportPeriod):
     return Sum(seconds, output_field=DecimalField())
 
 
-def _approved_bookings_in(period: ReportPeriod):
+def _approved_bookings_in(period: ReportPeriod, facility: Facility | None = None):
+    """Approved bookings overlapping the period; only those of the facility's resources when one is given."""
     window = DateTimeTZRange(period.start, period.end)
-    return Booking.objects.filter(status=BookingStatus.APPROVED, period__overlap=window).order_by()
+    bookings = Booking.objects.filter(status=BookingStatus.APPROVED, period__overlap=window).order_by()
+    return bookings if facility is None else bookings.filter(resource__facility=facility)
 
 
 def _hours(seconds) -> Decimal:
@@ -195,7 +197,12 @@ def resource_usage(period: ReportPeriod, resources=None) -> list[ResourceUsage]:
         .annotate(seconds=_booked_seconds(period))
     )
     window = DateTimeTZRange(period.start, period.end)
-    closures = list(Closure.objects.overlapping(window).values_list("facility_id", "resource_id", "period"))
+    # Only the closures of the resources' facilities: a report on one facility need not read the centre's.
+    closures = list(
+        Closure.objects.overlapping(window)
+        .filter(facility_id__in={resource.facility_id for resource in resources})
+        .values_list("facility_id", "resource_id", "period")
+    )
     usage = []
     for resource in resources:
         opening = opening_intervals(resource, period)
@@ -253,10 +260,10 @@ class GroupUsage:
         return sum((line.cost for line in self.lines), Decimal(0))
 
 
-def group_usage(period: ReportPeriod) -> list[GroupUsage]:
-    """Approved hours per group, project and resource with their cost, in four queries."""
+def group_usage(period: ReportPeriod, facility: Facility | None = None) -> list[GroupUsage]:
+    """Approved hours per group, project and resource (of the facility, if given) with their cost, in four queries."""
     rows = list(
-        _approved_bookings_in(period)
+        _approved_bookings_in(period, facility)
         .values_list("project__group_id", "project_id", "resource_id")
         .annotate(seconds=_booked_seconds(period))
     )
@@ -280,6 +287,7 @@ class UsageReport:
     period: ReportPeriod
     resources: list[ResourceUsage]
     groups: list[GroupUsage]
+    facility: Facility | None = None  # None: the whole centre
 
     @property
     def booked_hours(self) -> Decimal:
@@ -290,8 +298,12 @@ class UsageReport:
         return sum((row.cost for row in self.groups), Decimal(0))
 
 
-def usage_report(period: ReportPeriod) -> UsageReport:
-    return UsageReport(period, resource_usage(period), group_usage(period))
+def usage_report(period: ReportPeriod, facility: Facility | None = None) -> UsageReport:
+    """The report on the whole centre, or on the resources of one facility."""
+    resources = Resource.objects.active()
+    if facility is not None:
+        resources = resources.filter(facility=facility)
+    return UsageReport(period, resource_usage(period, resources), group_usage(period, facility), facility)
 
 
 def usage_charts(report: UsageReport, groups: Iterable[GroupUsage]) -> dict:
