@@ -45,6 +45,7 @@ def default_paths() -> list[str]:
         f"/resources/scale-000-room/?week={week.year}-W{week.week:02d}",
         f"/facilities/scale-000/?date={today}",
         f"/reports/usage/?month={today:%Y-%m}",
+        f"/reports/usage/?month={today:%Y-%m}&facility=scale-000",
     ]
 
 

@@ -256,7 +256,11 @@ def pages(facts: dict) -> dict:
         "booking POST": ("researcher", "POST", "/bookings/new/"),
     }
     if facts["usage_report"]:
-        result["usage report"] = ("facility", "GET", f"/reports/usage/?month={today:%Y-%m}")
+        # The whole centre grows with N (N facilities); one load unit's facility holds the same data at
+        # every scale, so it is the report whose throughput should hold.
+        month = f"/reports/usage/?month={today:%Y-%m}"
+        result["usage report, whole centre"] = ("facility", "GET", month)
+        result[f"usage report, facility {BENCH_FACILITY}"] = ("facility", "GET", f"{month}&facility={BENCH_FACILITY}")
     return result
 
 

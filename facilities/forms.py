@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.models import AtmpProject
 
-from .models import Closure, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
+from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .reports import ReportPeriod
 from .services import FREE_SEARCH_MAX_DAYS, Recurrence
 
@@ -131,7 +131,10 @@ class RenewQualificationForm(forms.Form):
 
 
 class UsageReportForm(forms.Form):
-    """The period of a usage report: a month, a quarter, a year or a range of days; the current month if none."""
+    """The period of a usage report: a month, a quarter, a year or a range of days; the current month if none.
+
+    Optionally one facility, chosen by its slug; none: the whole centre.
+    """
 
     MAX_DAYS = 366 * 5
     FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -153,6 +156,14 @@ class UsageReportForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR, required=False)
     start = date_input(_("From"), required=False)
     end = date_input(_("To (inclusive)"), required=False)
+    facility = forms.ModelChoiceField(
+        label=_("Facility"),
+        queryset=Facility.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All facilities"),
+        error_messages={"invalid_choice": _("There is no such facility; choose one from the list.")},
+    )
     format = forms.ChoiceField(
         label=_("Format"),
         choices=[("html", _("Web page")), ("csv", "CSV"), ("xlsx", _("Excel workbook (XLSX)"))],
@@ -162,7 +173,7 @@ class UsageReportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            field.widget.attrs["class"] = "form-select" if name == "format" else "form-control"
+            field.widget.attrs["class"] = "form-select" if name in ("facility", "format") else "form-control"
 
     def _check_year(self, text: str) -> None:
         if text and not self.FIRST_YEAR <= int(text[:4]) <= self.LAST_YEAR:

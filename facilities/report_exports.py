@@ -22,9 +22,11 @@ class Table:
 
 def _preamble(report: UsageReport) -> list[list]:
     period = report.period
+    facility = [[_("Facility"), report.facility.name, report.facility.slug]] if report.facility else []
     return [
         [_("LU-ATMP facility usage report")],
         [_("Period"), period.label, f"{period.first_day:%Y-%m-%d}", f"{period.last_day:%Y-%m-%d}"],
+        *facility,
         [_("Hours in the period (h)"), period.hours],
     ]
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from atmp_portal.charts import bar_chart
 from projects.models import AtmpProject, BillingCategory, ResearchGroup
 
-from .models import Booking, BookingStatus, Closure, Resource
+from .models import Booking, BookingStatus, Closure, Facility, Resource
 from .services import local_datetime
 
 HOUR = Decimal(3600)
@@ -133,9 +133,19 @@ def _booked_seconds(period: ReportPeriod):
     return Sum(seconds, output_field=DecimalField())
 
 
-def _approved_bookings_in(period: ReportPeriod):
+def _approved_bookings_in(period: ReportPeriod, resource_ids: list[int] | None = None):
+    """Approved bookings overlapping the period: of every resource, or only of ``resource_ids``.
+
+    A few resources are looked up by resource and period at once on the GiST index (2 ms for a facility
+    at N=100, against 5 ms reading the period's bookings of the centre); the whole centre reads the
+    period (13 ms, against 134 ms for 200 resource lookups).
+    """
     window = DateTimeTZRange(period.start, period.end)
-    return Booking.objects.filter(status=BookingStatus.APPROVED, period__overlap=window).order_by()
+    if resource_ids is None:
+        bookings = Booking.objects.filter(period__overlap=window)
+    else:
+        bookings = Booking.objects.of_resources_overlapping(resource_ids, window)
+    return bookings.filter(status=BookingStatus.APPROVED).order_by()
 
 
 def _hours(seconds) -> Decimal:
@@ -182,20 +192,29 @@ def busiest(resources, period: ReportPeriod, count: int):
 def resource_usage(period: ReportPeriod, resources=None) -> list[ResourceUsage]:
     """Per resource: open hours, closure hours within them, and approved booked hours; three queries.
 
+    ``resources`` None: every active resource of the centre.
+
     Closure hours count only inside opening hours (a weekend closure takes nothing away from bookable
     time); overlapping closures count once, and a closed room closes the equipment standing in it.
     """
-    if resources is None:
-        resources = Resource.objects.active()
-    resources = list(resources.select_related("facility").order_by("facility__name", "kind", "name"))
+    chosen = resources is not None
+    resources = list(
+        (resources if chosen else Resource.objects.active())
+        .select_related("facility")
+        .order_by("facility__name", "kind", "name")
+    )
     booked = dict(
-        _approved_bookings_in(period)
-        .filter(resource__in=[resource.pk for resource in resources])
+        _approved_bookings_in(period, [resource.pk for resource in resources] if chosen else None)
         .values_list("resource_id")
         .annotate(seconds=_booked_seconds(period))
     )
     window = DateTimeTZRange(period.start, period.end)
-    closures = list(Closure.objects.overlapping(window).values_list("facility_id", "resource_id", "period"))
+    # Only the closures of the resources' facilities: a report on one facility need not read the centre's.
+    closures = list(
+        Closure.objects.overlapping(window)
+        .filter(facility_id__in={resource.facility_id for resource in resources})
+        .values_list("facility_id", "resource_id", "period")
+    )
     usage = []
     for resource in resources:
         opening = opening_intervals(resource, period)
@@ -253,10 +272,14 @@ class GroupUsage:
         return sum((line.cost for line in self.lines), Decimal(0))
 
 
-def group_usage(period: ReportPeriod) -> list[GroupUsage]:
-    """Approved hours per group, project and resource with their cost, in four queries."""
+def group_usage(period: ReportPeriod, facility: Facility | None = None) -> list[GroupUsage]:
+    """Approved hours per group, project and resource (of the facility, if given) with their cost.
+
+    Four queries; five for a facility, whose resources are billed whether still active or not.
+    """
+    resource_ids = None if facility is None else list(facility.resources.values_list("pk", flat=True))
     rows = list(
-        _approved_bookings_in(period)
+        _approved_bookings_in(period, resource_ids)
         .values_list("project__group_id", "project_id", "resource_id")
         .annotate(seconds=_booked_seconds(period))
     )
@@ -280,6 +303,7 @@ class UsageReport:
     period: ReportPeriod
     resources: list[ResourceUsage]
     groups: list[GroupUsage]
+    facility: Facility | None = None  # None: the whole centre
 
     @property
     def booked_hours(self) -> Decimal:
@@ -290,8 +314,10 @@ class UsageReport:
         return sum((row.cost for row in self.groups), Decimal(0))
 
 
-def usage_report(period: ReportPeriod) -> UsageReport:
-    return UsageReport(period, resource_usage(period), group_usage(period))
+def usage_report(period: ReportPeriod, facility: Facility | None = None) -> UsageReport:
+    """The report on the whole centre, or on the resources of one facility."""
+    resources = None if facility is None else Resource.objects.active().filter(facility=facility)
+    return UsageReport(period, resource_usage(period, resources), group_usage(period, facility), facility)
 
 
 def usage_charts(report: UsageReport, groups: Iterable[GroupUsage]) -> dict:

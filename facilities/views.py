@@ -334,8 +334,9 @@ def usage_report(request):
     form = UsageReportForm(request.GET)
     if not form.is_valid():
         return render(request, "facilities/usage_report.html", {"form": form}, status=400)
-    report = reports.usage_report(form.period)
-    filename = f"usage-{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
+    report = reports.usage_report(form.period, facility=form.cleaned_data["facility"])
+    scope = f"{report.facility.slug}-" if report.facility else ""
+    filename = f"usage-{scope}{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
     if form.export_format == "csv":
         response = _download(b"", "text/csv; charset=utf-8", f"{filename}.csv")
         report_exports.write_csv(report, response)

@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from facilities.models import Booking, BookingStatus, Closure, ClosureReason
-from facilities.reports import ReportPeriod, group_usage, resource_usage
+from facilities.models import Booking, BookingStatus, CleanRoomGrade, Closure, ClosureReason, Facility, Resource
+from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
 from facilities.services import local_datetime
 from projects.models import BillingCategory, ProjectStatus
 
@@ -85,6 +85,31 @@ def march(rated, admitted_project, company_project, member, facility_user):
         ]
     )
     return room, equipment
+
+
+@pytest.fixture
+def second_facility(march, make_group, make_project, member, facility_user):
+    """A second facility in March 2027: a vector lab booking its isolator room for 8 h, and a day's closure."""
+    facility = Facility.objects.create(name="Viral vector unit", slug="vector-unit")
+    isolator = Resource.objects.create(
+        facility=facility, kind="room", name="Isolator room", slug="isolator-room", grade=CleanRoomGrade.B
+    )
+    vector_lab = make_project(make_group("vector-lab", name="Vector Lab"), status=ProjectStatus.ACTIVE, acronym="AAV")
+    Booking.objects.create(
+        resource=isolator,
+        project=vector_lab,
+        booked_by=member,
+        period=(at("2027-03-03", "08:00"), at("2027-03-03", "16:00")),
+        purpose="Vector production",
+        status=BookingStatus.APPROVED,
+    )
+    Closure.objects.create(
+        facility=facility,
+        reason=ClosureReason.CLEANING,
+        period=(at("2027-03-02", "00:00"), at("2027-03-03", "00:00")),
+        created_by=facility_user,
+    )
+    return isolator
 
 
 def test_the_period_counts_elapsed_hours_across_daylight_saving_changes():
@@ -204,6 +229,60 @@ def test_text_from_users_cannot_run_as_a_formula_in_the_files(client, march, adm
     assert cells == ["'=HYPERLINK(evil)", "'=HYPERLINK(evil)"]
 
 
+def test_a_facility_report_counts_only_that_facilitys_resources(march, second_facility):
+    room, equipment = march
+    march_2027 = ReportPeriod.month(2027, 3)
+    centre = usage_report(march_2027)
+    assert {row.resource for row in centre.resources} == {room, equipment, second_facility}
+    assert centre.booked_hours == 33 + 3 + 8
+    assert [row.group.name for row in centre.groups] == ["Biotech AB", "Stem Cell Lab", "Vector Lab"]
+
+    report = usage_report(march_2027, facility=room.facility)
+    rows = {row.resource: row for row in report.resources}
+    assert set(rows) == {room, equipment}
+    # The other facility's closure on Tuesday 2 March closes nothing here.
+    assert (rows[room].closed_hours, rows[room].booked_hours) == (24, 33)
+    assert report.booked_hours == 33 + 3
+    assert [(row.group.name, row.cost) for row in report.groups] == [("Biotech AB", 4000), ("Stem Cell Lab", 32500)]
+
+    other = {row.resource: row for row in usage_report(march_2027, facility=second_facility.facility).resources}
+    assert (other[second_facility].closed_hours, other[second_facility].booked_hours) == (12, 8)
+
+
+def test_the_page_and_its_charts_show_only_the_chosen_facility(client, march, second_facility, facility_user):
+    client.force_login(facility_user)
+    everything = client.get(MARCH).text
+    assert "Isolator room" in everything and "Vector Lab" in everything
+    response = client.get(MARCH + "&facility=test-facility")
+    assert response.status_code == 200
+    page = response.text
+    assert "Usage report: March 2027 · Test pre-GMP facility" in page
+    assert '<option value="test-facility" selected>' in page
+    assert "Isolator room" not in page and "Vector Lab" not in page
+    assert "36.00 h booked in all" in page
+    assert page.count('<svg class="bar-chart"') == 2
+    assert 'href="?month=2027-03&amp;facility=test-facility&amp;format=csv"' in page
+
+
+def test_the_files_name_the_chosen_facility(client, march, second_facility, facility_user):
+    client.force_login(facility_user)
+    response = client.get(MARCH + "&facility=test-facility&format=csv")
+    assert response["Content-Disposition"] == 'attachment; filename="usage-test-facility-2027-03-01-2027-03-31.csv"'
+    rows = _csv_rows(response)
+    assert rows[2] == ["Facility", "Test pre-GMP facility", "test-facility"]
+    assert rows[3] == ["Hours in the period (h)", "743.00"]
+    assert not [row for row in rows if "Isolator room" in row or "Vector Lab" in row]
+
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&facility=test-facility&format=xlsx").content))
+    for sheet in workbook.worksheets:
+        assert [sheet["A3"].value, sheet["B3"].value] == ["Facility", "Test pre-GMP facility"]
+    names = [row[1] for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    assert "Grade B suite" in names and "Isolator room" not in names
+
+    whole_centre = _csv_rows(client.get(MARCH + "&format=csv"))
+    assert "Facility" not in [row[0] for row in whole_centre[:3]]
+
+
 @pytest.mark.parametrize("who", ["member", "reviewer", "pi"])
 def test_only_facility_staff_and_administrators_read_reports(client, request, march, admin_user, who):
     client.force_login(request.getfixturevalue(who))
@@ -225,6 +304,7 @@ def test_only_facility_staff_and_administrators_read_reports(client, request, ma
         ("start=2027-03-01", "needs both its first and its last day"),
         ("month=2027-03&year=2027", "Choose one period"),
         ("month=2027-03&format=pdf", "Select a valid choice"),
+        ("month=2027-03&facility=no-such-unit", "There is no such facility; choose one from the list."),
     ],
 )
 def test_bad_periods_get_a_clear_message_not_a_500(client, facility_user, query, message):
@@ -249,8 +329,9 @@ def test_quarters_years_and_ranges_of_days(client, march, facility_user, query, 
     assert f'<td class="text-end">{room_hours}</td>' in response.text
 
 
+@pytest.mark.parametrize("scope", ["", "&facility=test-facility"], ids=["whole-centre", "one-facility"])
 def test_report_queries_do_not_grow_with_bookings(
-    client, rated, admitted_project, member, facility_user, django_assert_max_num_queries
+    client, rated, admitted_project, member, facility_user, django_assert_max_num_queries, scope
 ):
     room, _equipment = rated
     first = at("2027-03-01", "00:00").astimezone(datetime.UTC)  # UTC: steps of real time across the DST change
@@ -271,14 +352,15 @@ def test_report_queries_do_not_grow_with_bookings(
 
     client.force_login(facility_user)
     bulk(10)
-    with django_assert_max_num_queries(12) as few:
-        assert "2.50" in client.get(MARCH).text
+    with django_assert_max_num_queries(13) as few:  # a facility's: one more, for the ids of its resources
+        assert "2.50" in client.get(MARCH + scope).text
     bulk(2000)
+    Facility.objects.bulk_create(Facility(name=f"Unit {n}", slug=f"unit-{n}") for n in range(30))
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert "500.00" in client.get(MARCH).text
+        assert "500.00" in client.get(MARCH + scope).text
     for export in ("csv", "xlsx"):
         with django_assert_max_num_queries(len(few.captured_queries)):
-            assert client.get(f"{MARCH}&format={export}").status_code == 200
+            assert client.get(f"{MARCH}{scope}&format={export}").status_code == 200
 
 
 def test_the_reports_link_shows_for_facility_staff_only(client, member, facility_user):
