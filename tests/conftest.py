@@ -3,8 +3,10 @@
 import itertools
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
 from projects import services as project_services
@@ -18,6 +20,14 @@ _serial = itertools.count(1)
 def fast_password_hashing(settings):
     # Real hashers are slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    # A request in Swedish leaves its language active in the thread; each test starts in English.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
