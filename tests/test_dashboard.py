@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,13 @@ REVIEWER_HEADINGS = ("Projects waiting for review", "Project portfolio by ATMP c
 
 def today_at(hhmm: str) -> datetime.datetime:
     return local_datetime(timezone.localdate(), datetime.time.fromisoformat(hhmm))
+
+
+@pytest.fixture(autouse=True)
+def eight_in_the_morning():
+    """The day's bookings lie ahead of "now" whatever the hour the suite runs at."""
+    with time_machine.travel(today_at("08:00"), tick=True):
+        yield
 
 
 @pytest.fixture
