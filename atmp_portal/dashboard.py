@@ -8,7 +8,7 @@ from django.utils import timezone
 from facilities import reports
 from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind
 from facilities.services import local_datetime
-from projects.models import AtmpProject, ProjectStatus, ResearchGroup
+from projects.models import AtmpProject, ResearchGroup
 from projects.reports import class_stage_matrix
 
 SHORT_LIST = 5
@@ -54,7 +54,7 @@ def facility_section() -> dict:
 def reviewer_section(user) -> dict:
     """Centre reviewers: submissions waiting and the portfolio by class and stage."""
     return {
-        "review_queue": AtmpProject.objects.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
+        "review_queue": AtmpProject.objects.awaiting_review()
         .select_related("group")
         .order_by("updated_at")[:LONG_LIST],
         "matrix": class_stage_matrix(AtmpProject.objects.visible_to(user)),

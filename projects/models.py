@@ -241,6 +241,10 @@ class AtmpProjectQuerySet(models.QuerySet):
         """Projects admitted to the facility: they may book it."""
         return self.filter(status__in=ADMITTED_STATUSES)
 
+    def awaiting_review(self):
+        """Submissions the centre's reviewers have still to decide on."""
+        return self.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
+
     def of_member(self, user):
         return self.filter(group__memberships__user=user)
 

@@ -1,5 +1,6 @@
 """Small fixtures shared by the whole suite: users in every role, a research group, projects."""
 
+import datetime
 import itertools
 
 import pytest
@@ -9,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import translation
 
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
+from facilities.models import Booking, BookingStatus
 from projects import services as project_services
 from projects.models import AtmpProject, Membership, MembershipRole, ProjectStatus
 
@@ -237,3 +239,31 @@ def at():
     from facilities.services import local_datetime
 
     return lambda day, hhmm: local_datetime(day, datetime.time.fromisoformat(hhmm))
+
+
+# --- Many bookings at once, for the tests that count a page's queries ---
+
+
+def bulk_bookings(
+    count,
+    *,
+    resource,
+    project,
+    user,
+    first,
+    status=BookingStatus.APPROVED,
+    step=datetime.timedelta(minutes=20),
+    length=datetime.timedelta(minutes=15),
+):
+    """``count`` bookings ``step`` apart from ``first``, in one INSERT; ``status`` may be a function of n."""
+    Booking.objects.bulk_create(
+        Booking(
+            resource=resource,
+            project=project,
+            booked_by=user,
+            period=(first + step * n, first + step * n + length),
+            purpose=f"Run {n}",
+            status=status(n) if callable(status) else status,
+        )
+        for n in range(count)
+    )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from facilities.models import Booking, BookingStatus, Closure, Qualification
 from projects.models import ProjectStatus
+from tests.conftest import bulk_bookings
 
 pytestmark = pytest.mark.django_db
 
@@ -287,21 +288,6 @@ def test_facility_resource_and_dashboard_pages(client, booking, booker, facility
     assert "1 request waits for approval." in client.get(reverse("dashboard")).text
 
 
-def bulk_bookings(count, *, resource, project, user, status):
-    first = timezone.now() + datetime.timedelta(days=1)
-    Booking.objects.bulk_create(
-        Booking(
-            resource=resource,
-            project=project,
-            booked_by=user,
-            period=(first + datetime.timedelta(hours=n), first + datetime.timedelta(hours=n, minutes=30)),
-            purpose=f"Run {n}",
-            status=status,
-        )
-        for n in range(count)
-    )
-
-
 @pytest.mark.parametrize(
     ("url_name", "viewer", "status"),
     [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
@@ -320,11 +306,13 @@ def test_list_queries_do_not_grow_with_bookings(
 ):
     client.force_login(request.getfixturevalue(viewer))
     url = reverse(f"facilities:{url_name}")
-    bulk_bookings(5, resource=room, project=admitted_project, user=booker, status=status)
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    hourly = {"step": datetime.timedelta(hours=1), "length": datetime.timedelta(minutes=30)}
+    bulk_bookings(5, resource=room, project=admitted_project, user=booker, first=tomorrow, status=status, **hourly)
     with django_assert_max_num_queries(10) as few:
         assert client.get(url).status_code == 200
     Booking.objects.all().delete()
-    bulk_bookings(500, resource=room, project=admitted_project, user=booker, status=status)
+    bulk_bookings(500, resource=room, project=admitted_project, user=booker, first=tomorrow, status=status, **hourly)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert "Page 1 of 20" in response.text

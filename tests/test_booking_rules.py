@@ -343,33 +343,33 @@ class TestDaylightSaving:
         day = datetime.date(year, month + 1, 1) - datetime.timedelta(days=1)
         return day - datetime.timedelta(days=(day.weekday() + 1) % 7)
 
-    @pytest.mark.parametrize("month", [3, 10])
-    def test_a_booking_on_the_change_day_keeps_its_local_times_and_length(self, book, facility, room, month):
+    @pytest.fixture
+    def open_every_day(self, facility, room):
+        """The change days are Sundays, and the next one may be most of a year ahead."""
         facility.open_weekdays = list(range(7))
         facility.save()
         room.booking_horizon_days = 800
         room.save()
+
+    def next_change(self, month, days_ahead):
+        """The next last Sunday of ``month`` at least ``days_ahead`` days from today."""
         today = timezone.localdate()
-        year = (
-            today.year if self.last_sunday(today.year, month) > today + datetime.timedelta(days=1) else today.year + 1
-        )
-        day = self.last_sunday(year, month)
+        change = self.last_sunday(today.year, month)
+        if change <= today + datetime.timedelta(days=days_ahead):
+            change = self.last_sunday(today.year + 1, month)
+        return change
+
+    @pytest.mark.parametrize("month", [3, 10])
+    def test_a_booking_on_the_change_day_keeps_its_local_times_and_length(self, book, open_every_day, month):
+        day = self.next_change(month, days_ahead=1)
         [booking] = book(day=day)
         booking.refresh_from_db()
         assert (f"{booking.start:%H:%M}", f"{booking.end:%H:%M}") == ("09:00", "13:00")
         assert booking.period.upper - booking.period.lower == datetime.timedelta(hours=4)
 
     @pytest.mark.parametrize("month", [3, 10])
-    def test_a_weekly_series_across_the_change_keeps_its_wall_clock(self, book, facility, room, month):
-        facility.open_weekdays = list(range(7))
-        facility.save()
-        room.booking_horizon_days = 800
-        room.save()
-        today = timezone.localdate()
-        year = (
-            today.year if self.last_sunday(today.year, month) > today + datetime.timedelta(days=8) else today.year + 1
-        )
-        change = self.last_sunday(year, month)
+    def test_a_weekly_series_across_the_change_keeps_its_wall_clock(self, book, open_every_day, month):
+        change = self.next_change(month, days_ahead=8)
         first = change - datetime.timedelta(days=6)  # the Monday before
         bookings = book(
             day=first, recurrence=Recurrence(weekdays=frozenset({0}), until=first + datetime.timedelta(days=7))

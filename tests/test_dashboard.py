@@ -11,6 +11,7 @@ from atmp_portal.dashboard import SHORT_LIST
 from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
 from facilities.services import local_datetime
 from projects.models import ProjectStatus
+from tests.conftest import bulk_bookings
 
 pytestmark = pytest.mark.django_db
 
@@ -133,16 +134,13 @@ def test_dashboard_queries_do_not_grow_with_bookings(
 
     def bulk(count):
         Booking.objects.all().delete()
-        Booking.objects.bulk_create(
-            Booking(
-                resource=room,
-                project=admitted_project,
-                booked_by=booker,
-                period=(start + datetime.timedelta(minutes=20 * n), start + datetime.timedelta(minutes=20 * n + 15)),
-                purpose=f"Run {n}",
-                status=BookingStatus.REQUESTED if n % 2 else BookingStatus.APPROVED,
-            )
-            for n in range(count)
+        bulk_bookings(
+            count,
+            resource=room,
+            project=admitted_project,
+            user=booker,
+            first=start,
+            status=lambda n: BookingStatus.REQUESTED if n % 2 else BookingStatus.APPROVED,
         )
 
     client.force_login(request.getfixturevalue(viewer))

@@ -19,6 +19,7 @@ from facilities.models import Booking, BookingStatus, CleanRoomGrade, Closure, C
 from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
 from facilities.services import local_datetime
 from projects.models import BillingCategory, ProjectStatus
+from tests.conftest import bulk_bookings
 
 pytestmark = pytest.mark.django_db
 
@@ -338,17 +339,7 @@ def test_report_queries_do_not_grow_with_bookings(
 
     def bulk(count):
         Booking.objects.all().delete()
-        Booking.objects.bulk_create(
-            Booking(
-                resource=room,
-                project=admitted_project,
-                booked_by=member,
-                period=(first + datetime.timedelta(minutes=20 * n), first + datetime.timedelta(minutes=20 * n + 15)),
-                purpose=f"Run {n}",
-                status=BookingStatus.APPROVED,
-            )
-            for n in range(count)
-        )
+        bulk_bookings(count, resource=room, project=admitted_project, user=member, first=first)
 
     client.force_login(facility_user)
     bulk(10)
