@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal.rules import RuleError
 from audit.services import recorded
 from projects.models import AtmpProject, ResearchGroup
 
@@ -34,12 +35,8 @@ from .models import (
 )
 
 
-class BookingError(Exception):
+class BookingError(RuleError):
     """A booking rule refused a change; the message is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

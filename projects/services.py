@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from atmp_portal.roles import CENTRE_REVIEWERS
+from atmp_portal.rules import RuleError
 from audit.services import recorded
 
 from . import permissions
@@ -24,12 +25,8 @@ from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, Proj
 logger = logging.getLogger(__name__)
 
 
-class ProjectError(Exception):
+class ProjectError(RuleError):
     """A research-group or project rule refused a change; the message is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def find_user(identifier: str):
