@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails and calendar feeds point at the server: `make run PORT=8001` moves them with it.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint format migrate seed translations tools screenshots serve bench help
 
@@ -36,7 +38,7 @@ seed: migrate
 
 run: seed translations
 	@echo "The portal: http://$(HOST):$(PORT)/  (log in as admin, facility, reviewer, pi, researcher or outsider; password demo-pass-2026)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	SITE_URL=$(SITE_URL) $(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
@@ -71,7 +73,7 @@ SERVE_ENV = DEBUG=$${DEBUG:-0} \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	CONN_MAX_AGE=$${CONN_MAX_AGE:-600} \
 	LOG_FORMAT=$${LOG_FORMAT:-json} \
-	HOST=$(HOST) PORT=$(PORT)
+	HOST=$(HOST) PORT=$(PORT) SITE_URL=$(SITE_URL)
 
 .data/secret-key:
 	mkdir -p .data
