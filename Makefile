@@ -9,11 +9,12 @@ PORT ?= 8000
 # Links in e-mails and calendar feeds point at the server: `make run PORT=8001` moves them with it.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint format migrate seed translations tools screenshots serve bench help
+.PHONY: run test test-quick lint format migrate seed translations tools screenshots serve bench help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install dev tools, lint, check migrations, run the test suite"
+	@echo "make test-quick - the suite without the property-based and browser tests"
 	@echo "make serve  - production server: gunicorn + whitenoise, DEBUG off (README, Production)"
 	@echo "make bench  - seed a separate database at scale, serve it, load it, write BENCHMARKS.md"
 
@@ -59,6 +60,10 @@ tools:
 test: lint translations tools
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# While developing: everything but the property-based and browser tests, which `make test` and CI run.
+test-quick: $(VENV)/.installed-dev translations
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 # Screenshots for the README, made by the browser tests.
 screenshots: $(VENV)/.installed-dev translations

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from facilities.models import Booking, BookingStatus, Closure, Qualification
 from projects.models import ProjectStatus
-from tests.conftest import bulk_bookings
+from tests.helpers import bulk_bookings
 
 pytestmark = pytest.mark.django_db
 

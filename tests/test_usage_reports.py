@@ -19,7 +19,7 @@ from facilities.models import Booking, BookingStatus, CleanRoomGrade, Closure, C
 from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
 from facilities.services import local_datetime
 from projects.models import BillingCategory, ProjectStatus
-from tests.conftest import bulk_bookings
+from tests.helpers import bulk_bookings
 
 pytestmark = pytest.mark.django_db
 
