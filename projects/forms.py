@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import AtmpProject, MembershipRole, RegulatoryMilestone, ResearchGroup
 
 
@@ -131,8 +132,11 @@ class AtmpProjectForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         group, lead = cleaned.get("group"), cleaned.get("project_lead")
-        if group and lead and not group.memberships.filter(user=lead).exists():
-            self.add_error("project_lead", _("The project lead must be a member of the research group."))
+        if group and lead:
+            try:
+                services.check_project_lead(group, lead)
+            except services.ProjectError as error:
+                self.add_error("project_lead", error.message)
         return cleaned
 
 
