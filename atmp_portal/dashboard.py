@@ -53,9 +53,8 @@ def facility_section() -> dict:
 
 def reviewer_section(user) -> dict:
     """Centre reviewers: submissions waiting and the portfolio by class and stage."""
+    visible = AtmpProject.objects.visible_to(user)
     return {
-        "review_queue": AtmpProject.objects.awaiting_review()
-        .select_related("group")
-        .order_by("updated_at")[:LONG_LIST],
-        "matrix": class_stage_matrix(AtmpProject.objects.visible_to(user)),
+        "review_queue": visible.awaiting_review().select_related("group").order_by("updated_at")[:LONG_LIST],
+        "matrix": class_stage_matrix(visible),
     }

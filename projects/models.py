@@ -246,7 +246,8 @@ class AtmpProjectQuerySet(models.QuerySet):
         return self.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
 
     def of_member(self, user):
-        return self.filter(group__memberships__user=user)
+        """Projects of the user's own research groups."""
+        return self.filter(group__in=ResearchGroup.objects.with_member(user))
 
     def visible_to(self, user):
         """Projects hold unpublished science: members of the group, reviewers, facility staff and admins see them."""
@@ -256,7 +257,11 @@ class AtmpProjectQuerySet(models.QuerySet):
             return self
         if not user.is_authenticated:
             return self.none()
-        return self.filter(group__in=ResearchGroup.objects.with_member(user))
+        return self.of_member(user)
+
+    def bookable_by(self, user):
+        """Projects the user may book the facility for: admitted projects of the user's own groups."""
+        return self.admitted().of_member(user)
 
 
 @pghistory.track()

@@ -82,7 +82,8 @@ def can_speak_for_project(user, project: AtmpProject) -> bool:
     return user.is_authenticated and user.pk in (project.group.pi_id, project.project_lead_id)
 
 
-def can_review_project(user, project: AtmpProject) -> bool:
+def can_review_project(user, project: AtmpProject | None = None) -> bool:
+    """Centre reviewers review submitted projects; without a project: whether the user reviews at all."""
     return roles.is_centre_reviewer(user)
 
 
