@@ -62,10 +62,11 @@ def can_register_project(user, group: ResearchGroup | None = None) -> bool:
 
 
 def can_edit_project(user, project: AtmpProject) -> bool:
-    """The group's members (and administrators) edit a project while it is a draft; after that it is under review."""
-    if project.status != ProjectStatus.DRAFT:
-        return False
-    return roles.is_administrator(user) or membership_of(user, project.group) is not None
+    """The group's members edit a project while it is a draft, after that it is under review;
+    administrators correct the record at any time."""
+    if roles.is_administrator(user):
+        return True
+    return project.status == ProjectStatus.DRAFT and membership_of(user, project.group) is not None
 
 
 def can_delete_project(user, project: AtmpProject) -> bool:

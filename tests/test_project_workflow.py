@@ -246,3 +246,14 @@ def test_a_lost_race_between_two_reviewers_changes_nothing(group, reviewer, admi
     with pytest.raises(services.ProjectError):
         workflow.transition_project(stale_copy, "reject", actor=admin_user, comment="Too late.")
     assert ProjectStatusChange.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.parametrize(("name", "who"), [("accept", "member"), ("accept", "facility_user"), ("submit", "member")])
+def test_the_service_refuses_who_may_not_whoever_calls_it(group, people, make_project, name, who):
+    source = TRANSITIONS[name].sources[0]
+    project = make_project(group, status=source)
+    with pytest.raises(services.ProjectError, match="or you may not do this"):
+        workflow.transition_project(project, name, actor=people[who], comment="Reasons given.")
+    project.refresh_from_db()
+    assert project.status == source
+    assert not project.status_changes.exists()
