@@ -40,7 +40,7 @@ def facility_section() -> dict:
         "first_requests": waiting.first_with_details(SHORT_LIST),
         "todays_bookings": Booking.objects.active().overlapping(today_range).first_with_details(LONG_LIST),
         "week": week,
-        # The busiest rooms only: a table of every room grew with the centre; the usage report has them all.
+        # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
         "week_utilisation": reports.resource_usage(
             week, reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST)
         ),
