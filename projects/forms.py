@@ -49,38 +49,25 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+# The project form's fields, in the fieldsets the page shows them in.
+PROJECT_FIELDSETS = (
+    (_("The project"), ("title", "acronym", "group", "project_lead", "lay_summary", "description")),
+    (_("The product"), ("atmp_class", "cell_origin", "starting_material", "genetic_modification", "indication",
+                        "therapeutic_area")),
+    (_("Development"), ("stage", "trl")),
+    (_("Approvals"), ("gmo_class", "gmo_reference", "ethics_reference")),
+    (_("Partners"), ("hospital_partners", "industry_partners", "academic_partners")),
+    (_("What the project needs from the facility"), ("rooms_needed", "equipment_needed", "expected_start",
+                                                     "expected_end", "campaign_days")),
+)  # fmt: skip
+
+
 class AtmpProjectForm(forms.ModelForm):
     """Register or edit an ATMP project; only the user's own groups, and their members as lead, are offered."""
 
     class Meta:
         model = AtmpProject
-        fields = [
-            "title",
-            "acronym",
-            "group",
-            "project_lead",
-            "lay_summary",
-            "description",
-            "atmp_class",
-            "cell_origin",
-            "starting_material",
-            "genetic_modification",
-            "indication",
-            "therapeutic_area",
-            "stage",
-            "trl",
-            "gmo_class",
-            "gmo_reference",
-            "ethics_reference",
-            "hospital_partners",
-            "industry_partners",
-            "academic_partners",
-            "rooms_needed",
-            "equipment_needed",
-            "expected_start",
-            "expected_end",
-            "campaign_days",
-        ]
+        fields = [name for _legend, names in PROJECT_FIELDSETS for name in names]
         widgets = {
             "lay_summary": forms.Textarea(attrs={"rows": 3}),
             "description": forms.Textarea(attrs={"rows": 5}),
@@ -105,29 +92,7 @@ class AtmpProjectForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form, around project and milestones, carries the token
-        self.helper.layout = Layout(
-            Fieldset(_("The project"), "title", "acronym", "group", "project_lead", "lay_summary", "description"),
-            Fieldset(
-                _("The product"),
-                "atmp_class",
-                "cell_origin",
-                "starting_material",
-                "genetic_modification",
-                "indication",
-                "therapeutic_area",
-            ),
-            Fieldset(_("Development"), "stage", "trl"),
-            Fieldset(_("Approvals"), "gmo_class", "gmo_reference", "ethics_reference"),
-            Fieldset(_("Partners"), "hospital_partners", "industry_partners", "academic_partners"),
-            Fieldset(
-                _("What the project needs from the facility"),
-                "rooms_needed",
-                "equipment_needed",
-                "expected_start",
-                "expected_end",
-                "campaign_days",
-            ),
-        )
+        self.helper.layout = Layout(*(Fieldset(legend, *names) for legend, names in PROJECT_FIELDSETS))
 
     def clean(self):
         cleaned = super().clean()
