@@ -75,7 +75,8 @@ def can_delete_project(user, project: AtmpProject) -> bool:
 
 
 def can_see_portfolio(user) -> bool:
-    return roles.is_centre_reviewer(user) or roles.is_facility_staff(user)
+    """The portfolio and its export count every project: for the centre, which sees them all (``visible_to``)."""
+    return roles.is_centre_staff(user)
 
 
 def can_speak_for_project(user, project: AtmpProject) -> bool:
@@ -90,7 +91,7 @@ def can_review_project(user, project: AtmpProject | None = None) -> bool:
 
 def can_run_project_in_facility(user, project: AtmpProject) -> bool:
     """Reviewers and facility staff start an accepted project's work in the facility, and complete it."""
-    return roles.is_centre_reviewer(user) or roles.is_facility_staff(user)
+    return roles.is_centre_staff(user)
 
 
 def can_transition(user, project: AtmpProject, transition: "Transition") -> bool:

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import roles
+
 from .groups import ResearchGroup
 
 
@@ -146,9 +148,7 @@ class AtmpProjectQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Projects hold unpublished science: members of the group, reviewers, facility staff and admins see them."""
-        from atmp_portal import roles
-
-        if roles.is_centre_reviewer(user) or roles.is_facility_staff(user):
+        if roles.is_centre_staff(user):
             return self
         if not user.is_authenticated:
             return self.none()
