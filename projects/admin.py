@@ -111,9 +111,9 @@ class AtmpProjectAdminForm(forms.ModelForm):
         try:
             if self.instance.pk is None:
                 if group:
-                    services.check_may_register(group, actor=self.request_user)
+                    services.check_can_register(group, actor=self.request_user)
             else:
-                services.check_may_edit(self.instance, actor=self.request_user)  # as stored, before this form
+                services.check_can_edit(self.instance, actor=self.request_user)  # as stored, before this form
             if group and lead:
                 services.check_project_lead(group, lead)
         except services.ProjectError as error:

@@ -145,12 +145,12 @@ def check_project_lead(group: ResearchGroup, lead) -> None:
         raise ProjectError(_("The project lead must be a member of the research group."))
 
 
-def check_may_register(group: ResearchGroup, *, actor) -> None:
+def check_can_register(group: ResearchGroup, *, actor) -> None:
     if not permissions.can_register_project(actor, group):
         raise ProjectError(_("Only members of %(group)s register projects for it.") % {"group": group})
 
 
-def check_may_edit(project: AtmpProject, *, actor) -> None:
+def check_can_edit(project: AtmpProject, *, actor) -> None:
     """``project`` as stored: its status and group decide."""
     if not permissions.can_edit_project(actor, project):
         raise ProjectError(_("Only the group's members change a project, and only while it is a draft."))
@@ -162,7 +162,7 @@ def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpPro
 
     ``milestones``, where given, is a bound, valid formset of the project's regulatory milestones.
     """
-    check_may_register(project.group, actor=actor)
+    check_can_register(project.group, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
     project.status = ProjectStatus.DRAFT
     project.save()
@@ -179,7 +179,7 @@ def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpPro
 def update_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
     """Save changes to a draft project and, where given, its milestones."""
     locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
-    check_may_edit(locked, actor=actor)
+    check_can_edit(locked, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
     project.save()
     if milestones is not None:
