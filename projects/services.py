@@ -52,7 +52,11 @@ def create_group(*, pi, **fields) -> ResearchGroup:
 
 @transaction.atomic
 def save_group(group: ResearchGroup, *, actor) -> ResearchGroup:
-    """Save a new or changed research group; its PI stays a member with the PI role."""
+    """Save a new or changed research group's details.
+
+    Where the PI may have changed, ``sync_pi_membership`` follows once the memberships are saved too
+    (the admin edits both at once); the group's page does not change the PI.
+    """
     if group.pk is None:
         require(permissions.can_create_group(actor))
     else:
@@ -61,7 +65,6 @@ def save_group(group: ResearchGroup, *, actor) -> ResearchGroup:
         if group.pi_id != former_pi:
             require(permissions.can_assign_pi(actor, group))
     group.save()
-    sync_pi_membership(group)
     return group
 
 

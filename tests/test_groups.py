@@ -218,7 +218,7 @@ class TestServicesRefuseWhoMayNot:
         with pytest.raises(PermissionDenied):
             services.save_group(group, actor=pi)
         services.save_group(group, actor=admin_user)
-        assert group.memberships.get().user == pi
+        assert ResearchGroup.objects.filter(slug="new-lab").exists()
         with pytest.raises(PermissionDenied):
             services.delete_group(group, actor=pi)
         services.delete_group(group, actor=admin_user)
@@ -226,18 +226,23 @@ class TestServicesRefuseWhoMayNot:
 
 
 class TestAdmin:
+    def add_group(self, client, pi, *members):
+        data = {"name": "Admin Lab", "slug": "admin-lab", "pi": pi.pk, "organisation_unit": "medicine", "active": "on",
+                "memberships-TOTAL_FORMS": str(len(members)), "memberships-INITIAL_FORMS": "0"}  # fmt: skip
+        for index, (user, role) in enumerate(members):
+            data.update({f"memberships-{index}-user": user.pk, f"memberships-{index}-role": role,
+                         f"memberships-{index}-joined_at_0": "2026-01-05",
+                         f"memberships-{index}-joined_at_1": "09:00:00"})  # fmt: skip
+        return client.post(reverse("admin:projects_researchgroup_add"), data)
+
     def test_a_group_added_in_the_admin_gets_its_pi_as_member(self, client, admin_user, pi):
         client.force_login(admin_user)
-        data = {
-            "name": "Admin Lab",
-            "slug": "admin-lab",
-            "pi": pi.pk,
-            "organisation_unit": "medicine",
-            "active": "on",
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
-        }
-        response = client.post(reverse("admin:projects_researchgroup_add"), data)
-        assert response.status_code == 302
+        assert self.add_group(client, pi).status_code == 302
         group = ResearchGroup.objects.get(slug="admin-lab")
         assert group.memberships.get().role == MembershipRole.PI
+
+    def test_the_pi_may_also_be_listed_among_the_members(self, client, admin_user, pi):
+        client.force_login(admin_user)
+        assert self.add_group(client, pi, (pi, MembershipRole.MEMBER)).status_code == 302
+        group = ResearchGroup.objects.get(slug="admin-lab")
+        assert group.memberships.get(user=pi).role == MembershipRole.PI
