@@ -29,7 +29,7 @@ class ResearchGroupAdminForm(forms.ModelForm):
         cleaned = super().clean()
         group = self.instance
         if group.pk is None:
-            allowed = permissions.can_create_group(self.request_user)
+            allowed = permissions.can_set_up_group(self.request_user)
         else:
             allowed = permissions.can_manage_group(self.request_user, group) and (
                 "pi" not in self.changed_data or permissions.can_assign_pi(self.request_user, group)

@@ -23,8 +23,8 @@ def membership_of(user, group: ResearchGroup) -> Membership | None:
 # Research groups
 
 
-def can_create_group(user) -> bool:
-    """Research groups are set up by administrators, in the admin."""
+def can_set_up_group(user) -> bool:
+    """Administrators set research groups up and remove them, in the admin."""
     return roles.is_administrator(user)
 
 

@@ -58,7 +58,7 @@ def save_group(group: ResearchGroup, *, actor) -> ResearchGroup:
     (the admin edits both at once); the group's page does not change the PI.
     """
     if group.pk is None:
-        require(permissions.can_create_group(actor))
+        require(permissions.can_set_up_group(actor))
     else:
         require(permissions.can_manage_group(actor, group))
         former_pi = ResearchGroup.objects.filter(pk=group.pk).values_list("pi", flat=True).get()
@@ -71,7 +71,7 @@ def save_group(group: ResearchGroup, *, actor) -> ResearchGroup:
 @transaction.atomic
 def delete_group(group: ResearchGroup, *, actor) -> None:
     """Delete a research group with its memberships; a group with projects cannot be deleted (``PROTECT``)."""
-    require(permissions.can_create_group(actor))
+    require(permissions.can_set_up_group(actor))
     group.delete()
 
 
@@ -180,7 +180,7 @@ def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpPro
 
 @transaction.atomic
 def update_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
-    """Save changes to a draft project and, where given, its milestones."""
+    """Save changes to a project (a draft, unless an administrator corrects it) and, where given, its milestones."""
     locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
     check_can_edit(locked, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
