@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.admin import AuditHistoryAdminMixin
-from audit.services import recorded
 
 from . import services
 from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
@@ -56,9 +55,26 @@ class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     ]
 
 
+def _refusal(error: services.BookingError) -> forms.ValidationError:
+    return forms.ValidationError(error.message)
+
+
+class QualificationAdminForm(QualificationForm):
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                services.check_qualification(
+                    Qualification(valid_from=cleaned["valid_from"], valid_until=cleaned["valid_until"])
+                )
+            except services.BookingError as error:
+                raise _refusal(error) from error
+        return cleaned
+
+
 @admin.register(Qualification)
 class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
-    form = QualificationForm
+    form = QualificationAdminForm
     list_display = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "certified_by"]
     list_filter = ["kind", "grade"]
     search_fields = ["user__username", "user__last_name", "resource__name"]
@@ -68,47 +84,32 @@ class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.record_qualification(obj, request.user)
 
+    def delete_model(self, request, obj):
+        services.delete_qualification(obj, request.user)
 
-class ServiceAdminMixin:
-    """Admin add forms that make their object through a service inside the form's validation.
-
-    The service then refuses with a form error, never a 500; the admin view's transaction keeps it all-or-nothing.
-    """
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.request_user = request.user
-        return form
-
-    def save_form(self, request, form, change):
-        return super().save_form(request, form, change) if change else form.created
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        if change:
-            super().save_related(request, form, formsets, change)
+    def delete_queryset(self, request, queryset):
+        for qualification in queryset:
+            services.delete_qualification(qualification, request.user)
 
 
 class ClosureAdminForm(ClosureForm):
-    def _post_clean(self):
-        super()._post_clean()  # the instance has the form's values from here on
-        if not self.errors and not self.instance.pk:
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
             try:
-                services.create_closure(self.instance, self.request_user)
+                # The instance gets the form's values only after clean(): the rule reads them from here.
+                closure = Closure(facility=cleaned["facility"], resource=cleaned.get("resource"), period=self.period)
+                services.check_closure(closure)
             except services.BookingError as error:
-                self.add_error(
-                    None,
+                raise forms.ValidationError(
                     _("%(error)s Use the Closures page, which lists them and cancels them once you confirm.")
-                    % {"error": error.message},
-                )
-            self.created = self.instance
+                    % {"error": error.message}
+                ) from error
+        return cleaned
 
 
 @admin.register(Closure)
-class ClosureAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class ClosureAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     form = ClosureAdminForm
     list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
     list_filter = ["reason", "facility"]
@@ -119,8 +120,20 @@ class ClosureAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
         # A closure changes bookings; move one by deleting it and making a new one.
         return False
 
+    def save_model(self, request, obj, form, change):
+        services.create_closure(obj, request.user)
+
+    def delete_model(self, request, obj):
+        services.delete_closure(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for closure in queryset:
+            services.delete_closure(closure, request.user)
+
 
 class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
+    """A booking made at the front desk, for ``booked_by``, under the same rules as the booking page."""
+
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
 
@@ -132,17 +145,11 @@ class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
         cleaned = super().clean()
         if not self.errors:
             try:
-                [self.created] = services.create_booking(
-                    cleaned["booked_by"],
-                    cleaned["resource"],
-                    cleaned["project"],
-                    cleaned["start"],
-                    cleaned["end"],
-                    cleaned["persons"],
-                    cleaned["purpose"],
+                services.check_booking(
+                    cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["persons"]
                 )
             except services.BookingError as error:
-                raise forms.ValidationError(error.message) from error
+                raise _refusal(error) from error
         return cleaned
 
 
@@ -159,7 +166,7 @@ class BookingChangeForm(forms.ModelForm):
 
 
 @admin.register(Booking)
-class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "project", "booked_by", "status", "created_at"]
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
@@ -189,8 +196,21 @@ class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        with recorded(request.user, reason=form.cleaned_data.get("change_reason", "")):
-            super().save_model(request, obj, form, change)
+        if change:
+            services.correct_booking_purpose(
+                obj, by=request.user, purpose=obj.purpose, reason=form.cleaned_data["change_reason"]
+            )
+            return
+        [created] = services.create_booking(
+            by=obj.booked_by,
+            resource=obj.resource,
+            project=obj.project,
+            period=form.period,
+            persons=obj.persons,
+            purpose=obj.purpose,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
@@ -226,7 +246,7 @@ class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda booking: services.cancel_booking(booking, request.user, str(reason), staff=True),
+            lambda booking: services.cancel_booking(booking, request.user, str(reason)),
             lambda n: ngettext("%d booking cancelled.", "%d bookings cancelled.", n) % n,
         )
 

@@ -94,6 +94,22 @@ class BookingForm(PeriodFormMixin, forms.Form):
         return Recurrence(frozenset(self.cleaned_data["repeat_weekdays"]), self.cleaned_data["repeat_until"])
 
 
+class CalendarProjectForm(forms.Form):
+    """The project a calendar shows changeover for: the booking service's rule for that project."""
+
+    project = forms.ModelChoiceField(
+        label=_("Changeover for"),
+        queryset=AtmpProject.objects.none(),
+        required=False,
+        empty_label=_("another project"),
+        error_messages={"invalid_choice": _("Choose one of your group's accepted or active projects.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), max_length=500)
 

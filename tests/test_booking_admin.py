@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from facilities import services
@@ -75,7 +76,14 @@ def test_admin_actions_approve_and_cancel_through_the_services(client, admin_use
 def test_a_closure_over_bookings_is_refused_in_the_admin(
     client, admin_user, booker, room, admitted_project, booking_day, at
 ):
-    services.create_booking(booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "10:00"), 1, "x")
+    services.create_booking(
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "10:00")),
+        persons=1,
+        purpose="x",
+    )
     client.force_login(admin_user)
     data = {
         "facility": room.facility_id,

@@ -30,13 +30,12 @@ def book(booker, room, admitted_project, booking_day, at):
     def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, persons=2, **extra):
         day = day or booking_day
         return services.create_booking(
-            user or booker,
-            resource or room,
-            project or admitted_project,
-            at(day, start),
-            at(day, end),
-            persons,
-            "Process development run",
+            by=user or booker,
+            resource=resource or room,
+            project=project or admitted_project,
+            period=DateTimeTZRange(at(day, start), at(day, end)),
+            persons=persons,
+            purpose="Process development run",
             **extra,
         )
 
@@ -281,7 +280,7 @@ class TestRule5ApprovalAndCancelling:
         )
         with pytest.raises(BookingError, match="has started"):
             services.cancel_booking(booking, booker, "Too late")
-        services.cancel_booking(booking, facility_user, "Deviation in the suite", staff=True)
+        services.cancel_booking(booking, facility_user, "Deviation in the suite")
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CANCELLED
         assert booking.cancellation_reason == "Deviation in the suite"

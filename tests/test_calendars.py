@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def booking(booker, room, admitted_project, booking_day, at):
     [booking] = services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "11:00"), 1, "Media fill run"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+        persons=1,
+        purpose="Media fill run",
     )
     return booking
 

@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import roles
+from projects.models import ResearchGroup
+
 from .resources import Resource
 
 
@@ -35,6 +38,20 @@ def resource_key(resource):
 class BookingQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def involving(self, user):
+        """The user's own bookings and those of the projects of their research groups."""
+        return self.filter(
+            models.Q(booked_by=user) | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
+        )
+
+    def visible_to(self, user):
+        """The bookings ``user`` may see in full: facility staff every one, others those involving them."""
+        if roles.is_facility_staff(user):
+            return self.all()
+        if not user.is_authenticated:
+            return self.none()
+        return self.involving(user)
 
     def of_resources_overlapping(self, resource_ids, period):
         """Live bookings of these resources that overlap ``period``.

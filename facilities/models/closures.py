@@ -20,15 +20,6 @@ class ClosureReason(models.TextChoices):
 
 
 class ClosureQuerySet(models.QuerySet):
-    def affecting(self, resource: Resource):
-        """Closures of the resource, of the room it stands in, or of its whole facility."""
-        room = resource.containing_room
-        return self.filter(
-            models.Q(resource=resource)
-            | models.Q(resource=room)
-            | models.Q(resource__isnull=True, facility_id=resource.facility_id)
-        )
-
     def overlapping(self, period):
         return self.filter(period__overlap=period)
 
