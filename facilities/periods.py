@@ -6,12 +6,15 @@ at 07:00.
 """
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .models import Closure, Resource
+if TYPE_CHECKING:  # the models import this module
+    from .models import Closure, Facility, Resource
 
 
 def local_datetime(day: datetime.date, time: datetime.time) -> datetime.datetime:
@@ -27,7 +30,7 @@ def local_days(first_day: datetime.date, last_day: datetime.date) -> DateTimeTZR
     )
 
 
-def opening_hours(facility, day: datetime.date) -> DateTimeTZRange:
+def opening_hours(facility: "Facility", day: datetime.date) -> DateTimeTZRange:
     """The facility's opening hours of ``day``, whether or not it opens that weekday."""
     return DateTimeTZRange(local_datetime(day, facility.opens_at), local_datetime(day, facility.closes_at))
 
@@ -63,13 +66,24 @@ def widened(period: DateTimeTZRange, margin: datetime.timedelta) -> DateTimeTZRa
     return DateTimeTZRange(period.lower - margin, period.upper + margin)
 
 
-def changeover_of(resource: Resource) -> datetime.timedelta:
+def changeover_of(resource: "Resource") -> datetime.timedelta:
     """Line clearance between two projects applies to rooms only."""
     return datetime.timedelta(minutes=resource.changeover_minutes if resource.is_room else 0)
 
 
-def closure_covers(closure: Closure, resource: Resource) -> bool:
-    """A closure closes its resource, the equipment standing in a closed room, or without a resource its facility."""
+# Which resources a closure covers: its resource, the equipment standing in a closed room, and without a
+# resource its whole facility. Asked in memory (calendar, report) and in SQL (``Closure.objects.affecting``);
+# tests/test_booking_rules.py checks that both forms agree.
+
+
+def closure_covers(closure: "Closure", resource: "Resource") -> bool:
     if closure.resource_id is None:
         return closure.facility_id == resource.facility_id
     return closure.resource_id in (resource.pk, resource.room_id)
+
+
+def closures_covering(resource: "Resource") -> Q:
+    """``closure_covers`` as a condition on closures."""
+    return Q(resource__isnull=True, facility_id=resource.facility_id) | Q(
+        resource_id__in=[pk for pk in (resource.pk, resource.room_id) if pk is not None]
+    )

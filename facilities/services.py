@@ -275,8 +275,8 @@ class Occupancy:
 
     @classmethod
     def load(cls, resource: Resource, window: DateTimeTZRange) -> "Occupancy":
-        """Two queries: the closures of the resource's facility and the resource's bookings in ``window``."""
-        closures = Closure.objects.filter(facility=resource.facility_id).overlapping(window)
+        """Two queries: the closures and the live bookings of the resource in ``window``."""
+        closures = Closure.objects.affecting(resource).overlapping(window)
         bookings = Booking.objects.of_resources_overlapping([resource.pk], window)
         return cls(resource, closures.select_related("resource", "facility"), bookings.select_related("project"))
 

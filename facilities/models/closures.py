@@ -8,6 +8,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..periods import closures_covering
 from .facility import Facility
 from .resources import Resource
 
@@ -20,6 +21,10 @@ class ClosureReason(models.TextChoices):
 
 
 class ClosureQuerySet(models.QuerySet):
+    def affecting(self, resource: Resource):
+        """Closures of the resource, of the room it stands in, or of its whole facility."""
+        return self.filter(closures_covering(resource))
+
     def overlapping(self, period):
         return self.filter(period__overlap=period)
 
