@@ -71,12 +71,16 @@ class ReportPeriod:
         return cls(monday, sunday, _("week %(week)s of %(year)s") % {"week": day.isocalendar().week, "year": day.year})
 
     @property
+    def window(self) -> DateTimeTZRange:
+        return local_days(self.first_day, self.last_day)
+
+    @property
     def start(self) -> datetime.datetime:
-        return local_days(self.first_day, self.last_day).lower
+        return self.window.lower
 
     @property
     def end(self) -> datetime.datetime:
-        return local_days(self.first_day, self.last_day).upper
+        return self.window.upper
 
     @property
     def hours(self) -> Decimal:
@@ -137,16 +141,14 @@ def _booked_seconds(period: ReportPeriod):
 def _approved_bookings_in(period: ReportPeriod, user, resource_ids: list[int] | None = None):
     """Approved bookings ``user`` may see that overlap the period: of every resource, or only of ``resource_ids``.
 
-    A few resources are looked up by resource and period at once on the GiST index (2 ms for a facility
-    at N=100, against 5 ms reading the period's bookings of the centre); the whole centre reads the
-    period (13 ms, against 134 ms for 200 resource lookups).
+    A few resources are looked up by resource and period at once on the GiST index; the whole centre
+    reads the period's bookings, which is quicker than looking up each resource.
     """
-    window = DateTimeTZRange(period.start, period.end)
     visible = Booking.objects.visible_to(user)
     if resource_ids is None:
-        bookings = visible.filter(period__overlap=window)
+        bookings = visible.filter(period__overlap=period.window)
     else:
-        bookings = visible.of_resources_overlapping(resource_ids, window)
+        bookings = visible.of_resources_overlapping(resource_ids, period.window)
     return bookings.filter(status=BookingStatus.APPROVED).order_by()
 
 
@@ -210,10 +212,9 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
         .values_list("resource_id")
         .annotate(seconds=_booked_seconds(period))
     )
-    window = DateTimeTZRange(period.start, period.end)
     # Only the closures of the resources' facilities: a report on one facility need not read the centre's.
     closures = list(
-        Closure.objects.overlapping(window)
+        Closure.objects.overlapping(period.window)
         .filter(facility_id__in={resource.facility_id for resource in resources})
         .only("facility_id", "resource_id", "period")
     )
