@@ -55,26 +55,52 @@ class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     ]
 
 
-def _refusal(error: services.BookingError) -> forms.ValidationError:
-    return forms.ValidationError(error.message)
+class RuleCheckedForm:
+    """An admin form whose ``clean()`` asks the services' rule checks; a refusal becomes a form error.
 
+    The object's fields are set only after ``clean()``, so ``check_rules`` reads the cleaned data.
+    """
 
-class QualificationAdminForm(QualificationForm):
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
             try:
-                services.check_qualification(
-                    Qualification(valid_from=cleaned["valid_from"], valid_until=cleaned["valid_until"])
-                )
+                self.check_rules(cleaned)
             except services.BookingError as error:
-                raise _refusal(error) from error
+                raise forms.ValidationError(self.refusal(error)) from error
         return cleaned
+
+    def check_rules(self, cleaned: dict) -> None:
+        raise NotImplementedError
+
+    def refusal(self, error: services.BookingError) -> str:
+        return error.message
+
+
+class ServiceDeletesMixin:
+    """Deletions, one or many, through the service that demands the permission and records the reason."""
+
+    delete_service = None  # staticmethod(services.delete_…), called with the object and the acting user
+
+    def delete_model(self, request, obj):
+        self.delete_service(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_service(obj, request.user)
+
+
+class QualificationAdminForm(RuleCheckedForm, QualificationForm):
+    def check_rules(self, cleaned):
+        services.check_qualification(
+            Qualification(valid_from=cleaned["valid_from"], valid_until=cleaned["valid_until"])
+        )
 
 
 @admin.register(Qualification)
-class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
+class QualificationAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin):
     form = QualificationAdminForm
+    delete_service = staticmethod(services.delete_qualification)
     list_display = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "certified_by"]
     list_filter = ["kind", "grade"]
     search_fields = ["user__username", "user__last_name", "resource__name"]
@@ -84,33 +110,23 @@ class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.record_qualification(obj, request.user)
 
-    def delete_model(self, request, obj):
-        services.delete_qualification(obj, request.user)
 
-    def delete_queryset(self, request, queryset):
-        for qualification in queryset:
-            services.delete_qualification(qualification, request.user)
+class ClosureAdminForm(RuleCheckedForm, ClosureForm):
+    def check_rules(self, cleaned):
+        services.check_closure(
+            Closure(facility=cleaned["facility"], resource=cleaned.get("resource"), period=self.period)
+        )
 
-
-class ClosureAdminForm(ClosureForm):
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            try:
-                # The instance gets the form's values only after clean(): the rule reads them from here.
-                closure = Closure(facility=cleaned["facility"], resource=cleaned.get("resource"), period=self.period)
-                services.check_closure(closure)
-            except services.BookingError as error:
-                raise forms.ValidationError(
-                    _("%(error)s Use the Closures page, which lists them and cancels them once you confirm.")
-                    % {"error": error.message}
-                ) from error
-        return cleaned
+    def refusal(self, error):
+        return _("%(error)s Use the Closures page, which lists them and cancels them once you confirm.") % {
+            "error": error.message
+        }
 
 
 @admin.register(Closure)
-class ClosureAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
+class ClosureAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin):
     form = ClosureAdminForm
+    delete_service = staticmethod(services.delete_closure)
     list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
     list_filter = ["reason", "facility"]
     list_select_related = ["facility", "resource", "created_by"]
@@ -123,15 +139,8 @@ class ClosureAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.create_closure(obj, request.user)
 
-    def delete_model(self, request, obj):
-        services.delete_closure(obj, request.user)
 
-    def delete_queryset(self, request, queryset):
-        for closure in queryset:
-            services.delete_closure(closure, request.user)
-
-
-class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
+class BookingAdminForm(RuleCheckedForm, PeriodFormMixin, forms.ModelForm):
     """A booking made at the front desk, for ``booked_by``, under the same rules as the booking page."""
 
     start = datetime_local(_("Start"))
@@ -141,16 +150,10 @@ class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
         model = Booking
         fields = ["resource", "project", "booked_by", "persons", "purpose"]
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            try:
-                services.check_booking(
-                    cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["persons"]
-                )
-            except services.BookingError as error:
-                raise _refusal(error) from error
-        return cleaned
+    def check_rules(self, cleaned):
+        services.check_booking(
+            cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["persons"]
+        )
 
 
 class BookingChangeForm(forms.ModelForm):
