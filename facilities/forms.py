@@ -9,7 +9,7 @@ from projects.models import AtmpProject
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .reports import ReportPeriod
-from .services import FREE_SEARCH_MAX_DAYS, Recurrence
+from .services import FREE_SEARCH_MAX_DAYS, BookingError, Recurrence, check_period_order
 
 
 def datetime_local(label):
@@ -31,8 +31,11 @@ class PeriodFormMixin:
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end <= start:
-            self.add_error("end", _("The end must be after the start."))
+        if start and end:
+            try:
+                check_period_order(DateTimeTZRange(start, end))
+            except BookingError as error:
+                self.add_error("end", error.message)
         return cleaned
 
     @property

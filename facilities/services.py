@@ -660,8 +660,7 @@ def check_closure(closure: Closure, *, cancel_affected: bool = False) -> list[Bo
 
     Returns the bookings it would cancel.
     """
-    if closure.period.upper <= closure.period.lower:
-        raise BookingError(_("The end must be after the start."))
+    check_period_order(closure.period)
     if closure.resource_id and closure.resource.facility_id != closure.facility_id:
         raise BookingError(
             _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
@@ -686,8 +685,7 @@ def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> li
     Returns the bookings cancelled.
     """
     require(permissions.can_manage_facility(by))
-    if closure.period.upper > closure.period.lower:
-        _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
+    _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
     affected = check_closure(closure, cancel_affected=cancel_affected)
     closure.created_by = by
     closure.save()
