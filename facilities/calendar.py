@@ -2,7 +2,9 @@
 
 Built from local wall-clock times in the portal's time zone, so that a day with a
 daylight-saving change still shows 07:00, 07:30, … as on any other day. Each grid
-reads its bookings and closures with one query each, whatever their number.
+reads its bookings and closures with one query each, whatever their number. A cell
+shows what the booking service's ``Occupancy`` answers for it, so a cell marked
+changeover is one the service refuses for the viewer's project.
 """
 
 import calendar as stdlib_calendar
@@ -26,7 +28,7 @@ SLOT = datetime.timedelta(minutes=30)
 
 
 class CalendarParameterError(ValueError):
-    """A ``week``, ``date`` or ``month`` parameter that names no such period; the message is for the user."""
+    """A ``week``, ``date``, ``month`` or ``project`` parameter naming no such thing; the message is for the user."""
 
 
 def parse_week(value: str | None) -> datetime.date:
