@@ -364,8 +364,13 @@ class RuleData:
         )
 
 
-def _check_rules(resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int, data: RuleData):
-    # The period is valid here: check_timing has passed.
+def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
+    # First and without queries: the period must be valid before it is queried.
+    check_resource_in_use(resource)
+    check_timing(resource, period, persons)
+
+
+def _check_loaded(resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData) -> None:
     check_project(project, data.is_member)
     check_access(resource, project, period, data.qualifications)
     check_availability(project, period, data.occupancy)
@@ -376,9 +381,8 @@ def check_booking(user, resource: Resource, project: AtmpProject, period: DateTi
 
     Writes nothing: it answers "would this booking be allowed?".
     """
-    check_resource_in_use(resource)
-    check_timing(resource, period, persons)  # first: the period must be valid before it is queried
-    _check_rules(resource, project, period, persons, RuleData.load(user, resource, project, period))
+    _check_resource_and_timing(resource, period, persons)
+    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period))
 
 
 FREE_SEARCH_MAX_DAYS = 31
@@ -436,9 +440,8 @@ def free_slots(
         data = RuleData.load(user, resource, project, window)
         for period in _candidates(resource, duration, first_day, last_day):
             try:
-                check_resource_in_use(resource)
-                check_timing(resource, period, persons)
-                _check_rules(resource, project, period, persons, data)
+                _check_resource_and_timing(resource, period, persons)
+                _check_loaded(resource, project, period, data)
             except BookingError:
                 continue
             found.append(FreeSlot(resource, period.lower, period.upper))
