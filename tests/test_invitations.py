@@ -124,7 +124,7 @@ def test_the_link_leads_through_the_login_and_back(client, newcomer, invited):
 
 
 def test_a_used_invitation_does_not_work_again(client, group, newcomer, invited):
-    invitation, token = invited
+    _invitation, token = invited
     client.force_login(newcomer)
     client.post(link(token))
     Membership.objects.filter(user=newcomer).delete()  # removed from the group later: the link stays used
