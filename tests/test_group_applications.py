@@ -115,6 +115,14 @@ def test_approval_and_decline_are_in_the_audit_trail(client, application, make_u
     assert declined.pgh_context["reason"] == "Join the Stem Cell Lab instead."
 
 
+def test_reviewers_read_the_history_of_an_application(client, application, reviewer):
+    client.force_login(reviewer)
+    client.post(decline_url(application), {"comment": "Join the Stem Cell Lab instead."})
+    response = client.get(reverse("audit:object_history", args=["group_application", application.pk]))
+    assert response.status_code == 200
+    assert "Join the Stem Cell Lab instead." in response.text
+
+
 def test_a_reviewer_declines_with_a_comment(
     client, application, applicant, reviewer, mailoutbox, django_capture_on_commit_callbacks
 ):
