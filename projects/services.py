@@ -172,6 +172,8 @@ def apply_for_group(
     """Apply for a new research group with the actor as its PI; the centre's reviewers hear of it."""
     require(permissions.can_apply_for_group(actor))
     check_group_name_free(name)
+    if GroupApplication.objects.pending().filter(name__iexact=name.strip()).exists():
+        raise ProjectError(_("An application for a group named “%s” is waiting for a decision already.") % name.strip())
     application = GroupApplication.objects.create(
         applicant=actor,
         name=name.strip(),

@@ -68,6 +68,13 @@ def test_an_application_for_a_taken_name_is_refused(client, applicant, group):
     assert not GroupApplication.objects.exists()
 
 
+def test_a_second_application_for_the_same_name_waits_for_the_first(client, application, member):
+    client.force_login(member)
+    response = client.post(APPLY, application_data(name="ISLET transplantation lab"))
+    assert "is waiting for a decision already" in response.text
+    assert GroupApplication.objects.count() == 1
+
+
 def test_bad_input_shows_errors_and_saves_nothing(client, applicant):
     client.force_login(applicant)
     response = client.post(APPLY, application_data(name="x" * 500, organisation_unit="nowhere", cost_centre=""))
@@ -195,3 +202,14 @@ def test_the_list_pages_run_few_queries_however_many_applications(
     client.force_login(applicant)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("projects:my_applications")).status_code == 200
+
+
+def test_the_pages_speak_swedish(client, application, reviewer):
+    client.force_login(reviewer)
+    client.post("/i18n/setlang/", {"language": "sv", "next": "/"})
+    assert "Ansökningar om nya forskargrupper" in client.get(reverse("dashboard")).text
+    queue = client.get(QUEUE).text
+    assert "Avslå" in queue
+    assert "Kommentar (krävs för att avslå)" in queue
+    response = client.post(decline_url(application), {"comment": ""}, follow=True)
+    assert "Att avslå en ansökan kräver en kommentar med motivering." in response.text

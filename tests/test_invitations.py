@@ -199,3 +199,15 @@ def test_the_group_page_runs_few_queries_however_many_invitations(
     with django_assert_max_num_queries(10):
         response = client.get(group.get_absolute_url())
     assert response.text.count("Revoke<span") == count
+
+
+def test_administrators_read_invitations_and_applications_in_the_admin(client, admin_user, invited):
+    invitation, _token = invited
+    client.force_login(admin_user)
+    for model in ("invitation", "groupapplication"):
+        assert client.get(f"/admin/projects/{model}/").status_code == 200
+        assert client.get(f"/admin/projects/{model}/add/").status_code == 403
+    page = client.get(f"/admin/projects/invitation/{invitation.pk}/change/")
+    assert page.status_code == 200
+    assert "newcomer@example.org" in page.text
+    assert invitation.token_hash not in page.text
