@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "atmp_portal",
     "projects",
     "facilities",
@@ -161,8 +163,24 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# How long the SMTP client waits for the mail server before an attempt fails and is tried again later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LU-ATMP portal <noreply@atmp.lu.se>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# E-mail leaves through a task queue (atmp_portal.mail): queued in the transaction of the change it is
+# about, sent by the worker (manage.py mail_worker, started by make serve). A failed attempt is tried again
+# after EMAIL_RETRY_DELAY seconds, doubled each time (at most an hour); after EMAIL_MAX_ATTEMPTS it stays
+# failed in the admin. TASKS_IN_PROCESS runs each task in the web process at commit instead (make run, tests).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_RETRY_DELAY = env.int("EMAIL_RETRY_DELAY", default=30)
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=DEBUG)
+TASKS = {
+    "default": {
+        "BACKEND": "atmp_portal.task_backends.OnCommitBackend"
+        if TASKS_IN_PROCESS
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
 # The address of the portal, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
