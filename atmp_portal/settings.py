@@ -52,6 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz before anything that reads the session or the database; then refuse what cannot be stored.
+    "atmp_portal.middleware.HealthCheckMiddleware",
+    "atmp_portal.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server, compressed and with hashed names (cacheable for ever).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -153,6 +156,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Requests are refused before parsing when larger than this or with more fields (Django's defaults, kept tested).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Sessions live in the database (Django's default), so every instance behind a load balancer
 # sees them. The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.

@@ -7,6 +7,8 @@ from django.views.i18n import set_language
 from . import views
 from .forms import PasswordResetForm
 
+handler500 = "atmp_portal.views.server_error"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),

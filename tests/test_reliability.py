@@ -1,0 +1,245 @@
+"""Keeps working when parts fail: a mail server that never answers, a database that is away, bad input."""
+
+import socket
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django_tasks import TaskResultStatus
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from facilities.models import Booking
+
+
+class BlackHoleSmtpServer:
+    """Accepts connections and never says a word, like a mail server that hangs."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.held = []
+        threading.Thread(target=self._hold, daemon=True).start()
+
+    def _hold(self):
+        try:
+            while True:
+                self.held.append(self.socket.accept()[0])
+        except OSError:  # closed
+            pass
+
+    def close(self):
+        for held in self.held:
+            held.close()
+        self.socket.shutdown(socket.SHUT_RDWR)  # wakes the accept(), which would keep the port bound
+        self.socket.close()
+
+
+class SmtpSink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content.decode())
+        return "250 OK"
+
+
+def worker_thread():
+    """The queue's worker, as `make serve` runs it, in a thread with its own database connection."""
+    worker = Worker(
+        queue_names=["default"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+    def run():
+        try:
+            worker.run()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return worker, thread
+
+
+def booking_form(room, project, day):
+    return {
+        "resource": room.slug,
+        "project": project.pk,
+        "start": f"{day}T09:00",
+        "end": f"{day}T10:00",
+        "persons": 1,
+        "purpose": "Run",
+    }
+
+
+def wait_for(condition, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_that_never_answers_holds_up_neither_bookings_nor_the_health_check(
+    client, settings, booker, room, admitted_project, booking_day, facility_user
+):
+    black_hole = BlackHoleSmtpServer()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", black_hole.port, 1
+    settings.EMAIL_RETRY_DELAY = 0
+    room.requires_approval = True  # the request e-mails the facility staff
+    room.save()
+    client.force_login(booker)
+
+    started = time.monotonic()
+    response = client.post(reverse("facilities:booking_new"), booking_form(room, admitted_project, booking_day))
+    assert response.status_code == 302
+    assert time.monotonic() - started < 1
+    [queued] = DBTaskResult.objects.all()
+    assert Booking.objects.count() == 1
+
+    worker, thread = worker_thread()
+    try:
+        wait_for(lambda: DBTaskResult.objects.get().status == TaskResultStatus.RUNNING)
+        health = Client().get("/healthz")  # while the worker waits on the mail server
+        assert health.status_code == 200
+        # The attempt times out and waits in the queue for the next one.
+        wait_for(lambda: len(DBTaskResult.objects.get().worker_ids) >= 1 and DBTaskResult.objects.get().traceback)
+        black_hole.close()
+        sink = SmtpSink()
+        server = Controller(sink, hostname="127.0.0.1", port=black_hole.port)
+        server.start()
+        try:
+            wait_for(lambda: sink.messages)
+        finally:
+            server.stop()
+    finally:
+        worker.running = False
+        thread.join(timeout=10)
+    assert "Subject: Booking request" in sink.messages[0]
+    assert "booking-" in sink.messages[0] and "text/calendar" in sink.messages[0]
+    queued.refresh_from_db()
+    assert queued.status == TaskResultStatus.SUCCESSFUL
+    assert len(queued.worker_ids) >= 2
+
+
+@pytest.mark.django_db
+def test_an_email_is_queued_only_with_the_change_it_is_about(
+    client, settings, booker, room, admitted_project, booking_day, facility_user
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    room.requires_approval = True
+    room.save()
+    client.force_login(booker)
+    for attempt in range(2):  # the second request for the same slot is refused: nothing is queued for it
+        client.post(reverse("facilities:booking_new"), booking_form(room, admitted_project, booking_day))
+    [booking] = Booking.objects.all()
+    [queued] = DBTaskResult.objects.all()
+    assert queued.args_kwargs["args"][0]["subject"] == f"Booking request: {booking}"
+    assert queued.args_kwargs["args"][0]["to"] == [facility_user.email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_email_is_tried_again_later_and_then_left_failed_for_the_administrators(settings, mailoutbox):
+    from django.core.mail import EmailMessage
+
+    from atmp_portal import mail
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "tests.test_calendar_feeds.BrokenMailBackend"
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    settings.EMAIL_RETRY_DELAY = 0
+    mail.enqueue(EmailMessage("Hello", "Body", None, ["someone@example.org"]))
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="w",
+        excluded_queue_names=[],
+    )
+    worker.run()
+    queued = DBTaskResult.objects.get()
+    assert queued.status == TaskResultStatus.FAILED
+    assert len(queued.worker_ids) == 3
+    assert "the mail server is down" in queued.traceback
+
+
+def test_retries_wait_longer_each_time_up_to_an_hour(settings):
+    from atmp_portal.mail import retry_delay
+
+    settings.EMAIL_RETRY_DELAY = 30
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 10)] == [30, 60, 120, 3600]
+
+
+@pytest.fixture
+def database_away(monkeypatch):
+    """Every new connection fails, as when the server is stopped; the test's own connection is closed."""
+
+    def away():
+        monkeypatch.setitem(connection.settings_dict, "NAME", "no_such_database_while_away")
+        connection.close()
+
+    yield away
+    monkeypatch.undo()
+    connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_check_is_503_with_a_session_cookie_while_the_database_is_away(member, database_away):
+    client = Client(raise_request_exception=False)
+    client.force_login(member)
+    database_away()
+    assert client.get("/healthz").status_code == 503
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_are_503_with_retry_after_while_the_database_is_away_and_recover_by_themselves(
+    member, database_away, monkeypatch
+):
+    client = Client(raise_request_exception=False)
+    client.force_login(member)
+    database_away()
+    response = client.get("/", headers={"accept-language": "sv"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "Tillfälligt otillgänglig" in response.text
+    assert "Traceback" not in response.text
+    monkeypatch.undo()  # the database is back
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/projects/%00/", "/groups/?q=a%00b", "/facilities/?%00=1"])
+def test_a_nul_byte_in_the_path_or_query_is_a_bad_request(client, member, path):
+    client.force_login(member)
+    assert client.get(path).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_a_form_is_a_bad_request(client, member):
+    client.force_login(member)
+    response = client.post(reverse("projects:project_create"), {"name": "Lab\x00"})
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_requests_too_large_or_with_too_many_fields_are_refused_before_parsing(client, member):
+    client.force_login(member)
+    url = reverse("projects:project_create")
+    assert client.post(url, {"description": "x" * 3_000_000}).status_code == 400
+    assert client.post(url, {f"field{n}": "1" for n in range(1001)}).status_code == 400
