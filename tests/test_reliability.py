@@ -143,7 +143,7 @@ def test_an_email_is_queued_only_with_the_change_it_is_about(
     room.requires_approval = True
     room.save()
     client.force_login(booker)
-    for attempt in range(2):  # the second request for the same slot is refused: nothing is queued for it
+    for _ in range(2):  # the second request for the same slot is refused: nothing is queued for it
         client.post(reverse("facilities:booking_new"), booking_form(room, admitted_project, booking_day))
     [booking] = Booking.objects.all()
     [queued] = DBTaskResult.objects.all()
