@@ -12,7 +12,7 @@ PORT ?= 8000
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install dev tools, lint, check migrations, run the test suite"
-	@echo "make serve  - production server: gunicorn + whitenoise, DEBUG off (README, Production)"
+	@echo "make serve  - production server: gunicorn + whitenoise + the mail worker, DEBUG off (README, Production)"
 	@echo "make bench  - seed a separate database at scale, serve it, load it, write BENCHMARKS.md"
 
 $(VENV)/.installed-runtime: requirements.txt
@@ -70,6 +70,7 @@ SERVE_ENV = DEBUG=$${DEBUG:-0} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	CONN_MAX_AGE=$${CONN_MAX_AGE:-600} \
+	TASKS_IN_PROCESS=$${TASKS_IN_PROCESS:-0} \
 	LOG_FORMAT=$${LOG_FORMAT:-json} \
 	HOST=$(HOST) PORT=$(PORT)
 

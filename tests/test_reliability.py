@@ -1,5 +1,6 @@
 """Keeps working when parts fail: a mail server that never answers, a database that is away, bad input."""
 
+import contextlib
 import socket
 import threading
 import time
@@ -243,3 +244,55 @@ def test_requests_too_large_or_with_too_many_fields_are_refused_before_parsing(c
     url = reverse("projects:project_create")
     assert client.post(url, {"description": "x" * 3_000_000}).status_code == 400
     assert client.post(url, {f"field{n}": "1" for n in range(1001)}).status_code == 400
+
+
+def test_requests_stuck_for_ever_do_not_stall_a_gunicorn_worker_for_ever():
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_TIMEOUT": "2",
+        "GUNICORN_GRACEFUL_TIMEOUT": "1",
+        "MAIL_WORKER": "0",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [gunicorn, "--config", "gunicorn.conf.py", "tests.stuck_app:app"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def pid_of_worker():
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=0.5).read().decode()
+        except OSError:
+            return None
+
+    def stuck_request():
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/stuck", timeout=30)
+
+    try:
+        wait_for(pid_of_worker)
+        first = pid_of_worker()
+        for _ in range(2):  # both threads of the only worker are stuck
+            threading.Thread(target=stuck_request, daemon=True).start()
+        time.sleep(0.5)
+        assert pid_of_worker() is None
+        wait_for(lambda: pid_of_worker() not in (None, first), seconds=15)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
