@@ -1,7 +1,16 @@
 """Middleware that answers before anything touches the database or parses a value that cannot be stored."""
 
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from . import views
 
@@ -32,3 +41,55 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.path or any("\x00" in value for key, values in fields for value in [key, *values]):
             raise BadRequest("NUL byte in the request")
         return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Signs a user out after SESSION_IDLE_TIMEOUT without a request, and SESSION_LIFETIME after signing in.
+
+    The login page then leads back to the page the user was on; a form sent after the session ended
+    is not saved (the user sends it again once signed in).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            signed_in_at = session.setdefault("signed_in_at", now)
+            last_seen_at = session.setdefault("last_seen_at", now)
+            if now - last_seen_at > settings.SESSION_IDLE_TIMEOUT.total_seconds():
+                return self.signed_out(
+                    request,
+                    _("You were signed out after %(minutes)s minutes without activity.")
+                    % {"minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60)},
+                )
+            if now - signed_in_at > settings.SESSION_LIFETIME.total_seconds():
+                return self.signed_out(
+                    request,
+                    _("You were signed out %(hours)s hours after signing in.")
+                    % {"hours": int(settings.SESSION_LIFETIME.total_seconds() // 3600)},
+                )
+            if now - last_seen_at > 60:  # at most one session write a minute for this
+                session["last_seen_at"] = now
+        return self.get_response(request)
+
+    def signed_out(self, request, reason):
+        back = request.get_full_path()
+        if request.method != "GET":
+            back = _referring_page(request)
+            reason = f"{reason} {_('What you sent was not saved: please send it again after signing in.')}"
+        logout(request)
+        messages.warning(request, reason)
+        return redirect_to_login(back)
+
+
+def _referring_page(request) -> str:
+    """The page that sent the form (its path and query), if it is one of ours; else the dashboard."""
+    referer = request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return "/"
+    return urlsplit(referer)._replace(scheme="", netloc="").geturl()

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "atmp_portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Records the user and URL of every change in the audit trail.
@@ -163,6 +164,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Sessions live in the database (Django's default), so every instance behind a load balancer
 # sees them. The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.
+# A session ends SESSION_IDLE_MINUTES after the last request, and SESSION_LIFETIME_HOURS after signing in.
+SESSION_IDLE_TIMEOUT = datetime.timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=60))
+SESSION_LIFETIME = datetime.timedelta(hours=env.int("SESSION_LIFETIME_HOURS", default=12))
+SESSION_COOKIE_AGE = int(SESSION_LIFETIME.total_seconds())
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
