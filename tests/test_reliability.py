@@ -1,6 +1,7 @@
 """Keeps working when parts fail: a mail server that never answers, a database that is away, bad input."""
 
 import contextlib
+import datetime
 import socket
 import threading
 import time
@@ -296,3 +297,62 @@ def test_requests_stuck_for_ever_do_not_stall_a_gunicorn_worker_for_ever():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["date=9999-12-31", "date=1066-10-14"])
+def test_calendar_dates_outside_the_years_of_the_portal_are_a_bad_request(client, member, room, query):
+    client.force_login(member)
+    response = client.get(f"/facilities/{room.facility.slug}/?{query}")
+    assert response.status_code == 400
+    assert "Give a date in the years 2000 to 2100." in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/resources/{slug}/?week=9999-W01", "/resources/{slug}/month/?month=9999-12"])
+def test_weeks_and_months_outside_the_years_of_the_portal_are_a_bad_request(client, member, room, url):
+    client.force_login(member)
+    response = client.get(url.format(slug=room.slug))
+    assert response.status_code == 400
+    assert "2000 to 2100" in response.text
+
+
+def series_form(room, project, day, until, weekdays=(0,)):
+    return {**booking_form(room, project, day), "repeat_weekdays": list(weekdays), "repeat_until": until}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("until", ["9999-12-31", "2500-12-31"])
+def test_a_series_repeated_until_a_far_year_is_refused_at_once(
+    client, booker, room, admitted_project, booking_day, until
+):
+    client.force_login(booker)
+    started = time.monotonic()
+    response = client.post(reverse("facilities:booking_new"), series_form(room, admitted_project, booking_day, until))
+    assert time.monotonic() - started < 1
+    assert response.status_code == 200
+    assert "Give a date in the years 2000 to 2100." in response.text
+    assert Booking.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_series_ends_within_the_resources_window_and_has_at_most_100_dates(
+    client, booker, room, admitted_project, booking_day
+):
+    client.force_login(booker)
+    url = reverse("facilities:booking_new")
+    response = client.post(url, series_form(room, admitted_project, booking_day, "2099-12-31"))
+    assert "can be booked at most 90 days ahead" in response.text
+    room.booking_horizon_days = 400
+    room.save()
+    until = booking_day + datetime.timedelta(days=300)
+    response = client.post(url, series_form(room, admitted_project, booking_day, until, weekdays=range(5)))
+    assert "A series has at most 100 dates" in response.text
+    assert Booking.objects.count() == 0
+
+
+def test_project_dates_are_bounded_too():
+    from projects.forms import MilestoneForm
+
+    form = MilestoneForm(data={"kind": "ctA", "date": "2500-01-01", "reference": "", "note": ""})
+    assert form.errors["date"] == ["Give a date in the years 2000 to 2100."]
