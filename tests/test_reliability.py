@@ -356,3 +356,22 @@ def test_project_dates_are_bounded_too():
 
     form = MilestoneForm(data={"kind": "ctA", "date": "2500-01-01", "reference": "", "note": ""})
     assert form.errors["date"] == ["Give a date in the years 2000 to 2100."]
+
+
+@pytest.mark.django_db
+def test_administrators_see_failed_emails_and_send_them_again(client, admin_user, settings):
+    from django.core.mail import EmailMessage
+
+    from atmp_portal import mail
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    mail.enqueue(EmailMessage("Lost?", "Body", None, ["someone@example.org"]))
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED, worker_ids=["w"] * 10)
+    client.force_login(admin_user)
+    changelist = reverse("admin:django_tasks_database_dbtaskresult_changelist")
+    assert "deliver_email" in client.get(changelist, {"status__exact": "FAILED"}).text
+    [failed] = DBTaskResult.objects.all()
+    response = client.post(changelist, {"action": "send_again", "_selected_action": [failed.pk]}, follow=True)
+    assert "1 task is queued again." in response.text
+    failed.refresh_from_db()
+    assert failed.status == TaskResultStatus.READY
