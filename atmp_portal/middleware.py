@@ -79,7 +79,7 @@ class SessionTimeoutMiddleware:
         back = request.get_full_path()
         if request.method != "GET":
             back = _referring_page(request)
-            reason = f"{reason} {_('What you sent was not saved: please send it again after signing in.')}"
+            reason = " ".join([reason, _("What you sent was not saved: please send it again after signing in.")])
         logout(request)
         messages.warning(request, reason)
         return redirect_to_login(back)
