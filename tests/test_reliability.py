@@ -50,18 +50,23 @@ class SmtpSink:
         return "250 OK"
 
 
-def worker_thread():
-    """The queue's worker, as `make serve` runs it, in a thread with its own database connection."""
-    worker = Worker(
+def queue_worker(*, batch: bool) -> Worker:
+    """The queue's worker as `manage.py mail_worker` runs it; ``batch``: until the queue is empty."""
+    return Worker(
         queue_names=["default"],
-        interval=0.1,
-        batch=False,
+        interval=0 if batch else 0.1,
+        batch=batch,
         backend_name="default",
         startup_delay=False,
         max_tasks=None,
         worker_id="test-worker",
         excluded_queue_names=[],
     )
+
+
+def worker_thread():
+    """The queue's worker in a thread with its own database connection."""
+    worker = queue_worker(batch=False)
 
     def run():
         try:
@@ -164,17 +169,7 @@ def test_a_failed_email_is_tried_again_later_and_then_left_failed_for_the_admini
     settings.EMAIL_MAX_ATTEMPTS = 3
     settings.EMAIL_RETRY_DELAY = 0
     mail.enqueue(EmailMessage("Hello", "Body", None, ["someone@example.org"]))
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="w",
-        excluded_queue_names=[],
-    )
-    worker.run()
+    queue_worker(batch=True).run()
     queued = DBTaskResult.objects.get()
     assert queued.status == TaskResultStatus.FAILED
     assert len(queued.worker_ids) == 3
