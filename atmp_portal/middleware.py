@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import BadRequest
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -39,7 +39,10 @@ class RejectNulBytesMiddleware:
     def __call__(self, request):
         fields = [*request.GET.lists(), *(request.POST.lists() if request.method == "POST" else [])]
         if "\x00" in request.path or any("\x00" in value for key, values in fields for value in [key, *values]):
-            raise BadRequest("NUL byte in the request")
+            message = _(
+                "The request contains a NUL character, which no address or form field accepts; write it as plain text."
+            )
+            return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)
 
 

@@ -224,7 +224,9 @@ def test_pages_are_503_with_retry_after_while_the_database_is_away_and_recover_b
 @pytest.mark.parametrize("path", ["/projects/%00/", "/groups/?q=a%00b", "/facilities/?%00=1"])
 def test_a_nul_byte_in_the_path_or_query_is_a_bad_request(client, member, path):
     client.force_login(member)
-    assert client.get(path).status_code == 400
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "NUL character" in response.text
 
 
 @pytest.mark.django_db
