@@ -7,4 +7,4 @@ class AtmpPortalConfig(AppConfig):
     verbose_name = _("LU-ATMP portal")
 
     def ready(self):
-        from . import mail  # noqa: F401 - connects the retry of failed e-mails
+        from . import mail, middleware  # noqa: F401 - connect the retry of failed e-mails and the session clock

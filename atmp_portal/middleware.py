@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -60,6 +62,7 @@ class SessionTimeoutMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
+            # Stamped at login (start_session_clock); setdefault for a session older than this middleware.
             signed_in_at = session.setdefault("signed_in_at", now)
             last_seen_at = session.setdefault("last_seen_at", now)
             if now - last_seen_at > settings.SESSION_IDLE_TIMEOUT.total_seconds():
@@ -86,6 +89,12 @@ class SessionTimeoutMiddleware:
         logout(request)
         messages.warning(request, reason)
         return redirect_to_login(back)
+
+
+@receiver(user_logged_in)
+def start_session_clock(sender, request, user, **kwargs):
+    """Both clocks start at login, in the session's first write: the next requests need not write."""
+    request.session["signed_in_at"] = request.session["last_seen_at"] = time.time()
 
 
 def _referring_page(request) -> str:
