@@ -6,12 +6,15 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails and calendar feeds point at the server: `make run PORT=8001` moves them with it.
+SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint format migrate seed translations tools screenshots serve bench help
+.PHONY: run test test-quick lint format migrate seed translations tools screenshots serve bench help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install dev tools, lint, check migrations, run the test suite"
+	@echo "make test-quick - the suite without the property-based and browser tests"
 	@echo "make serve  - production server: gunicorn + whitenoise + the mail worker, DEBUG off (README, Production)"
 	@echo "make bench  - seed a separate database at scale, serve it, load it, write BENCHMARKS.md"
 
@@ -36,7 +39,7 @@ seed: migrate
 
 run: seed translations
 	@echo "The portal: http://$(HOST):$(PORT)/  (log in as admin, facility, reviewer, pi, researcher or outsider; password demo-pass-2026)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	SITE_URL=$(SITE_URL) $(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
@@ -58,6 +61,10 @@ test: lint translations tools
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# While developing: everything but the property-based and browser tests, which `make test` and CI run.
+test-quick: $(VENV)/.installed-dev translations
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
 # Screenshots for the README, made by the browser tests.
 screenshots: $(VENV)/.installed-dev translations
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/browser/test_screenshots.py
@@ -72,7 +79,7 @@ SERVE_ENV = DEBUG=$${DEBUG:-0} \
 	CONN_MAX_AGE=$${CONN_MAX_AGE:-600} \
 	TASKS_IN_PROCESS=$${TASKS_IN_PROCESS:-0} \
 	LOG_FORMAT=$${LOG_FORMAT:-json} \
-	HOST=$(HOST) PORT=$(PORT)
+	HOST=$(HOST) PORT=$(PORT) SITE_URL=$(SITE_URL)
 
 .data/secret-key:
 	mkdir -p .data

@@ -386,8 +386,8 @@ def report(small: dict, large: dict, system: bool, total_seconds: float) -> str:
             f"{at_small['failures']} / {at_large['failures']} | **{scale_ratio:.2f}** | **{healthz_ratio:.2f}** |"
         )
     skipped = "" if large["facts"]["usage_report"] else (
-        "\nThe usage report (`/reports/usage/`) does not resolve on this branch yet (it arrives with the reports "
-        "branch): skipped. `bench/run.py` includes it as soon as the URL resolves.\n"
+        "\nThe usage report (`/reports/usage/`) does not resolve: skipped. `bench/run.py` measures it "
+        "whenever the URL resolves.\n"
     )  # fmt: skip
     races = "\n".join(
         f"| {r['instances']} | {RACE_CLIENTS} | {RACE_SLOTS} | {r['made']} | {r['refused']} | {len(r['other'])} | "

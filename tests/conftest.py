@@ -10,11 +10,10 @@ from django.contrib.auth.models import Group
 from django.utils import translation
 
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
-from facilities.models import Booking, BookingStatus
 from projects import services as project_services
 from projects.models import AtmpProject, Membership, MembershipRole, ProjectStatus
+from tests.helpers import PASSWORD
 
-PASSWORD = "a-long-test-password-2026"
 _serial = itertools.count(1)
 
 
@@ -187,7 +186,6 @@ def equipment(room):
 @pytest.fixture
 def qualify(db):
     """Give a user gowning for a grade (``grade="B"``) or training on a resource, valid for a year."""
-    import datetime
 
     from django.utils import timezone
 
@@ -223,7 +221,6 @@ def admitted_project(group, make_project):
 @pytest.fixture
 def booking_day():
     """A Monday at least a week ahead, so that tests pass on any day."""
-    import datetime
 
     from django.utils import timezone
 
@@ -234,36 +231,7 @@ def booking_day():
 @pytest.fixture
 def at():
     """``at(day, "09:00")``: an aware datetime at that local wall-clock time."""
-    import datetime
 
-    from facilities.services import local_datetime
+    from facilities.periods import local_datetime
 
     return lambda day, hhmm: local_datetime(day, datetime.time.fromisoformat(hhmm))
-
-
-# --- Many bookings at once, for the tests that count a page's queries ---
-
-
-def bulk_bookings(
-    count,
-    *,
-    resource,
-    project,
-    user,
-    first,
-    status=BookingStatus.APPROVED,
-    step=datetime.timedelta(minutes=20),
-    length=datetime.timedelta(minutes=15),
-):
-    """``count`` bookings ``step`` apart from ``first``, in one INSERT; ``status`` may be a function of n."""
-    Booking.objects.bulk_create(
-        Booking(
-            resource=resource,
-            project=project,
-            booked_by=user,
-            period=(first + step * n, first + step * n + length),
-            purpose=f"Run {n}",
-            status=status(n) if callable(status) else status,
-        )
-        for n in range(count)
-    )

@@ -17,6 +17,8 @@ FUZZ = settings(
     database=None,  # no example database in the checkout
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+pytestmark = pytest.mark.slow
+
 TRACKED_TABLES = (AtmpProject, RegulatoryMilestone, ProjectStatusChange, Booking, Closure, Qualification)
 
 junk = st.text(max_size=60)

@@ -1,9 +1,6 @@
 """The portal's base: settings from the environment, the health check, demo data, the embedded database."""
 
 import io
-import os
-import subprocess
-import sys
 
 import psycopg2
 import pytest
@@ -15,18 +12,7 @@ from django.db import connection
 from atmp_portal.embedded_postgres.base import ensure_server
 from facilities.models import Facility, Resource
 from projects.models import Membership, ResearchGroup
-
-# Variables a test run may set that a real deployment does not (the browser tests allow sync ORM calls).
-TEST_ONLY_VARIABLES = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
-
-
-def run_django(env_overrides, code="import django; django.setup(); print('started')"):
-    """Start Django in a fresh process with the given environment, as a deployment would."""
-    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
-    env.update({"DJANGO_SETTINGS_MODULE": "atmp_portal.settings", **env_overrides})
-    return subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60
-    )
+from tests.helpers import run_django
 
 
 class TestSettings:

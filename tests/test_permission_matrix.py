@@ -1,22 +1,24 @@
-"""Who gets what: every URL for every demo login, by GET and by POST, from one table.
+"""Who gets what: every URL for every demo login, by GET and by POST, from one table; and every page
+but the public ones sends anonymous visitors to log in.
 
 The demo data is seeded once for the module (inside a transaction rolled back at the end); each test
 runs in its own savepoint, so a POST that changes something leaves the next test the same world.
 """
 
 import io
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
-from django.urls import get_resolver, resolve
+from django.urls import get_resolver, resolve, reverse
 
 from facilities.models import Booking, BookingStatus, Qualification
 from facilities.services import feed_of
 from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
-from tests.test_access import walk_urlpatterns
+from tests.helpers import walk_urlpatterns
 
 ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider")
 
@@ -177,3 +179,56 @@ def test_permission_matrix(client, db, demo, url, method, role, expected):
     if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
         # The Content-Security-Policy drops inline styles: no page (nor crispy-forms) may rely on them.
         assert ' style="' not in response.content.decode()
+
+
+# Anonymous visitors, on every URL of the URL configuration
+
+# Views anonymous visitors may reach, by URL name.
+PUBLIC = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "healthz",
+    "set_language",
+    "facilities:calendar_feed",  # secret token instead of a login
+    "facilities:resource_feed",
+}
+SAMPLE_VALUES = {"slug": "some-slug", "int": "1", "str": "some-value", "path": "some/path", "uuid": "0" * 32}
+
+
+def _sample_path(route):
+    if route.startswith("^"):  # a regex route, e.g. from an included library
+        return None
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_VALUES[m.group(1) or "str"], route)
+
+
+PRIVATE_PAGES = sorted(
+    {
+        (name, _sample_path(route))
+        for name, route in walk_urlpatterns(get_resolver().url_patterns)
+        if name not in PUBLIC and _sample_path(route)
+    }
+)
+
+
+def test_the_walk_finds_the_pages():
+    names = {name for name, _ in PRIVATE_PAGES}
+    assert {"dashboard", "projects:group_list", "projects:group_edit", "password_change"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "path"), PRIVATE_PAGES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_visitors_are_sent_to_login(client, name, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 302, name
+    assert response["Location"].startswith(reverse("login") + "?next="), name
+
+
+@pytest.mark.django_db
+def test_admin_asks_anonymous_visitors_to_log_in(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import subprocess
 
 import pytest
 
@@ -29,3 +30,13 @@ def test_a_request_for_a_host_the_portal_does_not_serve_is_refused_with_400(clie
     response = client.get("/healthz", headers={"host": "attacker.example"})
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("target", ["run", "serve"])
+def test_links_in_mail_and_feeds_follow_the_port_the_server_is_started_on(target):
+    commands = subprocess.run(
+        ["make", "--dry-run", "--always-make", target, "PORT=8001"], capture_output=True, text=True, check=True
+    ).stdout
+
+    server_line = next(line for line in commands.splitlines() if "runserver" in line or "gunicorn" in line)
+    assert "SITE_URL=http://127.0.0.1:8001" in server_line

@@ -6,8 +6,7 @@ import re
 import pytest
 from django.conf import settings
 
-from tests.conftest import PASSWORD
-from tests.test_foundation import run_django
+from tests.helpers import PASSWORD, run_django
 
 LOGIN = "/accounts/login/"
 PRODUCTION = {

@@ -19,11 +19,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.path.exists(CHROMIUM):
-        return
-    skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
+    browser_tests = [item for item in items if "tests/browser/" in str(item.fspath)]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.slow)
+    if not os.path.exists(CHROMIUM):
+        skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+        for item in browser_tests:
             item.add_marker(skip)
 
 

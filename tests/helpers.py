@@ -1,0 +1,61 @@
+"""Helpers shared by several test modules (fixtures live in conftest.py)."""
+
+import datetime
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.urls import URLPattern, URLResolver
+
+from facilities.models import Booking, BookingStatus
+
+PASSWORD = "a-long-test-password-2026"
+
+# Variables a test run may set that a real deployment does not (the browser tests allow sync ORM calls).
+TEST_ONLY_VARIABLES = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
+def run_django(env_overrides, code="import django; django.setup(); print('started')"):
+    """Start Django in a fresh process with the given environment, as a deployment would."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
+    env.update({"DJANGO_SETTINGS_MODULE": "atmp_portal.settings", **env_overrides})
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60
+    )
+
+
+def walk_urlpatterns(patterns, prefix="", namespace=None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            child_namespace = entry.namespace or namespace
+            yield from walk_urlpatterns(entry.url_patterns, prefix + str(entry.pattern), child_namespace)
+        elif isinstance(entry, URLPattern):
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), prefix + str(entry.pattern)
+
+
+def bulk_bookings(
+    count,
+    *,
+    resource,
+    project,
+    user,
+    first,
+    status=BookingStatus.APPROVED,
+    step=datetime.timedelta(minutes=20),
+    length=datetime.timedelta(minutes=15),
+):
+    """``count`` bookings ``step`` apart from ``first``, in one INSERT; ``status`` may be a function of n."""
+    Booking.objects.bulk_create(
+        Booking(
+            resource=resource,
+            project=project,
+            booked_by=user,
+            period=(first + step * n, first + step * n + length),
+            purpose=f"Run {n}",
+            status=status(n) if callable(status) else status,
+        )
+        for n in range(count)
+    )
