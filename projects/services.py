@@ -6,13 +6,11 @@ that fails raises ``ProjectError`` with a message meant for the user; an actor w
 """
 
 import datetime
-import logging
 import secrets
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from atmp_portal import mail
 from atmp_portal.roles import CENTRE_REVIEWERS
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
@@ -38,8 +37,6 @@ from .models import (
     ResearchGroup,
     token_hash,
 )
-
-logger = logging.getLogger(__name__)
 
 
 class ProjectError(RuleError):
@@ -182,7 +179,7 @@ def apply_for_group(
         cost_centre=cost_centre,
         description=description,
     )
-    transaction.on_commit(partial(send_application_mail, application.pk, to_reviewers=True))
+    send_application_mail(application.pk, to_reviewers=True)
     return application
 
 
@@ -242,11 +239,11 @@ def _decide(application: GroupApplication, status: str, *, actor, comment: str, 
     application.group = group
     with recorded(actor, reason=application.decision_comment):
         application.save()
-    transaction.on_commit(partial(send_application_mail, application.pk, to_reviewers=False))
+    send_application_mail(application.pk, to_reviewers=False)
 
 
 def send_application_mail(application_id: int, *, to_reviewers: bool) -> None:
-    """Tell the reviewers of a new application, or the applicant of the decision."""
+    """Queue the news of a new application for the reviewers, or of the decision for the applicant."""
     application = GroupApplication.objects.select_related("applicant", "decided_by").get(pk=application_id)
     applicant = application.applicant.get_full_name() or application.applicant.get_username()
     if to_reviewers:
@@ -270,7 +267,7 @@ def send_application_mail(application_id: int, *, to_reviewers: bool) -> None:
             "comment": application.decision_comment,
             "url": settings.SITE_URL + reverse("projects:my_applications"),
         }  # fmt: skip
-    send_to(recipients, subject, body, about=f"application mail for application {application.pk}")
+    send_to(recipients, subject, body)
 
 
 # Invitations
@@ -304,7 +301,7 @@ def invite_member(group: ResearchGroup, *, email: str, role: str, actor) -> tupl
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_VALID_FOR,
     )
-    transaction.on_commit(partial(send_invitation_mail, invitation.pk, token))
+    send_invitation_mail(invitation.pk, token)
     return invitation, token
 
 
@@ -355,7 +352,7 @@ def revoke_invitation(invitation: Invitation, *, actor) -> None:
 
 
 def send_invitation_mail(invitation_id: int, token: str) -> None:
-    """Send the invitation's link: the only place where its secret appears."""
+    """Queue the e-mail with the invitation's link, the one place outside the invitee's hands that holds its secret."""
     invitation = Invitation.objects.select_related("group", "invited_by").get(pk=invitation_id)
     inviter = invitation.invited_by.get_full_name() or invitation.invited_by.get_username()
     subject = _("Invitation to the research group %s") % invitation.group
@@ -370,7 +367,7 @@ def send_invitation_mail(invitation_id: int, token: str) -> None:
         "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d"),
         "url": settings.SITE_URL + reverse("projects:invitation", args=[token]),
     }
-    send_to([invitation.email], subject, body, about=f"invitation mail for invitation {invitation.pk}")
+    send_to([invitation.email], subject, body)
 
 
 # ATMP projects
@@ -432,7 +429,7 @@ def delete_project(project: AtmpProject, *, actor) -> None:
 
 
 def send_status_mail(change_id: int, to_reviewers: bool) -> None:
-    """E-mail the news of a status change; a failing mail server never breaks the change itself."""
+    """Queue the news of a status change in its transaction; the worker sends it (atmp_portal.mail)."""
     change = ProjectStatusChange.objects.select_related("project__group__pi", "project__project_lead", "actor").get(
         pk=change_id
     )
@@ -453,7 +450,7 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
         "comment": change.comment,
         "url": settings.SITE_URL + reverse("projects:project_detail", args=[project.code]),
     }
-    send_to(recipients, subject, body, about=f"status mail for {project.code}")
+    send_to(recipients, subject, body)
 
 
 def reviewer_addresses() -> list[str]:
@@ -462,11 +459,7 @@ def reviewer_addresses() -> list[str]:
     return sorted(set(reviewers.values_list("email", flat=True)))
 
 
-def send_to(recipients: list[str], subject: str, body: str, *, about: str) -> None:
-    """Send a notice (``about`` names it in the log); a failing mail server never breaks the change it tells of."""
-    if not recipients:
-        return
-    try:
-        send_mail(subject, body, None, recipients)
-    except Exception:  # any mail failure: the change stands, the log tells the admins
-        logger.exception("Could not send the %s", about)
+def send_to(recipients: list[str], subject: str, body: str) -> None:
+    """Queue a notice in the transaction of the change it tells of (``atmp_portal.mail``); no one to tell, no mail."""
+    if recipients:
+        mail.enqueue(EmailMessage(subject, body, None, recipients))
