@@ -279,7 +279,7 @@ INVITATION_VALID_FOR = datetime.timedelta(days=14)
 def invite_member(group: ResearchGroup, *, email: str, role: str, actor) -> tuple[Invitation, str]:
     """Invite someone by e-mail to join the group with ``role``; returns the invitation and its link's secret.
 
-    Only the secret's hash is stored: the e-mail holds the only copy of the link.
+    The invitation keeps only the secret's hash; the e-mail carries the link.
     """
     require(permissions.can_invite(actor, group))
     if role not in InvitationRole.values:
