@@ -148,6 +148,8 @@ _options["options"] = f"{_url_options} {postgres_timeouts(DATABASE_STATEMENT_TIM
 if DATABASE_OWNER:
     _owner_timeouts = postgres_timeouts(DATABASE_OWNER_STATEMENT_TIMEOUT, DATABASE_OWNER_LOCK_TIMEOUT)
     DATABASE_OWNER["OPTIONS"] = {**_options, "options": f"{_url_options} {_owner_timeouts}".strip()}
+# make backup writes its pg_dump archives here (manage.py backup).
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -21,6 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
+import psutil
 import psycopg2
 from django.db.backends.postgresql import base
 from psycopg2 import sql
@@ -48,7 +49,7 @@ def _pgserver():
 
 def ensure_server(pgdata: Path, database: str) -> str:
     """Start the server for ``pgdata`` if needed, create the roles and ``database``; return the socket directory."""
-    pgdata = Path(pgdata)
+    pgdata = Path(pgdata).expanduser().resolve()
     with _lock:
         if pgdata not in _socket_dirs:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -63,17 +64,20 @@ def restart_if_dead(pgdata: Path) -> bool:
     """Start the server of ``pgdata`` again if its postmaster is gone; True if it was restarted."""
     pgdata = Path(pgdata).expanduser().resolve()
     pgserver = _pgserver()
-    with _lock:
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # The library's lock between processes: of several workers that find the server dead, one starts it.
+    with _lock, server._lock:
         info = pgserver.utils.PostmasterInfo.read_from_pgdata(pgdata)
-        if info is not None and info.is_running():
+        if info is not None and _alive(info.process):
             return False
         logger.warning("The embedded PostgreSQL server of %s is not running: starting it again", pgdata)
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        if info is not None:
+            # Killed but not yet reaped (a zombie), which the library would take for a running server.
+            (pgdata / "postmaster.pid").unlink(missing_ok=True)
         deadline = time.monotonic() + RESTART_SECONDS
         while True:
             try:
-                with server._lock:  # the library's lock between processes: one of them starts it
-                    server.ensure_postgres_running()
+                server.ensure_postgres_running()
                 break
             except (subprocess.SubprocessError, AssertionError):
                 if time.monotonic() > deadline:
@@ -81,6 +85,13 @@ def restart_if_dead(pgdata: Path) -> bool:
                 time.sleep(1)
         _socket_dirs[pgdata] = str(server.get_postmaster_info().socket_dir)
         return True
+
+
+def _alive(process) -> bool:
+    try:
+        return process is not None and process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _prepare_database(socket_dir: str, database: str) -> None:
