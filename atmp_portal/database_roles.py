@@ -50,6 +50,31 @@ $$ LANGUAGE plpgsql;
 """
 
 
+# pgtrigger lets a session skip a trigger by naming it in the setting pgtrigger.ignore, which any role
+# may set: the runtime role could write without leaving events. This version of pgtrigger's function
+# honours the setting only for members of the database's owner role (the owner, superusers), such as
+# seed_demo --scale, which records its bulk-loaded bookings' events in one statement. Every pgtrigger
+# migration installs pgtrigger's own version again; every migrate ends by installing this one.
+SHOULD_IGNORE_FUNCTION = """
+CREATE OR REPLACE FUNCTION public._pgtrigger_should_ignore(trigger_name NAME) RETURNS BOOLEAN AS $$
+    DECLARE
+        _pgtrigger_ignore TEXT[];
+    BEGIN
+        IF NOT pg_has_role(
+            current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER'
+        ) THEN
+            RETURN FALSE;
+        END IF;
+        BEGIN
+            SELECT INTO _pgtrigger_ignore CURRENT_SETTING('pgtrigger.ignore');
+            EXCEPTION WHEN OTHERS THEN
+        END;
+        RETURN COALESCE(trigger_name = ANY(_pgtrigger_ignore), FALSE);
+    END;
+$$ LANGUAGE plpgsql;
+"""
+
+
 def insert_only_tables() -> list[str]:
     """The tables the runtime role may only read and add to."""
     events = [model for model in apps.get_models() if issubclass(model, pghistory.models.Event) and model._meta.managed]
@@ -61,7 +86,8 @@ def insert_only_tables() -> list[str]:
 def as_owner(alias: str = DEFAULT_DB_ALIAS):
     """Connect ``alias`` as the owner role (with its longer timeouts) inside the block."""
     connection = connections[alias]
-    if alias != DEFAULT_DB_ALIAS or not settings.DATABASE_OWNER:
+    owner = settings.DATABASE_OWNER
+    if alias != DEFAULT_DB_ALIAS or not owner or connection.settings_dict["USER"] == owner["USER"]:
         yield connection
         return
     runtime = dict(connection.settings_dict)
@@ -84,6 +110,7 @@ def apply_grants(connection) -> None:
     # One transaction: the running portal never sees its privileges half revoked.
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(CONTEXT_FUNCTION)
+        cursor.execute(SHOULD_IGNORE_FUNCTION)
         role = settings.DATABASE_RUNTIME_ROLE
         if not role:
             return

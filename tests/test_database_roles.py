@@ -5,6 +5,7 @@ Every statement goes through raw SQL as the runtime role (conftest's as_runtime_
 holding the portal's credentials would send it.
 """
 
+import pgtrigger
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -145,3 +146,11 @@ def test_every_statement_and_lock_wait_is_bounded(db):
     assert (statement, lock) == (f"{settings.DATABASE_STATEMENT_TIMEOUT}s", f"{settings.DATABASE_LOCK_TIMEOUT}s")
     with pytest.raises(DatabaseError, match="statement timeout"), transaction.atomic():
         query("SET LOCAL statement_timeout = '50ms'; SELECT pg_sleep(1)")
+
+
+def test_the_runtime_role_cannot_tell_the_audit_triggers_to_look_away(booking):
+    # pgtrigger.ignore is a setting any session may make; it is honoured for the owner role only.
+    with pgtrigger.ignore("facilities.Booking:update_update"):
+        Booking.objects.filter(pk=booking.pk).update(purpose="Unrecorded?")
+    updates = Booking.pgh_event_model.objects.filter(pgh_obj_id=booking.pk, pgh_label="update")
+    assert [event.purpose for event in updates] == ["Unrecorded?"]
