@@ -137,17 +137,20 @@ DATABASE_OWNER_STATEMENT_TIMEOUT = env.int("DATABASE_OWNER_STATEMENT_TIMEOUT", d
 DATABASE_OWNER_LOCK_TIMEOUT = env.int("DATABASE_OWNER_LOCK_TIMEOUT", default=60)
 
 
-def postgres_timeouts(statement_seconds: int, lock_seconds: int) -> str:
-    """libpq's ``options``: the timeouts every session of the connection starts with."""
-    return f"-c statement_timeout={statement_seconds * 1000} -c lock_timeout={lock_seconds * 1000}"
+def postgres_options(url_options: str, statement_seconds: int, lock_seconds: int) -> str:
+    """libpq's ``options`` from DATABASE_URL (e.g. ``-c search_path=…``) and the timeouts every session starts with."""
+    timeouts = f"-c statement_timeout={statement_seconds * 1000} -c lock_timeout={lock_seconds * 1000}"
+    return f"{url_options} {timeouts}".strip()
 
 
 _options = DATABASES["default"].setdefault("OPTIONS", {})
-_url_options = _options.get("options", "")  # e.g. ?options=-c search_path=… in DATABASE_URL
-_options["options"] = f"{_url_options} {postgres_timeouts(DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT)}".strip()
+_url_options = _options.get("options", "")
+_options["options"] = postgres_options(_url_options, DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT)
 if DATABASE_OWNER:
-    _owner_timeouts = postgres_timeouts(DATABASE_OWNER_STATEMENT_TIMEOUT, DATABASE_OWNER_LOCK_TIMEOUT)
-    DATABASE_OWNER["OPTIONS"] = {**_options, "options": f"{_url_options} {_owner_timeouts}".strip()}
+    DATABASE_OWNER["OPTIONS"] = {
+        **_options,
+        "options": postgres_options(_url_options, DATABASE_OWNER_STATEMENT_TIMEOUT, DATABASE_OWNER_LOCK_TIMEOUT),
+    }
 # make backup writes its pg_dump archives here (manage.py backup).
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
