@@ -88,10 +88,16 @@ def restart_if_dead(pgdata: Path) -> bool:
 
 
 def _alive(process) -> bool:
-    try:
-        return process is not None and process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
+    """Whether the postmaster runs; one killed a moment ago (its socket already closed) may finish dying."""
+    if process is None:
         return False
+    try:
+        process.wait(timeout=0.5)
+    except psutil.TimeoutExpired:
+        return process.status() != psutil.STATUS_ZOMBIE  # killed, not yet reaped: dead to the library too
+    except psutil.NoSuchProcess:
+        pass
+    return False
 
 
 def _prepare_database(socket_dir: str, database: str) -> None:
