@@ -84,7 +84,10 @@ def insert_only_tables() -> list[str]:
 
 @contextmanager
 def as_owner(alias: str = DEFAULT_DB_ALIAS):
-    """Connect ``alias`` as the owner role (with its longer timeouts) inside the block."""
+    """Connect ``alias`` as the owner role (with its longer timeouts) inside the block.
+
+    Nothing changes where one role does both, or where the connection is the owner's already (the tests).
+    """
     connection = connections[alias]
     owner = settings.DATABASE_OWNER
     if alias != DEFAULT_DB_ALIAS or not owner or connection.settings_dict["USER"] == owner["USER"]:
