@@ -8,6 +8,8 @@ from . import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # The login page and university login (SAML) first: accounts.urls replaces Django's login view.
+    path("", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,174 @@
+"""University login over SAML, a whole round trip against a test identity provider (tests/saml_idp.py):
+the portal's request, the identity provider's signed answer, the account it creates or finds."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
+
+from tests.helpers import PASSWORD
+from tests.saml_idp import IDP_SSO_URL, OTHER_SERVICE
+
+User = get_user_model()
+
+ANNA = {
+    "eduPersonPrincipalName": ["anna.andersson@example.org"],
+    "mail": ["anna.andersson@med.example.org"],
+    "givenName": ["Anna"],
+    "sn": ["Andersson"],
+    "displayName": ["Anna Andersson"],
+}
+
+
+def log_in_at_idp(client, idp, identity, *, next_page="/projects/", **answer):
+    """The browser's way: the portal's login link, the identity provider, back to the portal's ACS."""
+    redirect = client.get("/saml2/login/", {"next": next_page})
+    assert redirect.status_code == 302
+    assert redirect["Location"].startswith(IDP_SSO_URL + "?SAMLRequest=")
+    return client.post("/saml2/acs/", idp.answer(redirect["Location"], identity, **answer))
+
+
+@pytest.mark.django_db
+def test_first_login_creates_the_account_and_the_second_finds_it(client, saml):
+    response = log_in_at_idp(client, saml, ANNA)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/projects/"
+    anna = User.objects.get()
+    assert (anna.username, anna.email, anna.first_name, anna.last_name) == (
+        "anna.andersson@example.org",
+        "anna.andersson@med.example.org",
+        "Anna",
+        "Andersson",
+    )
+    assert not anna.has_usable_password()
+    assert client.get("/").context["user"] == anna
+
+    client.post("/accounts/logout/")
+    assert log_in_at_idp(client, saml, {**ANNA, "sn": ["Berg"]}).status_code == 302
+    assert User.objects.get().pk == anna.pk
+    assert User.objects.get().last_name == "Berg"
+    assert client.get("/").context["user"] == anna
+
+
+@pytest.mark.django_db
+def test_without_given_name_and_surname_the_display_name_is_the_name(client, saml):
+    log_in_at_idp(client, saml, {**ANNA, "givenName": [], "sn": []})
+
+    assert User.objects.get().get_full_name() == "Anna Andersson"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("flaw", ["unsigned", "expired", "wrong audience"])
+def test_a_flawed_answer_is_refused_with_a_page_and_creates_nothing(client, saml, flaw):
+    redirect = client.get("/saml2/login/")
+    answer = saml.answer(
+        redirect["Location"],
+        ANNA,
+        sign=flaw != "unsigned",
+        audience=OTHER_SERVICE if flaw == "wrong audience" else None,
+    )
+    # The test IdP's answers are valid for five minutes (and clocks may differ by one).
+    arrives = timezone.now() + datetime.timedelta(minutes=10 if flaw == "expired" else 0)
+    with time_machine.travel(arrives, tick=True):
+        response = client.post("/saml2/acs/", answer, HTTP_ACCEPT_LANGUAGE="sv")
+
+    assert response.status_code == 403
+    assertContains(response, "Inloggningen med universitetskontot misslyckades", status_code=403)
+    assert "Content-Security-Policy" in response
+    assert not User.objects.exists()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_an_answer_is_used_once(client, saml):
+    redirect = client.get("/saml2/login/")
+    answer = saml.answer(redirect["Location"], ANNA)
+    assert client.post("/saml2/acs/", answer).status_code == 302
+    client.post("/accounts/logout/")
+
+    assert client.post("/saml2/acs/", answer).status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_an_identity_provider_cannot_speak_for_another_university(client, saml):
+    response = log_in_at_idp(client, saml, {**ANNA, "eduPersonPrincipalName": ["anna@other-university.example"]})
+
+    assert response.status_code == 403
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_deactivated_account_is_refused(client, saml, make_user):
+    make_user("anna.andersson@example.org", is_active=False)
+
+    assert log_in_at_idp(client, saml, ANNA).status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("data", "status"), [({}, 400), ({"SAMLResponse": "not base64 <xml"}, 403)])
+def test_a_broken_post_to_the_acs_gets_the_page_not_an_error(client, saml, data, status):
+    response = client.post("/saml2/acs/", data)
+
+    assertContains(response, "University login failed", status_code=status)
+
+
+@pytest.mark.django_db
+def test_a_university_account_has_no_local_password(client, saml, mailoutbox):
+    log_in_at_idp(client, saml, ANNA)
+    client.post("/accounts/logout/")
+
+    response = client.post("/accounts/login/", {"username": "anna.andersson@example.org", "password": ""})
+    assert response.status_code == 200
+    client.post("/accounts/password_reset/", {"email": "anna.andersson@med.example.org"})
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_local_passwords_still_log_in_beside_the_university_account(client, saml, make_user):
+    make_user("admin", is_staff=True)
+
+    page = client.get("/accounts/login/?next=/bookings/")
+    assertContains(page, 'href="/saml2/login/?next=/bookings/"')
+    assertContains(page, "Log in with your university account")
+    response = client.post("/accounts/login/", {"username": "admin", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_without_saml_the_login_page_has_local_passwords_only(client):
+    assertNotContains(client.get("/accounts/login/"), "/saml2/")
+    for path in ("/saml2/metadata/", "/saml2/login/"):
+        assert client.get(path).status_code == 404
+    assert client.post("/saml2/acs/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_metadata_tells_the_federation_what_the_portal_is_and_needs(client, saml):
+    response = client.get("/saml2/metadata/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    metadata = response.content.decode()
+    assert 'entityID="http://testserver/saml2/metadata/"' in metadata
+    assert 'Location="http://testserver/saml2/acs/"' in metadata
+    assert 'use="signing"' in metadata and 'use="encryption"' in metadata
+    assert 'FriendlyName="eduPersonPrincipalName"' in metadata
+
+
+@pytest.mark.django_db
+def test_the_saml_session_cookie_reaches_the_cross_site_post_and_the_portal_session_does_not(client, saml, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    redirect = client.get("/saml2/login/")
+    saml_cookie = redirect.cookies["saml_session"]
+    # The identity provider's answer is a POST from its own site: only a SameSite=None cookie goes with it.
+    assert (saml_cookie["samesite"], saml_cookie["secure"], saml_cookie["httponly"]) == ("None", True, True)
+
+    response = client.post("/saml2/acs/", saml.answer(redirect["Location"], ANNA))
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
