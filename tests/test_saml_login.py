@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
@@ -172,3 +173,14 @@ def test_the_saml_session_cookie_reaches_the_cross_site_post_and_the_portal_sess
 
     response = client.post("/saml2/acs/", saml.answer(redirect["Location"], ANNA))
     assert response.cookies["sessionid"]["samesite"] == "Lax"
+
+
+@pytest.mark.django_db
+def test_refused_university_logins_do_not_lock_the_address(client, saml, settings):
+    # A whole campus may reach the portal from one address: only wrong passwords count towards a lock.
+    eve = {**ANNA, "eduPersonPrincipalName": ["eve@other-university.example"]}
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert log_in_at_idp(client, saml, eve).status_code == 403
+
+    assert log_in_at_idp(client, saml, ANNA).status_code == 302
+    assert not AccessAttempt.objects.exists()
