@@ -84,10 +84,19 @@ class TestIdentityProvider:
         services = [str(entity_descriptor(_loaded(SPConfig, sp))) for sp in (self.sp_settings, other_service)]
         self.server = Server(config=_loaded(IdPConfig, {**idp, "metadata": {"inline": services}}))
 
-    def answer(self, login_redirect: str, identity: dict, *, sign: bool = True, audience: str | None = None) -> dict:
+    def answer(
+        self,
+        login_redirect: str,
+        identity: dict,
+        *,
+        sign: bool = True,
+        encrypt: bool = False,
+        audience: str | None = None,
+    ) -> dict:
         """The POST the browser carries back to the portal: the identity provider's answer to the login
         request in ``login_redirect`` (the portal's redirect to the IdP), about the person ``identity``;
-        ``audience`` names the service the answer is meant for where it is not the portal."""
+        ``encrypt`` encrypts the assertion to the portal's certificate (in its metadata), as SWAMID's
+        identity providers do; ``audience`` names the service the answer is meant for where not the portal."""
         query = parse_qs(urlsplit(login_redirect).query)
         request = self.server.parse_authn_request(query["SAMLRequest"][0], saml2.BINDING_HTTP_REDIRECT)
         args = self.server.response_args(request.message)
@@ -100,6 +109,7 @@ class TestIdentityProvider:
             authn={"class_ref": PASSWORD, "authn_auth": IDP_ENTITY_ID},
             sign_response=sign,
             sign_assertion=sign,
+            encrypt_assertion=encrypt,
             **args,
         )
         return {

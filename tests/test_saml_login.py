@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -32,8 +33,16 @@ def log_in_at_idp(client, idp, identity, *, next_page="/projects/", **answer):
     return client.post("/saml2/acs/", idp.answer(redirect["Location"], identity, **answer))
 
 
+@pytest.fixture
+def browser():
+    """A client that checks CSRF tokens, as a browser's requests are checked."""
+    return Client(enforce_csrf_checks=True)
+
+
 @pytest.mark.django_db
-def test_first_login_creates_the_account_and_the_second_finds_it(client, saml):
+def test_first_login_creates_the_account_and_the_second_finds_it(browser, saml):
+    client = browser
+    # The answer is a cross-site POST without a CSRF token: its signature and InResponseTo stand in for it.
     response = log_in_at_idp(client, saml, ANNA)
 
     assert response.status_code == 302
@@ -48,8 +57,8 @@ def test_first_login_creates_the_account_and_the_second_finds_it(client, saml):
     assert not anna.has_usable_password()
     assert client.get("/").context["user"] == anna
 
-    client.post("/accounts/logout/")
-    assert log_in_at_idp(client, saml, {**ANNA, "sn": ["Berg"]}).status_code == 302
+    client.logout()
+    assert log_in_at_idp(client, saml, {**ANNA, "sn": ["Berg"]}, encrypt=True).status_code == 302
     assert User.objects.get().pk == anna.pk
     assert User.objects.get().last_name == "Berg"
     assert client.get("/").context["user"] == anna
