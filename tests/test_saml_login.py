@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
-from tests.helpers import PASSWORD
-from tests.saml_idp import IDP_SSO_URL, OTHER_SERVICE
+from tests.helpers import PASSWORD, run_django
+from tests.saml_idp import IDP_ENTITY_ID, IDP_SSO_URL, OTHER_SERVICE
 
 User = get_user_model()
 
@@ -193,3 +193,25 @@ def test_refused_university_logins_do_not_lock_the_address(client, saml, setting
 
     assert log_in_at_idp(client, saml, ANNA).status_code == 302
     assert not AccessAttempt.objects.exists()
+
+
+def test_the_environment_turns_university_login_on(identity_provider):
+    portal = identity_provider.sp_settings
+    started = run_django(
+        {
+            "SAML_IDP_METADATA": portal["metadata"]["local"][0],
+            "SAML_SP_KEY_FILE": portal["key_file"],
+            "SAML_SP_CERT_FILE": portal["cert_file"],
+            "SITE_URL": "https://atmp.example.org",
+        },
+        "import django; django.setup(); from accounts import saml; c = saml.load_config();"
+        "print(saml.enabled(), c.entityid, *c.metadata.identity_providers())",
+    )
+    assert started.stdout.split() == ["True", "https://atmp.example.org/saml2/metadata/", IDP_ENTITY_ID]
+
+
+def test_university_login_refuses_to_start_without_the_portals_key():
+    started = run_django({"SAML_IDP_METADATA": "/etc/atmp/idp-metadata.xml"})
+
+    assert started.returncode != 0
+    assert "SAML_SP_KEY_FILE" in started.stderr
