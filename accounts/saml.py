@@ -2,6 +2,7 @@
 identity provider's answer becomes a portal account."""
 
 import copy
+import logging
 import threading
 import time
 
@@ -10,6 +11,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from djangosaml2.backends import Saml2Backend
 from saml2.config import SPConfig
+
+logger = logging.getLogger(__name__)
 
 # The identity provider's metadata is loaded again after this long (a federation re-signs it every few days).
 METADATA_MAX_AGE = 3600
@@ -23,14 +26,26 @@ def enabled() -> bool:
     return bool(settings.SAML_CONFIG)
 
 
+class MetadataUnavailable(Exception):
+    """The identity provider's metadata could not be loaded (its server down, the file missing, a bad
+    signature), and there is no earlier copy."""
+
+
 def load_config(request=None) -> SPConfig:
     """The service provider's configuration with the identity provider's metadata, loaded at most once an
-    hour per process: djangosaml2 asks for it on every SAML request, and a federation's metadata is large."""
+    hour per process: djangosaml2 asks for it on every SAML request, and a federation's metadata is large.
+    Where loading it again fails, the copy loaded before serves another hour."""
     with _lock:
         config, loaded_at = _loaded.get("entry", (None, 0.0))
         if config is None or time.monotonic() - loaded_at > METADATA_MAX_AGE:
-            config = SPConfig()
-            config.load(copy.deepcopy(settings.SAML_CONFIG))
+            try:
+                config = SPConfig()
+                config.load(copy.deepcopy(settings.SAML_CONFIG))
+            except Exception as error:  # pysaml2 raises many kinds, from the network to XML parsing
+                if "entry" not in _loaded:
+                    raise MetadataUnavailable from error
+                config = _loaded["entry"][0]
+                logger.warning("The identity provider's metadata could not be loaded again; keeping the copy")
             _loaded["entry"] = (config, time.monotonic())
         return config
 

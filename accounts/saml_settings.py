@@ -35,6 +35,8 @@ def service_provider(
         "xmlsec_binary": shutil.which("xmlsec1") or "/usr/bin/xmlsec1",
         # Clocks of the portal and the identity provider may differ by this many seconds.
         "accepted_time_diff": 60,
+        # Seconds to wait for the metadata's server; a login waits as long.
+        "http_client_timeout": 10,
         "service": {
             "sp": {
                 "name": "LU-ATMP portal",

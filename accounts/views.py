@@ -37,18 +37,30 @@ class AssertionConsumerServiceView(saml_views.AssertionConsumerServiceView):
         return render(request, "registration/university_login_failed.html", status=status)
 
 
+class SamlLoginView(saml_views.LoginView):
+    """Sends the visitor to the identity provider with a login request."""
+
+    def unknown_idp(self, request, idp):
+        # ?idp= naming no identity provider of the metadata: nothing to log in with there.
+        raise Http404
+
+
 def _only_with_saml(view):
-    """Open to visitors who have not logged in yet; a 404 where SAML is not configured."""
+    """Open to visitors who have not logged in yet; a 404 where SAML is not configured, and a page that
+    says so (503) while the identity provider's metadata cannot be loaded."""
 
     @wraps(view)
     def only_with_saml(request, *args, **kwargs):
         if not saml.enabled():
             raise Http404
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except saml.MetadataUnavailable:
+            return render(request, "registration/university_login_unavailable.html", status=503)
 
     return login_not_required(only_with_saml)
 
 
 metadata = _only_with_saml(saml_views.MetadataView.as_view())
-saml_login = _only_with_saml(saml_views.LoginView.as_view())
+saml_login = _only_with_saml(SamlLoginView.as_view())
 assertion_consumer_service = _only_with_saml(AssertionConsumerServiceView.as_view())

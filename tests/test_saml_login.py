@@ -2,6 +2,7 @@
 the portal's request, the identity provider's signed answer, the account it creates or finds."""
 
 import datetime
+from unittest.mock import Mock
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
+from accounts import saml as accounts_saml
 from tests.helpers import PASSWORD, run_django
 from tests.saml_idp import IDP_ENTITY_ID, IDP_SSO_URL, OTHER_SERVICE
 
@@ -215,3 +217,27 @@ def test_university_login_refuses_to_start_without_the_portals_key():
 
     assert started.returncode != 0
     assert "SAML_SP_KEY_FILE" in started.stderr
+
+
+@pytest.mark.django_db
+def test_an_unknown_identity_provider_is_not_found(client, saml):
+    assert client.get("/saml2/login/", {"idp": "https://unknown.example.org/idp"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_without_the_identity_providers_metadata_a_page_says_to_try_later(client, saml, settings):
+    settings.SAML_CONFIG = {**saml.sp_settings, "metadata": {"local": ["/nonexistent/idp-metadata.xml"]}}
+
+    response = client.get("/saml2/login/", HTTP_ACCEPT_LANGUAGE="sv")
+    assertContains(response, "Inloggning med universitetskonto går inte just nu", status_code=503)
+    assert client.get("/accounts/login/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_metadata_loaded_before_serves_while_loading_it_again_fails(client, saml, monkeypatch):
+    assert client.get("/saml2/login/").status_code == 302
+
+    monkeypatch.setattr(accounts_saml, "METADATA_MAX_AGE", 0)
+    monkeypatch.setattr(accounts_saml.SPConfig, "load", Mock(side_effect=OSError("the federation's server is down")))
+    assert client.get("/saml2/login/").status_code == 302
+    assert accounts_saml.SPConfig.load.called

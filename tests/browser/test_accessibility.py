@@ -88,7 +88,7 @@ POST_A_BROKEN_ANSWER = """() => {
 
 
 @pytest.mark.parametrize("language", ["en", "sv"])
-def test_university_login_pages_have_no_wcag_violations(transactional_db, saml, live_server, page, language):
+def test_university_login_pages_have_no_wcag_violations(transactional_db, saml, settings, live_server, page, language):
     axe = Axe()
     page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page.goto(live_server.url + "/accounts/login/")
@@ -98,4 +98,8 @@ def test_university_login_pages_have_no_wcag_violations(transactional_db, saml, 
         page.evaluate(POST_A_BROKEN_ANSWER)
     page.get_by_role("heading", name=_translated("University login failed", language)).wait_for()
     found["refusal"] = violations_on(page, axe)
-    assert found == {"login": [], "refusal": []}
+    settings.SAML_CONFIG = {**saml.sp_settings, "metadata": {"local": ["/nonexistent/idp-metadata.xml"]}}
+    page.goto(live_server.url + "/saml2/login/")
+    page.get_by_role("heading", name=_translated("University login is unavailable", language)).wait_for()
+    found["unavailable"] = violations_on(page, axe)
+    assert found == {"login": [], "refusal": [], "unavailable": []}
