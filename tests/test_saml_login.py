@@ -67,6 +67,14 @@ def test_first_login_creates_the_account_and_the_second_finds_it(browser, saml):
 
 
 @pytest.mark.django_db
+def test_the_login_returns_only_to_pages_of_the_portal(client, saml):
+    response = log_in_at_idp(client, saml, ANNA, next_page="https://phishing.example.net/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+@pytest.mark.django_db
 def test_without_given_name_and_surname_the_display_name_is_the_name(client, saml):
     log_in_at_idp(client, saml, {**ANNA, "givenName": [], "sn": []})
 
