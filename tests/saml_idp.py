@@ -55,7 +55,7 @@ class TestIdentityProvider:
 
     __test__ = False  # not a test class, despite its name
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, sso_url: str = IDP_SSO_URL):
         idp_key, idp_cert = make_key_and_certificate(directory, "idp")
         sp_key, sp_cert = make_key_and_certificate(directory, "sp")
         idp = {
@@ -64,7 +64,7 @@ class TestIdentityProvider:
             "cert_file": idp_cert,
             "service": {
                 "idp": {
-                    "endpoints": {"single_sign_on_service": [(IDP_SSO_URL, saml2.BINDING_HTTP_REDIRECT)]},
+                    "endpoints": {"single_sign_on_service": [(sso_url, saml2.BINDING_HTTP_REDIRECT)]},
                     "scope": [IDP_SCOPE],
                     "name_id_format": [NAMEID_FORMAT_TRANSIENT],
                     "policy": {"default": {"lifetime": {"minutes": 5}, "name_form": NAME_FORMAT_URI}},
