@@ -23,6 +23,14 @@ SITE_URL = "http://testserver"
 IDP_ENTITY_ID = "https://idp.example.org/idp/shibboleth"
 IDP_SSO_URL = "https://idp.example.org/idp/profile/SAML2/Redirect/SSO"
 IDP_SCOPE = "example.org"
+# A researcher as her university's identity provider describes her.
+ANNA = {
+    "eduPersonPrincipalName": ["anna.andersson@example.org"],
+    "mail": ["anna.andersson@med.example.org"],
+    "givenName": ["Anna"],
+    "sn": ["Andersson"],
+    "displayName": ["Anna Andersson"],
+}
 # Another service of the same identity provider: its answers must not log anyone in to the portal.
 OTHER_SERVICE = "https://other-service.example.org/shibboleth"
 

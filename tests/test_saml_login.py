@@ -14,17 +14,9 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts import saml as accounts_saml
 from tests.helpers import PASSWORD, run_django
-from tests.saml_idp import IDP_ENTITY_ID, IDP_SSO_URL, OTHER_SERVICE
+from tests.saml_idp import ANNA, IDP_ENTITY_ID, IDP_SSO_URL, OTHER_SERVICE
 
 User = get_user_model()
-
-ANNA = {
-    "eduPersonPrincipalName": ["anna.andersson@example.org"],
-    "mail": ["anna.andersson@med.example.org"],
-    "givenName": ["Anna"],
-    "sn": ["Andersson"],
-    "displayName": ["Anna Andersson"],
-}
 
 
 def log_in_at_idp(client, idp, identity, *, next_page="/projects/", **answer):

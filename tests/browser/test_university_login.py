@@ -9,8 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.saml_idp import TestIdentityProvider
-from tests.test_saml_login import ANNA
+from tests.saml_idp import ANNA, TestIdentityProvider
 
 
 @pytest.fixture
