@@ -15,7 +15,7 @@ help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install dev tools, lint, check migrations, run the test suite"
 	@echo "make test-quick - the suite without the property-based and browser tests"
-	@echo "make serve  - production server: gunicorn + whitenoise, DEBUG off (README, Production)"
+	@echo "make serve  - production server: gunicorn + whitenoise + the mail worker, DEBUG off (README, Production)"
 	@echo "make bench  - seed a separate database at scale, serve it, load it, write BENCHMARKS.md"
 
 $(VENV)/.installed-runtime: requirements.txt
@@ -77,6 +77,7 @@ SERVE_ENV = DEBUG=$${DEBUG:-0} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	CONN_MAX_AGE=$${CONN_MAX_AGE:-600} \
+	TASKS_IN_PROCESS=$${TASKS_IN_PROCESS:-0} \
 	LOG_FORMAT=$${LOG_FORMAT:-json} \
 	HOST=$(HOST) PORT=$(PORT) SITE_URL=$(SITE_URL)
 

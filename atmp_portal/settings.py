@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "atmp_portal",
     "accounts",
     "projects",
@@ -55,6 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz before anything that reads the session or the database; then refuse what cannot be stored.
+    "atmp_portal.middleware.HealthCheckMiddleware",
+    "atmp_portal.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server, compressed and with hashed names (cacheable for ever).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "atmp_portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Records the user and URL of every change in the audit trail.
@@ -162,8 +168,16 @@ STORAGES = {
     },
 }
 
+# Requests are refused before parsing when larger than this or with more fields (Django's defaults, kept tested).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # Sessions live in the database (Django's default), so every instance behind a load balancer
 # sees them. The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.
+# A session ends SESSION_IDLE_MINUTES after the last request, and SESSION_LIFETIME_HOURS after signing in.
+SESSION_IDLE_TIMEOUT = datetime.timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=60))
+SESSION_LIFETIME = datetime.timedelta(hours=env.int("SESSION_LIFETIME_HOURS", default=12))
+SESSION_COOKIE_AGE = int(SESSION_LIFETIME.total_seconds())
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -171,8 +185,24 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# How long the SMTP client waits for the mail server before an attempt fails and is tried again later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LU-ATMP portal <noreply@atmp.lu.se>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# E-mail leaves through a task queue (atmp_portal.mail): queued in the transaction of the change it is
+# about, sent by the worker (manage.py mail_worker, started by make serve). A failed attempt is tried again
+# after EMAIL_RETRY_DELAY seconds, doubled each time (at most an hour); after EMAIL_MAX_ATTEMPTS it stays
+# failed in the admin. TASKS_IN_PROCESS runs each task in the web process at commit instead (make run, tests).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_RETRY_DELAY = env.int("EMAIL_RETRY_DELAY", default=30)
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=DEBUG)
+TASKS = {
+    "default": {
+        "BACKEND": "atmp_portal.task_backends.OnCommitBackend"
+        if TASKS_IN_PROCESS
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
 # The address of the portal, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
