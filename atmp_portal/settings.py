@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounts.saml_settings import service_provider
-from atmp_portal import monitoring
+from atmp_portal import embedded_postgres, monitoring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -116,19 +116,55 @@ TEMPLATES = [
 
 # The database: DATABASE_URL selects a server; without it the portal runs on an
 # embedded PostgreSQL with its data in .data/postgres (atmp_portal.embedded_postgres).
+# The portal connects as a runtime role that owns nothing; migrations (and restores) connect as the
+# owner: MIGRATE_DATABASE_URL on a managed server, the owner role on the embedded one (README,
+# "Least privilege in the database"). Without MIGRATE_DATABASE_URL one role does both.
 if "DATABASE_URL" in env:
     DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASE_OWNER = None
+    if "MIGRATE_DATABASE_URL" in env:
+        owner = env.db("MIGRATE_DATABASE_URL")
+        if owner["NAME"] != DATABASES["default"]["NAME"]:
+            raise ImproperlyConfigured("MIGRATE_DATABASE_URL must name the same database as DATABASE_URL.")
+        DATABASE_OWNER = {key: owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "atmp_portal.embedded_postgres",
             "NAME": "atmp_portal",
-            "USER": "postgres",
+            "USER": embedded_postgres.RUNTIME_ROLE,
             "PGDATA": env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".data" / "postgres"),
         }
     }
+    DATABASE_OWNER = {"USER": embedded_postgres.OWNER_ROLE}
+# The role the grants are for; None when the portal connects as the owner itself.
+DATABASE_RUNTIME_ROLE = DATABASES["default"]["USER"] if DATABASE_OWNER else None
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No statement waits for ever: a stuck query or a held lock ends in an error the page can answer.
+# Migrations and restores (as the owner) rewrite whole tables and get longer.
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=30)
+DATABASE_LOCK_TIMEOUT = env.int("DATABASE_LOCK_TIMEOUT", default=10)
+DATABASE_OWNER_STATEMENT_TIMEOUT = env.int("DATABASE_OWNER_STATEMENT_TIMEOUT", default=600)
+DATABASE_OWNER_LOCK_TIMEOUT = env.int("DATABASE_OWNER_LOCK_TIMEOUT", default=60)
+
+
+def postgres_options(url_options: str, statement_seconds: int, lock_seconds: int) -> str:
+    """libpq's ``options`` from DATABASE_URL (e.g. ``-c search_path=…``) and the timeouts every session starts with."""
+    timeouts = f"-c statement_timeout={statement_seconds * 1000} -c lock_timeout={lock_seconds * 1000}"
+    return f"{url_options} {timeouts}".strip()
+
+
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_url_options = _options.get("options", "")
+_options["options"] = postgres_options(_url_options, DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT)
+if DATABASE_OWNER:
+    DATABASE_OWNER["OPTIONS"] = {
+        **_options,
+        "options": postgres_options(_url_options, DATABASE_OWNER_STATEMENT_TIMEOUT, DATABASE_OWNER_LOCK_TIMEOUT),
+    }
+# make backup writes its pg_dump archives here (manage.py backup).
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -293,6 +329,8 @@ PGHISTORY_DEFAULT_TRACKERS = [
     pghistory.DeleteEvent(),
 ]
 PGHISTORY_APPEND_ONLY = True
+# atmp_portal.database_roles installs its own context function, one that never rewrites a context row.
+PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = False
 
 # Logs go to stdout; LOG_FORMAT=json gives one JSON object per line for a log collector (make serve).
 LOGGING = {
