@@ -12,6 +12,8 @@ handler500 = "atmp_portal.views.server_error"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # The login page and university login (SAML) first: accounts.urls replaces Django's login view.
+    path("", include("accounts.urls")),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),

@@ -262,3 +262,20 @@ def at():
     from facilities.periods import local_datetime
 
     return lambda day, hhmm: local_datetime(day, datetime.time.fromisoformat(hhmm))
+
+
+# --- University login (SAML): a test identity provider, and the portal configured for it ---
+
+
+@pytest.fixture(scope="session")
+def identity_provider(tmp_path_factory):
+    from tests.saml_idp import TestIdentityProvider
+
+    return TestIdentityProvider(tmp_path_factory.mktemp("saml"))
+
+
+@pytest.fixture
+def saml(settings, identity_provider):
+    """University login on, against the test identity provider."""
+    settings.SAML_CONFIG = identity_provider.sp_settings
+    return identity_provider

@@ -31,6 +31,11 @@ MATRIX = {
     "/accounts/login/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
     "/account/data.json": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/admin/": ("302 200 302 302 302 302 302", "302 200 302 302 302 302 302"),
+    # University login (SAML): open to all, since one logs in through it; the login goes to the identity
+    # provider, and the answer's endpoint refuses an empty POST with its page.
+    "/saml2/metadata/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/saml2/login/": ("302 302 302 302 302 302 302", "405 405 405 405 405 405 405"),
+    "/saml2/acs/": ("302 302 302 302 302 302 302", "400 400 400 400 400 400 400"),
     # Research groups
     "/groups/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/groups/{group}/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
@@ -168,14 +173,15 @@ SAMPLE = {
 
 
 @pytest.mark.parametrize(("url", "method", "role", "expected"), CASES)
-def test_permission_matrix(client, db, demo, url, method, role, expected):
+def test_permission_matrix(client, db, demo, saml, url, method, role, expected):
     if role != "anonymous":
         client.force_login(demo["users"][role])
     path = url.format(**demo)
     response = client.get(path) if method == "GET" else client.post(path, {})
     assert response.status_code == expected
     if response.status_code == 302 and role == "anonymous":
-        assert "/login/" in response.url
+        # To the login page, or with a login request to the identity provider.
+        assert "/login/" in response.url or "?SAMLRequest=" in response.url
     if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
         # The Content-Security-Policy drops inline styles: no page (nor crispy-forms) may rely on them.
         assert ' style="' not in response.content.decode()
@@ -192,6 +198,9 @@ PUBLIC = {
     "password_reset_complete",
     "healthz",
     "set_language",
+    "saml2_metadata",
+    "saml2_login",
+    "saml2_acs",
     "facilities:calendar_feed",  # secret token instead of a login
     "facilities:resource_feed",
 }
