@@ -42,11 +42,13 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "ninja",
     "atmp_portal",
     "projects",
     "facilities",
     "audit",
     "privacy",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +194,9 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# REST API (api/): calls allowed per token and minute; more answer 429.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=120)
 
 # Login protection (django-axes): a username is locked from one address after
 # repeated failures; other users at that address, and that user elsewhere, still log in.
