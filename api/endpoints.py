@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
 
 from atmp_portal import roles
 from atmp_portal.rules import RuleError, require
@@ -255,7 +256,8 @@ def booking_create(request, payload: BookingIn):
         equipment=equipment,
         recurrence=recurrence,
     )
-    return 201, Booking.objects.filter(pk__in=[booking.pk for booking in made]).with_details().order_by("period", "pk")
+    created = Booking.objects.filter(pk__in=[booking.pk for booking in made]).with_details().order_by("period", "pk")
+    return Status(201, created)
 
 
 @bookings.post("/bookings/{booking_id}/cancel", response={200: BookingOut, **ERRORS})
