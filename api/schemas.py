@@ -13,6 +13,7 @@ Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", max_length=80)]
 ProjectCode = Annotated[str, StringConstraints(pattern=r"^ATMP-[0-9]{4}-[0-9]{4,5}$")]
 # Bookings lie within this century; anything else is a typing error, and would overflow time arithmetic.
+WALL_CLOCK = r"^[0-2][0-9]:[0-5][0-9]$"
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
 
 
@@ -27,9 +28,18 @@ class FacilityOut(Schema):
     name: str
     address: str
     contact_email: str
-    opens_at: datetime.time = Field(description="Local time (Europe/Stockholm).")
-    closes_at: datetime.time
+    # "HH:MM" on the local wall clock: JSON Schema's "time" format would demand a UTC offset, which varies.
+    opens_at: str = Field(pattern=WALL_CLOCK, description="Local time (Europe/Stockholm), HH:MM.")
+    closes_at: str = Field(pattern=WALL_CLOCK, description="Local time (Europe/Stockholm), HH:MM.")
     open_weekdays: list[int] = Field(description="0 = Monday … 6 = Sunday.")
+
+    @staticmethod
+    def resolve_opens_at(facility) -> str:
+        return f"{facility.opens_at:%H:%M}"
+
+    @staticmethod
+    def resolve_closes_at(facility) -> str:
+        return f"{facility.closes_at:%H:%M}"
 
 
 class BookingRulesOut(Schema):
