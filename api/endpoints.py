@@ -109,6 +109,15 @@ def _found(queryset, message: str, **lookup):
     return found
 
 
+def _project_to_book_for(request, code: str) -> AtmpProject:
+    """A project the user can see; the booking rules then say whether they may book for it."""
+    return _found(
+        AtmpProject.objects.visible_to(request.user).select_related("group"),
+        _("There is no project %(code)s among those you can see.") % {"code": code},
+        code=code,
+    )
+
+
 # Facilities and resources
 
 facilities = Router(tags=["facilities"])
@@ -159,11 +168,7 @@ class FreeTimeQuery(Schema):
 def free_time(request, slug: Slug, query: Query[FreeTimeQuery]):
     """The periods this user could book for the project, every 30 minutes of opening hours, by every rule."""
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
-    project = _found(
-        AtmpProject.objects.visible_to(request.user).select_related("group"),
-        _("There is no project %(code)s among those you can see.") % {"code": query.project},
-        code=query.project,
-    )
+    project = _project_to_book_for(request, query.project)
     if not (EARLIEST <= query.first_day <= LATEST and EARLIEST <= query.last_day <= LATEST):
         raise HttpError(400, _("Search days from %(first)s to %(last)s.") % {"first": EARLIEST, "last": LATEST})
     return booking_services.free_slots(
@@ -230,11 +235,7 @@ def booking_create(request, payload: BookingIn):
         _("There is no resource “%(slug)s”.") % {"slug": payload.resource},
         slug=payload.resource,
     )
-    project = _found(
-        AtmpProject.objects.visible_to(request.user).select_related("group"),
-        _("There is no project %(code)s among those you can see.") % {"code": payload.project},
-        code=payload.project,
-    )
+    project = _project_to_book_for(request, payload.project)
     equipment = list(Resource.objects.filter(slug__in=payload.equipment).select_related("facility", "room"))
     if len(equipment) != len(set(payload.equipment)):
         raise HttpError(400, _("Some of the equipment named does not exist; check its slugs."))
