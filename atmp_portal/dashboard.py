@@ -40,7 +40,7 @@ def facility_section() -> dict:
         "first_requests": waiting.first_with_details(SHORT_LIST),
         "todays_bookings": Booking.objects.active().overlapping(today_range).first_with_details(LONG_LIST),
         "week": week,
-        # The busiest rooms only: a table of every room grew with the centre; the usage report has them all.
+        # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
         "week_utilisation": reports.resource_usage(
             week, reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST)
         ),
@@ -53,9 +53,8 @@ def facility_section() -> dict:
 
 def reviewer_section(user) -> dict:
     """Centre reviewers: submissions waiting and the portfolio by class and stage."""
+    visible = AtmpProject.objects.visible_to(user)
     return {
-        "review_queue": AtmpProject.objects.awaiting_review()
-        .select_related("group")
-        .order_by("updated_at")[:LONG_LIST],
-        "matrix": class_stage_matrix(AtmpProject.objects.visible_to(user)),
+        "review_queue": visible.awaiting_review().select_related("group").order_by("updated_at")[:LONG_LIST],
+        "matrix": class_stage_matrix(visible),
     }

@@ -34,3 +34,8 @@ def is_facility_staff(user: User) -> bool:
 
 def is_centre_reviewer(user: User) -> bool:
     return is_administrator(user) or CENTRE_REVIEWERS in _role_names(user)
+
+
+def is_centre_staff(user: User) -> bool:
+    """The centre's own people: its reviewers and its facility staff (and administrators)."""
+    return is_centre_reviewer(user) or is_facility_staff(user)

@@ -8,8 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from atmp_portal import dashboard as dashboard_sections
-from atmp_portal import roles
 from facilities import permissions as facility_permissions
+from projects import permissions as project_permissions
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def dashboard(request):
     context = {"researcher": dashboard_sections.researcher_section(request.user)}
     if facility_permissions.can_manage_facility(request.user):
         context["facility"] = dashboard_sections.facility_section()
-    if roles.is_centre_reviewer(request.user):
+    if project_permissions.can_review_project(request.user):
         context["reviewer"] = dashboard_sections.reviewer_section(request.user)
     return render(request, "dashboard.html", context)
 

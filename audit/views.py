@@ -1,7 +1,8 @@
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+
+from atmp_portal.rules import require
 
 from . import permissions, services
 
@@ -11,8 +12,7 @@ def object_history(request, model, pk):
     """The audit trail of one object for staff; ``?format=csv`` downloads it."""
     if model not in services.TRACKED_MODELS:
         raise Http404
-    if not permissions.can_view_history(request.user, model):
-        raise PermissionDenied
+    require(permissions.can_view_history(request.user, model))
     obj = get_object_or_404(services.TRACKED_MODELS[model], pk=pk)
     entries = services.history_of(obj)
     if request.GET.get("format") == "csv":

@@ -79,7 +79,7 @@ class BookingForm(PeriodFormMixin, forms.Form):
                 "room": item.room,
             }
         )
-        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
+        self.fields["project"].queryset = AtmpProject.objects.bookable_by(user).order_by("code")
 
     def clean(self):
         cleaned = super().clean()
@@ -246,7 +246,7 @@ class FreeTimeForm(forms.Form):
         self.fields["last_day"].help_text = _("At most %(days)s days after the first day.") % {
             "days": FREE_SEARCH_MAX_DAYS
         }
-        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
+        self.fields["project"].queryset = AtmpProject.objects.bookable_by(user).order_by("code")
 
 
 class NotificationPreferencesForm(forms.ModelForm):

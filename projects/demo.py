@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
 
-from . import services
+from . import services, workflow
 from .models import (
     AtmpClass,
     AtmpProject,
@@ -335,4 +335,4 @@ def _create_project(spec: dict, users: dict) -> None:
         )
     for step in PATHS[spec["status"]]:
         actor = users[ACTORS.get(step, spec["lead"])]
-        services.transition_project(project, step, actor=actor, comment=COMMENTS.get(step, ""), notify=False)
+        workflow.transition_project(project, step, actor=actor, comment=COMMENTS.get(step, ""), notify=False)

@@ -31,8 +31,8 @@ class ProjectFilter(django_filters.FilterSet):
     atmp_class = django_filters.ChoiceFilter(label=_("ATMP class"), choices=AtmpClass.choices, empty_label=ANY)
     stage = django_filters.ChoiceFilter(label=_("Development stage"), choices=DevelopmentStage.choices, empty_label=ANY)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices, empty_label=ANY)
-    # A slug, typed or picked from the user's own groups (GROUP_CHOICES_ID): a <select> of every group
-    # grew with the centre (hundreds of options on every list page for staff).
+    # A slug, typed or picked from the user's own groups (GROUP_CHOICES_ID), not a <select> of every
+    # group: for staff that would be hundreds of options on every list page.
     group = django_filters.CharFilter(
         label=_("Research group"),
         field_name="group__slug",

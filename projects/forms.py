@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import AtmpProject, MembershipRole, RegulatoryMilestone, ResearchGroup
 
 
@@ -48,38 +49,25 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+# The project form's fields, in the fieldsets the page shows them in.
+PROJECT_FIELDSETS = (
+    (_("The project"), ("title", "acronym", "group", "project_lead", "lay_summary", "description")),
+    (_("The product"), ("atmp_class", "cell_origin", "starting_material", "genetic_modification", "indication",
+                        "therapeutic_area")),
+    (_("Development"), ("stage", "trl")),
+    (_("Approvals"), ("gmo_class", "gmo_reference", "ethics_reference")),
+    (_("Partners"), ("hospital_partners", "industry_partners", "academic_partners")),
+    (_("What the project needs from the facility"), ("rooms_needed", "equipment_needed", "expected_start",
+                                                     "expected_end", "campaign_days")),
+)  # fmt: skip
+
+
 class AtmpProjectForm(forms.ModelForm):
     """Register or edit an ATMP project; only the user's own groups, and their members as lead, are offered."""
 
     class Meta:
         model = AtmpProject
-        fields = [
-            "title",
-            "acronym",
-            "group",
-            "project_lead",
-            "lay_summary",
-            "description",
-            "atmp_class",
-            "cell_origin",
-            "starting_material",
-            "genetic_modification",
-            "indication",
-            "therapeutic_area",
-            "stage",
-            "trl",
-            "gmo_class",
-            "gmo_reference",
-            "ethics_reference",
-            "hospital_partners",
-            "industry_partners",
-            "academic_partners",
-            "rooms_needed",
-            "equipment_needed",
-            "expected_start",
-            "expected_end",
-            "campaign_days",
-        ]
+        fields = [name for _legend, names in PROJECT_FIELDSETS for name in names]
         widgets = {
             "lay_summary": forms.Textarea(attrs={"rows": 3}),
             "description": forms.Textarea(attrs={"rows": 5}),
@@ -104,35 +92,16 @@ class AtmpProjectForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form, around project and milestones, carries the token
-        self.helper.layout = Layout(
-            Fieldset(_("The project"), "title", "acronym", "group", "project_lead", "lay_summary", "description"),
-            Fieldset(
-                _("The product"),
-                "atmp_class",
-                "cell_origin",
-                "starting_material",
-                "genetic_modification",
-                "indication",
-                "therapeutic_area",
-            ),
-            Fieldset(_("Development"), "stage", "trl"),
-            Fieldset(_("Approvals"), "gmo_class", "gmo_reference", "ethics_reference"),
-            Fieldset(_("Partners"), "hospital_partners", "industry_partners", "academic_partners"),
-            Fieldset(
-                _("What the project needs from the facility"),
-                "rooms_needed",
-                "equipment_needed",
-                "expected_start",
-                "expected_end",
-                "campaign_days",
-            ),
-        )
+        self.helper.layout = Layout(*(Fieldset(legend, *names) for legend, names in PROJECT_FIELDSETS))
 
     def clean(self):
         cleaned = super().clean()
         group, lead = cleaned.get("group"), cleaned.get("project_lead")
-        if group and lead and not group.memberships.filter(user=lead).exists():
-            self.add_error("project_lead", _("The project lead must be a member of the research group."))
+        if group and lead:
+            try:
+                services.check_project_lead(group, lead)
+            except services.ProjectError as error:
+                self.add_error("project_lead", error.message)
         return cleaned
 
 

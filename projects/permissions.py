@@ -1,13 +1,13 @@
-"""Who may do what with research groups and projects: one function per question."""
+"""Who may do what with research groups and projects: one ``can_…`` function per question."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django.utils.translation import gettext_lazy as _
+from typing import TYPE_CHECKING
 
 from atmp_portal import roles
 
 from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ResearchGroup
+
+if TYPE_CHECKING:
+    from .workflow import Transition
 
 
 def membership_of(user, group: ResearchGroup) -> Membership | None:
@@ -18,6 +18,14 @@ def membership_of(user, group: ResearchGroup) -> Membership | None:
     if user.pk not in cache:
         cache[user.pk] = group.memberships.filter(user=user).first()
     return cache[user.pk]
+
+
+# Research groups
+
+
+def can_set_up_group(user) -> bool:
+    """Administrators set research groups up and remove them, in the admin."""
+    return roles.is_administrator(user)
 
 
 def can_manage_group(user, group: ResearchGroup) -> bool:
@@ -43,81 +51,49 @@ def can_change_membership(user, membership: Membership) -> bool:
 # ATMP projects
 
 
-def is_group_member(user, project: AtmpProject) -> bool:
-    return membership_of(user, project.group) is not None
+def can_register_project(user, group: ResearchGroup | None = None) -> bool:
+    """Members of a research group register projects for it (without a group: for any of theirs).
+
+    Administrators register projects for any group, in the admin; the page offers a user's own groups only.
+    """
+    if group is None:
+        return user.is_authenticated and ResearchGroup.objects.with_member(user).exists()
+    return roles.is_administrator(user) or membership_of(user, group) is not None
 
 
-def is_pi_or_project_lead(user, project: AtmpProject) -> bool:
+def can_edit_project(user, project: AtmpProject) -> bool:
+    """The group's members edit a project while it is a draft, after that it is under review;
+    administrators correct the record at any time."""
+    if roles.is_administrator(user):
+        return True
+    return project.status == ProjectStatus.DRAFT and membership_of(user, project.group) is not None
+
+
+def can_delete_project(user, project: AtmpProject) -> bool:
+    """Administrators delete projects, in the admin."""
+    return roles.is_administrator(user)
+
+
+def can_see_portfolio(user) -> bool:
+    """The portfolio and its export count every project: for the centre, which sees them all (``visible_to``)."""
+    return roles.is_centre_staff(user)
+
+
+def can_speak_for_project(user, project: AtmpProject) -> bool:
     """The PI and the project lead speak for the project towards the centre: they submit and withdraw."""
     return user.is_authenticated and user.pk in (project.group.pi_id, project.project_lead_id)
 
 
-def is_reviewer(user, project: AtmpProject) -> bool:
+def can_review_project(user, project: AtmpProject | None = None) -> bool:
+    """Centre reviewers review submitted projects; without a project: whether the user reviews at all."""
     return roles.is_centre_reviewer(user)
 
 
-def is_reviewer_or_facility_staff(user, project: AtmpProject) -> bool:
-    return roles.is_centre_reviewer(user) or roles.is_facility_staff(user)
+def can_run_project_in_facility(user, project: AtmpProject) -> bool:
+    """Reviewers and facility staff start an accepted project's work in the facility, and complete it."""
+    return roles.is_centre_staff(user)
 
 
-@dataclass(frozen=True)
-class Transition:
-    """One step of the project workflow: from which statuses, to which, who may take it."""
-
-    name: str
-    label: str
-    sources: tuple[str, ...]
-    target: str
-    may: Callable[[object, AtmpProject], bool]
-    comment_required: bool = False
-    # Who hears about it: the centre's reviewers, or the project's PI and lead.
-    notify_reviewers: bool = False
-
-    @property
-    def url_name(self) -> str:
-        return f"projects:project_{self.name}"
-
-
-S = ProjectStatus
-TRANSITIONS: dict[str, Transition] = {
-    t.name: t
-    for t in (
-        Transition("submit", _("Submit to the centre"), (S.DRAFT,), S.SUBMITTED, is_pi_or_project_lead,
-                   notify_reviewers=True),
-        Transition("start_review", _("Start review"), (S.SUBMITTED,), S.UNDER_REVIEW, is_reviewer),
-        Transition("accept", _("Accept"), (S.UNDER_REVIEW,), S.ACCEPTED, is_reviewer),
-        Transition("reject", _("Reject"), (S.UNDER_REVIEW,), S.REJECTED, is_reviewer, comment_required=True),
-        Transition("request_changes", _("Request changes"), (S.SUBMITTED, S.UNDER_REVIEW), S.DRAFT, is_reviewer,
-                   comment_required=True),
-        Transition("activate", _("Start work in the facility"), (S.ACCEPTED,), S.ACTIVE,
-                   is_reviewer_or_facility_staff),
-        Transition("complete", _("Complete"), (S.ACTIVE,), S.COMPLETED, is_reviewer_or_facility_staff),
-        Transition("withdraw", _("Withdraw"), (S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.ACCEPTED, S.ACTIVE),
-                   S.WITHDRAWN, is_pi_or_project_lead, notify_reviewers=True),
-    )
-}  # fmt: skip
-
-
-def may_transition(user, project: AtmpProject, transition: Transition) -> bool:
-    return project.status in transition.sources and transition.may(user, project)
-
-
-def available_transitions(user, project: AtmpProject) -> list[Transition]:
-    """The workflow steps this user may take on the project now, for its buttons."""
-    return [t for t in TRANSITIONS.values() if may_transition(user, project, t)]
-
-
-def may_register_project(user) -> bool:
-    """Members of a research group register projects for it."""
-    return user.is_authenticated and ResearchGroup.objects.with_member(user).exists()
-
-
-def may_edit_project(user, project: AtmpProject) -> bool:
-    """The group's members (and administrators) edit a project while it is a draft; after that it is under review."""
-    if project.status != ProjectStatus.DRAFT:
-        return False
-    return roles.is_administrator(user) or is_group_member(user, project)
-
-
-def may_see_portfolio(user) -> bool:
-    return roles.is_centre_reviewer(user) or roles.is_facility_staff(user)
+def can_transition(user, project: AtmpProject, transition: "Transition") -> bool:
+    """The step leaves the project's present status, and the user is one of those who take it."""
+    return project.status in transition.sources and transition.allowed(user, project)

@@ -51,7 +51,7 @@ def existing_units() -> set[int]:
 def seed(units: list[int]) -> dict[int, list[AtmpProject]]:
     """Create the people, groups and projects of ``units``; returns each unit's admitted projects."""
     User = get_user_model()
-    password = make_password(DEMO_PASSWORD)  # hashed once: hashing 2,000 times would take minutes
+    password = make_password(DEMO_PASSWORD)  # hashed once for all: hashing is slow on purpose
     users = User.objects.bulk_create(
         [
             User(

@@ -1,11 +1,11 @@
 """Every write to research groups, memberships and ATMP projects, and the rules behind it.
 
-Pages, the admin and management commands call these functions; each rule that
-fails raises ``ProjectError`` with a message meant for the user.
+Pages, the admin and management commands call these functions with the acting user. A rule
+that fails raises ``ProjectError`` with a message meant for the user; an actor who may not
+(``permissions``) is refused with ``PermissionDenied``. The workflow's steps are in ``workflow``.
 """
 
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,8 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from atmp_portal.roles import CENTRE_REVIEWERS
-from atmp_portal.rules import RuleError
-from audit.services import recorded
+from atmp_portal.rules import RuleError, require
 
 from . import permissions
 from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ProjectStatusChange, ResearchGroup
@@ -45,15 +44,43 @@ def find_user(identifier: str):
 
 @transaction.atomic
 def create_group(*, pi, **fields) -> ResearchGroup:
-    """Create a research group with its PI as the first member."""
+    """Create a research group with its PI as the first member (demo data and tests; the admin uses save_group)."""
     group = ResearchGroup.objects.create(pi=pi, **fields)
     Membership.objects.create(group=group, user=pi, role=MembershipRole.PI)
     return group
 
 
 @transaction.atomic
-def add_member(group: ResearchGroup, identifier: str, role: str) -> Membership:
+def save_group(group: ResearchGroup, *, actor) -> ResearchGroup:
+    """Save a new or changed research group's details.
+
+    Where the PI may have changed, ``sync_pi_membership`` follows once the memberships are saved too
+    (the admin edits both at once); the group's page does not change the PI.
+    """
+    if group.pk is None:
+        require(permissions.can_set_up_group(actor))
+    else:
+        require(permissions.can_manage_group(actor, group))
+        former_pi = ResearchGroup.objects.filter(pk=group.pk).values_list("pi", flat=True).get()
+        if group.pi_id != former_pi:
+            require(permissions.can_assign_pi(actor, group))
+    group.save()
+    return group
+
+
+@transaction.atomic
+def delete_group(group: ResearchGroup, *, actor) -> None:
+    """Delete a research group with its memberships; a group with projects cannot be deleted (``PROTECT``)."""
+    require(permissions.can_set_up_group(actor))
+    group.delete()
+
+
+@transaction.atomic
+def add_member(group: ResearchGroup, *, identifier: str, role: str, actor) -> Membership:
     """Add the user named by username or e-mail to the group with ``role``."""
+    require(permissions.can_manage_group(actor, group))
+    if role == MembershipRole.PI:
+        require(permissions.can_assign_pi(actor, group))
     user = find_user(identifier)
     if group.memberships.filter(user=user).exists():
         raise ProjectError(_("%(user)s is already a member of %(group)s.") % {"user": user, "group": group})
@@ -64,8 +91,11 @@ def add_member(group: ResearchGroup, identifier: str, role: str) -> Membership:
 
 
 @transaction.atomic
-def change_role(membership: Membership, role: str) -> Membership:
+def change_role(membership: Membership, role: str, *, actor) -> Membership:
     """Change a member's role; naming a new PI makes the former PI a manager."""
+    require(permissions.can_change_membership(actor, membership))
+    if role == MembershipRole.PI:
+        require(permissions.can_assign_pi(actor, membership.group))
     if role == membership.role:
         return membership
     if membership.role == MembershipRole.PI:
@@ -81,7 +111,8 @@ def change_role(membership: Membership, role: str) -> Membership:
 
 
 @transaction.atomic
-def remove_member(membership: Membership) -> None:
+def remove_member(membership: Membership, *, actor) -> None:
+    require(permissions.can_change_membership(actor, membership))
     if membership.role == MembershipRole.PI:
         raise ProjectError(
             _("%(user)s is the group's PI and cannot be removed: make another member PI first.")
@@ -111,18 +142,36 @@ def _make_pi(membership: Membership) -> Membership:
 # ATMP projects
 
 
+def check_project_lead(group: ResearchGroup, lead) -> None:
+    """The project lead is a member of the project's research group."""
+    if not group.memberships.filter(user=lead).exists():
+        raise ProjectError(_("The project lead must be a member of the research group."))
+
+
+def check_can_register(group: ResearchGroup, *, actor) -> None:
+    if not permissions.can_register_project(actor, group):
+        raise ProjectError(_("Only members of %(group)s register projects for it.") % {"group": group})
+
+
+def check_can_edit(project: AtmpProject, *, actor) -> None:
+    """``project`` as stored: its status and group decide."""
+    if not permissions.can_edit_project(actor, project):
+        raise ProjectError(_("Only the group's members change a project, and only while it is a draft."))
+
+
 @transaction.atomic
-def register_project(project: AtmpProject, milestones, *, actor) -> AtmpProject:
+def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
     """Save a new project as a draft (it gets its reference code) with its milestones, and open its timeline.
 
-    ``milestones`` is a bound, valid formset of the project's regulatory milestones.
+    ``milestones``, where given, is a bound, valid formset of the project's regulatory milestones.
     """
-    if not permissions.is_group_member(actor, project):
-        raise ProjectError(_("Only members of %(group)s register projects for it.") % {"group": project.group})
+    check_can_register(project.group, actor=actor)
+    check_project_lead(project.group, project.project_lead_id)
     project.status = ProjectStatus.DRAFT
     project.save()
-    milestones.instance = project
-    milestones.save()
+    if milestones is not None:
+        milestones.instance = project
+        milestones.save()
     ProjectStatusChange.objects.create(
         project=project, from_status="", to_status=ProjectStatus.DRAFT, actor=actor, comment=_("Registered.")
     )
@@ -130,45 +179,25 @@ def register_project(project: AtmpProject, milestones, *, actor) -> AtmpProject:
 
 
 @transaction.atomic
-def update_project(project: AtmpProject, milestones, *, actor) -> AtmpProject:
-    """Save changes to a draft project and its milestones."""
+def update_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
+    """Save changes to a project (a draft, unless an administrator corrects it) and, where given, its milestones."""
     locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
-    if not permissions.may_edit_project(actor, locked):
-        raise ProjectError(_("Only the group's members change a project, and only while it is a draft."))
+    check_can_edit(locked, actor=actor)
+    check_project_lead(project.group, project.project_lead_id)
     project.save()
-    milestones.save()
+    if milestones is not None:
+        milestones.save()
     return project
 
 
 @transaction.atomic
-def transition_project(project: AtmpProject, name: str, *, actor, comment: str = "", notify: bool = True):
-    """Move the project one step along the workflow, leave a timeline entry and tell who needs to know.
-
-    The project row is locked, so two reviewers deciding at once cannot both succeed.
-    """
-    transition = permissions.TRANSITIONS[name]
-    locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
-    if not permissions.may_transition(actor, locked, transition):
-        raise ProjectError(
-            _("%(action)s is not possible: the project is %(status)s, or you may not do this.")
-            % {"action": transition.label, "status": locked.get_status_display()}
-        )
-    comment = comment.strip()
-    if transition.comment_required and not comment:
-        raise ProjectError(_("%(action)s needs a comment saying why.") % {"action": transition.label})
-    change = ProjectStatusChange.objects.create(
-        project=locked, from_status=locked.status, to_status=transition.target, actor=actor, comment=comment
-    )
-    locked.status = transition.target
-    with recorded(actor, reason=comment):
-        locked.save(update_fields=["status", "updated_at"])
-    project.status = locked.status
-    if notify:
-        transaction.on_commit(partial(_send_status_mail, change.pk, transition.notify_reviewers))
-    return change
+def delete_project(project: AtmpProject, *, actor) -> None:
+    """Delete a project with its milestones and timeline; one with bookings cannot be deleted (``PROTECT``)."""
+    require(permissions.can_delete_project(actor, project))
+    project.delete()
 
 
-def _send_status_mail(change_id: int, to_reviewers: bool) -> None:
+def send_status_mail(change_id: int, to_reviewers: bool) -> None:
     """E-mail the news of a status change; a failing mail server never breaks the change itself."""
     change = ProjectStatusChange.objects.select_related("project__group__pi", "project__project_lead", "actor").get(
         pk=change_id

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .permissions import TRANSITIONS
+from .workflow import TRANSITIONS
 
 app_name = "projects"
 

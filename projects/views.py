@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
@@ -8,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
-from . import permissions, reports, services
+from . import permissions, reports, services, workflow
 from .filters import ProjectFilter
 from .forms import AddMemberForm, AtmpProjectForm, ChangeRoleForm, MilestoneFormSet, ResearchGroupForm
 from .models import AtmpProject, Membership, ResearchGroup
@@ -61,18 +61,16 @@ def _render_group_detail(request, group, add_form=None, status=200):
     return render(request, "projects/group_detail.html", context, status=status)
 
 
-def _group_for_manager(request, slug):
-    group = get_object_or_404(ResearchGroup.objects.select_related("pi"), slug=slug)
-    if not permissions.can_manage_group(request.user, group):
-        raise PermissionDenied
-    return group
+def _group(slug):
+    return get_object_or_404(ResearchGroup.objects.select_related("pi"), slug=slug)
 
 
 def group_edit(request, slug):
-    group = _group_for_manager(request, slug)
+    group = _group(slug)
+    require(permissions.can_manage_group(request.user, group))
     form = ResearchGroupForm(request.POST if request.method == "POST" else None, instance=group)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_group(form.save(commit=False), actor=request.user)
         messages.success(request, _("The group was saved."))
         return redirect(group)
     return render(request, "projects/group_form.html", {"group": group, "form": form})
@@ -80,11 +78,14 @@ def group_edit(request, slug):
 
 @require_POST
 def member_add(request, slug):
-    group = _group_for_manager(request, slug)
+    group = _group(slug)
+    require(permissions.can_manage_group(request.user, group))
     form = AddMemberForm(request.POST, may_assign_pi=permissions.can_assign_pi(request.user, group))
     if form.is_valid():
         try:
-            membership = services.add_member(group, form.cleaned_data["user"], form.cleaned_data["role"])
+            membership = services.add_member(
+                group, identifier=form.cleaned_data["user"], role=form.cleaned_data["role"], actor=request.user
+            )
         except services.ProjectError as error:
             form.add_error("user", error.message)
         else:
@@ -93,25 +94,25 @@ def member_add(request, slug):
     return _render_group_detail(request, group, add_form=form, status=400)
 
 
-def _membership_for_change(request, slug, membership_id):
-    group = _group_for_manager(request, slug)
+def _membership(request, slug, membership_id):
+    group = _group(slug)
+    require(permissions.can_manage_group(request.user, group))
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, group=group)
     membership.group = group  # reuse the permission lookups already made on it
-    if not permissions.can_change_membership(request.user, membership):
-        raise PermissionDenied
     return membership
 
 
 @require_POST
 def member_role(request, slug, membership_id):
-    membership = _membership_for_change(request, slug, membership_id)
+    membership = _membership(request, slug, membership_id)
+    require(permissions.can_change_membership(request.user, membership))
     may_assign_pi = permissions.can_assign_pi(request.user, membership.group)
     form = ChangeRoleForm(request.POST, may_assign_pi=may_assign_pi, prefix=f"m{membership.pk}")
     if not form.is_valid():
         messages.error(request, _("Choose one of the roles offered."))
     else:
         try:
-            services.change_role(membership, form.cleaned_data["role"])
+            services.change_role(membership, form.cleaned_data["role"], actor=request.user)
         except services.ProjectError as error:
             messages.error(request, error.message)
         else:
@@ -124,9 +125,10 @@ def member_role(request, slug, membership_id):
 
 @require_POST
 def member_remove(request, slug, membership_id):
-    membership = _membership_for_change(request, slug, membership_id)
+    membership = _membership(request, slug, membership_id)
+    require(permissions.can_change_membership(request.user, membership))
     try:
-        services.remove_member(membership)
+        services.remove_member(membership, actor=request.user)
     except services.ProjectError as error:
         messages.error(request, error.message)
     else:
@@ -160,20 +162,15 @@ def project_list(request):
     context = {
         **_filter_context(request, filterset),
         "page_obj": page,
-        "may_register": permissions.may_register_project(request.user),
-        "may_see_portfolio": permissions.may_see_portfolio(request.user),
+        "may_register": permissions.can_register_project(request.user),
+        "may_see_portfolio": permissions.can_see_portfolio(request.user),
     }
     return render(request, "projects/project_list.html", context)
 
 
-def _require_portfolio_access(request):
-    if not permissions.may_see_portfolio(request.user):
-        raise PermissionDenied
-
-
 @require_GET
 def project_portfolio(request):
-    _require_portfolio_access(request)
+    require(permissions.can_see_portfolio(request.user))
     filterset, projects = _filtered_projects(request)
     context = {**_filter_context(request, filterset), "matrix": reports.class_stage_matrix(projects)}
     return render(request, "projects/portfolio.html", context)
@@ -181,7 +178,7 @@ def project_portfolio(request):
 
 @require_GET
 def project_export(request):
-    _require_portfolio_access(request)
+    require(permissions.can_see_portfolio(request.user))
     _filterset, projects = _filtered_projects(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"atmp-projects-{timezone.localdate():%Y-%m-%d}.csv"
@@ -202,8 +199,8 @@ def project_detail(request, code):
         "project": project,
         "milestones": project.milestones.all(),
         "timeline": project.status_changes.select_related("actor"),
-        "may_edit": permissions.may_edit_project(request.user, project),
-        "transitions": permissions.available_transitions(request.user, project),
+        "may_edit": permissions.can_edit_project(request.user, project),
+        "transitions": workflow.available_transitions(request.user, project),
         "may_view_history": can_view_history(request.user, "project"),
     }
     return render(request, "projects/project_detail.html", context)
@@ -217,7 +214,7 @@ def _project_form(request, project):
     if data is not None and form.is_valid() and milestones.is_valid():
         save = services.update_project if project.pk else services.register_project
         try:
-            project = save(form.save(commit=False), milestones, actor=request.user)
+            project = save(form.save(commit=False), actor=request.user, milestones=milestones)
         except services.ProjectError as error:
             form.add_error(None, error.message)
         else:
@@ -227,26 +224,22 @@ def _project_form(request, project):
 
 
 def project_create(request):
-    if not permissions.may_register_project(request.user):
-        raise PermissionDenied
+    require(permissions.can_register_project(request.user))
     return _project_form(request, AtmpProject())
 
 
 def project_edit(request, code):
     project = _visible_project(request, code)
-    if not permissions.may_edit_project(request.user, project):
-        raise PermissionDenied
+    require(permissions.can_edit_project(request.user, project))
     return _project_form(request, project)
 
 
 @require_POST
 def project_transition(request, code, name):
     project = _visible_project(request, code)
-    transition = permissions.TRANSITIONS[name]
-    if not permissions.may_transition(request.user, project, transition):
-        raise PermissionDenied
+    require(permissions.can_transition(request.user, project, workflow.TRANSITIONS[name]))
     try:
-        services.transition_project(project, name, actor=request.user, comment=request.POST.get("comment", ""))
+        workflow.transition_project(project, name, actor=request.user, comment=request.POST.get("comment", ""))
     except services.ProjectError as error:
         messages.error(request, error.message)
     else:

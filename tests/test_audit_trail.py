@@ -11,7 +11,7 @@ from audit.services import TRACKED_MODELS, recorded
 from facilities import services as booking_services
 from facilities.models import Booking, BookingStatus, Qualification
 from projects.models import AtmpProject, ProjectStatus
-from projects.services import transition_project
+from projects.workflow import transition_project
 
 EVENT_MODELS = [model.pgh_event_model for model in TRACKED_MODELS.values()]
 

@@ -1,9 +1,11 @@
 """Research groups: who sees them, who edits them and their members, and the PI rule."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from projects.models import Membership, MembershipRole
+from projects import services
+from projects.models import Membership, MembershipRole, ResearchGroup
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +172,77 @@ def test_group_detail_queries_do_not_grow_with_members(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(group.get_absolute_url())
     assert response.status_code == 200
+
+
+class TestServicesRefuseWhoMayNot:
+    """The services ask the same questions as the pages, so the admin and commands cannot do more."""
+
+    @pytest.mark.parametrize("who", ["member", "outsider"])
+    def test_only_managers_add_change_and_remove(self, group, member, outsider, make_user, who):
+        actor = {"member": member, "outsider": outsider}[who]
+        newcomer = make_user("newcomer")
+        membership = group.memberships.get(user=member)
+        with pytest.raises(PermissionDenied):
+            services.add_member(group, identifier=newcomer.username, role=MembershipRole.MEMBER, actor=actor)
+        with pytest.raises(PermissionDenied):
+            services.change_role(membership, MembershipRole.MANAGER, actor=actor)
+        with pytest.raises(PermissionDenied):
+            services.remove_member(membership, actor=actor)
+        assert not group.memberships.filter(user=newcomer).exists()
+        membership.refresh_from_db()
+        assert membership.role == MembershipRole.MEMBER
+
+    def test_a_manager_cannot_name_a_pi_through_the_services(self, group, pi, manager, member, make_user):
+        membership = group.memberships.get(user=member)
+        with pytest.raises(PermissionDenied):
+            services.change_role(membership, MembershipRole.PI, actor=manager)
+        with pytest.raises(PermissionDenied):
+            services.add_member(group, identifier=make_user().username, role=MembershipRole.PI, actor=manager)
+        with pytest.raises(PermissionDenied):
+            services.remove_member(group.memberships.get(user=pi), actor=manager)
+        group.refresh_from_db()
+        assert group.pi == pi
+        assert group.memberships.count() == 3
+
+    def test_a_manager_saves_the_group_but_only_the_pi_hands_it_on(self, group, pi, manager, member):
+        group.cost_centre = "MED-9"
+        services.save_group(group, actor=manager)
+        group.pi = member
+        with pytest.raises(PermissionDenied):
+            services.save_group(group, actor=manager)
+        group.refresh_from_db()
+        assert (group.cost_centre, group.pi) == ("MED-9", pi)
+
+    def test_only_administrators_create_and_delete_groups(self, pi, admin_user):
+        group = ResearchGroup(name="New Lab", slug="new-lab", pi=pi, organisation_unit="medicine")
+        with pytest.raises(PermissionDenied):
+            services.save_group(group, actor=pi)
+        services.save_group(group, actor=admin_user)
+        assert ResearchGroup.objects.filter(slug="new-lab").exists()
+        with pytest.raises(PermissionDenied):
+            services.delete_group(group, actor=pi)
+        services.delete_group(group, actor=admin_user)
+        assert not ResearchGroup.objects.filter(slug="new-lab").exists()
+
+
+class TestAdmin:
+    def add_group(self, client, pi, *members):
+        data = {"name": "Admin Lab", "slug": "admin-lab", "pi": pi.pk, "organisation_unit": "medicine", "active": "on",
+                "memberships-TOTAL_FORMS": str(len(members)), "memberships-INITIAL_FORMS": "0"}  # fmt: skip
+        for index, (user, role) in enumerate(members):
+            data.update({f"memberships-{index}-user": user.pk, f"memberships-{index}-role": role,
+                         f"memberships-{index}-joined_at_0": "2026-01-05",
+                         f"memberships-{index}-joined_at_1": "09:00:00"})  # fmt: skip
+        return client.post(reverse("admin:projects_researchgroup_add"), data)
+
+    def test_a_group_added_in_the_admin_gets_its_pi_as_member(self, client, admin_user, pi):
+        client.force_login(admin_user)
+        assert self.add_group(client, pi).status_code == 302
+        group = ResearchGroup.objects.get(slug="admin-lab")
+        assert group.memberships.get().role == MembershipRole.PI
+
+    def test_the_pi_may_also_be_listed_among_the_members(self, client, admin_user, pi):
+        client.force_login(admin_user)
+        assert self.add_group(client, pi, (pi, MembershipRole.MEMBER)).status_code == 302
+        group = ResearchGroup.objects.get(slug="admin-lab")
+        assert group.memberships.get(user=pi).role == MembershipRole.PI

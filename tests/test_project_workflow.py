@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from projects import services
+from projects import services, workflow
 from projects.models import AtmpProject, ProjectStatus, ProjectStatusChange
-from projects.permissions import TRANSITIONS
+from projects.workflow import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +242,18 @@ def test_codes_count_per_year_and_are_never_reused(group, make_project):
 def test_a_lost_race_between_two_reviewers_changes_nothing(group, reviewer, admin_user, make_project):
     project = make_project(group, status=ProjectStatus.UNDER_REVIEW)
     stale_copy = AtmpProject.objects.get(pk=project.pk)
-    services.transition_project(project, "accept", actor=reviewer)
+    workflow.transition_project(project, "accept", actor=reviewer)
     with pytest.raises(services.ProjectError):
-        services.transition_project(stale_copy, "reject", actor=admin_user, comment="Too late.")
+        workflow.transition_project(stale_copy, "reject", actor=admin_user, comment="Too late.")
     assert ProjectStatusChange.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.parametrize(("name", "who"), [("accept", "member"), ("accept", "facility_user"), ("submit", "member")])
+def test_the_service_refuses_who_may_not_whoever_calls_it(group, people, make_project, name, who):
+    source = TRANSITIONS[name].sources[0]
+    project = make_project(group, status=source)
+    with pytest.raises(services.ProjectError, match="or you may not do this"):
+        workflow.transition_project(project, name, actor=people[who], comment="Reasons given.")
+    project.refresh_from_db()
+    assert project.status == source
+    assert not project.status_changes.exists()

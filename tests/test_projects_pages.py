@@ -4,9 +4,11 @@ import csv
 import io
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.urls import reverse
 
+from projects import services
 from projects.filters import ProjectFilter
 from projects.models import AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, RegulatoryMilestone
 
@@ -150,6 +152,74 @@ class TestEditing:
         client.force_login(request.getfixturevalue(who))
         assert client.get(self.edit_url(project)).status_code == status_code
         assert client.post(self.edit_url(project), project_data(group, group.pi)).status_code == status_code
+
+
+class TestServicesRefuseWhoMayNot:
+    """Registering and editing refuse in the service, whoever calls it: a page, the admin or a command."""
+
+    def test_only_members_register_for_their_group(self, group, outsider, reviewer, member):
+        for actor in (outsider, reviewer):
+            project = AtmpProject(group=group, project_lead=group.pi, title="Not theirs")
+            with pytest.raises(services.ProjectError, match="Only members of Stem Cell Lab register"):
+                services.register_project(project, actor=actor)
+        assert not AtmpProject.objects.exists()
+        project = services.register_project(AtmpProject(group=group, project_lead=member, title="Theirs"), actor=member)
+        assert project.status_changes.get().to_status == ProjectStatus.DRAFT
+
+    def test_the_lead_must_belong_to_the_group(self, group, member, outsider):
+        project = AtmpProject(group=group, project_lead=outsider, title="Led from outside")
+        with pytest.raises(services.ProjectError, match="project lead must be a member"):
+            services.register_project(project, actor=member)
+        assert not AtmpProject.objects.exists()
+
+    @pytest.mark.parametrize(("who", "status"), [("outsider", ProjectStatus.DRAFT), ("reviewer", ProjectStatus.DRAFT),
+                                                 ("member", ProjectStatus.SUBMITTED)])  # fmt: skip
+    def test_only_members_edit_and_only_drafts(self, group, make_project, request, who, status):
+        project = make_project(group, status=status)
+        project.title = "Changed"
+        with pytest.raises(services.ProjectError, match="only while it is a draft"):
+            services.update_project(project, actor=request.getfixturevalue(who))
+        project.refresh_from_db()
+        assert project.title != "Changed"
+
+    def test_administrators_correct_the_record_after_submission(self, group, admin_user, make_project):
+        project = make_project(group, status=ProjectStatus.ACCEPTED)
+        project.title = "Corrected"
+        services.update_project(project, actor=admin_user)
+        project.refresh_from_db()
+        assert (project.title, project.status) == ("Corrected", ProjectStatus.ACCEPTED)
+
+    def test_only_administrators_delete(self, group, pi, admin_user, make_project):
+        project = make_project(group)
+        with pytest.raises(PermissionDenied):
+            services.delete_project(project, actor=pi)
+        services.delete_project(project, actor=admin_user)
+        assert not AtmpProject.objects.filter(pk=project.pk).exists()
+
+
+class TestAdmin:
+    def admin_data(self, group, lead, **changes):
+        data = {"title": "Registered in the admin", "group": group.pk, "project_lead": lead.pk, "atmp_class": "gtmp",
+                "cell_origin": "autologous", "genetic_modification": "none", "stage": "discovery", "trl": "1",
+                "gmo_class": "0"}  # fmt: skip
+        for prefix in ("milestones", "status_changes"):
+            data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        return {**data, **changes}
+
+    def test_registering_in_the_admin_opens_the_timeline(self, client, group, admin_user):
+        client.force_login(admin_user)
+        response = client.post(reverse("admin:projects_atmpproject_add"), self.admin_data(group, group.pi))
+        assert response.status_code == 302
+        project = AtmpProject.objects.get()
+        assert project.status == ProjectStatus.DRAFT
+        assert project.status_changes.get().actor == admin_user
+
+    def test_the_admin_asks_the_project_lead_rule(self, client, group, admin_user, outsider):
+        client.force_login(admin_user)
+        response = client.post(reverse("admin:projects_atmpproject_add"), self.admin_data(group, outsider))
+        assert response.status_code == 200
+        assert "The project lead must be a member of the research group." in response.text
+        assert not AtmpProject.objects.exists()
 
 
 class TestVisibility:

@@ -1,3 +1,5 @@
+"""ATMP projects: what they are, their status, their reference codes and who sees them."""
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -8,114 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import roles
 
-class OrganisationUnit(models.TextChoices):
-    MEDICINE = "medicine", _("Faculty of Medicine")
-    LTH = "lth", _("Faculty of Engineering (LTH)")
-    SCIENCE = "science", _("Faculty of Science")
-    REGION_SKANE = "region_skane", _("Region Skåne")
-    COMPANY = "company", _("Company")
-    OTHER = "other", _("Other")
-
-
-class BillingCategory(models.TextChoices):
-    INTERNAL = "internal", _("Internal rate")
-    EXTERNAL = "external", _("External rate")
-
-
-class ResearchGroupQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(active=True)
-
-    def with_member(self, user):
-        return self.filter(memberships__user=user)
-
-
-@pghistory.track()
-class ResearchGroup(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    pi = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="led_groups",
-        verbose_name=_("principal investigator (PI)"),
-    )
-    organisation_unit = models.CharField(_("organisation unit"), max_length=20, choices=OrganisationUnit.choices)
-    department = models.CharField(
-        _("department"), max_length=200, blank=True, help_text=_("E.g. the department or company division.")
-    )
-    description = models.TextField(_("description"), blank=True)
-    cost_centre = models.CharField(
-        _("cost centre"), max_length=40, blank=True, help_text=_("Where facility use is billed.")
-    )
-    billing_category = models.CharField(
-        _("billing category"),
-        max_length=10,
-        choices=BillingCategory.choices,
-        blank=True,
-        help_text=_("Which hourly rates the facility bills. Empty: external for companies, internal otherwise."),
-    )
-    active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    objects = ResearchGroupQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("research group")
-        verbose_name_plural = _("research groups")
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("projects:group_detail", args=[self.slug])
-
-    @property
-    def billed_as(self) -> str:
-        """The billing category in force: the one chosen, else external for companies and internal otherwise."""
-        if self.billing_category:
-            return self.billing_category
-        if self.organisation_unit == OrganisationUnit.COMPANY:
-            return BillingCategory.EXTERNAL
-        return BillingCategory.INTERNAL
-
-
-class MembershipRole(models.TextChoices):
-    PI = "pi", _("Principal investigator (PI)")
-    MANAGER = "manager", _("Manager")
-    MEMBER = "member", _("Member")
-
-
-@pghistory.track()
-class Membership(models.Model):
-    group = models.ForeignKey(
-        ResearchGroup, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("research group")
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="memberships",
-        verbose_name=_("user"),
-    )
-    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
-    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
-
-    class Meta:
-        ordering = ["group", "user__last_name", "user__first_name", "user__username"]
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["group", "user"], name="membership_unique_group_user"),
-        ]
-
-    def __str__(self):
-        return f"{self.user} ({self.get_role_display()}), {self.group}"
-
-    @property
-    def can_manage_group(self) -> bool:
-        return self.role in (MembershipRole.PI, MembershipRole.MANAGER)
+from .groups import ResearchGroup
 
 
 class AtmpClass(models.TextChoices):
@@ -246,17 +143,20 @@ class AtmpProjectQuerySet(models.QuerySet):
         return self.filter(status__in=(ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW))
 
     def of_member(self, user):
-        return self.filter(group__memberships__user=user)
+        """Projects of the user's own research groups."""
+        return self.filter(group__in=ResearchGroup.objects.with_member(user))
 
     def visible_to(self, user):
         """Projects hold unpublished science: members of the group, reviewers, facility staff and admins see them."""
-        from atmp_portal import roles
-
-        if roles.is_centre_reviewer(user) or roles.is_facility_staff(user):
+        if roles.is_centre_staff(user):
             return self
         if not user.is_authenticated:
             return self.none()
-        return self.filter(group__in=ResearchGroup.objects.with_member(user))
+        return self.of_member(user)
+
+    def bookable_by(self, user):
+        """Projects the user may book the facility for: admitted projects of the user's own groups."""
+        return self.admitted().of_member(user)
 
 
 @pghistory.track()
@@ -361,70 +261,3 @@ class AtmpProject(models.Model):
     @property
     def is_admitted(self) -> bool:
         return self.status in ADMITTED_STATUSES
-
-
-class MilestoneKind(models.TextChoices):
-    CAT_CLASSIFICATION = "cat_classification", _("CAT classification")
-    SCIENTIFIC_ADVICE = "scientific_advice", _("Scientific advice")
-    ORPHAN_DESIGNATION = "orphan_designation", _("Orphan designation")
-    PRIME = "prime", _("PRIME eligibility")
-    CLINICAL_TRIAL_APPLICATION = "clinical_trial_application", _("Clinical trial application (CTA)")
-    HOSPITAL_EXEMPTION = "hospital_exemption", _("Hospital exemption")
-    OTHER = "other", _("Other")
-
-
-@pghistory.track()
-class RegulatoryMilestone(models.Model):
-    """A regulatory procedure of a project: applied for (or planned) on ``date``, decided on ``outcome_date``."""
-
-    project = models.ForeignKey(
-        AtmpProject, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("ATMP project")
-    )
-    kind = models.CharField(_("kind"), max_length=30, choices=MilestoneKind.choices)
-    date = models.DateField(_("date applied or planned"))
-    outcome_date = models.DateField(_("date of opinion or decision"), null=True, blank=True)
-    reference = models.CharField(
-        _("reference"), max_length=100, blank=True, help_text=_("E.g. the EMA procedure or CTIS number.")
-    )
-    note = models.CharField(_("note"), max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["date", "pk"]
-        verbose_name = _("regulatory milestone")
-        verbose_name_plural = _("regulatory milestones")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(outcome_date__gte=models.F("date")) | models.Q(outcome_date__isnull=True),
-                name="milestone_outcome_after_date",
-                violation_error_message=_("The opinion or decision comes before the application."),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} ({self.date:%Y-%m-%d})"
-
-
-class ProjectStatusChange(models.Model):
-    """One dated entry in a project's timeline: who moved it from which status to which, and why."""
-
-    project = models.ForeignKey(
-        AtmpProject, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("ATMP project")
-    )
-    from_status = models.CharField(_("from status"), max_length=20, choices=ProjectStatus.choices, blank=True)
-    to_status = models.CharField(_("to status"), max_length=20, choices=ProjectStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="project_status_changes",
-        verbose_name=_("by"),
-    )
-    comment = models.TextField(_("comment"), blank=True)
-    at = models.DateTimeField(_("at"), default=timezone.now)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        verbose_name = _("status change")
-        verbose_name_plural = _("status changes")
-
-    def __str__(self):
-        return f"{self.project.code}: {self.from_status or '-'} → {self.to_status}"

@@ -1,0 +1,44 @@
+"""The research groups, memberships and ATMP projects, one module per topic."""
+
+from .groups import BillingCategory, Membership, MembershipRole, OrganisationUnit, ResearchGroup, ResearchGroupQuerySet
+from .milestones import MilestoneKind, ProjectStatusChange, RegulatoryMilestone
+from .projects import (
+    ADMITTED_STATUSES,
+    SEARCH_CONFIG,
+    SEARCH_VECTOR,
+    AtmpClass,
+    AtmpProject,
+    AtmpProjectQuerySet,
+    CellOrigin,
+    DevelopmentStage,
+    GeneticModification,
+    GmoClass,
+    ProjectStatus,
+    ReferenceCounter,
+    in_choice_order,
+)
+
+__all__ = [
+    "ADMITTED_STATUSES",
+    "SEARCH_CONFIG",
+    "SEARCH_VECTOR",
+    "AtmpClass",
+    "AtmpProject",
+    "AtmpProjectQuerySet",
+    "BillingCategory",
+    "CellOrigin",
+    "DevelopmentStage",
+    "GeneticModification",
+    "GmoClass",
+    "Membership",
+    "MembershipRole",
+    "MilestoneKind",
+    "OrganisationUnit",
+    "ProjectStatus",
+    "ProjectStatusChange",
+    "ReferenceCounter",
+    "RegulatoryMilestone",
+    "ResearchGroup",
+    "ResearchGroupQuerySet",
+    "in_choice_order",
+]
