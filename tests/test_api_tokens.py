@@ -1,6 +1,7 @@
 """The API token page: a token is shown once, stored as a digest, revoked by its owner only, and audited."""
 
 import hashlib
+import json
 
 import pytest
 from django.urls import reverse
@@ -95,3 +96,11 @@ def test_the_page_is_in_swedish(client, member):
     response = client.get(TOKENS, headers={"accept-language": "sv"})
     assert "Dina API-token" in response.text
     assert "Skapa token" in response.text
+
+
+def test_the_user_s_data_export_lists_their_tokens_without_secrets(client, member):
+    client.force_login(member)
+    secret = shown_secret(create(client))
+    data = client.get(reverse("privacy:my_data")).json()
+    assert [(t["name"], t["scope"]) for t in data["api_tokens"]] == [("Finance export", "read write")]
+    assert secret not in json.dumps(data)
