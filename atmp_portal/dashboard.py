@@ -1,13 +1,10 @@
 """What the dashboard shows, one function per role section; each runs a fixed number of queries."""
 
-import datetime
-
-from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from facilities import reports
 from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind
-from facilities.services import local_datetime
+from facilities.periods import local_days
 from projects.models import AtmpProject, ResearchGroup
 from projects.reports import class_stage_matrix
 
@@ -21,28 +18,32 @@ def researcher_section(user) -> dict:
     return {
         "groups": ResearchGroup.objects.with_member(user).select_related("pi"),
         "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
-        "next_bookings": Booking.objects.active().filter(booked_by=user).upcoming().first_with_details(SHORT_LIST),
+        "next_bookings": Booking.objects.visible_to(user)
+        .active()
+        .filter(booked_by=user)
+        .upcoming()
+        .first_with_details(SHORT_LIST),
         "qualifications": qualifications.order_by("valid_until")[:LONG_LIST],
         "expiring": qualifications.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
     }
 
 
-def facility_section() -> dict:
+def facility_section(user) -> dict:
     """Facility staff: requests waiting, today's bookings, this week's room utilisation, what falls due."""
     today = timezone.localdate()
-    today_range = DateTimeTZRange(
-        local_datetime(today, datetime.time.min), local_datetime(today + datetime.timedelta(days=1), datetime.time.min)
-    )
-    waiting = Booking.objects.pending().upcoming()
+    visible = Booking.objects.visible_to(user)
+    waiting = visible.pending().upcoming()
     week = reports.ReportPeriod.week_of(today)
     return {
         "requests_waiting": waiting.count(),
         "first_requests": waiting.first_with_details(SHORT_LIST),
-        "todays_bookings": Booking.objects.active().overlapping(today_range).first_with_details(LONG_LIST),
+        "todays_bookings": visible.active().overlapping(local_days(today, today)).first_with_details(LONG_LIST),
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
         "week_utilisation": reports.resource_usage(
-            week, reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST)
+            week,
+            reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user),
+            user=user,
         ),
         "requalification_due": Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS)
         .select_related("room")

@@ -19,7 +19,7 @@ def dashboard(request):
     """Each role's section: researchers their own work; facility staff and reviewers their queues."""
     context = {"researcher": dashboard_sections.researcher_section(request.user)}
     if facility_permissions.can_manage_facility(request.user):
-        context["facility"] = dashboard_sections.facility_section()
+        context["facility"] = dashboard_sections.facility_section(request.user)
     if project_permissions.can_review_project(request.user):
         context["reviewer"] = dashboard_sections.reviewer_section(request.user)
     return render(request, "dashboard.html", context)

@@ -87,7 +87,7 @@ def explain() -> str:
             .order_by("period")
         ),
         "Usage report: approved hours per group, project and resource in the month": (
-            reports._approved_bookings_in(month)
+            reports._approved_bookings_in(month, facility_user)
             .values_list("project__group_id", "project_id", "resource_id")
             .annotate(seconds=reports._booked_seconds(month))
         ),

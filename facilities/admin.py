@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.admin import AuditHistoryAdminMixin
-from audit.services import recorded
 
 from . import services
 from .forms import ClosureForm, PeriodFormMixin, QualificationForm, datetime_local
@@ -56,9 +55,52 @@ class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     ]
 
 
+class RuleCheckedForm:
+    """An admin form whose ``clean()`` asks the services' rule checks; a refusal becomes a form error.
+
+    The object's fields are set only after ``clean()``, so ``check_rules`` reads the cleaned data.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.check_rules(cleaned)
+            except services.BookingError as error:
+                raise forms.ValidationError(self.refusal(error)) from error
+        return cleaned
+
+    def check_rules(self, cleaned: dict) -> None:
+        raise NotImplementedError
+
+    def refusal(self, error: services.BookingError) -> str:
+        return error.message
+
+
+class ServiceDeletesMixin:
+    """Deletions, one or many, through the service that demands the permission and records the reason."""
+
+    delete_service = None  # staticmethod(services.delete_…), called with the object and the acting user
+
+    def delete_model(self, request, obj):
+        self.delete_service(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_service(obj, request.user)
+
+
+class QualificationAdminForm(RuleCheckedForm, QualificationForm):
+    def check_rules(self, cleaned):
+        services.check_qualification(
+            Qualification(valid_from=cleaned["valid_from"], valid_until=cleaned["valid_until"])
+        )
+
+
 @admin.register(Qualification)
-class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
-    form = QualificationForm
+class QualificationAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin):
+    form = QualificationAdminForm
+    delete_service = staticmethod(services.delete_qualification)
     list_display = ["user", "kind", "grade", "resource", "valid_from", "valid_until", "certified_by"]
     list_filter = ["kind", "grade"]
     search_fields = ["user__username", "user__last_name", "resource__name"]
@@ -69,47 +111,22 @@ class QualificationAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
         services.record_qualification(obj, request.user)
 
 
-class ServiceAdminMixin:
-    """Admin add forms that make their object through a service inside the form's validation.
+class ClosureAdminForm(RuleCheckedForm, ClosureForm):
+    def check_rules(self, cleaned):
+        services.check_closure(
+            Closure(facility=cleaned["facility"], resource=cleaned.get("resource"), period=self.period)
+        )
 
-    The service then refuses with a form error, never a 500; the admin view's transaction keeps it all-or-nothing.
-    """
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.request_user = request.user
-        return form
-
-    def save_form(self, request, form, change):
-        return super().save_form(request, form, change) if change else form.created
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        if change:
-            super().save_related(request, form, formsets, change)
-
-
-class ClosureAdminForm(ClosureForm):
-    def _post_clean(self):
-        super()._post_clean()  # the instance has the form's values from here on
-        if not self.errors and not self.instance.pk:
-            try:
-                services.create_closure(self.instance, self.request_user)
-            except services.BookingError as error:
-                self.add_error(
-                    None,
-                    _("%(error)s Use the Closures page, which lists them and cancels them once you confirm.")
-                    % {"error": error.message},
-                )
-            self.created = self.instance
+    def refusal(self, error):
+        return _("%(error)s Use the Closures page, which lists them and cancels them once you confirm.") % {
+            "error": error.message
+        }
 
 
 @admin.register(Closure)
-class ClosureAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class ClosureAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin):
     form = ClosureAdminForm
+    delete_service = staticmethod(services.delete_closure)
     list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
     list_filter = ["reason", "facility"]
     list_select_related = ["facility", "resource", "created_by"]
@@ -119,8 +136,13 @@ class ClosureAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
         # A closure changes bookings; move one by deleting it and making a new one.
         return False
 
+    def save_model(self, request, obj, form, change):
+        services.create_closure(obj, request.user)
 
-class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
+
+class BookingAdminForm(RuleCheckedForm, PeriodFormMixin, forms.ModelForm):
+    """A booking made at the front desk, for ``booked_by``, under the same rules as the booking page."""
+
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
 
@@ -128,22 +150,10 @@ class BookingAdminForm(PeriodFormMixin, forms.ModelForm):
         model = Booking
         fields = ["resource", "project", "booked_by", "persons", "purpose"]
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            try:
-                [self.created] = services.create_booking(
-                    cleaned["booked_by"],
-                    cleaned["resource"],
-                    cleaned["project"],
-                    cleaned["start"],
-                    cleaned["end"],
-                    cleaned["persons"],
-                    cleaned["purpose"],
-                )
-            except services.BookingError as error:
-                raise forms.ValidationError(error.message) from error
-        return cleaned
+    def check_rules(self, cleaned):
+        services.check_booking(
+            cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["persons"]
+        )
 
 
 class BookingChangeForm(forms.ModelForm):
@@ -159,7 +169,7 @@ class BookingChangeForm(forms.ModelForm):
 
 
 @admin.register(Booking)
-class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "project", "booked_by", "status", "created_at"]
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
@@ -189,8 +199,21 @@ class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        with recorded(request.user, reason=form.cleaned_data.get("change_reason", "")):
-            super().save_model(request, obj, form, change)
+        if change:
+            services.correct_booking_purpose(
+                obj, by=request.user, purpose=obj.purpose, reason=form.cleaned_data["change_reason"]
+            )
+            return
+        [created] = services.create_booking(
+            by=obj.booked_by,
+            resource=obj.resource,
+            project=obj.project,
+            period=form.period,
+            persons=obj.persons,
+            purpose=obj.purpose,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
@@ -226,7 +249,7 @@ class BookingAdmin(AuditHistoryAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda booking: services.cancel_booking(booking, request.user, str(reason), staff=True),
+            lambda booking: services.cancel_booking(booking, request.user, str(reason)),
             lambda n: ngettext("%d booking cancelled.", "%d bookings cancelled.", n) % n,
         )
 

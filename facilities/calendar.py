@@ -2,30 +2,33 @@
 
 Built from local wall-clock times in the portal's time zone, so that a day with a
 daylight-saving change still shows 07:00, 07:30, … as on any other day. Each grid
-reads its bookings and closures with one query each, whatever their number.
+reads its bookings and closures with one query each, whatever their number. A cell
+shows what the booking service's ``Occupancy`` answers for it, so a cell marked
+changeover is one the service refuses for the viewer's project.
 """
 
 import calendar as stdlib_calendar
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from projects.models import ResearchGroup
+from projects.models import AtmpProject
 
-from . import permissions
+from . import services
 from .models import Booking, Closure, Facility, Resource, Weekday
-from .services import changeover_of, local_datetime
+from .periods import local_datetime, local_days, opening_hours, overlap, widened
 
 SLOT = datetime.timedelta(minutes=30)
 
 
 class CalendarParameterError(ValueError):
-    """A ``week``, ``date`` or ``month`` parameter that names no such period; the message is for the user."""
+    """A ``week``, ``date``, ``month`` or ``project`` parameter naming no such thing; the message is for the user."""
 
 
 def parse_week(value: str | None) -> datetime.date:
@@ -100,20 +103,17 @@ def day_slots(facility: Facility, day: datetime.date) -> list[Slot]:
 
 @dataclass
 class Viewer:
-    """Who looks at the calendar: decides what each booking shows (``permissions.shows_booking_details``)."""
+    """Who looks at the calendar, and for which project they would book (None: no project in particular).
+
+    A booking shows in full to those who may see it (``Booking.objects.visible_to``); the calendar
+    marks changeover where the booking service would refuse ``project`` for it.
+    """
 
     user: object
-    group_ids: frozenset[int] = field(default_factory=frozenset)
-
-    @classmethod
-    def of(cls, user) -> "Viewer":
-        return cls(user, frozenset(ResearchGroup.objects.with_member(user).values_list("pk", flat=True)))
-
-    def sees_details(self, booking: Booking) -> bool:
-        return permissions.shows_booking_details(self.user, booking, self.group_ids)
+    project: AtmpProject | None = None
 
     def label(self, booking: Booking) -> str:
-        if self.sees_details(booking):
+        if booking.visible:
             return _("%(project)s, %(status)s: %(purpose)s (%(booker)s)") % {
                 "project": booking.project.code,
                 "status": booking.get_status_display().lower(),
@@ -122,30 +122,38 @@ class Viewer:
             }
         return _("Booked: %(group)s") % {"group": booking.project.group.name}
 
+    @property
+    def project_query(self) -> str:
+        """Keeps the chosen project in the calendar's links to other weeks and days."""
+        return f"&{urlencode({'project': self.project.pk})}" if self.project else ""
 
-def _overlaps(period: DateTimeTZRange, start: datetime.datetime, end: datetime.datetime) -> bool:
-    return period.lower < end and start < period.upper
+    def booking_url(self, resource: Resource, start: datetime.datetime) -> str:
+        """The booking form, prefilled with this resource, start and the viewer's project."""
+        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}"}
+        if self.project:
+            fields["project"] = self.project.pk
+        return f"{reverse('facilities:booking_new')}?{urlencode(fields, safe=':')}"
 
 
-def _cell(slot: Slot, resource: Resource, bookings, closures, viewer: Viewer, now) -> Cell:
+def _cell(slot: Slot, occupancy: services.Occupancy, viewer: Viewer, now) -> Cell:
+    """What the booking service would say about ``slot``: closed, booked, changeover, past or free."""
     start = timezone.localtime(slot.start)
-    for closure in closures:
-        if _overlaps(closure.period, slot.start, slot.end):
-            return Cell("closed", _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}, start)
-    for booking in bookings:
-        if _overlaps(booking.period, slot.start, slot.end):
-            url = booking.get_absolute_url() if viewer.sees_details(booking) else ""
-            return Cell("booked", viewer.label(booking), start, booking=booking, url=url)
-    gap = changeover_of(resource)
-    for booking in bookings:
-        if gap and booking.period.upper <= slot.start < booking.period.upper + gap:
-            return Cell("changeover", _("Changeover"), start, booking=booking)
+    period = DateTimeTZRange(slot.start, slot.end)
+    closure = occupancy.closure_in_the_way(period)
+    if closure:
+        return Cell("closed", _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}, start)
+    booking = occupancy.booking_in_the_way(period)
+    if booking:
+        url = booking.get_absolute_url() if booking.visible else ""
+        return Cell("booked", viewer.label(booking), start, booking=booking, url=url)
+    neighbour = occupancy.changeover_neighbour(viewer.project, period)
+    if neighbour:
+        return Cell("changeover", _("Changeover"), start, booking=neighbour)
     if slot.start < now:
         return Cell("past", _("Past"), start)
-    if not resource.active:
+    if not occupancy.resource.active:
         return Cell("free", _("Free"), start)
-    query = urlencode({"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}"}, safe=":")
-    return Cell("free", _("Free"), start, url=f"{reverse('facilities:booking_new')}?{query}")
+    return Cell("free", _("Free"), start, url=viewer.booking_url(occupancy.resource, start))
 
 
 def _merged(cells: list[Cell]) -> list[Cell | None]:
@@ -169,13 +177,16 @@ def _merged(cells: list[Cell]) -> list[Cell | None]:
     return merged
 
 
-def _lane(resource, slots, bookings, closures, viewer, now) -> list[Cell | None]:
-    return _merged([_cell(slot, resource, bookings, closures, viewer, now) for slot in slots])
+def _lane(slots: list[Slot], occupancy: services.Occupancy, viewer: Viewer, now) -> list[Cell | None]:
+    return _merged([_cell(slot, occupancy, viewer, now) for slot in slots])
 
 
-def _bookings_in(resources, window: DateTimeTZRange) -> list[Booking]:
+def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
+    """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not; one query."""
+    visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
     return list(
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
+        .annotate(visible=Exists(visible))
         .select_related("project__group", "booked_by")
         .order_by("period")
     )
@@ -185,14 +196,10 @@ def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
     return list(Closure.objects.filter(facility=facility).overlapping(window))
 
 
-def _affects(closure: Closure, resource: Resource) -> bool:
-    return closure.resource_id in (None, resource.pk, resource.room_id)
-
-
 def _window(first_day: datetime.date, days: int) -> DateTimeTZRange:
-    # The changeover after a booking of the previous evening may reach into the first day.
-    start = local_datetime(first_day, datetime.time()) - datetime.timedelta(days=1)
-    return DateTimeTZRange(start, local_datetime(first_day + datetime.timedelta(days=days), datetime.time()))
+    # A changeover around a booking of the day before or after may reach into the shown days.
+    whole_days = local_days(first_day, first_day + datetime.timedelta(days=days - 1))
+    return widened(whole_days, datetime.timedelta(days=1))
 
 
 @dataclass
@@ -201,15 +208,17 @@ class WeekRow:
     cells: list[Cell | None]
 
 
-def week_grid(resource: Resource, monday: datetime.date, user) -> dict:
+def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
     """Columns: the facility's open days of the week; rows: its opening hours in slots."""
     facility = resource.facility
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     open_days = [day for day in days if day.weekday() in facility.open_weekdays]
-    bookings = _bookings_in([resource], _window(monday, 7))
-    closures = [c for c in _closures_in(facility, _window(monday, 7)) if _affects(c, resource)]
-    viewer, now = Viewer.of(user), timezone.now()
-    columns = [_lane(resource, day_slots(facility, day), bookings, closures, viewer, now) for day in open_days]
+    window = _window(monday, 7)
+    occupancy = services.Occupancy(
+        resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
+    )
+    now = timezone.now()
+    columns = [_lane(day_slots(facility, day), occupancy, viewer, now) for day in open_days]
     times = [timezone.localtime(slot.start).time() for slot in day_slots(facility, monday)]
     rows = [WeekRow(time, [column[index] for column in columns]) for index, time in enumerate(times)]
     return {
@@ -219,6 +228,7 @@ def week_grid(resource: Resource, monday: datetime.date, user) -> dict:
         "previous_week": iso_week(monday - datetime.timedelta(days=7)),
         "next_week": iso_week(monday + datetime.timedelta(days=7)),
         "this_week": iso_week(timezone.localdate()),
+        "project_query": viewer.project_query,
     }
 
 
@@ -228,25 +238,15 @@ class ResourceLane:
     cells: list[Cell | None]
 
 
-def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, user) -> dict:
+def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
     """Each of ``resources`` (the facility's) as one row of the day's slots."""
     slots = day_slots(facility, day) if day.weekday() in facility.open_weekdays else []
     window = _window(day, 1)
-    bookings = _bookings_in(resources, window)
+    bookings = _bookings_in(resources, window, viewer.user)
     closures = _closures_in(facility, window)
-    viewer, now = Viewer.of(user), timezone.now()
+    now = timezone.now()
     lanes = [
-        ResourceLane(
-            resource,
-            _lane(
-                resource,
-                slots,
-                [b for b in bookings if b.resource_id == resource.pk],
-                [c for c in closures if _affects(c, resource)],
-                viewer,
-                now,
-            ),
-        )
+        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), viewer, now))
         for resource in resources
     ]
     return {
@@ -256,6 +256,7 @@ def facility_day(facility: Facility, resources: list[Resource], day: datetime.da
         "previous_day": day - datetime.timedelta(days=1),
         "next_day": day + datetime.timedelta(days=1),
         "today": timezone.localdate(),
+        "project_query": viewer.project_query,
     }
 
 
@@ -270,7 +271,7 @@ def month_overview(resource: Resource, first: datetime.date) -> dict:
     """The booked share of each day's opening hours, from one query of the month's bookings."""
     facility = resource.facility
     last_day = stdlib_calendar.monthrange(first.year, first.month)[1]
-    bookings = _bookings_in([resource], _window(first, last_day))
+    bookings = list(Booking.objects.of_resources_overlapping([resource.pk], _window(first, last_day)))
     weeks = []
     for week in stdlib_calendar.Calendar().monthdatescalendar(first.year, first.month):
         weeks.append([_month_day(facility, day, bookings) if day.month == first.month else None for day in week])
@@ -289,13 +290,13 @@ def month_overview(resource: Resource, first: datetime.date) -> dict:
 def _month_day(facility: Facility, day: datetime.date, bookings: list[Booking]) -> MonthDay:
     if day.weekday() not in facility.open_weekdays:
         return MonthDay(day, is_open=False)
-    opens, closes = local_datetime(day, facility.opens_at), local_datetime(day, facility.closes_at)
+    hours = opening_hours(facility, day)
     booked = sum(
         (
-            min(b.period.upper, closes) - max(b.period.lower, opens)
+            min(b.period.upper, hours.upper) - max(b.period.lower, hours.lower)
             for b in bookings
-            if _overlaps(b.period, opens, closes)
+            if overlap(b.period, hours)
         ),
         datetime.timedelta(),
     )
-    return MonthDay(day, is_open=True, booked_percent=round(100 * booked / (closes - opens)))
+    return MonthDay(day, is_open=True, booked_percent=round(100 * booked / (hours.upper - hours.lower)))

@@ -20,7 +20,7 @@ from .models import (
     Resource,
     ResourceKind,
 )
-from .services import local_datetime
+from .periods import local_datetime
 
 ROOMS = [
     # slug, name, grade, maximum occupancy, highest GMO class

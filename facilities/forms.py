@@ -9,7 +9,7 @@ from projects.models import AtmpProject
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .reports import ReportPeriod
-from .services import FREE_SEARCH_MAX_DAYS, Recurrence
+from .services import FREE_SEARCH_MAX_DAYS, BookingError, Recurrence, check_period_order
 
 
 def datetime_local(label):
@@ -31,8 +31,11 @@ class PeriodFormMixin:
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end <= start:
-            self.add_error("end", _("The end must be after the start."))
+        if start and end:
+            try:
+                check_period_order(DateTimeTZRange(start, end))
+            except BookingError as error:
+                self.add_error("end", error.message)
         return cleaned
 
     @property
@@ -92,6 +95,22 @@ class BookingForm(PeriodFormMixin, forms.Form):
         if not self.cleaned_data.get("repeat_weekdays"):
             return None
         return Recurrence(frozenset(self.cleaned_data["repeat_weekdays"]), self.cleaned_data["repeat_until"])
+
+
+class CalendarProjectForm(forms.Form):
+    """The project a calendar shows changeover for: the booking service's rule for that project."""
+
+    project = forms.ModelChoiceField(
+        label=_("Changeover for"),
+        queryset=AtmpProject.objects.none(),
+        required=False,
+        empty_label=_("another project"),
+        error_messages={"invalid_choice": _("Choose one of your group's accepted or active projects.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
 
 
 class CancelForm(forms.Form):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from projects.scale import BATCH_SIZE, unit_prefix
 
 from .models import Booking, BookingStatus, CleanRoomGrade, Facility, Resource, ResourceKind
-from .services import local_datetime
+from .periods import local_datetime
 
 WEEKS_BACK, WEEKS_AHEAD = 80, 20
 # pghistory's InsertEvent trigger on bookings (pgtrigger's name for it).

@@ -1,7 +1,8 @@
 """Every booking, closure and qualification write, and the booking rules of DESIGN.md.
 
-Pages, the admin and ``seed_demo`` call these functions; each rule that fails
-raises ``BookingError`` with a message that tells the user what to change.
+Pages, the admin and ``seed_demo`` call these functions; each rule that fails raises ``BookingError``
+with a message that tells the user what to change. Each write takes the acting user and refuses
+(``PermissionDenied``) one who may not make it, so a page, the admin and a command cannot differ.
 """
 
 import datetime
@@ -11,16 +12,16 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atmp_portal.rules import RuleError
+from atmp_portal.rules import RuleError, require
 from audit.services import recorded
 from projects.models import AtmpProject, ResearchGroup
 
-from . import notifications
+from . import notifications, permissions
 from .models import (
     Booking,
     BookingStatus,
@@ -32,6 +33,17 @@ from .models import (
     Resource,
     grades_covering,
     new_feed_token,
+)
+from .periods import (
+    changeover_of,
+    closure_covers,
+    days_of,
+    describe_period,
+    local_datetime,
+    local_days,
+    opening_hours,
+    overlap,
+    widened,
 )
 
 
@@ -47,35 +59,23 @@ class Recurrence:
     until: datetime.date
 
 
-def local_datetime(day: datetime.date, time: datetime.time) -> datetime.datetime:
-    """``day`` at wall-clock ``time`` in the portal's time zone, with that day's UTC offset."""
-    return datetime.datetime.combine(day, time, tzinfo=timezone.get_current_timezone())
-
-
-def describe_period(period: DateTimeTZRange) -> str:
-    """E.g. “on Mon 2 Dec 2026 from 09:00 to 13:00”, in local time."""
-    start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
-    if start.date() != end.date():
-        return _("from %(start)s to %(end)s") % {
-            "start": formats.date_format(start, "D j M Y H:i"),
-            "end": formats.date_format(end, "D j M Y H:i"),
-        }
-    return _("on %(day)s from %(start)s to %(end)s") % {
-        "day": formats.date_format(start, "D j M Y"),
-        "start": f"{start:%H:%M}",
-        "end": f"{end:%H:%M}",
-    }
+def check_resource_in_use(resource: Resource) -> None:
+    if not resource.active:
+        raise BookingError(_("%(resource)s is not in use; choose another resource.") % {"resource": resource})
 
 
 # Rule 1: who books for which project.
 
 
-def check_project(project: AtmpProject, is_member: bool) -> None:
+def check_project_admitted(project: AtmpProject) -> None:
     if not project.is_admitted:
         raise BookingError(
             _("%(project)s is %(status)s: only accepted or active projects may book the facility.")
             % {"project": project, "status": project.get_status_display().lower()}
         )
+
+
+def check_membership(project: AtmpProject, is_member: bool) -> None:
     if not is_member:
         raise BookingError(
             _("Only members of %(group)s may book for %(project)s; choose one of your own group's projects.")
@@ -83,25 +83,18 @@ def check_project(project: AtmpProject, is_member: bool) -> None:
         )
 
 
-# Rule 2: qualifications, equipment status and containment.
+def check_project(project: AtmpProject, is_member: bool) -> None:
+    """Rule 1."""
+    check_project_admitted(project)
+    check_membership(project, is_member)
 
 
-def _booking_days(period: DateTimeTZRange) -> list[datetime.date]:
-    first = timezone.localtime(period.lower).date()
-    last = timezone.localtime(period.upper - datetime.timedelta(microseconds=1)).date()
-    return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+# Rule 2: containment, equipment status and qualifications.
 
 
-def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime.date]) -> list[datetime.date]:
-    return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
-
-
-def check_access(
-    resource: Resource, project: AtmpProject, period: DateTimeTZRange, qualifications: list[Qualification]
-) -> None:
-    """``qualifications``: the booker's, all of them (they are few); the rule picks those that count."""
+def check_containment(resource: Resource, project: AtmpProject) -> None:
+    """A project's GMO class may not exceed the containment class its room is approved for."""
     room = resource.containing_room
-    days = _booking_days(period)
     if room is not None and project.gmo_class > room.max_gmo_class:
         raise BookingError(
             _(
@@ -115,60 +108,103 @@ def check_access(
                 "class": project.get_gmo_class_display().lower(),
             }
         )
-    if not resource.is_room:
-        if resource.qualification_status != EquipmentQualificationStatus.QUALIFIED:
-            raise BookingError(
-                _("%(resource)s cannot be booked: its status is “%(status)s”. Ask facility staff when it is back.")
-                % {"resource": resource, "status": resource.get_qualification_status_display()}
-            )
-        if resource.requalification_due and resource.requalification_due < days[-1]:
-            raise BookingError(
-                _("%(resource)s is due for requalification on %(date)s; book it before that date.")
-                % {"resource": resource, "date": formats.date_format(resource.requalification_due)}
-            )
+
+
+def check_equipment_qualified(resource: Resource, days: list[datetime.date]) -> None:
+    """Equipment is booked only while qualified and before its requalification date."""
+    if resource.is_room:
+        return
+    if resource.qualification_status != EquipmentQualificationStatus.QUALIFIED:
+        raise BookingError(
+            _("%(resource)s cannot be booked: its status is “%(status)s”. Ask facility staff when it is back.")
+            % {"resource": resource, "status": resource.get_qualification_status_display()}
+        )
+    if resource.requalification_due and resource.requalification_due < days[-1]:
+        raise BookingError(
+            _("%(resource)s is due for requalification on %(date)s; book it before that date.")
+            % {"resource": resource, "date": formats.date_format(resource.requalification_due)}
+        )
+
+
+def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime.date]) -> list[datetime.date]:
+    return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
+
+
+def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification]) -> None:
+    """A gowning qualification for the room's grade, or a stricter one, valid on every day."""
+    room = resource.containing_room
     grades = grades_covering(room.grade) if room else []
-    if grades:
-        gowning = [q for q in qualifications if q.kind == QualificationKind.GOWNING and q.grade in grades]
-        missing = _uncovered_days(gowning, days)
-        if missing:
-            raise BookingError(
-                _(
-                    "You hold no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
-                    "ask facility staff to qualify or requalify you."
-                )
-                % {"grade": room.get_grade_display(), "date": formats.date_format(missing[0])}
+    if not grades:
+        return
+    gowning = [q for q in qualifications if q.kind == QualificationKind.GOWNING and q.grade in grades]
+    missing = _uncovered_days(gowning, days)
+    if missing:
+        raise BookingError(
+            _(
+                "You hold no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
+                "ask facility staff to qualify or requalify you."
             )
-    if resource.training_required:
-        training = [q for q in qualifications if q.kind == QualificationKind.TRAINING and q.resource_id == resource.pk]
-        missing = _uncovered_days(training, days)
-        if missing:
-            raise BookingError(
-                _("You need valid training on %(resource)s on %(date)s; ask facility staff to record it.")
-                % {"resource": resource, "date": formats.date_format(missing[0])}
-            )
+            % {"grade": room.get_grade_display(), "date": formats.date_format(missing[0])}
+        )
+
+
+def check_training(resource: Resource, days: list[datetime.date], qualifications: list[Qualification]) -> None:
+    """Valid training on a resource that requires it, on every day."""
+    if not resource.training_required:
+        return
+    training = [q for q in qualifications if q.kind == QualificationKind.TRAINING and q.resource_id == resource.pk]
+    missing = _uncovered_days(training, days)
+    if missing:
+        raise BookingError(
+            _("You need valid training on %(resource)s on %(date)s; ask facility staff to record it.")
+            % {"resource": resource, "date": formats.date_format(missing[0])}
+        )
+
+
+def check_access(
+    resource: Resource, project: AtmpProject, period: DateTimeTZRange, qualifications: list[Qualification]
+) -> None:
+    """Rule 2. ``qualifications``: the booker's, all of them (they are few); each rule picks those that count."""
+    days = days_of(period)
+    check_containment(resource, project)
+    check_equipment_qualified(resource, days)
+    check_gowning(resource, days, qualifications)
+    check_training(resource, days, qualifications)
 
 
 # Rule 4: time, duration and occupancy.
 
 
-def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
-    start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
-    now = timezone.now()
-    if end <= start:
+def check_period_order(period: DateTimeTZRange) -> None:
+    if period.upper <= period.lower:
         raise BookingError(_("The end must be after the start."))
-    if start < now:
+
+
+def check_not_past(period: DateTimeTZRange) -> None:
+    if period.lower < timezone.now():
         raise BookingError(_("The start is in the past; choose a time from now on."))
-    if start < now + datetime.timedelta(hours=resource.lead_time_hours):
+
+
+def check_lead_time(resource: Resource, period: DateTimeTZRange) -> None:
+    if period.lower < timezone.now() + datetime.timedelta(hours=resource.lead_time_hours):
         raise BookingError(
             _("%(resource)s must be booked at least %(hours)s hours ahead; choose a later start.")
             % {"resource": resource, "hours": resource.lead_time_hours}
         )
-    if start > now + datetime.timedelta(days=resource.booking_horizon_days):
+
+
+def check_horizon(resource: Resource, period: DateTimeTZRange) -> None:
+    if period.lower > timezone.now() + datetime.timedelta(days=resource.booking_horizon_days):
         raise BookingError(
             _("%(resource)s can be booked at most %(days)s days ahead; choose an earlier start.")
             % {"resource": resource, "days": resource.booking_horizon_days}
         )
+
+
+def check_opening_hours(resource: Resource, period: DateTimeTZRange) -> None:
+    """Inside the opening hours of one open day of the resource's facility."""
     facility = resource.facility
+    start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if (
         start.weekday() not in facility.open_weekdays
         or start.date() != end.date()
@@ -184,6 +220,9 @@ def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> N
                 "closes": f"{facility.closes_at:%H:%M}",
             }
         )
+
+
+def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
     minutes = (period.upper - period.lower).total_seconds() / 60
     if minutes < resource.min_duration_minutes:
         raise BookingError(
@@ -195,9 +234,12 @@ def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> N
             _("Bookings of %(resource)s last at most %(minutes)s minutes; choose an earlier end or book in parts.")
             % {"resource": resource, "minutes": resource.max_duration_minutes}
         )
-    limit = resource.occupancy_limit
+
+
+def check_occupancy(resource: Resource, persons: int) -> None:
     if persons < 1:
         raise BookingError(_("A booking is for at least one person."))
+    limit = resource.occupancy_limit
     if limit is not None and persons > limit:
         raise BookingError(
             _("%(resource)s holds at most %(limit)s persons; book for fewer persons.")
@@ -205,79 +247,96 @@ def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> N
         )
 
 
+def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
+    """Rule 4, in the order a user fixes it: a valid period first, then when, how long and for how many."""
+    check_period_order(period)
+    check_not_past(period)
+    check_lead_time(resource, period)
+    check_horizon(resource, period)
+    check_opening_hours(resource, period)
+    check_duration(resource, period)
+    check_occupancy(resource, persons)
+
+
 # Rule 3: overlaps, closures and changeover.
 
 
 class Occupancy:
-    """The live bookings and closures of one resource in a window, loaded once (two queries).
+    """The live bookings and closures of one resource in a window.
 
-    Rule 3 is answered from them in memory, so that a search can test many periods of the window.
+    Rule 3 is answered from them in memory, so that a search can test many periods of the window and
+    the calendar can ask it for every cell.
     """
 
-    def __init__(self, resource: Resource, window: DateTimeTZRange):
+    def __init__(self, resource: Resource, closures: Iterable[Closure], bookings: Iterable[Booking]):
         self.resource = resource
-        self.closures = list(
-            Closure.objects.affecting(resource).overlapping(window).select_related("resource", "facility")
-        )
-        self.bookings = list(
-            Booking.objects.active().for_resource(resource).overlapping(window).select_related("project")
-        )
+        self.closures = [closure for closure in closures if closure_covers(closure, resource)]
+        self.bookings = [booking for booking in bookings if booking.resource_id == resource.pk]
 
-    def conflict(self, period: DateTimeTZRange) -> str | None:
-        """Name the closure or booking in the way of ``period``, in local time."""
-        for closure in self.closures:
-            if _overlap(closure.period, period):
-                return _("%(what)s is closed for %(reason)s %(when)s; choose another time.") % {
-                    "what": closure.resource or closure.facility,
-                    "reason": closure.get_reason_display().lower(),
-                    "when": describe_period(closure.period),
-                }
-        for other in self.bookings:
-            if _overlap(other.period, period):
-                return _("%(resource)s is already booked %(when)s (%(project)s); choose another time.") % {
-                    "resource": self.resource,
-                    "when": describe_period(other.period),
-                    "project": other.project.code,
-                }
-        return None
+    @classmethod
+    def load(cls, resource: Resource, window: DateTimeTZRange) -> "Occupancy":
+        """Two queries: the closures and the live bookings of the resource in ``window``."""
+        closures = Closure.objects.affecting(resource).overlapping(window)
+        bookings = Booking.objects.of_resources_overlapping([resource.pk], window)
+        return cls(resource, closures.select_related("resource", "facility"), bookings.select_related("project"))
 
-    def changeover_conflict(self, project: AtmpProject, period: DateTimeTZRange) -> str | None:
-        """Another project's booking closer to ``period`` than the room's changeover time."""
+    def closure_in_the_way(self, period: DateTimeTZRange) -> Closure | None:
+        return next((closure for closure in self.closures if overlap(closure.period, period)), None)
+
+    def booking_in_the_way(self, period: DateTimeTZRange) -> Booking | None:
+        return next((booking for booking in self.bookings if overlap(booking.period, period)), None)
+
+    def changeover_neighbour(self, project: AtmpProject | None, period: DateTimeTZRange) -> Booking | None:
+        """Another project's booking closer to ``period`` than the room's changeover time.
+
+        ``project`` None: a project other than every neighbour's (as the calendar shows it to nobody in particular).
+        """
         gap = changeover_of(self.resource)
         if not gap:
             return None
         around = widened(period, gap)
-        for neighbour in self.bookings:
-            if neighbour.project_id != project.pk and _overlap(neighbour.period, around):
-                return _(
-                    "%(resource)s needs %(minutes)s minutes of changeover after another project's booking "
-                    "%(when)s (%(project)s); move your booking further away from it."
-                ) % {
-                    "resource": self.resource,
-                    "minutes": self.resource.changeover_minutes,
-                    "when": describe_period(neighbour.period),
-                    "project": neighbour.project.code,
-                }
+        project_id = project.pk if project else None
+        return next(
+            (b for b in self.bookings if b.project_id != project_id and overlap(b.period, around)),
+            None,
+        )
+
+    def conflict(self, period: DateTimeTZRange) -> str | None:
+        """Name the closure or booking in the way of ``period``, in local time."""
+        closure = self.closure_in_the_way(period)
+        if closure:
+            return _("%(what)s is closed for %(reason)s %(when)s; choose another time.") % {
+                "what": closure.resource or closure.facility,
+                "reason": closure.get_reason_display().lower(),
+                "when": describe_period(closure.period),
+            }
+        other = self.booking_in_the_way(period)
+        if other:
+            return _("%(resource)s is already booked %(when)s (%(project)s); choose another time.") % {
+                "resource": self.resource,
+                "when": describe_period(other.period),
+                "project": other.project.code,
+            }
         return None
 
-
-def _overlap(a: DateTimeTZRange, b: DateTimeTZRange) -> bool:
-    # Half-open ranges, as tstzrange '[)'.
-    return a.lower < b.upper and b.lower < a.upper
-
-
-def changeover_of(resource: Resource) -> datetime.timedelta:
-    """Line clearance between two projects applies to rooms only."""
-    return datetime.timedelta(minutes=resource.changeover_minutes if resource.is_room else 0)
-
-
-def widened(period: DateTimeTZRange, margin: datetime.timedelta) -> DateTimeTZRange:
-    return DateTimeTZRange(period.lower - margin, period.upper + margin)
+    def changeover_conflict(self, project: AtmpProject, period: DateTimeTZRange) -> str | None:
+        neighbour = self.changeover_neighbour(project, period)
+        if neighbour is None:
+            return None
+        return _(
+            "%(resource)s needs %(minutes)s minutes of changeover after another project's booking "
+            "%(when)s (%(project)s); move your booking further away from it."
+        ) % {
+            "resource": self.resource,
+            "minutes": self.resource.changeover_minutes,
+            "when": describe_period(neighbour.period),
+            "project": neighbour.project.code,
+        }
 
 
 def conflict_message(resource: Resource, period: DateTimeTZRange) -> str:
     """Name the booking or closure in the way of ``period``, in local time."""
-    return Occupancy(resource, period).conflict(period) or _(
+    return Occupancy.load(resource, period).conflict(period) or _(
         "%(resource)s is already booked at that time; choose another time."
     ) % {"resource": resource}
 
@@ -301,30 +360,29 @@ class RuleData:
         return cls(
             is_member=ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
             qualifications=list(Qualification.objects.filter(user=user)),
-            occupancy=Occupancy(resource, widened(window, changeover_of(resource))),
+            occupancy=Occupancy.load(resource, widened(window, changeover_of(resource))),
         )
 
 
-def check_booking(
-    user,
-    resource: Resource,
-    project: AtmpProject,
-    period: DateTimeTZRange,
-    persons: int,
-    data: RuleData | None = None,
-) -> None:
-    """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
+def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
+    # First and without queries: the period must be valid before it is queried.
+    check_resource_in_use(resource)
+    check_timing(resource, period, persons)
 
-    Writes nothing: it answers "would this booking be allowed?". ``data`` loaded once for a
-    wider window lets a search ask that for many periods without more queries.
-    """
-    if not resource.active:
-        raise BookingError(_("%(resource)s is not in use; choose another resource.") % {"resource": resource})
-    check_timing(resource, period, persons)  # first: the period must be valid before it is queried
-    data = data or RuleData.load(user, resource, project, period)
+
+def _check_loaded(resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData) -> None:
     check_project(project, data.is_member)
     check_access(resource, project, period, data.qualifications)
     check_availability(project, period, data.occupancy)
+
+
+def check_booking(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int) -> None:
+    """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
+
+    Writes nothing: it answers "would this booking be allowed?".
+    """
+    _check_resource_and_timing(resource, period, persons)
+    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period))
 
 
 FREE_SEARCH_MAX_DAYS = 31
@@ -338,6 +396,29 @@ class FreeSlot:
     end: datetime.datetime
 
 
+def _check_search_days(first_day: datetime.date, last_day: datetime.date) -> None:
+    if last_day < first_day:
+        raise BookingError(_("The last day is before the first; choose a later last day."))
+    if (last_day - first_day).days >= FREE_SEARCH_MAX_DAYS:
+        raise BookingError(
+            _("Search at most %(days)s days at a time; choose a shorter range.") % {"days": FREE_SEARCH_MAX_DAYS}
+        )
+
+
+def _candidates(resource: Resource, duration: datetime.timedelta, first_day: datetime.date, last_day: datetime.date):
+    """Periods of ``duration`` starting every 30 minutes of the facility's opening hours."""
+    facility = resource.facility
+    for offset in range((last_day - first_day).days + 1):
+        day = first_day + datetime.timedelta(days=offset)
+        if day.weekday() not in facility.open_weekdays:
+            continue
+        hours = opening_hours(facility, day)
+        start = hours.lower
+        while start + duration <= hours.upper:
+            yield DateTimeTZRange(start, start + duration)
+            start += FREE_SEARCH_STEP
+
+
 def free_slots(
     user,
     resources: Iterable[Resource],
@@ -349,43 +430,27 @@ def free_slots(
 ) -> list[FreeSlot]:
     """The periods of ``duration``, starting every 30 minutes of opening hours, that ``user`` could book.
 
-    Each candidate passes ``check_booking`` itself, on data loaded once per resource: a few
+    Each candidate passes the rules of ``check_booking`` on data loaded once per resource: a few
     queries per resource, however many candidates. At most 31 days are searched.
     """
-    if last_day < first_day:
-        raise BookingError(_("The last day is before the first; choose a later last day."))
-    if (last_day - first_day).days >= FREE_SEARCH_MAX_DAYS:
-        raise BookingError(
-            _("Search at most %(days)s days at a time; choose a shorter range.") % {"days": FREE_SEARCH_MAX_DAYS}
-        )
-    window = DateTimeTZRange(
-        local_datetime(first_day, datetime.time()),
-        local_datetime(last_day + datetime.timedelta(days=1), datetime.time()),
-    )
+    _check_search_days(first_day, last_day)
+    window = local_days(first_day, last_day)
     found = []
     for resource in resources:
         data = RuleData.load(user, resource, project, window)
-        facility = resource.facility
-        day = first_day
-        while day <= last_day:
-            if day.weekday() in facility.open_weekdays:
-                start, closing = local_datetime(day, facility.opens_at), local_datetime(day, facility.closes_at)
-                while start + duration <= closing:
-                    period = DateTimeTZRange(start, start + duration)
-                    try:
-                        check_booking(user, resource, project, period, persons, data)
-                    except BookingError:
-                        pass
-                    else:
-                        found.append(FreeSlot(resource, start, start + duration))
-                    start += FREE_SEARCH_STEP
-            day += datetime.timedelta(days=1)
+        for period in _candidates(resource, duration, first_day, last_day):
+            try:
+                _check_resource_and_timing(resource, period, persons)
+                _check_loaded(resource, project, period, data)
+            except BookingError:
+                continue
+            found.append(FreeSlot(resource, period.lower, period.upper))
     return found
 
 
-def occurrences(start: datetime.datetime, end: datetime.datetime, recurrence: Recurrence | None):
+def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[DateTimeTZRange]:
     """The periods of a booking and its repeats, each at the same local wall-clock times."""
-    start, end = timezone.localtime(start), timezone.localtime(end)
+    start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if recurrence is None:
         return [DateTimeTZRange(start, end)]
     if recurrence.until < start.date():
@@ -402,72 +467,86 @@ def occurrences(start: datetime.datetime, end: datetime.datetime, recurrence: Re
     return periods
 
 
-def _lock(resources: QuerySet) -> None:
+def _lock(resources: Iterable[Resource]) -> None:
     # Row locks on the resources, in a fixed order: bookings of one resource check and insert one at a time.
-    list(resources.select_for_update().order_by("pk"))
+    list(Resource.objects.filter(pk__in=[resource.pk for resource in resources]).select_for_update().order_by("pk"))
+
+
+def check_equipment_in_room(room: Resource, equipment: list[Resource]) -> None:
+    """Equipment booked with a room stands in it (rule 6)."""
+    for item in equipment:
+        if item.room_id != room.pk:
+            raise BookingError(
+                _("%(item)s does not stand in %(room)s; book it separately.") % {"item": item, "room": room}
+            )
+
+
+def _refusal(problems: list[tuple[DateTimeTZRange, str]], total: int) -> BookingError:
+    """One date's refusal as it is; a series' refusal lists each date that cannot be booked (rule 6)."""
+    if total == 1:
+        return BookingError(problems[0][1])
+    return BookingError(
+        _("No booking was made: %(count)s of %(total)s dates cannot be booked. %(dates)s")
+        % {
+            "count": len(problems),
+            "total": total,
+            "dates": " ".join(
+                f"{formats.date_format(timezone.localtime(p.lower), 'D j M Y')}: {m}" for p, m in problems
+            ),
+        }
+    )
 
 
 def create_booking(
-    user,
+    *,
+    by,
     resource: Resource,
     project: AtmpProject,
-    start: datetime.datetime,
-    end: datetime.datetime,
+    period: DateTimeTZRange,
     persons: int,
     purpose: str,
     equipment: Iterable[Resource] = (),
     recurrence: Recurrence | None = None,
 ) -> list[Booking]:
-    """Book ``resource`` (and equipment in the same room) once or recurring; all or nothing.
+    """Book ``resource`` (and equipment in the same room) for ``by``, once or recurring; all or nothing.
 
     Returns the bookings made, the first booking first. A resource that needs approval gets
     ``requested`` bookings, others ``approved`` ones.
     """
     equipment = list(equipment)
-    for item in equipment:
-        if item.room_id != resource.pk:
-            raise BookingError(
-                _("%(item)s does not stand in %(room)s; book it separately.") % {"item": item, "room": resource}
-            )
-    periods = occurrences(start, end, recurrence)
+    check_equipment_in_room(resource, equipment)
+    periods = occurrences(period, recurrence)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:
         with transaction.atomic():
-            _lock(Resource.objects.filter(pk__in=[resource.pk, *(item.pk for item in equipment)]))
+            _lock([resource, *equipment])
             problems = []
-            for period in periods:
+            for each in periods:
                 try:
                     for item in [resource, *equipment]:
-                        check_booking(user, item, project, period, persons if item is resource else 1)
+                        check_booking(by, item, project, each, persons if item is resource else 1)
                 except BookingError as error:
-                    problems.append((period, error.message))
-            if len(periods) == 1 and problems:
-                raise BookingError(problems[0][1])
+                    problems.append((each, error.message))
             if problems:
-                raise BookingError(
-                    _("No booking was made: %(count)s of %(total)s dates cannot be booked. %(dates)s")
-                    % {
-                        "count": len(problems),
-                        "total": len(periods),
-                        "dates": " ".join(
-                            f"{formats.date_format(timezone.localtime(p.lower), 'D j M Y')}: {m}" for p, m in problems
-                        ),
-                    }
-                )
-            bookings = []
-            for period in periods:
-                parent = _insert(user, resource, project, period, persons, purpose, series, None)
-                bookings.append(parent)
-                for item in equipment:
-                    bookings.append(_insert(user, item, project, period, 1, purpose, series, parent))
-                if parent.status == BookingStatus.REQUESTED:
-                    notifications.booking_changed("requested", parent)
-            return bookings
+                raise _refusal(problems, len(periods))
+            return _insert_all(by, resource, equipment, project, periods, persons, purpose, series)
     except IntegrityError as error:
-        # A booking that slipped past the checks (another connection, the admin, a race): the same message.
+        # A booking that slipped past the checks (another connection, a race): the same message.
         if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
             raise
         raise BookingError(conflict_message(resource, periods[0])) from error
+
+
+def _insert_all(by, resource, equipment, project, periods, persons, purpose, series) -> list[Booking]:
+    bookings = []
+    for period in periods:
+        parent = _insert(by, resource, project, period, persons, purpose, series, None)
+        bookings.append(parent)
+        for item in equipment:
+            bookings.append(_insert(by, item, project, period, 1, purpose, series, parent))
+        if parent.status == BookingStatus.REQUESTED:
+            notifications.booking_changed("requested", parent)
+    return bookings
 
 
 def _insert(user, resource, project, period, persons, purpose, series, parent) -> Booking:
@@ -493,6 +572,7 @@ def _locked(booking: Booking) -> Booking:
 
 @transaction.atomic
 def approve_booking(booking: Booking, by, comment: str = "") -> Booking:
+    require(permissions.can_decide_booking(by))
     locked = _locked(booking)
     if locked.status != BookingStatus.REQUESTED:
         raise BookingError(_("Only requested bookings can be approved; this one is %s.") % locked.get_status_display())
@@ -504,6 +584,7 @@ def approve_booking(booking: Booking, by, comment: str = "") -> Booking:
 @transaction.atomic
 def reject_booking(booking: Booking, by, comment: str) -> Booking:
     """Reject a request; equipment requested with the room is released with it."""
+    require(permissions.can_decide_booking(by))
     if not comment.strip():
         raise BookingError(_("Say why the booking is rejected: the booker reads the comment."))
     locked = _locked(booking)
@@ -527,14 +608,15 @@ def _decide(booking: Booking, by, status: str, comment: str) -> None:
 
 
 @transaction.atomic
-def cancel_booking(booking: Booking, by, reason: str, *, staff: bool = False) -> Booking:
-    """Cancel a live booking and the equipment booked with it; users before the start, staff any time."""
+def cancel_booking(booking: Booking, by, reason: str) -> Booking:
+    """Cancel a live booking and the equipment booked with it; the booker before the start, staff any time."""
+    require(permissions.can_cancel_booking(by, booking))
     if not reason.strip():
         raise BookingError(_("Give a reason for cancelling."))
     locked = _locked(booking)
     if not locked.is_active:
         raise BookingError(_("This booking is already %s.") % locked.get_status_display().lower())
-    if locked.has_started and not staff:
+    if locked.has_started and not permissions.can_cancel_started_booking(by):
         raise BookingError(_("The booking has started and can no longer be cancelled; contact facility staff."))
     _cancel([locked, *locked.equipment_bookings.active()], by, reason.strip())
     notifications.booking_changed("cancelled", locked)
@@ -548,11 +630,22 @@ def _cancel(bookings: Iterable[Booking], by, reason: str) -> None:
         )
 
 
-def resources_covered_by(closure: Closure) -> QuerySet:
-    """Its resource and, for a room, the equipment in it; without a resource, the whole facility."""
-    if closure.resource_id:
-        return Resource.objects.filter(Q(pk=closure.resource_id) | Q(room=closure.resource_id))
-    return Resource.objects.filter(facility=closure.facility_id)
+def correct_booking_purpose(booking: Booking, *, by, purpose: str, reason: str) -> Booking:
+    """Facility staff correct a booking's purpose; the audit trail keeps the reason."""
+    require(permissions.can_manage_facility(by))
+    booking.purpose = purpose
+    with recorded(by, reason=reason):
+        booking.save(update_fields=["purpose"])
+    return booking
+
+
+def resources_covered_by(closure: Closure) -> list[Resource]:
+    """The resources of the closure's facility that it closes."""
+    return [
+        resource
+        for resource in Resource.objects.filter(facility=closure.facility_id).only("pk", "facility", "room")
+        if closure_covers(closure, resource)
+    ]
 
 
 def bookings_affected_by(closure: Closure) -> QuerySet:
@@ -560,24 +653,21 @@ def bookings_affected_by(closure: Closure) -> QuerySet:
     return (
         Booking.objects.active()
         .overlapping(closure.period)
-        .filter(resource__in=resources_covered_by(closure))
+        .filter(resource__in=[resource.pk for resource in resources_covered_by(closure)])
         .with_details()
     )
 
 
-@transaction.atomic
-def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> list[Booking]:
-    """Save a closure; bookings in its way are refused unless ``cancel_affected``, then cancelled with its reason.
+def check_closure(closure: Closure, *, cancel_affected: bool = False) -> list[Booking]:
+    """Refuse a closure that is not valid, or that is in the way of bookings unless ``cancel_affected``.
 
-    Returns the bookings cancelled.
+    Returns the bookings it would cancel.
     """
-    if closure.period.upper <= closure.period.lower:
-        raise BookingError(_("The end must be after the start."))
+    check_period_order(closure.period)
     if closure.resource_id and closure.resource.facility_id != closure.facility_id:
         raise BookingError(
             _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
         )
-    _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
     affected = list(bookings_affected_by(closure))
     if affected and not cancel_affected:
         raise BookingError(
@@ -588,6 +678,18 @@ def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> li
             )
             % {"count": len(affected)}
         )
+    return affected
+
+
+@transaction.atomic
+def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> list[Booking]:
+    """Save a closure; bookings in its way are refused unless ``cancel_affected``, then cancelled with its reason.
+
+    Returns the bookings cancelled.
+    """
+    require(permissions.can_manage_facility(by))
+    _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
+    affected = check_closure(closure, cancel_affected=cancel_affected)
     closure.created_by = by
     closure.save()
     reason = _("Closed for %(reason)s.") % {"reason": closure.get_reason_display().lower()}
@@ -597,10 +699,22 @@ def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> li
     return affected
 
 
-def record_qualification(qualification: Qualification, by, reason: str = "") -> Qualification:
-    """Record a gowning qualification or training, certified by ``by``; the audit trail keeps the reason."""
+def delete_closure(closure: Closure, by) -> None:
+    """Lift a closure; the bookings it cancelled stay cancelled."""
+    require(permissions.can_manage_facility(by))
+    with recorded(by, reason=_("Closure lifted.")):
+        closure.delete()
+
+
+def check_qualification(qualification: Qualification) -> None:
     if qualification.valid_until < qualification.valid_from:
         raise BookingError(_("A qualification cannot end before it starts."))
+
+
+def record_qualification(qualification: Qualification, by, reason: str = "") -> Qualification:
+    """Record a gowning qualification or training, certified by ``by``; the audit trail keeps the reason."""
+    require(permissions.can_manage_facility(by))
+    check_qualification(qualification)
     qualification.certified_by = by
     with recorded(by, reason=reason or _("Qualification certified.")):
         qualification.save()
@@ -609,6 +723,7 @@ def record_qualification(qualification: Qualification, by, reason: str = "") -> 
 
 def renew_qualification(qualification: Qualification, valid_until: datetime.date, by) -> Qualification:
     """Extend a qualification after requalification."""
+    require(permissions.can_manage_facility(by))
     if valid_until <= qualification.valid_until:
         raise BookingError(
             _("The new end date must be after the current one, %(date)s.")
@@ -618,6 +733,12 @@ def renew_qualification(qualification: Qualification, valid_until: datetime.date
     qualification.valid_until = valid_until
     qualification.expiry_warning_sent_at = None  # the new end date earns its own warning
     return record_qualification(qualification, by, reason)
+
+
+def delete_qualification(qualification: Qualification, by) -> None:
+    require(permissions.can_manage_facility(by))
+    with recorded(by, reason=_("Qualification withdrawn.")):
+        qualification.delete()
 
 
 def feed_of(user) -> CalendarFeed:

@@ -1,11 +1,8 @@
 import datetime
-from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
 from . import calendar, ical, permissions, report_exports, reports, services
 from .forms import (
     BookingForm,
+    CalendarProjectForm,
     CancelForm,
     ClosureForm,
     FreeTimeForm,
@@ -42,16 +41,6 @@ from .models import (
 PER_PAGE = 25
 
 
-def facility_staff_only(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not permissions.can_manage_facility(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _page(request, queryset):
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
 
@@ -65,18 +54,28 @@ def _bad_parameter(request, error: calendar.CalendarParameterError):
     return render(request, "400.html", {"message": str(error)}, status=400)
 
 
+def _viewer(request) -> tuple[calendar.Viewer, CalendarProjectForm]:
+    """The calendar's viewer and the project whose changeover it shows (``?project=``)."""
+    form = CalendarProjectForm(request.GET, user=request.user)
+    if not form.is_valid():
+        raise calendar.CalendarParameterError(form.errors["project"][0])
+    return calendar.Viewer(request.user, form.cleaned_data["project"]), form
+
+
 @require_GET
 def facility_detail(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
     try:
         day = calendar.parse_date(request.GET.get("date"))
+        viewer, project_form = _viewer(request)
     except calendar.CalendarParameterError as error:
         return _bad_parameter(request, error)
     resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
     context = {
         "facility": facility,
         "resources": resources,
-        **calendar.facility_day(facility, resources, day, request.user),
+        "project_form": project_form,
+        **calendar.facility_day(facility, resources, day, viewer),
     }
     return render(request, "facilities/facility_detail.html", context)
 
@@ -86,12 +85,14 @@ def resource_detail(request, slug):
     resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
     try:
         monday = calendar.parse_week(request.GET.get("week"))
+        viewer, project_form = _viewer(request)
     except calendar.CalendarParameterError as error:
         return _bad_parameter(request, error)
     context = {
         "resource": resource,
         "may_view_history": can_view_history(request.user, "resource"),
-        **calendar.week_grid(resource, monday, request.user),
+        "project_form": project_form,
+        **calendar.week_grid(resource, monday, viewer),
     }
     return render(request, "facilities/resource_detail.html", context)
 
@@ -139,26 +140,25 @@ def free_time(request):
 @require_GET
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
-    mine = Booking.objects.filter(booked_by=request.user).with_details()
+    mine = Booking.objects.visible_to(request.user).filter(booked_by=request.user).with_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
     context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
     return render(request, "facilities/booking_list.html", context)
 
 
 def booking_new(request):
-    initial = {key: request.GET[key] for key in ("resource", "start", "end") if key in request.GET}
+    initial = {key: request.GET[key] for key in ("resource", "project", "start", "end") if key in request.GET}
     form = BookingForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             bookings = services.create_booking(
-                request.user,
-                data["resource"],
-                data["project"],
-                data["start"],
-                data["end"],
-                data["persons"],
-                data["purpose"],
+                by=request.user,
+                resource=data["resource"],
+                project=data["project"],
+                period=form.period,
+                persons=data["persons"],
+                purpose=data["purpose"],
                 equipment=data["equipment"],
                 recurrence=form.recurrence,
             )
@@ -176,10 +176,7 @@ def booking_new(request):
 
 def _visible_booking(request, pk) -> Booking:
     """The booking, or 404 to those who may not see it."""
-    booking = get_object_or_404(Booking.objects.with_details(), pk=pk)
-    if not permissions.can_view_booking(request.user, booking):
-        raise Http404
-    return booking
+    return get_object_or_404(Booking.objects.visible_to(request.user).with_details(), pk=pk)
 
 
 @require_GET
@@ -189,7 +186,7 @@ def booking_detail(request, pk):
         "booking": booking,
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
-        "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_approve(request.user),
+        "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "cancel_form": CancelForm(),
         "reject_form": RejectForm(),
         "may_view_history": can_view_history(request.user, "booking"),
@@ -210,26 +207,24 @@ def _report(request, action, *args, success):
 @require_POST
 def booking_cancel(request, pk):
     booking = _visible_booking(request, pk)
-    if not permissions.can_cancel_booking(request.user, booking):
-        raise PermissionDenied
+    require(permissions.can_cancel_booking(request.user, booking))
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    cancel = partial(services.cancel_booking, staff=permissions.can_manage_facility(request.user))
-    _report(request, cancel, booking, request.user, reason, success=_("The booking was cancelled."))
+    _report(request, services.cancel_booking, booking, request.user, reason, success=_("The booking was cancelled."))
     return redirect(booking)
 
 
 @require_POST
-@facility_staff_only
 def booking_approve(request, pk):
+    require(permissions.can_decide_booking(request.user))
     booking = _visible_booking(request, pk)
     _report(request, services.approve_booking, booking, request.user, success=_("The booking was approved."))
     return redirect("facilities:pending")
 
 
 @require_POST
-@facility_staff_only
 def booking_reject(request, pk):
+    require(permissions.can_decide_booking(request.user))
     booking = _visible_booking(request, pk)
     form = RejectForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
@@ -237,17 +232,22 @@ def booking_reject(request, pk):
     return redirect("facilities:pending")
 
 
-@facility_staff_only
-@require_GET
 def pending(request):
-    requests = Booking.objects.pending().upcoming().with_details()
+    # The permission first: others get 403 for every method, as on the other staff pages.
+    require(permissions.can_decide_booking(request.user))
+    return _pending_requests(request)
+
+
+@require_GET
+def _pending_requests(request):
+    requests = Booking.objects.visible_to(request.user).pending().upcoming().with_details()
     return render(
         request, "facilities/pending.html", {"page_obj": _page(request, requests), "reject_form": RejectForm()}
     )
 
 
-@facility_staff_only
 def closure_list(request):
+    require(permissions.can_manage_facility(request.user))
     form = ClosureForm(request.POST if request.method == "POST" else None)
     affected = None
     if request.method == "POST" and form.is_valid():
@@ -273,8 +273,8 @@ def closure_list(request):
     return render(request, "facilities/closure_list.html", context)
 
 
-@facility_staff_only
 def qualification_manage(request):
+    require(permissions.can_manage_facility(request.user))
     form = QualificationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         _report(
@@ -293,8 +293,8 @@ def qualification_manage(request):
 
 
 @require_POST
-@facility_staff_only
 def qualification_renew(request, pk):
+    require(permissions.can_manage_facility(request.user))
     qualification = get_object_or_404(Qualification, pk=pk)
     form = RenewQualificationForm(request.POST)
     if form.is_valid():
@@ -329,12 +329,11 @@ def _download(content, content_type: str, filename: str) -> HttpResponse:
 
 @require_GET
 def usage_report(request):
-    if not permissions.can_read_reports(request.user):
-        raise PermissionDenied
+    require(permissions.can_read_reports(request.user))
     form = UsageReportForm(request.GET)
     if not form.is_valid():
         return render(request, "facilities/usage_report.html", {"form": form}, status=400)
-    report = reports.usage_report(form.period, facility=form.cleaned_data["facility"])
+    report = reports.usage_report(form.period, facility=form.cleaned_data["facility"], user=request.user)
     scope = f"{report.facility.slug}-" if report.facility else ""
     filename = f"usage-{scope}{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
     if form.export_format == "csv":
@@ -399,7 +398,7 @@ def _recent(bookings):
 @require_safe
 def calendar_feed(request, token):
     user = _feed_user(token)
-    bookings = Booking.objects.filter(Q(booked_by=user) | Q(project__group__memberships__user=user)).distinct()
+    bookings = Booking.objects.visible_to(user).involving(user)
     return _ics(ical.calendar_of(_recent(bookings), _("LU-ATMP bookings")))
 
 
@@ -410,4 +409,4 @@ def resource_feed(request, token, slug):
     if not permissions.can_read_resource_feed(user):
         raise Http404
     resource = get_object_or_404(Resource, slug=slug)
-    return _ics(ical.calendar_of(_recent(Booking.objects.for_resource(resource)), resource.name))
+    return _ics(ical.calendar_of(_recent(Booking.objects.visible_to(user).for_resource(resource)), resource.name))

@@ -232,7 +232,7 @@ def booking_day():
 def at():
     """``at(day, "09:00")``: an aware datetime at that local wall-clock time."""
 
-    from facilities.services import local_datetime
+    from facilities.periods import local_datetime
 
     return lambda day, hhmm: local_datetime(day, datetime.time.fromisoformat(hhmm))
 

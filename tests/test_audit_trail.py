@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from audit.services import TRACKED_MODELS, recorded
 from facilities import services as booking_services
@@ -30,7 +31,12 @@ def requested_booking(booker, room, admitted_project, booking_day, at):
     room.requires_approval = True
     room.save()
     (booking,) = booking_services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "11:00"), 1, "Process run"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+        persons=1,
+        purpose="Process run",
     )
     return booking
 

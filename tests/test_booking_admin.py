@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from facilities import services
@@ -75,7 +76,14 @@ def test_admin_actions_approve_and_cancel_through_the_services(client, admin_use
 def test_a_closure_over_bookings_is_refused_in_the_admin(
     client, admin_user, booker, room, admitted_project, booking_day, at
 ):
-    services.create_booking(booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "10:00"), 1, "x")
+    services.create_booking(
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "10:00")),
+        persons=1,
+        purpose="x",
+    )
     client.force_login(admin_user)
     data = {
         "facility": room.facility_id,
@@ -100,3 +108,20 @@ def test_the_admin_records_who_certified_a_qualification(client, admin_user, mem
     data = {"user": member.pk, "kind": "gowning", "grade": "B", "valid_from": str(today), "valid_until": str(today)}
     assert client.post("/admin/facilities/qualification/add/", data).status_code == 302
     assert Qualification.objects.get().certified_by == admin_user
+
+
+def test_the_admin_lifts_a_closure_through_the_service(client, admin_user, room, booking_day, at):
+    closure = Closure(
+        facility=room.facility,
+        resource=room,
+        reason="cleaning",
+        period=DateTimeTZRange(at(booking_day, "07:00"), at(booking_day, "08:00")),
+    )
+    services.create_closure(closure, admin_user)
+    client.force_login(admin_user)
+    response = client.post(f"/admin/facilities/closure/{closure.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Closure.objects.exists()
+    assert Closure.pgh_event_model.objects.filter(
+        pgh_obj_id=closure.pk, pgh_context__metadata__reason="Closure lifted."
+    ).exists()

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from facilities import services
 from facilities.models import Booking
@@ -26,7 +27,16 @@ def test_twenty_simultaneous_bookings_of_one_slot_leave_exactly_one(
     def book():
         try:
             barrier.wait()
-            made.append(services.create_booking(booker, room, admitted_project, start, end, 1, "Media fill"))
+            made.append(
+                services.create_booking(
+                    by=booker,
+                    resource=room,
+                    project=admitted_project,
+                    period=DateTimeTZRange(start, end),
+                    persons=1,
+                    purpose="Media fill",
+                )
+            )
         except services.BookingError as error:
             refused.append(error.message)
         except Exception as error:  # any other outcome fails the test below

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +37,12 @@ def booking(booker, room, admitted_project, booking_day, at):
     from facilities import services
 
     [booking] = services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "13:00"), 2, "Media fill"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
+        persons=2,
+        purpose="Media fill",
     )
     return booking
 

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
@@ -14,9 +15,13 @@ from facilities.models import (
     Closure,
     ClosureReason,
     EquipmentQualificationStatus,
+    Qualification,
+    QualificationKind,
     Resource,
     ResourceKind,
 )
+from facilities.periods import closure_covers
+from facilities.permissions import can_view_booking
 from facilities.services import BookingError, Recurrence
 from projects.models import ProjectStatus
 
@@ -30,13 +35,12 @@ def book(booker, room, admitted_project, booking_day, at):
     def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, persons=2, **extra):
         day = day or booking_day
         return services.create_booking(
-            user or booker,
-            resource or room,
-            project or admitted_project,
-            at(day, start),
-            at(day, end),
-            persons,
-            "Process development run",
+            by=user or booker,
+            resource=resource or room,
+            project=project or admitted_project,
+            period=DateTimeTZRange(at(day, start), at(day, end)),
+            persons=persons,
+            purpose="Process development run",
             **extra,
         )
 
@@ -281,7 +285,7 @@ class TestRule5ApprovalAndCancelling:
         )
         with pytest.raises(BookingError, match="has started"):
             services.cancel_booking(booking, booker, "Too late")
-        services.cancel_booking(booking, facility_user, "Deviation in the suite", staff=True)
+        services.cancel_booking(booking, facility_user, "Deviation in the suite")
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CANCELLED
         assert booking.cancellation_reason == "Deviation in the suite"
@@ -411,3 +415,118 @@ class TestQualifications:
         assert (qualification.valid_until, qualification.certified_by) == (renewed_until, facility_user)
         with pytest.raises(BookingError, match="must be after the current one"):
             services.renew_qualification(qualification, renewed_until, facility_user)
+
+
+class TestServicesRefuseWhoMayNot:
+    """The services demand the permission themselves: a page, the admin and a command cannot differ."""
+
+    @pytest.fixture
+    def request_(self, book, room):
+        room.requires_approval = True
+        room.save()
+        [booking] = book()
+        return booking
+
+    @pytest.mark.parametrize("decision", ["approve", "reject"])
+    def test_only_facility_staff_decide_a_request(self, request_, booker, pi, decision):
+        for actor in (booker, pi):
+            with pytest.raises(PermissionDenied):
+                if decision == "approve":
+                    services.approve_booking(request_, actor)
+                else:
+                    services.reject_booking(request_, actor, "Not ours to decide")
+        request_.refresh_from_db()
+        assert (request_.status, request_.decided_by) == (BookingStatus.REQUESTED, None)
+
+    def test_only_the_booker_or_staff_cancel(self, book, pi, outsider, facility_user):
+        [booking] = book()
+        for actor in (pi, outsider):
+            with pytest.raises(PermissionDenied):
+                services.cancel_booking(booking, actor, "Not mine")
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
+        services.cancel_booking(booking, facility_user, "Deviation in the suite")
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+
+    def test_only_facility_staff_close_a_resource(self, room, booker, booking_day, at):
+        closure = Closure(
+            facility=room.facility,
+            resource=room,
+            reason=ClosureReason.CLEANING,
+            period=DateTimeTZRange(at(booking_day, "07:00"), at(booking_day, "08:00")),
+        )
+        with pytest.raises(PermissionDenied):
+            services.create_closure(closure, booker)
+        assert not Closure.objects.exists()
+
+    def test_only_facility_staff_lift_a_closure(self, room, booker, facility_user, booking_day, at):
+        closure = Closure(
+            facility=room.facility,
+            reason=ClosureReason.CLEANING,
+            period=DateTimeTZRange(at(booking_day, "07:00"), at(booking_day, "08:00")),
+        )
+        services.create_closure(closure, facility_user)
+        with pytest.raises(PermissionDenied):
+            services.delete_closure(closure, booker)
+        services.delete_closure(closure, facility_user)
+        assert not Closure.objects.exists()
+
+    def test_only_facility_staff_certify_qualifications(self, member, booker, facility_user, qualify):
+        qualification = Qualification(
+            user=member, kind=QualificationKind.GOWNING, grade="C", valid_until=timezone.localdate()
+        )
+        with pytest.raises(PermissionDenied):
+            services.record_qualification(qualification, member)
+        assert qualification.pk is None
+        held = qualify(member, grade="D")
+        until = held.valid_until
+        with pytest.raises(PermissionDenied):
+            services.renew_qualification(held, until + datetime.timedelta(days=365), booker)
+        with pytest.raises(PermissionDenied):
+            services.delete_qualification(held, booker)
+        held.refresh_from_db()
+        assert held.valid_until == until
+
+    def test_only_facility_staff_correct_a_booking(self, book, booker, facility_user):
+        [booking] = book()
+        with pytest.raises(PermissionDenied):
+            services.correct_booking_purpose(booking, by=booker, purpose="Changed", reason="Typo")
+        services.correct_booking_purpose(booking, by=facility_user, purpose="Media fill", reason="Typo")
+        booking.refresh_from_db()
+        assert booking.purpose == "Media fill"
+
+
+class TestOneRuleInTwoForms:
+    """Where a rule is asked both in SQL and in memory, the two forms agree."""
+
+    def test_which_resources_a_closure_covers(self, room, equipment, make_user, booking_day, at):
+        other_room = Resource.objects.create(
+            facility=room.facility, kind=ResourceKind.ROOM, name="Grade C room", slug="grade-c-room", grade="C"
+        )
+        loose = Resource.objects.create(
+            facility=room.facility, kind=ResourceKind.EQUIPMENT, name="Freezer", slug="freezer"
+        )
+        resources = [room, equipment, other_room, loose]
+        staff = make_user(is_staff=True)
+        period = DateTimeTZRange(at(booking_day, "07:00"), at(booking_day, "08:00"))
+        for closed in [None, *resources]:
+            Closure.objects.all().delete()
+            closure = Closure.objects.create(
+                facility=room.facility, resource=closed, reason=ClosureReason.CLEANING, period=period, created_by=staff
+            )
+            for resource in resources:
+                in_sql = Closure.objects.affecting(resource).filter(pk=closure.pk).exists()
+                assert closure_covers(closure, resource) == in_sql, (closed, resource)
+                assert (resource in services.resources_covered_by(closure)) == in_sql, (closed, resource)
+        # A room's closure covers its equipment; equipment's closure does not cover its room.
+        room_closure = Closure(facility=room.facility, resource=room)
+        assert closure_covers(room_closure, equipment)
+        assert not closure_covers(Closure(facility=room.facility, resource=equipment), room)
+
+    def test_who_sees_a_booking(self, book, booker, pi, outsider, facility_user, admin_user, make_user):
+        [booking] = book()
+        visible = {booker, pi, facility_user, admin_user}
+        for user in (booker, pi, outsider, facility_user, admin_user, make_user()):
+            assert can_view_booking(user, booking) == (user in visible)
+            assert Booking.objects.visible_to(user).filter(pk=booking.pk).exists() == (user in visible)

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -18,7 +19,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def book(booker, room, admitted_project, at):
     def book(day, start="09:00", end="11:00"):
-        [booking] = services.create_booking(booker, room, admitted_project, at(day, start), at(day, end), 1, "Run")
+        [booking] = services.create_booking(
+            by=booker,
+            resource=room,
+            project=admitted_project,
+            period=DateTimeTZRange(at(day, start), at(day, end)),
+            persons=1,
+            purpose="Run",
+        )
         return booking
 
     return book

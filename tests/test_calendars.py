@@ -6,9 +6,11 @@ import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.urls import reverse
 
-from facilities import services
+from facilities import calendar, services
 from facilities.calendar import iso_week
 from facilities.models import Booking, BookingStatus
+from facilities.services import BookingError
+from projects.models import ProjectStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +18,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def booking(booker, room, admitted_project, booking_day, at):
     [booking] = services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "11:00"), 1, "Media fill run"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+        persons=1,
+        purpose="Media fill run",
     )
     return booking
 
@@ -196,3 +203,70 @@ def test_calendar_queries_do_not_grow_with_bookings(
     _many_bookings(room, admitted_project, booker, booking_day, 1000)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(path).status_code == 200
+
+
+# --- The week calendar asks the booking service's changeover rule ---
+
+
+def _day_column(grid, day) -> dict:
+    """The kind of each half-hour cell of ``day``, a cell spanning several rows counted in each of them."""
+    column = grid["days"].index(day)
+    kinds, last = {}, None
+    for row in grid["rows"]:
+        cell = row.cells[column]
+        last = cell or last
+        kinds[row.time] = last.kind
+    return kinds
+
+
+@pytest.mark.parametrize("neighbour", ["same project", "different project"])
+def test_the_week_calendar_and_the_booking_service_agree_on_changeover(
+    neighbour, booker, room, group, admitted_project, make_project, booking_day, at
+):
+    other_project = make_project(group, status=ProjectStatus.ACTIVE, acronym="OTH", gmo_class=1)
+    services.create_booking(
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "10:00"), at(booking_day, "11:00")),
+        persons=1,
+        purpose="Neighbour",
+    )
+    project = admitted_project if neighbour == "same project" else other_project
+    grid = calendar.week_grid(room, booking_day, calendar.Viewer(booker, project))
+    kinds = _day_column(grid, booking_day)
+    changeover = {time for time, kind in kinds.items() if kind == "changeover"}
+    if neighbour == "same project":
+        assert not changeover  # back-to-back is a campaign
+    else:  # the room's 60 minutes before and after the other project's booking
+        assert {f"{time:%H:%M}" for time in changeover} == {"09:00", "09:30", "11:00", "11:30"}
+    checked = {"changeover": 0, "free": 0}
+    for time, kind in kinds.items():
+        if kind not in checked:
+            continue
+        start = at(booking_day, f"{time:%H:%M}")
+        slot = DateTimeTZRange(start, start + datetime.timedelta(minutes=30))
+        if kind == "changeover":
+            with pytest.raises(BookingError, match="minutes of changeover"):
+                services.check_booking(booker, room, project, slot, 1)
+        else:
+            services.check_booking(booker, room, project, slot, 1)
+        checked[kind] += 1
+    assert checked["free"] > 0
+    assert checked["changeover"] == (0 if neighbour == "same project" else 4)
+
+
+def test_the_resource_page_shows_changeover_for_the_chosen_project(client, booking, room, booker, booking_day):
+    client.force_login(booker)
+    assert "calendar-changeover" in client.get(week_url(room, booking_day)).text
+    response = client.get(f"{week_url(room, booking_day)}&project={booking.project_id}")
+    assert response.status_code == 200
+    assert "calendar-changeover" not in response.text
+    assert f"project={booking.project_id}" in response.text  # free cells and week links keep the project
+
+
+def test_a_project_the_viewer_cannot_book_for_is_a_bad_parameter(client, room, outsider, admitted_project):
+    client.force_login(outsider)
+    response = client.get(f"{room.get_absolute_url()}?project={admitted_project.pk}")
+    assert response.status_code == 400
+    assert "accepted or active projects" in response.text

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from atmp_portal.dashboard import SHORT_LIST
 from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
-from facilities.services import local_datetime
+from facilities.periods import local_datetime
 from projects.models import ProjectStatus
 from tests.helpers import bulk_bookings
 

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from audit.services import history_of
 from facilities import services as booking_services
@@ -15,7 +16,12 @@ from projects.models import Membership
 @pytest.fixture
 def booking(booker, room, admitted_project, booking_day, at):
     (booking,) = booking_services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "11:00"), 1, "Media fill"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+        persons=1,
+        purpose="Media fill",
     )
     return booking
 

@@ -16,8 +16,8 @@ import pytest
 from django.urls import reverse
 
 from facilities.models import Booking, BookingStatus, CleanRoomGrade, Closure, ClosureReason, Facility, Resource
+from facilities.periods import local_datetime
 from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
-from facilities.services import local_datetime
 from projects.models import BillingCategory, ProjectStatus
 from tests.helpers import bulk_bookings
 
@@ -122,24 +122,28 @@ def test_the_period_counts_elapsed_hours_across_daylight_saving_changes():
     )
 
 
-def test_opening_hours_follow_the_wall_clock_on_the_daylight_saving_day(room):
+def test_opening_hours_follow_the_wall_clock_on_the_daylight_saving_day(room, facility_user):
     room.facility.open_weekdays = list(range(7))
     room.facility.save()
-    (usage,) = resource_usage(ReportPeriod.days(datetime.date(2027, 3, 28), datetime.date(2027, 3, 28)))
+    (usage,) = resource_usage(
+        ReportPeriod.days(datetime.date(2027, 3, 28), datetime.date(2027, 3, 28)), user=facility_user
+    )
     assert usage.open_hours == 12
 
 
-def test_round_the_clock_opening_hours_count_the_extra_hour_when_the_clocks_go_back(room):
+def test_round_the_clock_opening_hours_count_the_extra_hour_when_the_clocks_go_back(room, facility_user):
     room.facility.open_weekdays = list(range(7))
     room.facility.opens_at, room.facility.closes_at = datetime.time(0, 0), datetime.time(23, 59)
     room.facility.save()
-    (usage,) = resource_usage(ReportPeriod.days(datetime.date(2026, 10, 25), datetime.date(2026, 10, 25)))
+    (usage,) = resource_usage(
+        ReportPeriod.days(datetime.date(2026, 10, 25), datetime.date(2026, 10, 25)), user=facility_user
+    )
     assert usage.open_hours == Decimal("24.98")  # 24 h 59 min of elapsed time on a 25-hour day
 
 
-def test_resource_figures_equal_the_hand_computed_ones(march):
+def test_resource_figures_equal_the_hand_computed_ones(march, facility_user):
     room, equipment = march
-    rows = {row.resource: row for row in resource_usage(ReportPeriod.month(2027, 3))}
+    rows = {row.resource: row for row in resource_usage(ReportPeriod.month(2027, 3), user=facility_user)}
     # 23 weekdays of 12 h; the room closed Monday 15 and Tuesday 16; the weekend closure falls outside opening hours.
     assert rows[room].open_hours == 276
     assert rows[room].closed_hours == 24
@@ -152,9 +156,9 @@ def test_resource_figures_equal_the_hand_computed_ones(march):
     assert rows[equipment].utilisation == Decimal("1.2")  # 3 / 252
 
 
-def test_hours_and_cost_per_group_and_project(march, admitted_project, company_project):
+def test_hours_and_cost_per_group_and_project(march, admitted_project, company_project, facility_user):
     room, equipment = march
-    company, lab = group_usage(ReportPeriod.month(2027, 3))
+    company, lab = group_usage(ReportPeriod.month(2027, 3), user=facility_user)
     assert company.group.billed_as == BillingCategory.EXTERNAL
     assert [(line.project, line.resource, line.hours, line.rate, line.cost) for line in company.lines] == [
         (company_project, room, 2, 2000, 4000)
@@ -230,15 +234,15 @@ def test_text_from_users_cannot_run_as_a_formula_in_the_files(client, march, adm
     assert cells == ["'=HYPERLINK(evil)", "'=HYPERLINK(evil)"]
 
 
-def test_a_facility_report_counts_only_that_facilitys_resources(march, second_facility):
+def test_a_facility_report_counts_only_that_facilitys_resources(march, second_facility, facility_user):
     room, equipment = march
     march_2027 = ReportPeriod.month(2027, 3)
-    centre = usage_report(march_2027)
+    centre = usage_report(march_2027, user=facility_user)
     assert {row.resource for row in centre.resources} == {room, equipment, second_facility}
     assert centre.booked_hours == 33 + 3 + 8
     assert [row.group.name for row in centre.groups] == ["Biotech AB", "Stem Cell Lab", "Vector Lab"]
 
-    report = usage_report(march_2027, facility=room.facility)
+    report = usage_report(march_2027, facility=room.facility, user=facility_user)
     rows = {row.resource: row for row in report.resources}
     assert set(rows) == {room, equipment}
     # The other facility's closure on Tuesday 2 March closes nothing here.
@@ -246,7 +250,10 @@ def test_a_facility_report_counts_only_that_facilitys_resources(march, second_fa
     assert report.booked_hours == 33 + 3
     assert [(row.group.name, row.cost) for row in report.groups] == [("Biotech AB", 4000), ("Stem Cell Lab", 32500)]
 
-    other = {row.resource: row for row in usage_report(march_2027, facility=second_facility.facility).resources}
+    other = {
+        row.resource: row
+        for row in usage_report(march_2027, facility=second_facility.facility, user=facility_user).resources
+    }
     assert (other[second_facility].closed_hours, other[second_facility].booked_hours) == (12, 8)
 
 

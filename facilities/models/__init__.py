@@ -1,0 +1,45 @@
+"""The facilities app's models, one module per topic; ``from facilities.models import X`` names them all."""
+
+from .bookings import ACTIVE_STATUSES, Booking, BookingQuerySet, BookingStatus, resource_key
+from .closures import Closure, ClosureQuerySet, ClosureReason
+from .facility import Facility, Weekday, working_days
+from .preferences import CalendarFeed, NotificationPreferences, new_feed_token
+from .qualifications import Qualification, QualificationKind, QualificationQuerySet
+from .resources import (
+    EXPIRY_WARNING_DAYS,
+    GRADE_ORDER,
+    CleanRoomGrade,
+    EquipmentQualificationStatus,
+    Resource,
+    ResourceKind,
+    ResourceQuerySet,
+    grades_covering,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "EXPIRY_WARNING_DAYS",
+    "GRADE_ORDER",
+    "Booking",
+    "BookingQuerySet",
+    "BookingStatus",
+    "CalendarFeed",
+    "CleanRoomGrade",
+    "Closure",
+    "ClosureQuerySet",
+    "ClosureReason",
+    "EquipmentQualificationStatus",
+    "Facility",
+    "NotificationPreferences",
+    "Qualification",
+    "QualificationKind",
+    "QualificationQuerySet",
+    "Resource",
+    "ResourceKind",
+    "ResourceQuerySet",
+    "Weekday",
+    "grades_covering",
+    "new_feed_token",
+    "resource_key",
+    "working_days",
+]

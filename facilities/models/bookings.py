@@ -1,0 +1,218 @@
+"""Bookings of resources; the database refuses two live bookings of one resource that overlap."""
+
+import datetime
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from atmp_portal import roles
+from projects.models import ResearchGroup
+
+from .resources import Resource
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Bookings in these states hold their slot.
+ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.APPROVED)
+
+
+def resource_key(resource):
+    """The exclusion constraint's key for a resource column or id: int8range stands in for btree_gist."""
+    value = resource if hasattr(resource, "resolve_expression") else models.Value(resource)
+    return models.Func(value, value, models.Value("[]"), function="int8range", output_field=BigIntegerRangeField())
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def involving(self, user):
+        """The user's own bookings and those of the projects of their research groups."""
+        return self.filter(
+            models.Q(booked_by=user) | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
+        )
+
+    def visible_to(self, user):
+        """The bookings ``user`` may see in full: facility staff every one, others those involving them."""
+        if roles.is_facility_staff(user):
+            return self.all()
+        if not user.is_authenticated:
+            return self.none()
+        return self.involving(user)
+
+    def of_resources_overlapping(self, resource_ids, period):
+        """Live bookings of these resources that overlap ``period``.
+
+        Asked by the exclusion constraint's key, so that its GiST index finds them by resource and period
+        at once; ``resource_id = ...`` would make it read the period's bookings of every resource.
+        """
+        same_resource = models.Q(pk__in=[])
+        for resource_id in resource_ids:
+            same_resource |= models.Q(resource_key=resource_key(resource_id))
+        return (
+            self.active()
+            .alias(resource_key=resource_key(models.F("resource")))
+            .filter(same_resource, period__overlap=period)
+        )
+
+    def for_resource(self, resource: Resource):
+        return self.filter(resource=resource)
+
+    def overlapping(self, period):
+        return self.filter(period__overlap=period)
+
+    def upcoming(self):
+        return self.filter(period__endswith__gt=timezone.now()).order_by("period")
+
+    def past(self):
+        return self.filter(period__endswith__lte=timezone.now()).order_by("-period")
+
+    def pending(self):
+        return self.filter(status=BookingStatus.REQUESTED).order_by("period")
+
+    def with_details(self):
+        return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
+
+    def first_with_details(self, count: int):
+        """The first ``count`` of these bookings, in their order, with their details; one query.
+
+        The limit is taken before the joins: joined first, PostgreSQL hashes every project and user to
+        pick a few rows, which grows with the centre.
+        """
+        ordering = self.query.order_by or self.model._meta.ordering
+        first = self.values("pk")[:count]
+        return self.model.objects.filter(pk__in=first).with_details().order_by(*ordering)
+
+
+@pghistory.track()
+class Booking(models.Model):
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("resource")
+    )
+    period = DateTimeRangeField(_("period"))
+    project = models.ForeignKey(
+        "projects.AtmpProject", on_delete=models.PROTECT, related_name="bookings", verbose_name=_("ATMP project")
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("booked by")
+    )
+    persons = models.PositiveSmallIntegerField(_("persons"), default=1)
+    purpose = models.CharField(_("purpose"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BookingStatus.choices, default=BookingStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    series = models.UUIDField(
+        _("recurring series"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Shared by the bookings of one series."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="equipment_bookings",
+        verbose_name=_("room booking"),
+        help_text=_("For equipment booked together with its room."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period"]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        constraints = [
+            # The database refuses two live bookings of one resource that overlap. int8range on the key
+            # stands in for btree_gist, which the embedded server lacks.
+            ExclusionConstraint(
+                name="booking_no_overlap",
+                expressions=[
+                    (
+                        models.Func(
+                            models.F("resource"),
+                            models.F("resource"),
+                            models.Value("[]"),
+                            function="int8range",
+                            output_field=models.TextField(),
+                        ),
+                        RangeOperators.EQUAL,
+                    ),
+                    ("period", RangeOperators.OVERLAPS),
+                ],
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period__startswith__lt=Upper("period")), name="booking_period_order"
+            ),
+            models.CheckConstraint(condition=models.Q(persons__gte=1), name="booking_at_least_one_person"),
+        ]
+        # Pages ask for what is still ahead; with years of history these find it without reading the past.
+        indexes = [
+            models.Index(
+                "resource",
+                Upper("period"),
+                name="booking_resource_live_end",
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.Index(Upper("period"), name="booking_requested_end", condition=models.Q(status="requested")),
+        ]
+
+    def __str__(self):
+        return f"{self.resource} {self.start:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("facilities:booking_detail", args=[self.pk])
+
+    @property
+    def start(self) -> datetime.datetime:
+        return timezone.localtime(self.period.lower)
+
+    @property
+    def end(self) -> datetime.datetime:
+        return timezone.localtime(self.period.upper)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def has_started(self) -> bool:
+        return self.period.lower <= timezone.now()
