@@ -8,7 +8,7 @@ form shows; a permission a 403; what the user may not see a 404.
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -17,14 +17,13 @@ from ninja.errors import HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 
-from atmp_portal import roles
 from atmp_portal.rules import RuleError, require
 from facilities import permissions as facility_permissions
 from facilities import reports
 from facilities import services as booking_services
 from facilities.forms import UsageReportForm
 from facilities.models import Booking, BookingStatus, Facility, Resource, ResourceKind
-from projects.models import AtmpProject, ProjectStatus, ResearchGroup
+from projects.models import AtmpProject, ProjectStatus
 
 from . import permissions
 from .auth import TokenAuth, TokenRateLimit
@@ -187,15 +186,8 @@ def free_time(request, slug: Slug, query: Query[FreeTimeQuery]):
 bookings = Router(tags=["bookings"])
 
 
-def _visible_bookings(user):
-    """The bookings the booking pages show this user: their own, their groups', every one for facility staff."""
-    if roles.is_facility_staff(user):
-        return Booking.objects.all()
-    return Booking.objects.filter(Q(booked_by=user) | Q(project__group__in=ResearchGroup.objects.with_member(user)))
-
-
 def _visible_booking(request, booking_id: int) -> Booking:
-    return get_object_or_404(_visible_bookings(request.user).with_details(), pk=booking_id)
+    return get_object_or_404(Booking.objects.visible_to(request.user).with_details(), pk=booking_id)
 
 
 class BookingFilter(Schema):
@@ -210,7 +202,9 @@ class BookingFilter(Schema):
 @paginate(Pages)
 def booking_list(request, filters: Query[BookingFilter]):
     """The bookings this user may see (their own, their groups'; facility staff: all), latest first."""
-    found = Booking.objects.filter(booked_by=request.user) if filters.mine else _visible_bookings(request.user)
+    found = Booking.objects.visible_to(request.user)
+    if filters.mine:
+        found = found.filter(booked_by=request.user)
     if filters.resource:
         found = found.filter(resource__slug=filters.resource)
     if filters.project:
@@ -247,13 +241,12 @@ def booking_create(request, payload: BookingIn):
         else None
     )
     made = booking_services.create_booking(
-        request.user,
-        resource,
-        project,
-        payload.start,
-        payload.end,
-        payload.persons,
-        payload.purpose,
+        by=request.user,
+        resource=resource,
+        project=project,
+        period=DateTimeTZRange(payload.start, payload.end),
+        persons=payload.persons,
+        purpose=payload.purpose,
         equipment=equipment,
         recurrence=recurrence,
     )
@@ -266,9 +259,7 @@ def booking_cancel(request, payload: CancelIn, booking_id: int = Path(..., ge=1,
     """Cancel a booking and the equipment booked with it: the booker before its start, facility staff any time."""
     _require_write(request)
     booking = _visible_booking(request, booking_id)
-    require(facility_permissions.can_cancel_booking(request.user, booking))
-    staff = facility_permissions.can_manage_facility(request.user)
-    booking_services.cancel_booking(booking, request.user, payload.reason, staff=staff)
+    booking_services.cancel_booking(booking, request.user, payload.reason)
     return _visible_booking(request, booking_id)
 
 
@@ -323,7 +314,7 @@ def usage_report(request, query: Query[UsageQuery]):
     )
     if not form.is_valid():
         raise HttpError(400, " ".join(message for messages in form.errors.values() for message in messages))
-    return reports.usage_report(form.period, facility=form.cleaned_data["facility"])
+    return reports.usage_report(form.period, facility=form.cleaned_data["facility"], user=request.user)
 
 
 api.add_router("", facilities)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.urls import reverse
 
 from facilities import services
@@ -26,7 +27,12 @@ def fresh_rate_limits():
 @pytest.fixture
 def booking(booker, room, admitted_project, booking_day, at):
     [booking] = services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "13:00"), 2, "Media fill"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
+        persons=2,
+        purpose="Media fill",
     )
     return booking
 
