@@ -1,15 +1,14 @@
 """The race of the booking tests, through the API: simultaneous requests for one slot leave one booking."""
 
 import json
-import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 
 from api import services as token_services
 from facilities.models import Booking
+from tests.helpers import all_at_once
 
 THREADS = 12
 
@@ -27,29 +26,17 @@ def test_simultaneous_api_bookings_of_one_slot_leave_exactly_one(booker, room, a
             "purpose": "Media fill",
         }
     )
-    barrier = threading.Barrier(THREADS)
-    answers, crashed = [], []
 
     def book():
-        try:
-            client = Client(headers={"authorization": f"Bearer {secret}"})
-            barrier.wait()
-            response = client.post("/api/v1/bookings", body, content_type="application/json")
-            answers.append((response.status_code, response.json()))
-        except Exception as error:  # any other outcome fails the test below
-            crashed.append(repr(error))
-        finally:
-            connection.close()
+        client = Client(headers={"authorization": f"Bearer {secret}"})
+        response = client.post("/api/v1/bookings", body, content_type="application/json")
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=book) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers, crashed = all_at_once(THREADS, book)
 
     assert crashed == []
-    statuses = sorted(status for status, _body in answers)
+    statuses = sorted(status for status, _answer in answers)
     assert statuses == [201] + [400] * (THREADS - 1)
-    refusals = [body["detail"] for status, body in answers if status == 400]
+    refusals = [answer["detail"] for status, answer in answers if status == 400]
     assert all("is already booked on" in message and "from 09:00 to 13:00" in message for message in refusals)
     assert Booking.objects.active().count() == 1
