@@ -448,6 +448,18 @@ def free_slots(
     return found
 
 
+def check_repeat_within_horizon(resource: Resource, recurrence: Recurrence | None) -> None:
+    """A series ends inside the resource's booking window: past it, every date would be refused one by one."""
+    if recurrence is None:
+        return
+    last_day = timezone.localdate() + datetime.timedelta(days=resource.booking_horizon_days)
+    if recurrence.until > last_day:
+        raise BookingError(
+            _("%(resource)s can be booked at most %(days)s days ahead; repeat until %(date)s at the latest.")
+            % {"resource": resource, "days": resource.booking_horizon_days, "date": formats.date_format(last_day)}
+        )
+
+
 def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[DateTimeTZRange]:
     """The periods of a booking and its repeats, each at the same local wall-clock times."""
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
@@ -515,6 +527,7 @@ def create_booking(
     """
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
+    check_repeat_within_horizon(resource, recurrence)
     periods = occurrences(period, recurrence)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:

@@ -249,6 +249,7 @@ class TestBookingThroughTheApi:
             ({"start": "0001-01-01T00:00:00+14:00"}, 422),
             ({"repeat_weekdays": [0]}, 400),
             ({"equipment": ["no-such-thing"]}, 400),
+            ({"repeat_weekdays": [0, 1, 2, 3, 4, 5, 6], "repeat_until": "2099-12-31"}, 400),
         ],
     )
     def test_bad_input_is_a_clear_4xx_and_writes_nothing(self, api_client, booker, payload, changes, status):
