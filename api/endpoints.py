@@ -97,7 +97,9 @@ def throttled(request, error: Throttled):
 
 def _require_write(request) -> None:
     if not permissions.can_write_through(request.auth):
-        raise PermissionDenied(_("This token may only read; create one with the “read and write” scope to book."))
+        raise PermissionDenied(
+            _("This token may only read; create one with the “read and write” scope to book or cancel.")
+        )
 
 
 def _found(queryset, message: str, **lookup):
