@@ -313,13 +313,6 @@ class TestRule6RecurringAndCombined:
             assert f"{day.day} {day:%b} {day.year}" in message
         assert Booking.objects.count() == before
 
-    def test_a_series_past_the_booking_window_is_refused_at_once(self, book, booking_day, room):
-        until = booking_day + datetime.timedelta(days=365 * 70)
-        with pytest.raises(BookingError) as refused:
-            book(recurrence=Recurrence(weekdays=frozenset(range(7)), until=until))
-        assert refused.value.message.startswith(f"{room} can be booked at most 90 days ahead; repeat until ")
-        assert not Booking.objects.exists()
-
     def test_equipment_is_booked_with_its_room_or_not_at_all(self, book, booker, equipment):
         bookings = book(equipment=[equipment])
         assert [b.resource for b in bookings] == [bookings[0].resource, equipment]
