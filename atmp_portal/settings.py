@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "atmp_portal",
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "facilities",
     "audit",
     "privacy",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -310,6 +312,9 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# REST API (api/): calls allowed per token and minute; more answer 429.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=120)
 
 # Login protection (django-axes): a username is locked from one address after
 # repeated failures; other users at that address, and that user elsewhere, still log in.

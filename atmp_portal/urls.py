@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from api.urls import api_urls
+
 from . import views
 from .forms import PasswordResetForm
 
@@ -26,4 +28,6 @@ urlpatterns = [
     path("", include("facilities.urls")),
     path("", include("audit.urls")),
     path("", include("privacy.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", api_urls),
 ]

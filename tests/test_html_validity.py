@@ -28,6 +28,7 @@ PAGES = [
     ("researcher", "/resources/grade-b-suite-1/month/"),
     ("researcher", "/bookings/free/"),
     ("researcher", "/bookings/calendar/"),
+    ("researcher", "/account/tokens/"),
     ("facility", "/"),
     ("facility", "/bookings/pending/"),
     ("facility", "/closures/"),

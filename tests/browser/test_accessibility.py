@@ -30,6 +30,8 @@ PAGES = [
     ("researcher", "/bookings/free/?resources=grade-b-suite-1&duration=120", None),
     ("researcher", "/bookings/calendar/", None),
     ("researcher", "/qualifications/", None),
+    ("researcher", "/account/tokens/", None),
+    ("researcher", "/account/tokens/", "Create token"),
     ("facility", "/", None),
     ("facility", "/bookings/pending/", None),
     ("facility", "/closures/", None),
