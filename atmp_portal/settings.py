@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "atmp_portal",
     "projects",
     "facilities",
+    "logbook",
     "audit",
     "privacy",
 ]

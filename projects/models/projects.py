@@ -5,12 +5,13 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import roles
+from atmp_portal.counters import take_numbers
 
 from .groups import ResearchGroup
 
@@ -100,16 +101,7 @@ class ReferenceCounter(models.Model):
     @classmethod
     def next_codes(cls, year: int, count: int) -> list[str]:
         """Take the next ``count`` codes of ``year`` at once (bulk loads), in one atomic statement."""
-        table = connection.ops.quote_name(cls._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (year, last_number) VALUES (%s, %s) "
-                f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + EXCLUDED.last_number "
-                "RETURNING last_number",
-                [year, count],
-            )
-            (last,) = cursor.fetchone()
-        return [f"ATMP-{year}-{number:04d}" for number in range(last - count + 1, last + 1)]
+        return [f"ATMP-{year}-{number:04d}" for number in take_numbers(cls, year, count)]
 
 
 # The project's searchable text; the GIN index and the search filter use this one expression,
