@@ -6,7 +6,6 @@ message for the user, and each write demands its ``can_…`` permission of the a
 """
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -251,7 +250,6 @@ def check_check_in(booking: Booking, batch: str = "", now: datetime.datetime | N
             % {"time": _when(booking.period.lower - CHECK_IN_OPENS)}
         )
     if now > booking.period.lower + NO_SHOW_AFTER:
-        mark_no_show_of(booking, now)
         raise LogbookError(_("The booking was not checked in within 30 minutes of its start and is a no-show."))
     room = booking.resource.containing_room
     problem = hold_message(room) if room else None
@@ -264,7 +262,7 @@ def check_check_in(booking: Booking, batch: str = "", now: datetime.datetime | N
 def check_in(booking: Booking, *, by, entrants, batch: str = "") -> UseRecord:
     """Record the actual start of a booking, who entered and which batch."""
     require(permissions.can_record_use(by, booking))
-    booking = Booking.objects.select_for_update().select_related("resource__room").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("resource__room").get(pk=booking.pk)
     entrants = list(entrants)
     if not entrants:
         raise LogbookError(_("Tick who enters the room."))
@@ -497,25 +495,3 @@ def close_deviation(deviation: Deviation, *, by, password: str, note: str = "") 
     deviation.status = DeviationStatus.CLOSED
     deviation.save(update_fields=["status"])
     return closure
-
-
-# The rooms' status
-
-
-class RoomStatusKind:
-    RELEASED = "released"
-    AWAITING_CLEARANCE = "awaiting_clearance"
-    CLEANING_OVERDUE = "cleaning_overdue"
-    ON_HOLD = "on_hold"
-
-
-@dataclass
-class RoomStatus:
-    room: Resource
-    status: str
-    hold: RoomHold | None
-    last_cleaning: Cleaning | None
-    sporicide_due: datetime.date | None
-    cleaning_overdue: bool
-    last_em: EmResult | None
-    open_deviations: list[Deviation]
