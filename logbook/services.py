@@ -425,23 +425,29 @@ def record_em_result(
         action_limit=action_limit(grade, method, state),
     )
     _sign(result, by, password)
-    if result.above_action:
-        _open_deviation(
-            by=by,
-            room=room,
-            em_result=result,
-            category=DeviationCategory.EM_EXCURSION,
-            severity=Severity.MAJOR,
-            description=_("%(method)s at %(point)s: %(value)s, above the action limit %(limit)s.")
-            % {
-                "method": result.get_method_display(),
-                "point": result.sampling_point,
-                "value": result.value,
-                "limit": result.action_limit,
-            },
-            hold_cause=HoldCause.EM_EXCURSION,
-        )
+    act_on_result(result, by=by)
     return result
+
+
+def act_on_result(result: EmResult, *, by) -> Deviation | None:
+    """Above its action limit a result opens a major deviation that holds the room."""
+    if not result.above_action:
+        return None
+    return _open_deviation(
+        by=by,
+        room=result.room,
+        em_result=result,
+        category=DeviationCategory.EM_EXCURSION,
+        severity=Severity.MAJOR,
+        description=_("%(method)s at %(point)s: %(value)s, above the action limit %(limit)s.")
+        % {
+            "method": result.get_method_display(),
+            "point": result.sampling_point,
+            "value": result.value,
+            "limit": result.action_limit,
+        },
+        hold_cause=HoldCause.EM_EXCURSION,
+    )
 
 
 # Deviations

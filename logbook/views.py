@@ -29,6 +29,11 @@ def _page(request, queryset):
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
 
 
+def _posted(request):
+    """The POST data of a form page, or None on GET (an empty POST is still a submitted form)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _refused(request, error: services.LogbookError) -> None:
     messages.error(request, error.message)
 
@@ -47,7 +52,7 @@ def check_in(request, pk):
     """The booking's actual use; POST checks it in with who entered and the batch."""
     booking = _booking(request, pk)
     services.mark_no_show_of(booking)
-    form = CheckInForm(request.POST or None, booking=booking)
+    form = CheckInForm(_posted(request), booking=booking)
     if request.method == "POST" and form.is_valid():
         try:
             services.check_in(
@@ -110,7 +115,7 @@ def line_clearance(request, slug):
     room = _room(request, slug)
     if request.method == "POST":
         require(permissions.can_record_in_room(request.user, room))
-    form = LineClearanceForm(request.POST or None, checklist=services.checklist_of(room))
+    form = LineClearanceForm(_posted(request), checklist=services.checklist_of(room))
     if request.method == "POST" and form.is_valid():
         try:
             services.sign_clearance(
@@ -138,7 +143,7 @@ def line_clearance(request, slug):
 def record_cleaning(request, slug):
     room = _room(request, slug)
     require(permissions.can_record_in_room(request.user, room))
-    form = CleaningForm(request.POST or None)
+    form = CleaningForm(_posted(request))
     return _signed_form_page(
         request,
         room,
@@ -153,7 +158,7 @@ def record_cleaning(request, slug):
 def record_monitoring(request, slug):
     room = _room(request, slug)
     require(permissions.can_record_monitoring(request.user))
-    form = EmResultForm(request.POST or None, initial={"grade": room.grade})
+    form = EmResultForm(_posted(request), initial={"grade": room.grade})
     return _signed_form_page(
         request,
         room,
@@ -168,7 +173,7 @@ def record_monitoring(request, slug):
 def release(request, slug):
     room = _room(request, slug)
     require(permissions.can_release_room(request.user))
-    form = NoteSignatureForm(request.POST or None)
+    form = NoteSignatureForm(_posted(request))
     return _signed_form_page(
         request,
         room,
@@ -261,7 +266,7 @@ def deviation_list(request):
 @require_http_methods(["GET", "POST"])
 def deviation_new(request):
     require(permissions.can_report_deviation(request.user))
-    form = DeviationForm(request.POST or None, user=request.user)
+    form = DeviationForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             deviation = services.report_deviation(by=request.user, **form.cleaned_data)
@@ -287,7 +292,7 @@ def deviation_detail(request, pk):
     may_investigate = permissions.can_investigate_deviation(request.user)
     if request.method == "POST":
         require(may_investigate)
-    form = InvestigationForm(request.POST or None, instance=deviation)
+    form = InvestigationForm(_posted(request), instance=deviation)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_investigation(deviation, by=request.user, **form.cleaned_data)

@@ -17,75 +17,106 @@ from django.urls import get_resolver, resolve, reverse
 
 from facilities.models import Booking, BookingStatus, Qualification
 from facilities.services import feed_of
+from logbook.models import Deviation, DeviationStatus
 from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
 from tests.helpers import walk_urlpatterns
 
-ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider")
+ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider", "qa")
 
 # URL → expected status per role, in the order of ROLES, for GET and for POST (an empty form).
 # {group} is the PI's group (the researcher is a member), {draft} a draft of that group led by the PI,
 # {review} a project of another group under review, {booking} the researcher's pending request.
 MATRIX = {
-    "/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/healthz": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/accounts/login/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
-    "/account/data.json": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/admin/": ("302 200 302 302 302 302 302", "302 200 302 302 302 302 302"),
+    "/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/healthz": ("200 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/accounts/login/": ("200 200 200 200 200 200 200 200", "200 200 200 200 200 200 200 200"),
+    "/account/data.json": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/admin/": ("302 200 302 302 302 302 302 302", "302 200 302 302 302 302 302 302"),
     # Research groups
-    "/groups/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/groups/{group}/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/groups/{group}/edit/": ("302 200 403 403 200 403 403", "302 200 403 403 200 403 403"),
-    "/groups/{group}/members/add/": ("302 405 405 405 405 405 405", "302 400 403 403 400 403 403"),
-    "/groups/{group}/members/{membership}/role/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
-    "/groups/{group}/members/{membership}/remove/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
-    # ATMP projects
-    "/projects/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/projects/new/": ("302 403 403 403 200 200 200", "302 403 403 403 200 200 200"),
-    "/projects/portfolio/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/projects/export.csv": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/projects/{draft}/": ("302 200 200 200 200 200 404", "302 405 405 405 405 405 405"),
-    "/projects/{draft}/edit/": ("302 200 403 403 200 200 404", "302 200 403 403 200 200 404"),
-    "/projects/{draft}/submit/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
-    "/projects/{review}/accept/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{review}/reject/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{review}/request-changes/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{submitted}/start-review/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{accepted}/activate/": ("302 405 405 405 405 405 405", "302 302 302 302 403 403 404"),
-    "/projects/{active}/complete/": ("302 405 405 405 405 405 405", "302 302 302 302 403 403 404"),
-    "/projects/{draft}/withdraw/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
-    # Facilities and bookings
-    "/facilities/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/facilities/pre-gmp/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/resources/grade-b-suite-1/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/resources/grade-b-suite-1/month/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/bookings/free/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/bookings/calendar/": ("302 200 200 200 200 200 200", "302 302 302 302 302 302 302"),
-    "/bookings/calendar/regenerate/": ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
-    # iCalendar feeds: the secret token is the key, since calendar programs do not log in.
-    "/calendar/{feed}.ics": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/calendar/{staff_feed}/resources/grade-b-suite-1.ics": (
-        "200 200 200 200 200 200 200",
-        "405 405 405 405 405 405 405",
+    "/groups/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/groups/{group}/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/groups/{group}/edit/": ("302 200 403 403 200 403 403 403", "302 200 403 403 200 403 403 403"),
+    "/groups/{group}/members/add/": ("302 405 405 405 405 405 405 405", "302 400 403 403 400 403 403 403"),
+    "/groups/{group}/members/{membership}/role/": (
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 403 302 403 403 403",
     ),
-    "/calendar/{feed}/resources/grade-b-suite-1.ics": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
-    "/calendar/not-a-token.ics": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "/groups/{group}/members/{membership}/remove/": (
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 403 302 403 403 403",
+    ),
+    # ATMP projects
+    "/projects/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/projects/new/": ("302 403 403 403 200 200 200 403", "302 403 403 403 200 200 200 403"),
+    "/projects/portfolio/": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/projects/export.csv": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/projects/{draft}/": ("302 200 200 200 200 200 404 404", "302 405 405 405 405 405 405 405"),
+    "/projects/{draft}/edit/": ("302 200 403 403 200 200 404 404", "302 200 403 403 200 200 404 404"),
+    "/projects/{draft}/submit/": ("302 405 405 405 405 405 405 405", "302 403 403 403 302 403 404 404"),
+    "/projects/{review}/accept/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{review}/reject/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{review}/request-changes/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{submitted}/start-review/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{accepted}/activate/": ("302 405 405 405 405 405 405 405", "302 302 302 302 403 403 404 404"),
+    "/projects/{active}/complete/": ("302 405 405 405 405 405 405 405", "302 302 302 302 403 403 404 404"),
+    "/projects/{draft}/withdraw/": ("302 405 405 405 405 405 405 405", "302 403 403 403 302 403 404 404"),
+    # Facilities and bookings
+    "/facilities/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/facilities/pre-gmp/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/month/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/bookings/free/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/bookings/calendar/": ("302 200 200 200 200 200 200 200", "302 302 302 302 302 302 302 302"),
+    "/bookings/calendar/regenerate/": ("302 405 405 405 405 405 405 405", "302 302 302 302 302 302 302 302"),
+    # iCalendar feeds: the secret token is the key, since calendar programs do not log in.
+    "/calendar/{feed}.ics": ("200 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/calendar/{staff_feed}/resources/grade-b-suite-1.ics": (
+        "200 200 200 200 200 200 200 200",
+        "405 405 405 405 405 405 405 405",
+    ),
+    "/calendar/{feed}/resources/grade-b-suite-1.ics": (
+        "404 404 404 404 404 404 404 404",
+        "405 405 405 405 405 405 405 405",
+    ),
+    "/calendar/not-a-token.ics": ("404 404 404 404 404 404 404 404", "405 405 405 405 405 405 405 405"),
     # Usage reports
-    "/reports/usage/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
-    "/reports/usage/?format=xlsx": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
-    "/bookings/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/bookings/new/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
-    "/bookings/pending/": ("302 200 200 403 403 403 403", "302 405 405 403 403 403 403"),
-    "/bookings/{booking}/": ("302 200 200 404 200 200 404", "302 405 405 405 405 405 405"),
-    "/bookings/{booking}/cancel/": ("302 405 405 405 405 405 405", "302 302 302 404 403 302 404"),
-    "/bookings/{booking}/approve/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
-    "/bookings/{booking}/reject/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
-    "/closures/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
-    "/qualifications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/qualifications/manage/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
-    "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
+    "/reports/usage/": ("302 200 200 403 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/reports/usage/?format=xlsx": ("302 200 200 403 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/bookings/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/bookings/new/": ("302 200 200 200 200 200 200 200", "302 200 200 200 200 200 200 200"),
+    "/bookings/pending/": ("302 200 200 403 403 403 403 403", "302 405 405 403 403 403 403 403"),
+    "/bookings/{booking}/": ("302 200 200 404 200 200 404 404", "302 405 405 405 405 405 405 405"),
+    "/bookings/{booking}/cancel/": ("302 405 405 405 405 405 405 405", "302 302 302 404 403 302 404 404"),
+    "/bookings/{booking}/approve/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    "/bookings/{booking}/reject/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    "/closures/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
+    "/qualifications/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/qualifications/manage/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
+    "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
     # The audit trail
-    "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/history/booking/{booking}/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
+    "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/history/booking/{booking}/": ("302 200 200 403 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    # The room logbook: {deviation} is the researcher's open deviation in a room of the PI's group's project.
+    "/bookings/{booking}/check-in/": ("302 200 200 404 200 200 404 404", "302 400 400 404 400 400 404 404"),
+    "/bookings/{booking}/check-out/": ("302 405 405 405 405 405 405 405", "302 302 302 404 302 302 404 404"),
+    "/resources/grade-b-suite-1/logbook/": ("302 200 200 403 403 200 403 200", "302 405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/logbook/?format=csv": (
+        "302 200 200 403 403 200 403 200",
+        "302 405 405 405 405 405 405 405",
+    ),
+    "/resources/grade-b-suite-1/line-clearance/": (
+        "302 200 200 403 403 200 403 200",
+        "302 400 400 403 403 400 403 403",
+    ),
+    "/resources/grade-b-suite-1/cleaning/": ("302 200 200 403 403 200 403 403", "302 400 400 403 403 400 403 403"),
+    "/resources/grade-b-suite-1/monitoring/": ("302 200 200 403 403 403 403 403", "302 400 400 403 403 403 403 403"),
+    "/resources/grade-b-suite-1/quarantine/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 302"),
+    "/resources/grade-b-suite-1/release/": ("302 200 403 403 403 403 403 200", "302 400 403 403 403 403 403 400"),
+    "/facilities/pre-gmp/status/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/deviations/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/deviations/new/": ("302 200 200 200 200 200 200 200", "302 400 400 400 400 400 400 400"),
+    "/deviations/{deviation}/": ("302 200 200 404 200 200 404 200", "302 302 302 404 403 403 404 302"),
+    "/deviations/{deviation}/close/": ("302 405 405 405 405 405 405 405", "302 302 403 404 403 403 404 302"),
 }
 
 CASES = [
@@ -129,6 +160,7 @@ def demo(django_db_setup, django_db_blocker):
                 "active": _demo_project(ProjectStatus.ACTIVE, group=group),
                 "feed": feed_of(users["researcher"]).token,
                 "staff_feed": feed_of(users["facility"]).token,
+                "deviation": Deviation.objects.get(reported_by=users["researcher"], status=DeviationStatus.OPEN).pk,
             }
         finally:
             transaction.set_rollback(True)
@@ -164,6 +196,7 @@ SAMPLE = {
     "qualification": 1,
     "feed": "t",
     "staff_feed": "t",
+    "deviation": 1,
 }
 
 
