@@ -32,7 +32,7 @@ def make_booking(room, booker, admitted_project):
 
     def make(minutes=10, *, project=admitted_project, hours=2):
         start = timezone.now() + datetime.timedelta(minutes=minutes)
-        return Booking.objects.create(
+        booking = Booking.objects.create(
             resource=room,
             project=project,
             booked_by=booker,
@@ -40,6 +40,8 @@ def make_booking(room, booker, admitted_project):
             purpose="Vector production",
             status=BookingStatus.APPROVED,
         )
+        booking.refresh_from_db()  # the period as a range, as the database gives it
+        return booking
 
     return make
 
@@ -243,3 +245,20 @@ def test_twenty_concurrent_reports_get_twenty_distinct_numbers(make_user):
         thread.join()
     assert errors == []
     assert len(set(codes)) == 20
+
+
+def test_the_usage_report_adds_used_hours_and_no_shows(make_booking, booker, room, group, facility_user):
+    from facilities import reports
+
+    used = make_booking(-300)
+    UseRecord.objects.create(booking=used, kind=UseKind.CHECK_IN, at=used.period.lower, recorded_by=booker)
+    UseRecord.objects.create(
+        booking=used, kind=UseKind.CHECK_OUT, at=used.period.lower + datetime.timedelta(minutes=90), recorded_by=booker
+    )
+    services.mark_no_show_of(make_booking(-60))
+    today = timezone.localdate()
+    period = reports.ReportPeriod.days(today - datetime.timedelta(days=1), today)
+    report = reports.usage_report(period, user=facility_user)
+    row = next(row for row in report.resources if row.resource == room)
+    assert (row.use.used_hours, row.use.no_shows) == (Decimal("1.50"), 1)
+    assert (report.groups[0].group, report.groups[0].use.no_shows) == (group, 1)
