@@ -5,6 +5,7 @@ from django.utils import timezone
 from facilities import reports
 from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind
 from facilities.periods import local_days
+from logbook.records import sporicide_overdue_rooms
 from projects.models import AtmpProject, ResearchGroup
 from projects.reports import class_stage_matrix
 
@@ -49,6 +50,7 @@ def facility_section(user) -> dict:
         .select_related("room")
         .order_by("requalification_due", "name")[:LONG_LIST],
         "closures_ahead": Closure.objects.upcoming().select_related("facility", "resource")[:SHORT_LIST],
+        "sporicide_overdue": sporicide_overdue_rooms()[:LONG_LIST],
     }
 
 

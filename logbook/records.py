@@ -4,13 +4,14 @@ import csv
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, DurationField, ExpressionWrapper, F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from atmp_portal.exports import spreadsheet_safe
-from facilities.models import Booking, Resource
+from facilities.models import Booking, Resource, ResourceKind
 from facilities.periods import local_days
 
 from . import services
@@ -247,4 +248,23 @@ def todays_bookings(rooms: list[Resource], user):
         .overlapping(local_days(today, today))
         .with_details()
         .order_by("period")
+    )
+
+
+def sporicide_overdue_rooms():
+    """Active rooms whose sporicidal cleaning is past due (or was never recorded), by name; one query."""
+    default_days = RoomProgramme._meta.get_field("sporicide_interval_days").default
+    interval = ExpressionWrapper(
+        Coalesce(F("programme__sporicide_interval_days"), Value(default_days)) * datetime.timedelta(days=1),
+        output_field=DurationField(),
+    )
+    today = local_days(timezone.localdate(), timezone.localdate()).lower
+    return (
+        Resource.objects.active()
+        .filter(kind=ResourceKind.ROOM)
+        .annotate(last_sporicide=Max("cleanings__performed_at", filter=Q(cleanings__agent__sporicidal=True)))
+        .annotate(sporicide_due=F("last_sporicide") + interval)
+        .filter(Q(last_sporicide__isnull=True) | Q(sporicide_due__lt=today))
+        .select_related("facility")
+        .order_by("name")
     )

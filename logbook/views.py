@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atmp_portal.rules import require
+from audit.permissions import can_view_history
 from facilities.models import Booking, Facility, Resource, ResourceKind
 
 from . import permissions, records, services
@@ -65,8 +66,10 @@ def check_in(request, pk):
             return redirect("logbook:check_in", booking.pk)
     uses = list(booking.use_records.prefetch_related("entrants").select_related("recorded_by"))
     kinds = {use.kind for use in uses}
+    room = booking.resource.containing_room
     context = {
         "booking": booking,
+        "hold_message": services.hold_message(room) if room else None,
         "uses": uses,
         "form": form,
         "may_check_in": not kinds & {UseKind.CHECK_IN, UseKind.NO_SHOW},
@@ -308,6 +311,7 @@ def deviation_detail(request, pk):
         "closures": deviation.closures.select_related("signed_by"),
         "may_investigate": may_investigate and deviation.status != DeviationStatus.CLOSED,
         "may_close": permissions.can_close_deviation(request.user) and deviation.status != DeviationStatus.CLOSED,
+        "may_view_history": can_view_history(request.user, "deviation"),
     }
     return render(request, "logbook/deviation_detail.html", context, status=400 if form.errors else 200)
 

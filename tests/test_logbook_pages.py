@@ -143,3 +143,30 @@ def test_an_em_result_through_the_form_keeps_its_limits(client, room, facility_u
     )
     assert response.status_code == 302
     assert EmResult.objects.get().action_limit == 10
+
+
+def _overdue_section(client):
+    return client.get("/").content.decode().split('id="sporicide-overdue"')[1].split("</section>")[0]
+
+
+def test_the_staff_dashboard_flags_rooms_overdue_for_their_sporicide(client, room, facility_user):
+    client.force_login(facility_user)
+    assert room.name in _overdue_section(client)
+    _cleanings(room, facility_user, 1)  # 30 days ago: still overdue (every 7 days)
+    Cleaning.objects.create(
+        room=room,
+        agent=CleaningAgent.objects.get(),
+        areas="Walls",
+        signed_by=facility_user,
+        meaning=SignatureMeaning.PERFORMED,
+    )
+    assert room.name not in _overdue_section(client)
+
+
+def test_qa_reads_the_history_of_a_deviation(client, room, booker, qa):
+    from logbook import services
+
+    deviation = services.report_deviation(by=booker, room=room, category="other", severity="minor", description="x")
+    client.force_login(qa)
+    assert client.get(f"/history/deviation/{deviation.pk}/").status_code == 200
+    assert f"/history/deviation/{deviation.pk}/" in client.get(deviation.get_absolute_url()).content.decode()

@@ -95,7 +95,7 @@ MATRIX = {
     "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
     # The audit trail
     "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
-    "/history/booking/{booking}/": ("302 200 200 403 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/history/booking/{booking}/": ("302 200 200 403 403 403 403 200", "302 405 405 405 405 405 405 405"),
     # The room logbook: {deviation} is the researcher's open deviation in a room of the PI's group's project.
     "/bookings/{booking}/check-in/": ("302 200 200 404 200 200 404 404", "302 400 400 404 400 400 404 404"),
     "/bookings/{booking}/check-out/": ("302 405 405 405 405 405 405 405", "302 302 302 404 302 302 404 404"),
@@ -116,6 +116,7 @@ MATRIX = {
     "/deviations/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
     "/deviations/new/": ("302 200 200 200 200 200 200 200", "302 400 400 400 400 400 400 400"),
     "/deviations/{deviation}/": ("302 200 200 404 200 200 404 200", "302 302 302 404 403 403 404 302"),
+    "/history/deviation/{deviation}/": ("302 200 200 403 403 403 403 200", "302 405 405 405 405 405 405 405"),
     "/deviations/{deviation}/close/": ("302 405 405 405 405 405 405 405", "302 302 403 404 403 403 404 302"),
 }
 

@@ -4,6 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from facilities.models import Booking
+from logbook.models import Deviation
 from projects.models import AtmpProject
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -39,6 +40,21 @@ PAGES = [
     ("reviewer", "/", None),
     ("reviewer", "/projects/portfolio/", None),
     ("pi", "/groups/stem-cell-lab/", None),
+    ("researcher", "/deviations/", None),
+    ("researcher", "/deviations/new/", "Report"),
+    ("researcher", "/resources/grade-b-suite-1/logbook/", None),
+    ("researcher", "/resources/grade-b-suite-1/line-clearance/", "Sign"),
+    (
+        "researcher",
+        lambda: Booking.objects.filter(booked_by__username="researcher").first().get_absolute_url() + "check-in/",
+        "Check in",
+    ),
+    ("facility", "/facilities/pre-gmp/status/", None),
+    ("facility", "/resources/grade-b-suite-1/cleaning/", "Sign"),
+    ("facility", "/resources/grade-b-suite-1/monitoring/", "Sign"),
+    ("qa", lambda: Deviation.objects.order_by("pk").first().get_absolute_url(), None),
+    ("qa", "/resources/grade-b-suite-2/release/", "Sign"),
+    ("qa", "/resources/grade-b-suite-2/logbook/", None),
 ]
 
 
