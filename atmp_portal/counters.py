@@ -3,18 +3,28 @@
 from django.db import connection, models
 
 
-def take_numbers(counter: type[models.Model], year: int, count: int) -> range:
-    """Take the next ``count`` numbers of ``year`` from ``counter`` (fields ``year``, ``last_number``).
+class YearlyCounter(models.Model):
+    """The last number given per year; numbers are never reused."""
 
-    One atomic statement: concurrent callers get distinct numbers, and a number is never reused.
-    """
-    table = connection.ops.quote_name(counter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last_number) VALUES (%s, %s) "
-            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + EXCLUDED.last_number "
-            "RETURNING last_number",
-            [year, count],
-        )
-        (last,) = cursor.fetchone()
-    return range(last - count + 1, last + 1)
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+    @classmethod
+    def take(cls, year: int, count: int = 1) -> range:
+        """Take the next ``count`` numbers of ``year`` in one atomic statement: concurrent callers get distinct ones."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (year, last_number) VALUES (%s, %s) "
+                f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + EXCLUDED.last_number "
+                "RETURNING last_number",
+                [year, count],
+            )
+            (last,) = cursor.fetchone()
+        return range(last - count + 1, last + 1)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import roles
+from atmp_portal.counters import YearlyCounter
 from facilities.models import CleanRoomGrade, ResourceKind
 from projects.models import ResearchGroup
 
@@ -324,18 +325,12 @@ class DeviationStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class DeviationCounter(models.Model):
-    """The last deviation number given per year; numbers are never reused."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+class DeviationCounter(YearlyCounter):
+    """The last deviation number given per year."""
 
     class Meta:
         verbose_name = _("deviation counter")
         verbose_name_plural = _("deviation counters")
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
 
 
 class DeviationQuerySet(models.QuerySet):

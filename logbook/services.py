@@ -14,7 +14,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from atmp_portal.counters import take_numbers
 from atmp_portal.rules import RuleError, require
 from facilities.models import Booking, BookingStatus, CleanRoomGrade, Resource
 
@@ -455,7 +454,7 @@ def act_on_result(result: EmResult, *, by) -> Deviation | None:
 
 def next_deviation_code(year: int) -> str:
     """``DEV-YYYY-NNNN``, distinct under concurrency."""
-    (number,) = take_numbers(DeviationCounter, year, 1)
+    (number,) = DeviationCounter.take(year)
     return f"DEV-{year}-{number:04d}"
 
 
