@@ -262,3 +262,12 @@ def test_the_usage_report_adds_used_hours_and_no_shows(make_booking, booker, roo
     row = next(row for row in report.resources if row.resource == room)
     assert (row.use.used_hours, row.use.no_shows) == (Decimal("1.50"), 1)
     assert (report.groups[0].group, report.groups[0].use.no_shows) == (group, 1)
+
+
+def test_bookings_in_a_room_on_hold_are_flagged_to_booker_and_staff(client, room, make_booking, booker, facility_user):
+    booking = make_booking(24 * 60)
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Filter leak")
+    for user in (booker, facility_user):
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        assert f"/bookings/{booking.pk}/check-in/" in page.split("bookings-on-hold")[-1]

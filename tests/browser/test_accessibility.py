@@ -46,7 +46,9 @@ PAGES = [
     ("researcher", "/resources/grade-b-suite-1/line-clearance/", "Sign"),
     (
         "researcher",
-        lambda: Booking.objects.filter(booked_by__username="researcher").first().get_absolute_url() + "check-in/",
+        lambda: (
+            Booking.objects.filter(booked_by__username="researcher").upcoming().first().get_absolute_url() + "check-in/"
+        ),
         "Check in",
     ),
     ("facility", "/facilities/pre-gmp/status/", None),
