@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import CharField, DurationField, ExpressionWrapper, F, Max, Q, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,12 +41,12 @@ KIND_CHOICES = [(kind, label) for kind, (label, _model, _field) in KINDS.items()
 
 _RELATED = {
     "use": ("booking__project", "recorded_by"),
-    "clearance": ("signed_by",),
-    "cleaning": ("signed_by", "agent"),
-    "em": ("signed_by",),
+    "clearance": ("signed_by", "corrects"),
+    "cleaning": ("signed_by", "agent", "corrects"),
+    "em": ("signed_by", "corrects"),
     "deviation": ("reported_by",),
     "hold": ("placed_by", "deviation"),
-    "release": ("signed_by",),
+    "release": ("signed_by", "corrects"),
 }
 
 
@@ -87,6 +87,18 @@ class Entry:
     summary: str
     by: object
     meaning: str
+
+
+def _corrected(record, summary: str) -> str:
+    """A correction says which entry it corrects and why; the corrected entry stays as it was signed."""
+    original = getattr(record, "corrects", None)
+    if original is None:
+        return summary
+    return _("Correction of the entry signed %(time)s (%(reason)s): %(summary)s") % {
+        "time": formats.date_format(timezone.localtime(original.signed_at), "D j M Y H:i"),
+        "reason": record.correction_reason,
+        "summary": summary,
+    }
 
 
 def _summary(kind: str, record) -> str:
@@ -133,7 +145,7 @@ def load_entries(rows) -> list[Entry]:
                 kind=kind,
                 kind_label=str(KINDS[kind][0]),
                 record=record,
-                summary=_summary(kind, record),
+                summary=_corrected(record, _summary(kind, record)),
                 by=getattr(record, _BY.get(kind, "signed_by")),
                 meaning=record.get_meaning_display() if hasattr(record, "meaning") else "",
             )

@@ -170,3 +170,14 @@ def test_qa_reads_the_history_of_a_deviation(client, room, booker, qa):
     client.force_login(qa)
     assert client.get(f"/history/deviation/{deviation.pk}/").status_code == 200
     assert f"/history/deviation/{deviation.pk}/" in client.get(deviation.get_absolute_url()).content.decode()
+
+
+def test_a_correction_shows_in_the_logbook_beside_the_original(client, room, facility_user):
+    from logbook import services
+
+    original = services.sign_clearance(room, by=facility_user, password=PASSWORD, ticked=services.checklist_of(room))
+    services.correct(original, by=facility_user, password=PASSWORD, reason="Wrong note", note="Filter changed")
+    client.force_login(facility_user)
+    page = client.get("/resources/grade-b-suite/logbook/?kind=clearance").content.decode()
+    assert "Correction of the entry signed" in page and "Wrong note" in page
+    assert page.count("Waste removed") == 2  # the original is listed as signed
