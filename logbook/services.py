@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from atmp_portal.rules import RuleError, require
+from facilities import notifications
 from facilities.models import Booking, BookingStatus, CleanRoomGrade, Resource
 
 from . import permissions
@@ -134,12 +135,21 @@ def hold_message(room: Resource) -> str | None:
 
 
 def hold_room(room: Resource, *, by, cause: str, deviation: Deviation | None = None, note: str = "") -> RoomHold:
-    """Put a room on hold; a quarantine is placed by facility staff or QA, other causes by the rule that found them."""
+    """Put a room on hold and tell the bookers of its live bookings ahead (and their project leads).
+
+    A quarantine is placed by facility staff or QA, other causes by the rule that found them.
+    """
     if cause == HoldCause.QUARANTINE:
         require(permissions.can_place_hold(by))
         if not note.strip():
             raise LogbookError(_("Say why the room is quarantined."))
-    return RoomHold.objects.create(room=room, cause=cause, deviation=deviation, note=note.strip(), placed_by=by)
+    already_held = room.pk in current_holds([room])
+    hold = RoomHold.objects.create(room=room, cause=cause, deviation=deviation, note=note.strip(), placed_by=by)
+    if not already_held:
+        ahead = Booking.objects.active().filter(Q(resource=room) | Q(resource__room=room), parent__isnull=True)
+        for booking in ahead.upcoming():
+            notifications.booking_changed("on_hold", booking)
+    return hold
 
 
 @transaction.atomic

@@ -271,3 +271,14 @@ def test_bookings_in_a_room_on_hold_are_flagged_to_booker_and_staff(client, room
         client.force_login(user)
         page = client.get("/").content.decode()
         assert f"/bookings/{booking.pk}/check-in/" in page.split("bookings-on-hold")[-1]
+
+
+def test_the_bookers_of_a_room_put_on_hold_are_told(
+    room, make_booking, facility_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    booking = make_booking(24 * 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Filter leak")
+        services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Second cause")  # told once
+    assert [message.to for message in mailoutbox] == [[booking.booked_by.email, booking.project.project_lead.email]]
+    assert mailoutbox[0].subject.startswith("Room on hold")
