@@ -7,7 +7,7 @@ from facilities.forms import datetime_local
 from facilities.models import Booking, CleanRoomGrade, Resource, ResourceKind
 from projects.models import AtmpProject
 
-from .models import CleaningAgent, Deviation, EmMethod, OccupancyState
+from .models import Cleaning, CleaningAgent, Deviation, EmMethod, EmResult, LineClearance, OccupancyState, RoomRelease
 
 
 class SignatureForm(forms.Form):
@@ -105,3 +105,26 @@ class LogbookFilterForm(forms.Form):
     def __init__(self, *args, kinds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All entries")), *kinds]
+
+
+class CorrectionForm(SignatureForm):
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=1000)
+    field_order = ["reason", "password"]
+
+
+# What a correction may change, per kind of signed record (the rest is copied from the original).
+CORRECTABLE_FIELDS = {
+    "clearance": (LineClearance, ["note"]),
+    "cleaning": (Cleaning, ["performed_at", "agent", "areas"]),
+    "em": (EmResult, ["sampling_point", "grade", "method", "state", "sampled_at", "value"]),
+    "release": (RoomRelease, ["note"]),
+}
+
+
+def correction_form(kind: str, data, original):
+    """The form of the corrected values, filled with the original's."""
+    model, fields = CORRECTABLE_FIELDS[kind]
+    widgets = {name: forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+               for name in ("performed_at", "sampled_at")}  # fmt: skip
+    form_class = forms.modelform_factory(model, fields=fields, widgets=widgets)
+    return form_class(data, instance=original)

@@ -87,6 +87,7 @@ class Entry:
     summary: str
     by: object
     meaning: str
+    correct_url: str = ""
 
 
 def _corrected(record, summary: str) -> str:

@@ -94,7 +94,11 @@ def correct(original: SignedRecord, *, by, password: str, reason: str, **changes
         if not field.primary_key and field.name not in ("signed_by", "signed_at", "meaning", "corrects")
     }
     fields.update(changes, correction_reason=reason.strip())
-    return _sign(model(corrects=original, **fields), by, password)
+    correction = model(corrects=original, **fields)
+    if isinstance(correction, EmResult):  # a corrected grade, method or state has its own limits
+        correction.alert_limit = alert_limit(correction.grade, correction.method, correction.state)
+        correction.action_limit = action_limit(correction.grade, correction.method, correction.state)
+    return _sign(correction, by, password)
 
 
 # Holds and releases

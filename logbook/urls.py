@@ -8,6 +8,7 @@ urlpatterns = [
     path("bookings/<int:pk>/check-in/", views.check_in, name="check_in"),
     path("bookings/<int:pk>/check-out/", views.check_out, name="check_out"),
     path("resources/<slug:slug>/logbook/", views.room_logbook, name="room_logbook"),
+    path("resources/<slug:slug>/logbook/<str:kind>/<int:pk>/correct/", views.correct_record, name="correct_record"),
     path("resources/<slug:slug>/line-clearance/", views.line_clearance, name="line_clearance"),
     path("resources/<slug:slug>/cleaning/", views.record_cleaning, name="record_cleaning"),
     path("resources/<slug:slug>/monitoring/", views.record_monitoring, name="record_monitoring"),

@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -11,8 +12,10 @@ from facilities.models import Booking, Facility, Resource, ResourceKind
 
 from . import permissions, records, services
 from .forms import (
+    CORRECTABLE_FIELDS,
     CheckInForm,
     CleaningForm,
+    CorrectionForm,
     DeviationForm,
     EmResultForm,
     InvestigationForm,
@@ -20,6 +23,7 @@ from .forms import (
     LogbookFilterForm,
     NoteSignatureForm,
     QuarantineForm,
+    correction_form,
 )
 from .models import Deviation, DeviationCategory, DeviationStatus, Severity, UseKind
 
@@ -187,6 +191,31 @@ def release(request, slug):
     )
 
 
+@require_http_methods(["GET", "POST"])
+def correct_record(request, slug, kind, pk):
+    """Correct a signed record of the room with a new signed one; the original stays as it was."""
+    room = _room(request, slug)
+    if kind not in CORRECTABLE_FIELDS:
+        raise Http404
+    model = CORRECTABLE_FIELDS[kind][0]
+    original = get_object_or_404(model, pk=pk, room=room)
+    require(permissions.can_correct_record(request.user, original))
+    values = correction_form(kind, _posted(request), original)
+    form = CorrectionForm(_posted(request))
+    if request.method == "POST" and values.is_valid() and form.is_valid():
+        changes = {name: values.cleaned_data[name] for name in values.changed_data}
+        try:
+            services.correct(original, by=request.user, **form.cleaned_data, **changes)
+        except services.LogbookError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Correction signed."))
+            return redirect("logbook:room_logbook", room.slug)
+    context = {"room": room, "values": values, "form": form, "original": original}
+    status = 400 if values.errors or form.errors else 200
+    return render(request, "logbook/correction_form.html", context, status=status)
+
+
 @require_POST
 def quarantine(request, slug):
     room = _room(request, slug)
@@ -214,11 +243,15 @@ def room_logbook(request, slug):
         records.write_csv(records.load_entries(rows), response)
         return response
     page = _page(request, rows)
+    entries = records.load_entries(page.object_list)
+    for entry in entries:
+        if entry.kind in CORRECTABLE_FIELDS and permissions.can_correct_record(request.user, entry.record):
+            entry.correct_url = reverse("logbook:correct_record", args=[room.slug, entry.kind, entry.record.pk])
     context = {
         "room": room,
         "filter_form": form,
         "page_obj": page,
-        "entries": records.load_entries(page.object_list),
+        "entries": entries,
         "hold_message": services.hold_message(room),
         "may_record": permissions.can_record_in_room(request.user, room),
         "may_monitor": permissions.can_record_monitoring(request.user),

@@ -181,3 +181,28 @@ def test_a_correction_shows_in_the_logbook_beside_the_original(client, room, fac
     page = client.get("/resources/grade-b-suite/logbook/?kind=clearance").content.decode()
     assert "Correction of the entry signed" in page and "Wrong note" in page
     assert page.count("Waste removed") == 2  # the original is listed as signed
+
+
+def test_correcting_a_cleaning_through_its_form(client, room, facility_user, booker):
+    _cleanings(room, facility_user, 1)
+    original = Cleaning.objects.get()
+    url = f"/resources/grade-b-suite/logbook/cleaning/{original.pk}/correct/"
+    client.force_login(facility_user)
+    assert url in client.get("/resources/grade-b-suite/logbook/").content.decode()
+    form = {
+        "performed_at": timezone.localtime(original.performed_at).strftime("%Y-%m-%dT%H:%M"),
+        "agent": original.agent_id,
+        "areas": "Floors and walls",
+        "reason": "Walls were forgotten",
+    }
+    assert client.post(url, {**form, "password": "wrong"}).status_code == 400
+    assert client.post(url, {**form, "password": PASSWORD}).status_code == 302
+    correction = Cleaning.objects.get(corrects=original)
+    original.refresh_from_db()
+    assert (correction.areas, original.areas, correction.correction_reason) == (
+        "Floors and walls",
+        "Floors",
+        "Walls were forgotten",
+    )
+    client.force_login(booker)  # neither the signer nor staff
+    assert client.get(url).status_code == 403

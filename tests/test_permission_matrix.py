@@ -17,7 +17,7 @@ from django.urls import get_resolver, resolve, reverse
 
 from facilities.models import Booking, BookingStatus, Qualification
 from facilities.services import feed_of
-from logbook.models import Deviation, DeviationStatus
+from logbook.models import Cleaning, Deviation, DeviationStatus
 from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
 from tests.helpers import walk_urlpatterns
 
@@ -104,6 +104,10 @@ MATRIX = {
         "302 200 200 403 403 200 403 200",
         "302 405 405 405 405 405 405 405",
     ),
+    "/resources/grade-b-suite-1/logbook/cleaning/{cleaning}/correct/": (
+        "302 200 200 403 403 403 403 200",
+        "302 400 400 403 403 403 403 400",
+    ),
     "/resources/grade-b-suite-1/line-clearance/": (
         "302 200 200 403 403 200 403 200",
         "302 400 400 403 403 400 403 403",
@@ -161,6 +165,7 @@ def demo(django_db_setup, django_db_blocker):
                 "active": _demo_project(ProjectStatus.ACTIVE, group=group),
                 "feed": feed_of(users["researcher"]).token,
                 "staff_feed": feed_of(users["facility"]).token,
+                "cleaning": Cleaning.objects.filter(room__slug="grade-b-suite-1").first().pk,
                 "deviation": Deviation.objects.get(reported_by=users["researcher"], status=DeviationStatus.OPEN).pk,
             }
         finally:
@@ -198,6 +203,7 @@ SAMPLE = {
     "feed": "t",
     "staff_feed": "t",
     "deviation": 1,
+    "cleaning": 1,
 }
 
 

@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from facilities.models import Booking
-from logbook.models import Deviation
+from logbook.models import Cleaning, Deviation
 from projects.models import AtmpProject
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -54,6 +54,13 @@ PAGES = [
     ("facility", "/facilities/pre-gmp/status/", None),
     ("facility", "/resources/grade-b-suite-1/cleaning/", "Sign"),
     ("facility", "/resources/grade-b-suite-1/monitoring/", "Sign"),
+    (
+        "facility",
+        lambda: (
+            f"/resources/grade-b-suite-1/logbook/cleaning/{Cleaning.objects.filter(room__slug='grade-b-suite-1').first().pk}/correct/"
+        ),
+        "Sign the correction",
+    ),
     ("qa", lambda: Deviation.objects.order_by("pk").first().get_absolute_url(), None),
     ("qa", "/resources/grade-b-suite-2/release/", "Sign"),
     ("qa", "/resources/grade-b-suite-2/logbook/", None),
