@@ -1,10 +1,14 @@
+import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from facilities.forms import datetime_local
 from facilities.models import Booking, CleanRoomGrade, Resource, ResourceKind
+from facilities.periods import local_days
 from projects.models import AtmpProject
 
 from .models import Cleaning, CleaningAgent, Deviation, EmMethod, EmResult, LineClearance, OccupancyState, RoomRelease
@@ -77,7 +81,7 @@ class QuarantineForm(forms.Form):
 class DeviationForm(forms.ModelForm):
     class Meta:
         model = Deviation
-        fields = ["room", "equipment", "project", "category", "severity", "description", "immediate_action"]
+        fields = ["room", "equipment", "booking", "project", "category", "severity", "description", "immediate_action"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "immediate_action": forms.Textarea(attrs={"rows": 2}),
@@ -88,6 +92,12 @@ class DeviationForm(forms.ModelForm):
         self.fields["room"].queryset = Resource.objects.active().filter(kind=ResourceKind.ROOM)
         self.fields["equipment"].queryset = Resource.objects.active().filter(kind=ResourceKind.EQUIPMENT)
         self.fields["project"].queryset = AtmpProject.objects.of_member(user)
+        # The bookings around today that the reporter may see: a short list, not the whole calendar.
+        today = timezone.localdate()
+        window = local_days(today - datetime.timedelta(days=7), today + datetime.timedelta(days=1))
+        self.fields["booking"].queryset = (
+            Booking.objects.visible_to(user).active().overlapping(window).select_related("resource").order_by("period")
+        )
 
 
 class InvestigationForm(forms.ModelForm):

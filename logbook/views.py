@@ -302,7 +302,7 @@ def deviation_list(request):
 @require_http_methods(["GET", "POST"])
 def deviation_new(request):
     require(permissions.can_report_deviation(request.user))
-    form = DeviationForm(_posted(request), user=request.user)
+    form = DeviationForm(_posted(request), user=request.user, initial={"booking": request.GET.get("booking")})
     if request.method == "POST" and form.is_valid():
         try:
             deviation = services.report_deviation(by=request.user, **form.cleaned_data)

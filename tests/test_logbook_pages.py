@@ -206,3 +206,19 @@ def test_correcting_a_cleaning_through_its_form(client, room, facility_user, boo
     )
     client.force_login(booker)  # neither the signer nor staff
     assert client.get(url).status_code == 403
+
+
+def test_a_deviation_names_the_booking_it_happened_in(client, room, booker, admitted_project):
+    from facilities.models import Booking
+
+    start = timezone.now() - datetime.timedelta(hours=1)
+    booking = Booking.objects.create(
+        resource=room, project=admitted_project, booked_by=booker, period=(start, start + datetime.timedelta(hours=2)),
+        purpose="Run", status="approved",
+    )  # fmt: skip
+    client.force_login(booker)
+    assert f'value="{booking.pk}" selected' in client.get(f"/deviations/new/?booking={booking.pk}").content.decode()
+    form = {"booking": booking.pk, "category": "procedure", "severity": "minor", "description": "Step skipped"}
+    assert client.post("/deviations/new/", form).status_code == 302
+    assert Deviation.objects.get().booking == booking
+    assert client.get("/deviations/new/?booking=garbage").status_code == 200
