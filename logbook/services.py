@@ -28,6 +28,7 @@ from .models import (
     DeviationClosure,
     DeviationCounter,
     DeviationStatus,
+    Disinfection,
     EmMethod,
     EmResult,
     HoldCause,
@@ -362,7 +363,7 @@ def is_cleaning_overdue(
         return True
     if last_use_end is None or (last_cleaning and last_cleaning.performed_at >= last_use_end):
         return False
-    if programme.disinfection == "daily":
+    if programme.disinfection == Disinfection.DAILY:
         return timezone.localtime(last_use_end).date() < timezone.localdate()
     return True
 

@@ -282,3 +282,22 @@ def test_the_bookers_of_a_room_put_on_hold_are_told(
         services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Second cause")  # told once
     assert [message.to for message in mailoutbox] == [[booking.booked_by.email, booking.project.project_lead.email]]
     assert mailoutbox[0].subject.startswith("Room on hold")
+
+
+def test_cleaning_overdue_follows_the_programme(room, facility_user):
+    from logbook.models import Cleaning, CleaningAgent, Disinfection, RoomProgramme, SignatureMeaning
+
+    now = timezone.now()
+    programme = RoomProgramme(room=room, disinfection=Disinfection.AFTER_EACH_USE, sporicide_interval_days=7)
+    sporicide = Cleaning(
+        room=room, performed_at=now - datetime.timedelta(days=3), agent=CleaningAgent(name="ClO2", sporicidal=True),
+        signed_by=facility_user, meaning=SignatureMeaning.PERFORMED,
+    )  # fmt: skip
+    used_after = now - datetime.timedelta(days=1)
+    assert not services.is_cleaning_overdue(programme, sporicide, sporicide, None)
+    assert services.is_cleaning_overdue(programme, sporicide, sporicide, used_after)  # not cleaned after the use
+    programme.disinfection = Disinfection.DAILY
+    assert services.is_cleaning_overdue(programme, sporicide, sporicide, used_after)  # yesterday's use
+    assert not services.is_cleaning_overdue(programme, sporicide, sporicide, now)  # today's: clean by tonight
+    sporicide.performed_at = now - datetime.timedelta(days=9)
+    assert services.is_cleaning_overdue(programme, sporicide, sporicide, None)
