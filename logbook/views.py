@@ -270,6 +270,7 @@ def status_board(request, slug):
         "facility": facility,
         "statuses": records.room_statuses(rooms),
         "todays_bookings": records.todays_bookings(rooms, request.user),
+        "may_release": permissions.can_release_room(request.user),
     }
     return render(request, "logbook/status_board.html", context)
 
