@@ -448,12 +448,16 @@ def free_slots(
     """The periods of ``duration``, starting every 30 minutes of opening hours, that ``user`` could book.
 
     Each candidate passes the rules of ``check_booking`` on data loaded once per resource: a few
-    queries per resource, however many candidates. At most 31 days are searched.
+    queries per resource, however many candidates; a room on hold has none. At most 31 days are searched.
     """
     _check_search_days(first_day, last_day)
     window = local_days(first_day, last_day)
     found = []
     for resource in resources:
+        try:
+            check_room_released(resource)
+        except BookingError:
+            continue  # a room on hold has no free time until it is released
         data = RuleData.load(user, resource, project, window)
         for period in _candidates(resource, duration, first_day, last_day):
             try:

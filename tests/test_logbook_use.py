@@ -301,3 +301,14 @@ def test_cleaning_overdue_follows_the_programme(room, facility_user):
     assert not services.is_cleaning_overdue(programme, sporicide, sporicide, now)  # today's: clean by tonight
     sporicide.performed_at = now - datetime.timedelta(days=9)
     assert services.is_cleaning_overdue(programme, sporicide, sporicide, None)
+
+
+def test_a_room_on_hold_has_no_free_time(room, booker, admitted_project, booking_day, facility_user):
+    def free():
+        return booking_services.free_slots(
+            booker, [room], admitted_project, datetime.timedelta(hours=2), booking_day, booking_day
+        )
+
+    assert free()
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Filter leak")
+    assert free() == []
