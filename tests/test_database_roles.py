@@ -11,6 +11,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from pghistory.models import Context
 
 from atmp_portal.database_roles import insert_only_tables
@@ -39,7 +40,12 @@ def query(statement: str, params=()) -> list[tuple]:
 @pytest.fixture
 def booking(booker, room, admitted_project, booking_day, at):
     (booking,) = booking_services.create_booking(
-        booker, room, admitted_project, at(booking_day, "09:00"), at(booking_day, "11:00"), 1, "Process run"
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+        persons=1,
+        purpose="Process run",
     )
     return booking
 
