@@ -48,7 +48,7 @@ seed: migrate
 	$(MANAGE) seed_demo --if-empty
 
 run: seed translations
-	@echo "The portal: http://$(HOST):$(PORT)/  (log in as admin, facility, reviewer, pi, researcher or outsider; password demo-pass-2026)"
+	@echo "The portal: http://$(HOST):$(PORT)/  (log in as admin, facility, reviewer, qa, pi, researcher or outsider; password demo-pass-2026)"
 	SITE_URL=$(SITE_URL) $(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev

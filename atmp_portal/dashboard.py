@@ -5,6 +5,7 @@ from django.utils import timezone
 from facilities import reports
 from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind
 from facilities.periods import local_days
+from logbook.records import bookings_in_rooms_on_hold, sporicide_overdue_rooms
 from projects.models import AtmpProject, ResearchGroup
 from projects.reports import class_stage_matrix
 
@@ -23,6 +24,7 @@ def researcher_section(user) -> dict:
         .filter(booked_by=user)
         .upcoming()
         .first_with_details(SHORT_LIST),
+        "on_hold": bookings_in_rooms_on_hold(Booking.objects.visible_to(user).filter(booked_by=user), LONG_LIST),
         "qualifications": qualifications.order_by("valid_until")[:LONG_LIST],
         "expiring": qualifications.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
     }
@@ -49,6 +51,8 @@ def facility_section(user) -> dict:
         .select_related("room")
         .order_by("requalification_due", "name")[:LONG_LIST],
         "closures_ahead": Closure.objects.upcoming().select_related("facility", "resource")[:SHORT_LIST],
+        "sporicide_overdue": sporicide_overdue_rooms()[:LONG_LIST],
+        "on_hold": bookings_in_rooms_on_hold(visible, LONG_LIST),
     }
 
 

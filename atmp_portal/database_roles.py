@@ -19,7 +19,17 @@ logger = logging.getLogger(__name__)
 
 # Models whose rows, once written, stay as they are. Every pghistory event model joins by itself; add
 # signed records (line clearances, logbook entries, signatures) here as "app_label.Model".
-INSERT_ONLY_MODELS = ["pghistory.Context"]
+INSERT_ONLY_MODELS = [
+    "pghistory.Context",
+    "logbook.UseRecord",
+    "logbook.UseEntrant",
+    "logbook.LineClearance",
+    "logbook.Cleaning",
+    "logbook.EmResult",
+    "logbook.DeviationClosure",
+    "logbook.RoomHold",
+    "logbook.RoomRelease",
+]
 
 # pghistory's own function upserts the context row: a later change in the same request rewrites the
 # actor, URL and reason of the events written before it, which needs UPDATE on pghistory_context. This

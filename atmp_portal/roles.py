@@ -1,6 +1,6 @@
 """The portal's site-wide roles.
 
-Facility staff and centre reviewers are Django groups; administrators are staff
+Facility staff, centre reviewers and quality assurance are Django groups; administrators are staff
 users or superusers. Research-group roles (PI, manager, member) live in
 ``projects.Membership``.
 """
@@ -9,7 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 FACILITY_STAFF = "Facility staff"
 CENTRE_REVIEWERS = "Centre reviewers"
-ROLE_GROUPS = (FACILITY_STAFF, CENTRE_REVIEWERS)
+QUALITY_ASSURANCE = "Quality assurance"
+ROLE_GROUPS = (FACILITY_STAFF, CENTRE_REVIEWERS, QUALITY_ASSURANCE)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -34,6 +35,11 @@ def is_facility_staff(user: User) -> bool:
 
 def is_centre_reviewer(user: User) -> bool:
     return is_administrator(user) or CENTRE_REVIEWERS in _role_names(user)
+
+
+def is_quality_assurance(user: User) -> bool:
+    """QA reviews and signs records, closes deviations and releases rooms from hold."""
+    return is_administrator(user) or QUALITY_ASSURANCE in _role_names(user)
 
 
 def is_centre_staff(user: User) -> bool:

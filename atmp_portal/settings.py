@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "facilities",
+    "logbook",
     "audit",
     "privacy",
     "api",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
     path("", include("facilities.urls")),
+    path("", include("logbook.urls")),
     path("", include("audit.urls")),
     path("", include("privacy.urls")),
     path("", include("api.urls")),

@@ -14,6 +14,7 @@ from django.db import models
 from pghistory.models import Events
 
 from facilities.models import Booking, Closure, Qualification, Resource
+from logbook.models import Deviation
 from projects.models import AtmpProject, GroupApplication, Invitation, Membership, RegulatoryMilestone, ResearchGroup
 
 # The URL names of the tracked models: /history/<name>/<pk>/.
@@ -28,6 +29,7 @@ TRACKED_MODELS: dict[str, type[models.Model]] = {
     "qualification": Qualification,
     "closure": Closure,
     "booking": Booking,
+    "deviation": Deviation,
 }
 TRACKED_NAMES = {model: name for name, model in TRACKED_MODELS.items()}
 

@@ -32,6 +32,10 @@ BOOKING_EVENTS = {
     "rejected": (_("Booking rejected: %(booking)s"), _("The booking request was rejected.")),
     "cancelled": (_("Booking cancelled: %(booking)s"), _("The booking was cancelled.")),
     "reminder": (_("Reminder, tomorrow: %(booking)s"), _("A reminder of your booking tomorrow.")),
+    "on_hold": (
+        _("Room on hold: %(booking)s"),
+        _("The room of this booking is on hold: check-in is refused until quality assurance releases it."),
+    ),
 }
 
 

@@ -13,12 +13,13 @@ from decimal import Decimal
 
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import DecimalField, F, Func, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Lower, Upper
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from atmp_portal.charts import bar_chart
+from logbook.models import UseKind, UseRecord
 from projects.models import AtmpProject, BillingCategory, ResearchGroup
 
 from .models import Booking, BookingStatus, Closure, Facility, Resource
@@ -156,12 +157,51 @@ def _hours(seconds) -> Decimal:
     return (Decimal(seconds or 0) / HOUR).quantize(HOURS)
 
 
+def _at(kind: str) -> Subquery:
+    return Subquery(UseRecord.objects.filter(booking=OuterRef("pk"), kind=kind).values("at")[:1])
+
+
+def _used_seconds():
+    """SQL: the seconds from each booking's check-in to its check-out, summed (the room logbook records them).
+
+    A booking still checked in counts nothing yet.
+    """
+    elapsed = Func(
+        _at(UseKind.CHECK_OUT),
+        _at(UseKind.CHECK_IN),
+        template="EXTRACT(EPOCH FROM (%(expressions)s))",
+        arg_joiner=" - ",
+    )
+    return Sum(elapsed, output_field=DecimalField())
+
+
+def _no_shows():
+    """SQL: how many of the bookings were not checked in (marked no-shows)."""
+    return Count("pk", filter=Exists(UseRecord.objects.filter(booking=OuterRef("pk"), kind=UseKind.NO_SHOW)))
+
+
+@dataclass(frozen=True)
+class ActualUse:
+    """What the room logbook recorded: hours from check-in to check-out, and bookings not used."""
+
+    used_hours: Decimal = Decimal(0)
+    no_shows: int = 0
+
+    @classmethod
+    def of(cls, used_seconds, no_shows: int) -> "ActualUse":
+        return cls(_hours(used_seconds), no_shows)
+
+    def __add__(self, other: "ActualUse") -> "ActualUse":
+        return ActualUse(self.used_hours + other.used_hours, self.no_shows + other.no_shows)
+
+
 @dataclass
 class ResourceUsage:
     resource: Resource
     open_hours: Decimal
     closed_hours: Decimal
     booked_hours: Decimal
+    use: ActualUse = ActualUse()
 
     @property
     def available_hours(self) -> Decimal:
@@ -194,7 +234,7 @@ def busiest(resources, period: ReportPeriod, count: int, *, user):
 
 
 def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[ResourceUsage]:
-    """Per resource: open hours, closure hours within them, and approved booked hours; three queries.
+    """Per resource: open hours, closure hours within them, approved booked hours and actual use; three queries.
 
     ``resources`` None: every active resource of the centre.
 
@@ -207,11 +247,14 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
         .select_related("facility")
         .order_by("facility__name", "kind", "name")
     )
-    booked = dict(
-        _approved_bookings_in(period, user, [resource.pk for resource in resources] if chosen else None)
+    booked = {
+        resource_id: (seconds, ActualUse.of(used, no_shows))
+        for resource_id, seconds, used, no_shows in _approved_bookings_in(
+            period, user, [resource.pk for resource in resources] if chosen else None
+        )
         .values_list("resource_id")
-        .annotate(seconds=_booked_seconds(period))
-    )
+        .annotate(seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows())
+    }
     # Only the closures of the resources' facilities: a report on one facility need not read the centre's.
     closures = list(
         Closure.objects.overlapping(period.window)
@@ -220,6 +263,7 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
     )
     usage = []
     for resource in resources:
+        seconds, use = booked.get(resource.pk, (0, ActualUse()))
         opening = opening_intervals(resource, period)
         closed = _merged(
             # An unbounded closure end (none today, but the column allows it) is cut at the period's edge.
@@ -232,7 +276,8 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
                 resource=resource,
                 open_hours=sum((elapsed_hours(start, end) for start, end in opening), Decimal(0)),
                 closed_hours=_overlap_hours(opening, closed),
-                booked_hours=_hours(booked.get(resource.pk)),
+                booked_hours=_hours(seconds),
+                use=use,
             )
         )
     return usage
@@ -260,6 +305,7 @@ class BillingLine:
 class GroupUsage:
     group: ResearchGroup
     lines: list[BillingLine] = field(default_factory=list)
+    use: ActualUse = ActualUse()
 
     @property
     def billing_category_label(self) -> str:
@@ -283,15 +329,16 @@ def group_usage(period: ReportPeriod, facility: Facility | None = None, *, user)
     rows = list(
         _approved_bookings_in(period, user, resource_ids)
         .values_list("project__group_id", "project_id", "resource_id")
-        .annotate(seconds=_booked_seconds(period))
+        .annotate(seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows())
     )
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
     # The lines name a project by code and title: its long texts would only weigh on a large report.
     projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
     resources = Resource.objects.in_bulk({row[2] for row in rows})
     usage: dict[int, GroupUsage] = {}
-    for group_id, project_id, resource_id, seconds in rows:
+    for group_id, project_id, resource_id, seconds, used, no_shows in rows:
         group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
+        group_row.use += ActualUse.of(used, no_shows)
         group_row.lines.append(
             BillingLine(groups[group_id], projects[project_id], resources[resource_id], _hours(seconds))
         )

@@ -7,7 +7,7 @@ with a message that tells the user what to change. Each write takes the acting u
 
 import datetime
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -376,12 +376,29 @@ def _check_loaded(resource: Resource, project: AtmpProject, period: DateTimeTZRa
     check_availability(project, period, data.occupancy)
 
 
+# Rule 9: a room on hold refuses bookings. The room logbook knows the holds; it registers here a function
+# that names a room's hold and since when, or returns None for a released room.
+room_hold_checks: list[Callable[[Resource], str | None]] = []
+
+
+def check_room_released(resource: Resource) -> None:
+    """A room on hold (and the equipment in it) refuses bookings until quality assurance releases it."""
+    room = resource.containing_room
+    if room is None:
+        return
+    for hold_message in room_hold_checks:
+        message = hold_message(room)
+        if message:
+            raise BookingError(message)
+
+
 def check_booking(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int) -> None:
     """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
 
     Writes nothing: it answers "would this booking be allowed?".
     """
     _check_resource_and_timing(resource, period, persons)
+    check_room_released(resource)
     _check_loaded(resource, project, period, RuleData.load(user, resource, project, period))
 
 
@@ -431,12 +448,16 @@ def free_slots(
     """The periods of ``duration``, starting every 30 minutes of opening hours, that ``user`` could book.
 
     Each candidate passes the rules of ``check_booking`` on data loaded once per resource: a few
-    queries per resource, however many candidates. At most 31 days are searched.
+    queries per resource, however many candidates; a room on hold has none. At most 31 days are searched.
     """
     _check_search_days(first_day, last_day)
     window = local_days(first_day, last_day)
     found = []
     for resource in resources:
+        try:
+            check_room_released(resource)
+        except BookingError:
+            continue  # a room on hold has no free time until it is released
         data = RuleData.load(user, resource, project, window)
         for period in _candidates(resource, duration, first_day, last_day):
             try:

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
+from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF, QUALITY_ASSURANCE
 
 from . import services, workflow
 from .models import (
@@ -32,13 +32,14 @@ from .models import (
 )
 
 DEMO_PASSWORD = "demo-pass-2026"
-DEMO_LOGINS = ("admin", "facility", "reviewer", "pi", "researcher", "outsider")
+DEMO_LOGINS = ("admin", "facility", "reviewer", "qa", "pi", "researcher", "outsider")
 
 USERS = {
     # username: (first name, last name, role group, is superuser)
     "admin": ("Ada", "Admin", None, True),
     "facility": ("Fredrik", "Fält", FACILITY_STAFF, False),
     "reviewer": ("Rut", "Granskare", CENTRE_REVIEWERS, False),
+    "qa": ("Kerstin", "Kvist", QUALITY_ASSURANCE, False),
     "pi": ("Petra", "Ingvarsdotter", None, False),
     "researcher": ("Rasmus", "Ekblom", None, False),
     "outsider": ("Olivia", "Utterström", None, False),

@@ -38,6 +38,15 @@ PAGES = [
     ("researcher", "/group-applications/"),
     ("researcher", "/group-applications/new/"),
     ("pi", "/groups/stem-cell-lab/"),
+    ("researcher", "/deviations/"),
+    ("researcher", "/deviations/new/"),
+    ("researcher", "/resources/grade-b-suite-1/logbook/"),
+    ("researcher", "/resources/grade-b-suite-1/line-clearance/"),
+    ("facility", "/facilities/pre-gmp/status/"),
+    ("facility", "/resources/grade-b-suite-1/cleaning/"),
+    ("facility", "/resources/grade-b-suite-1/monitoring/"),
+    ("qa", "/resources/grade-b-suite-2/release/"),
+    ("qa", "/resources/grade-b-suite-2/logbook/"),
 ]
 
 

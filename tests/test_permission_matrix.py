@@ -19,113 +19,155 @@ from django.urls import get_resolver, resolve, reverse
 from api.services import create_token
 from facilities.models import Booking, BookingStatus, Qualification
 from facilities.services import feed_of
+from logbook.models import Cleaning, Deviation, DeviationStatus
 from projects import services as project_services
 from projects.models import AtmpProject, GroupApplication, Membership, ProjectStatus, ResearchGroup
 from tests.helpers import walk_urlpatterns
 
-ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider")
+ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider", "qa")
 
 # URL → expected status per role, in the order of ROLES, for GET and for POST (an empty form).
 # {group} is the PI's group (the researcher is a member), {draft} a draft of that group led by the PI,
 # {review} a project of another group under review, {booking} the researcher's pending request.
 MATRIX = {
-    "/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/healthz": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/accounts/login/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
-    "/account/data.json": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/admin/": ("302 200 302 302 302 302 302", "302 200 302 302 302 302 302"),
+    "/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/healthz": ("200 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/accounts/login/": ("200 200 200 200 200 200 200 200", "200 200 200 200 200 200 200 200"),
+    "/account/data.json": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/admin/": ("302 200 302 302 302 302 302 302", "302 200 302 302 302 302 302 302"),
     # University login (SAML): open to all, since one logs in through it; the login goes to the identity
     # provider, and the answer's endpoint refuses an empty POST with its page.
-    "/saml2/metadata/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/saml2/login/": ("302 302 302 302 302 302 302", "405 405 405 405 405 405 405"),
-    "/saml2/acs/": ("302 302 302 302 302 302 302", "400 400 400 400 400 400 400"),
+    "/saml2/metadata/": ("200 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/saml2/login/": ("302 302 302 302 302 302 302 302", "405 405 405 405 405 405 405 405"),
+    "/saml2/acs/": ("302 302 302 302 302 302 302 302", "400 400 400 400 400 400 400 400"),
     # Research groups
-    "/groups/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/groups/{group}/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/groups/{group}/edit/": ("302 200 403 403 200 403 403", "302 200 403 403 200 403 403"),
-    "/groups/{group}/members/add/": ("302 405 405 405 405 405 405", "302 400 403 403 400 403 403"),
-    "/groups/{group}/members/{membership}/role/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
-    "/groups/{group}/members/{membership}/remove/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
-    "/groups/{group}/invitations/": ("302 405 405 405 405 405 405", "302 400 403 403 400 403 403"),
+    "/groups/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/groups/{group}/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/groups/{group}/edit/": ("302 200 403 403 200 403 403 403", "302 200 403 403 200 403 403 403"),
+    "/groups/{group}/members/add/": ("302 405 405 405 405 405 405 405", "302 400 403 403 400 403 403 403"),
+    "/groups/{group}/members/{membership}/role/": (
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 403 302 403 403 403",
+    ),
+    "/groups/{group}/members/{membership}/remove/": (
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 403 302 403 403 403",
+    ),
+    "/groups/{group}/invitations/": ("302 405 405 405 405 405 405 405", "302 400 403 403 400 403 403 403"),
     "/groups/{group}/invitations/{invitation}/revoke/": (
-        "302 405 405 405 405 405 405",
-        "302 302 403 403 302 403 403",
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 403 302 403 403 403",
     ),
     # The link of an invitation sent to the outsider: everyone else is told it is not theirs.
-    "/invitations/{invitation_token}/": ("302 403 403 403 403 403 200", "302 403 403 403 403 403 302"),
-    "/group-applications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/group-applications/new/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
-    "/group-applications/review/": ("302 200 403 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/group-applications/{application}/approve/": ("302 405 405 405 405 405 405", "302 302 403 302 403 403 403"),
-    "/group-applications/{application}/decline/": ("302 405 405 405 405 405 405", "302 302 403 302 403 403 403"),
+    "/invitations/{invitation_token}/": ("302 403 403 403 403 403 200 403", "302 403 403 403 403 403 302 403"),
+    "/group-applications/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/group-applications/new/": ("302 200 200 200 200 200 200 200", "302 200 200 200 200 200 200 200"),
+    "/group-applications/review/": ("302 200 403 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/group-applications/{application}/approve/": (
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 302 403 403 403 403",
+    ),
+    "/group-applications/{application}/decline/": (
+        "302 405 405 405 405 405 405 405",
+        "302 302 403 302 403 403 403 403",
+    ),
     # ATMP projects
-    "/projects/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/projects/new/": ("302 403 403 403 200 200 200", "302 403 403 403 200 200 200"),
-    "/projects/portfolio/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/projects/export.csv": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/projects/{draft}/": ("302 200 200 200 200 200 404", "302 405 405 405 405 405 405"),
-    "/projects/{draft}/edit/": ("302 200 403 403 200 200 404", "302 200 403 403 200 200 404"),
-    "/projects/{draft}/submit/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
-    "/projects/{review}/accept/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{review}/reject/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{review}/request-changes/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{submitted}/start-review/": ("302 405 405 405 405 405 405", "302 302 403 302 404 404 404"),
-    "/projects/{accepted}/activate/": ("302 405 405 405 405 405 405", "302 302 302 302 403 403 404"),
-    "/projects/{active}/complete/": ("302 405 405 405 405 405 405", "302 302 302 302 403 403 404"),
-    "/projects/{draft}/withdraw/": ("302 405 405 405 405 405 405", "302 403 403 403 302 403 404"),
+    "/projects/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/projects/new/": ("302 403 403 403 200 200 200 403", "302 403 403 403 200 200 200 403"),
+    "/projects/portfolio/": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/projects/export.csv": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/projects/{draft}/": ("302 200 200 200 200 200 404 404", "302 405 405 405 405 405 405 405"),
+    "/projects/{draft}/edit/": ("302 200 403 403 200 200 404 404", "302 200 403 403 200 200 404 404"),
+    "/projects/{draft}/submit/": ("302 405 405 405 405 405 405 405", "302 403 403 403 302 403 404 404"),
+    "/projects/{review}/accept/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{review}/reject/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{review}/request-changes/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{submitted}/start-review/": ("302 405 405 405 405 405 405 405", "302 302 403 302 404 404 404 404"),
+    "/projects/{accepted}/activate/": ("302 405 405 405 405 405 405 405", "302 302 302 302 403 403 404 404"),
+    "/projects/{active}/complete/": ("302 405 405 405 405 405 405 405", "302 302 302 302 403 403 404 404"),
+    "/projects/{draft}/withdraw/": ("302 405 405 405 405 405 405 405", "302 403 403 403 302 403 404 404"),
     # Facilities and bookings
-    "/facilities/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/facilities/pre-gmp/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/resources/grade-b-suite-1/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/resources/grade-b-suite-1/month/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/bookings/free/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/bookings/calendar/": ("302 200 200 200 200 200 200", "302 302 302 302 302 302 302"),
-    "/bookings/calendar/regenerate/": ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    "/facilities/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/facilities/pre-gmp/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/month/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/bookings/free/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/bookings/calendar/": ("302 200 200 200 200 200 200 200", "302 302 302 302 302 302 302 302"),
+    "/bookings/calendar/regenerate/": ("302 405 405 405 405 405 405 405", "302 302 302 302 302 302 302 302"),
     # iCalendar feeds: the secret token is the key, since calendar programs do not log in.
-    "/calendar/{feed}.ics": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/calendar/{feed}.ics": ("200 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
     "/calendar/{staff_feed}/resources/grade-b-suite-1.ics": (
-        "200 200 200 200 200 200 200",
-        "405 405 405 405 405 405 405",
+        "200 200 200 200 200 200 200 200",
+        "405 405 405 405 405 405 405 405",
     ),
-    "/calendar/{feed}/resources/grade-b-suite-1.ics": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
-    "/calendar/not-a-token.ics": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "/calendar/{feed}/resources/grade-b-suite-1.ics": (
+        "404 404 404 404 404 404 404 404",
+        "405 405 405 405 405 405 405 405",
+    ),
+    "/calendar/not-a-token.ics": ("404 404 404 404 404 404 404 404", "405 405 405 405 405 405 405 405"),
     # Usage reports
-    "/reports/usage/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
-    "/reports/usage/?format=xlsx": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
-    "/bookings/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/bookings/new/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
-    "/bookings/pending/": ("302 200 200 403 403 403 403", "302 405 405 403 403 403 403"),
-    "/bookings/{booking}/": ("302 200 200 404 200 200 404", "302 405 405 405 405 405 405"),
-    "/bookings/{booking}/cancel/": ("302 405 405 405 405 405 405", "302 302 302 404 403 302 404"),
-    "/bookings/{booking}/approve/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
-    "/bookings/{booking}/reject/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
-    "/closures/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
-    "/qualifications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/qualifications/manage/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
-    "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
+    "/reports/usage/": ("302 200 200 403 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/reports/usage/?format=xlsx": ("302 200 200 403 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/bookings/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/bookings/new/": ("302 200 200 200 200 200 200 200", "302 200 200 200 200 200 200 200"),
+    "/bookings/pending/": ("302 200 200 403 403 403 403 403", "302 405 405 403 403 403 403 403"),
+    "/bookings/{booking}/": ("302 200 200 404 200 200 404 404", "302 405 405 405 405 405 405 405"),
+    "/bookings/{booking}/cancel/": ("302 405 405 405 405 405 405 405", "302 302 302 404 403 302 404 404"),
+    "/bookings/{booking}/approve/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    "/bookings/{booking}/reject/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    "/closures/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
+    "/qualifications/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/qualifications/manage/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
+    "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
     # The audit trail
-    "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
-    "/history/booking/{booking}/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
-    # API tokens, and the API's documentation page and schema
-    "/account/tokens/": ("302 200 200 200 200 200 200", "302 400 400 400 400 400 400"),
-    "/account/tokens/{token}/revoke/": ("302 405 405 405 405 405 405", "302 404 404 404 404 302 404"),
-    "/api/v1/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "/api/v1/openapi.json": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    # The API: each role calls with its own read-write token (see API_CALL), anonymous callers with none.
-    "/api/v1/facilities": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/api/v1/facilities/pre-gmp": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/api/v1/resources": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/api/v1/resources/grade-b-suite-1": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/api/v1/resources/grade-b-suite-1/free-time?project={accepted}&first_day=2030-01-07&last_day=2030-01-07": (
-        "401 200 200 200 200 200 400",
-        "405 405 405 405 405 405 405",
+    "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403 403", "302 405 405 405 405 405 405 405"),
+    "/history/booking/{booking}/": ("302 200 200 403 403 403 403 200", "302 405 405 405 405 405 405 405"),
+    # The room logbook: {deviation} is the researcher's open deviation in a room of the PI's group's project.
+    "/bookings/{booking}/check-in/": ("302 200 200 404 200 200 404 404", "302 400 400 404 400 400 404 404"),
+    "/bookings/{booking}/check-out/": ("302 405 405 405 405 405 405 405", "302 302 302 404 302 302 404 404"),
+    "/resources/grade-b-suite-1/logbook/": ("302 200 200 403 403 200 403 200", "302 405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/logbook/?format=csv": (
+        "302 200 200 403 403 200 403 200",
+        "302 405 405 405 405 405 405 405",
     ),
-    "/api/v1/bookings": ("401 200 200 200 200 200 200", "401 422 422 422 422 422 422"),
-    "/api/v1/bookings/{booking}": ("401 200 200 404 200 200 404", "405 405 405 405 405 405 405"),
-    "/api/v1/bookings/{booking}/cancel": ("405 405 405 405 405 405 405", "401 200 200 404 403 200 404"),
-    "/api/v1/projects": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "/api/v1/projects/{draft}": ("401 200 200 200 200 200 404", "405 405 405 405 405 405 405"),
-    "/api/v1/reports/usage": ("401 200 200 403 403 403 403", "405 405 405 405 405 405 405"),
+    "/resources/grade-b-suite-1/logbook/cleaning/{cleaning}/correct/": (
+        "302 200 200 403 403 403 403 200",
+        "302 400 400 403 403 403 403 400",
+    ),
+    "/resources/grade-b-suite-1/line-clearance/": (
+        "302 200 200 403 403 200 403 200",
+        "302 400 400 403 403 400 403 403",
+    ),
+    "/resources/grade-b-suite-1/cleaning/": ("302 200 200 403 403 200 403 403", "302 400 400 403 403 400 403 403"),
+    "/resources/grade-b-suite-1/monitoring/": ("302 200 200 403 403 403 403 403", "302 400 400 403 403 403 403 403"),
+    "/resources/grade-b-suite-1/quarantine/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 302"),
+    "/resources/grade-b-suite-1/release/": ("302 200 403 403 403 403 403 200", "302 400 403 403 403 403 403 400"),
+    "/facilities/pre-gmp/status/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/deviations/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/deviations/new/": ("302 200 200 200 200 200 200 200", "302 400 400 400 400 400 400 400"),
+    "/deviations/{deviation}/": ("302 200 200 404 200 200 404 200", "302 302 302 404 403 403 404 302"),
+    "/history/deviation/{deviation}/": ("302 200 200 403 403 403 403 200", "302 405 405 405 405 405 405 405"),
+    "/deviations/{deviation}/close/": ("302 405 405 405 405 405 405 405", "302 302 403 404 403 403 404 302"),
+    # API tokens, and the API's documentation page and schema
+    "/account/tokens/": ("302 200 200 200 200 200 200 200", "302 400 400 400 400 400 400 400"),
+    "/account/tokens/{token}/revoke/": ("302 405 405 405 405 405 405 405", "302 404 404 404 404 302 404 404"),
+    "/api/v1/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
+    "/api/v1/openapi.json": ("200 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    # The API: each role calls with its own read-write token (see API_CALL), anonymous callers with none.
+    "/api/v1/facilities": ("401 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/api/v1/facilities/pre-gmp": ("401 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/api/v1/resources": ("401 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/api/v1/resources/grade-b-suite-1": ("401 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/api/v1/resources/grade-b-suite-1/free-time?project={accepted}&first_day=2030-01-07&last_day=2030-01-07": (
+        "401 200 200 200 200 200 400 400",
+        "405 405 405 405 405 405 405 405",
+    ),
+    "/api/v1/bookings": ("401 200 200 200 200 200 200 200", "401 422 422 422 422 422 422 422"),
+    "/api/v1/bookings/{booking}": ("401 200 200 404 200 200 404 404", "405 405 405 405 405 405 405 405"),
+    "/api/v1/bookings/{booking}/cancel": ("405 405 405 405 405 405 405 405", "401 200 200 404 403 200 404 404"),
+    "/api/v1/projects": ("401 200 200 200 200 200 200 200", "405 405 405 405 405 405 405 405"),
+    "/api/v1/projects/{draft}": ("401 200 200 200 200 200 404 404", "405 405 405 405 405 405 405 405"),
+    "/api/v1/reports/usage": ("401 200 200 403 403 403 403 403", "405 405 405 405 405 405 405 405"),
 }
 # A body the API's POST endpoints accept as JSON (the cancellation's reason); the pages get an empty form.
 API_POST_BODY = {"reason": "Permission matrix"}
@@ -177,6 +219,8 @@ def demo(django_db_setup, django_db_blocker):
                 "invitation": invitation.pk,
                 "invitation_token": invitation_token,
                 "application": GroupApplication.objects.pending().first().pk,
+                "cleaning": Cleaning.objects.filter(room__slug="grade-b-suite-1").first().pk,
+                "deviation": Deviation.objects.get(reported_by=users["researcher"], status=DeviationStatus.OPEN).pk,
                 "token": create_token(users["researcher"], name="Matrix", scope="read write", valid_days=30)[0].pk,
                 "api_tokens": {
                     role: create_token(users[role], name="Matrix", scope="read write", valid_days=30)[1]
@@ -224,6 +268,8 @@ SAMPLE = {
     "invitation_token": "t",
     "application": 1,
     "token": 1,
+    "deviation": 1,
+    "cleaning": 1,
 }
 
 

@@ -5,12 +5,13 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import roles
+from atmp_portal.counters import YearlyCounter
 
 from .groups import ResearchGroup
 
@@ -79,18 +80,12 @@ class ProjectStatus(models.TextChoices):
 ADMITTED_STATUSES = (ProjectStatus.ACCEPTED, ProjectStatus.ACTIVE)
 
 
-class ReferenceCounter(models.Model):
-    """The last reference number given per year; numbers are never reused."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+class ReferenceCounter(YearlyCounter):
+    """The last project reference number given per year."""
 
     class Meta:
         verbose_name = _("reference counter")
         verbose_name_plural = _("reference counters")
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
 
     @classmethod
     def next_code(cls, year: int) -> str:
@@ -100,16 +95,7 @@ class ReferenceCounter(models.Model):
     @classmethod
     def next_codes(cls, year: int, count: int) -> list[str]:
         """Take the next ``count`` codes of ``year`` at once (bulk loads), in one atomic statement."""
-        table = connection.ops.quote_name(cls._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (year, last_number) VALUES (%s, %s) "
-                f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + EXCLUDED.last_number "
-                "RETURNING last_number",
-                [year, count],
-            )
-            (last,) = cursor.fetchone()
-        return [f"ATMP-{year}-{number:04d}" for number in range(last - count + 1, last + 1)]
+        return [f"ATMP-{year}-{number:04d}" for number in cls.take(year, count)]
 
 
 # The project's searchable text; the GIN index and the search filter use this one expression,

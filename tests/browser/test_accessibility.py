@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from facilities.models import Booking
+from logbook.models import Cleaning, Deviation
 from projects import services
 from projects.models import AtmpProject, Invitation, ResearchGroup
 
@@ -59,6 +60,30 @@ PAGES = [
     ("reviewer", "/group-applications/review/", None),
     ("pi", "/groups/stem-cell-lab/", None),
     ("outsider", lambda: invitation_of("outsider"), None),
+    ("researcher", "/deviations/", None),
+    ("researcher", "/deviations/new/", "Report"),
+    ("researcher", "/resources/grade-b-suite-1/logbook/", None),
+    ("researcher", "/resources/grade-b-suite-1/line-clearance/", "Sign"),
+    (
+        "researcher",
+        lambda: (
+            Booking.objects.filter(booked_by__username="researcher").upcoming().first().get_absolute_url() + "check-in/"
+        ),
+        "Check in",
+    ),
+    ("facility", "/facilities/pre-gmp/status/", None),
+    ("facility", "/resources/grade-b-suite-1/cleaning/", "Sign"),
+    ("facility", "/resources/grade-b-suite-1/monitoring/", "Sign"),
+    (
+        "facility",
+        lambda: (
+            f"/resources/grade-b-suite-1/logbook/cleaning/{Cleaning.objects.filter(room__slug='grade-b-suite-1').first().pk}/correct/"
+        ),
+        "Sign the correction",
+    ),
+    ("qa", lambda: Deviation.objects.order_by("pk").first().get_absolute_url(), None),
+    ("qa", "/resources/grade-b-suite-2/release/", "Sign"),
+    ("qa", "/resources/grade-b-suite-2/logbook/", None),
 ]
 
 

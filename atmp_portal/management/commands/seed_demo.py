@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from atmp_portal.database_roles import as_owner
 from facilities import demo as facilities_demo
 from facilities import scale as facilities_scale
+from logbook import demo as logbook_demo
 from projects import demo as projects_demo
 from projects import scale as projects_scale
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = projects_demo.seed()
             facilities_demo.seed(users)
+            logbook_demo.seed(users)
         if options["scale"]:
             self.seed_scale(options["scale"])
         self.stdout.write(self.style.WARNING("Demo data loaded: these logins are for demonstration only."))
