@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AtmpProject, MembershipRole, RegulatoryMilestone, ResearchGroup
+from .models import AtmpProject, MembershipRole, MilestoneOutcome, RegulatoryMilestone, ResearchGroup
 
 
 def role_choices(may_assign_pi: bool):
@@ -108,8 +108,15 @@ class AtmpProjectForm(forms.ModelForm):
 class MilestoneForm(forms.ModelForm):
     class Meta:
         model = RegulatoryMilestone
-        fields = ["kind", "date", "outcome_date", "reference", "note"]
+        fields = ["kind", "date", "outcome", "outcome_date", "reference", "note"]
         widgets = {"date": DateInput, "outcome_date": DateInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].required = False  # left out: still pending
+
+    def clean_outcome(self):
+        return self.cleaned_data["outcome"] or MilestoneOutcome.PENDING
 
 
 # absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.

@@ -159,6 +159,13 @@ def check_can_edit(project: AtmpProject, *, actor) -> None:
         raise ProjectError(_("Only the group's members change a project, and only while it is a draft."))
 
 
+def check_record(project: AtmpProject) -> None:
+    """The record's consistency rules; forms show them per field, other writers get them here."""
+    problems = project.inconsistencies()
+    if problems:
+        raise ProjectError(" ".join(str(message) for message in problems.values()))
+
+
 @transaction.atomic
 def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
     """Save a new project as a draft (it gets its reference code) with its milestones, and open its timeline.
@@ -167,6 +174,7 @@ def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpPro
     """
     check_can_register(project.group, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
+    check_record(project)
     project.status = ProjectStatus.DRAFT
     project.save()
     if milestones is not None:
@@ -184,6 +192,7 @@ def update_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProje
     locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
     check_can_edit(locked, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
+    check_record(project)
     project.save()
     if milestones is not None:
         milestones.save()

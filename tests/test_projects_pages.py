@@ -199,7 +199,7 @@ class TestServicesRefuseWhoMayNot:
 
 class TestAdmin:
     def admin_data(self, group, lead, **changes):
-        data = {"title": "Registered in the admin", "group": group.pk, "project_lead": lead.pk, "atmp_class": "gtmp",
+        data = {"title": "Registered in the admin", "group": group.pk, "project_lead": lead.pk, "atmp_class": "sctmp",
                 "cell_origin": "autologous", "genetic_modification": "none", "stage": "discovery", "trl": "1",
                 "gmo_class": "0"}  # fmt: skip
         for prefix in ("milestones", "status_changes"):

@@ -1,11 +1,12 @@
 """The research groups, memberships and ATMP projects, one module per topic."""
 
 from .groups import BillingCategory, Membership, MembershipRole, OrganisationUnit, ResearchGroup, ResearchGroupQuerySet
-from .milestones import MilestoneKind, ProjectStatusChange, RegulatoryMilestone
+from .milestones import MilestoneKind, MilestoneOutcome, ProjectStatusChange, RegulatoryMilestone
 from .projects import (
     ADMITTED_STATUSES,
     SEARCH_CONFIG,
     SEARCH_VECTOR,
+    VIRAL_VECTORS,
     AtmpClass,
     AtmpProject,
     AtmpProjectQuerySet,
@@ -22,6 +23,7 @@ __all__ = [
     "ADMITTED_STATUSES",
     "SEARCH_CONFIG",
     "SEARCH_VECTOR",
+    "VIRAL_VECTORS",
     "AtmpClass",
     "AtmpProject",
     "AtmpProjectQuerySet",
@@ -33,6 +35,7 @@ __all__ = [
     "Membership",
     "MembershipRole",
     "MilestoneKind",
+    "MilestoneOutcome",
     "OrganisationUnit",
     "ProjectStatus",
     "ProjectStatusChange",
