@@ -5,7 +5,7 @@ import datetime
 
 from django.utils import timezone
 
-from projects.models import AtmpProject, GmoClass
+from projects.models import AtmpProject
 
 from .models import (
     Booking,
@@ -15,6 +15,7 @@ from .models import (
     ClosureReason,
     EquipmentQualificationStatus,
     Facility,
+    ProtectionLevel,
     Qualification,
     QualificationKind,
     Resource,
@@ -23,12 +24,12 @@ from .models import (
 from .periods import local_datetime
 
 ROOMS = [
-    # slug, name, grade, maximum occupancy, highest GMO class
-    ("grade-b-suite-1", "Grade B suite 1", CleanRoomGrade.B, 3, GmoClass.CLASS_2),
-    ("grade-b-suite-2", "Grade B suite 2", CleanRoomGrade.B, 3, GmoClass.CLASS_1),
-    ("grade-c-preparation", "Grade C preparation room", CleanRoomGrade.C, 4, GmoClass.CLASS_1),
-    ("grade-d-process-lab", "Grade D process laboratory", CleanRoomGrade.D, 6, GmoClass.NONE),
-    ("grade-d-qc-lab", "Grade D quality control laboratory", CleanRoomGrade.D, 4, GmoClass.NONE),
+    # slug, name, grade, maximum occupancy, protection level (skyddsnivå)
+    ("grade-b-suite-1", "Grade B suite 1", CleanRoomGrade.B, 3, ProtectionLevel.LEVEL_2),
+    ("grade-b-suite-2", "Grade B suite 2", CleanRoomGrade.B, 3, ProtectionLevel.LEVEL_1),
+    ("grade-c-preparation", "Grade C preparation room", CleanRoomGrade.C, 4, ProtectionLevel.LEVEL_1),
+    ("grade-d-process-lab", "Grade D process laboratory", CleanRoomGrade.D, 6, ProtectionLevel.LEVEL_1),
+    ("grade-d-qc-lab", "Grade D quality control laboratory", CleanRoomGrade.D, 4, ProtectionLevel.NONE),
 ]
 
 # Booking rules per clean-room grade: stricter rooms need approval, longer changeover and more notice.
@@ -90,7 +91,7 @@ def seed(users: dict) -> Facility:
         },
     )
     rooms = {}
-    for slug, name, grade, occupancy, gmo_class in ROOMS:
+    for slug, name, grade, occupancy, protection_level in ROOMS:
         rooms[slug], _ = Resource.objects.get_or_create(
             slug=slug,
             defaults={
@@ -99,7 +100,7 @@ def seed(users: dict) -> Facility:
                 "name": name,
                 "grade": grade,
                 "max_occupancy": occupancy,
-                "max_gmo_class": gmo_class,
+                "protection_level": protection_level,
                 "internal_hourly_rate": ROOM_RATES[grade][0],
                 "external_hourly_rate": ROOM_RATES[grade][1],
                 **ROOM_RULES[grade],
@@ -116,7 +117,6 @@ def seed(users: dict) -> Facility:
                 "equipment_type": equipment_type,
                 "room": rooms[room_slug],
                 "grade": grade,
-                "max_gmo_class": rooms[room_slug].max_gmo_class,
                 "training_required": slug in TRAINING_REQUIRED,
                 "requires_approval": slug in APPROVAL_REQUIRED,
                 "internal_hourly_rate": EQUIPMENT_RATES[0],

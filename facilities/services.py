@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
-from projects.models import AtmpProject, ResearchGroup
+from projects.models import AtmpProject, GmoClass, ProcessStep, ResearchGroup
 
 from . import notifications, permissions
 from .models import (
@@ -28,6 +28,7 @@ from .models import (
     CalendarFeed,
     Closure,
     EquipmentQualificationStatus,
+    ProtectionLevel,
     Qualification,
     QualificationKind,
     Resource,
@@ -92,21 +93,43 @@ def check_project(project: AtmpProject, is_member: bool) -> None:
 # Rule 2: containment, equipment status and qualifications.
 
 
-def check_containment(resource: Resource, project: AtmpProject) -> None:
-    """A project's GMO class may not exceed the containment class its room is approved for."""
+def check_containment(resource: Resource, project: AtmpProject, step: ProcessStep | None = None) -> None:
+    """The room's protection level covers the contained-use class of the step booked.
+
+    The class belongs to each activity: a class 1 step of a class 2 project may use a level 1 room.
+    Without a step (``check_step_named``) the project is taken at its own, highest class.
+    """
     room = resource.containing_room
-    if room is not None and project.gmo_class > room.max_gmo_class:
+    if room is None or project.gmo_class == GmoClass.NONE:
+        return
+    if step is not None and step.project_id != project.pk:
+        raise BookingError(_("Choose a process step of %(project)s.") % {"project": project})
+    what = step or project
+    if what.gmo_class <= room.protection_level:
+        return
+    if room.protection_level == ProtectionLevel.NONE:
+        room_level = _("is not approved for GMO work")
+    else:
+        room_level = _("has protection level %(level)s (approved for contained use class %(level)s only)") % {
+            "level": room.protection_level
+        }
+    raise BookingError(
+        _("%(what)s is %(class)s, and %(room)s %(room_level)s; book a room of protection level %(needed)s or higher.")
+        % {
+            "what": _("The step “%(step)s”") % {"step": step.name} if step else project,
+            "class": what.get_gmo_class_display().lower(),
+            "room": room,
+            "room_level": room_level,
+            "needed": what.gmo_class,
+        }
+    )
+
+
+def check_step_named(project: AtmpProject, step: ProcessStep | None) -> None:
+    """A booking for a GMO project that lists its process steps names the step it is for."""
+    if step is None and project.gmo_class != GmoClass.NONE and project.steps.exists():
         raise BookingError(
-            _(
-                "%(room)s is approved for %(allowed)s only and %(project)s is %(class)s; "
-                "book a room approved for that containment class."
-            )
-            % {
-                "room": room,
-                "allowed": room.get_max_gmo_class_display().lower(),
-                "project": project,
-                "class": project.get_gmo_class_display().lower(),
-            }
+            _("%(project)s works with GMOs: choose the process step this booking is for.") % {"project": project}
         )
 
 
@@ -162,11 +185,15 @@ def check_training(resource: Resource, days: list[datetime.date], qualifications
 
 
 def check_access(
-    resource: Resource, project: AtmpProject, period: DateTimeTZRange, qualifications: list[Qualification]
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    qualifications: list[Qualification],
+    step: ProcessStep | None = None,
 ) -> None:
     """Rule 2. ``qualifications``: the booker's, all of them (they are few); each rule picks those that count."""
     days = days_of(period)
-    check_containment(resource, project)
+    check_containment(resource, project, step)
     check_equipment_qualified(resource, days)
     check_gowning(resource, days, qualifications)
     check_training(resource, days, qualifications)
@@ -370,19 +397,28 @@ def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, pers
     check_timing(resource, period, persons)
 
 
-def _check_loaded(resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData) -> None:
+def _check_loaded(
+    resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData, step: ProcessStep | None = None
+) -> None:
     check_project(project, data.is_member)
-    check_access(resource, project, period, data.qualifications)
+    check_access(resource, project, period, data.qualifications, step)
     check_availability(project, period, data.occupancy)
 
 
-def check_booking(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int) -> None:
+def check_booking(
+    user,
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    persons: int,
+    step: ProcessStep | None = None,
+) -> None:
     """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
 
     Writes nothing: it answers "would this booking be allowed?".
     """
     _check_resource_and_timing(resource, period, persons)
-    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period))
+    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period), step)
 
 
 FREE_SEARCH_MAX_DAYS = 31
@@ -507,6 +543,7 @@ def create_booking(
     purpose: str,
     equipment: Iterable[Resource] = (),
     recurrence: Recurrence | None = None,
+    step: ProcessStep | None = None,
 ) -> list[Booking]:
     """Book ``resource`` (and equipment in the same room) for ``by``, once or recurring; all or nothing.
 
@@ -515,6 +552,7 @@ def create_booking(
     """
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
+    check_step_named(project, step)
     periods = occurrences(period, recurrence)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:
@@ -524,12 +562,12 @@ def create_booking(
             for each in periods:
                 try:
                     for item in [resource, *equipment]:
-                        check_booking(by, item, project, each, persons if item is resource else 1)
+                        check_booking(by, item, project, each, persons if item is resource else 1, step)
                 except BookingError as error:
                     problems.append((each, error.message))
             if problems:
                 raise _refusal(problems, len(periods))
-            return _insert_all(by, resource, equipment, project, periods, persons, purpose, series)
+            return _insert_all(by, resource, equipment, project, step, periods, persons, purpose, series)
     except IntegrityError as error:
         # A booking that slipped past the checks (another connection, a race): the same message.
         if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
@@ -537,25 +575,26 @@ def create_booking(
         raise BookingError(conflict_message(resource, periods[0])) from error
 
 
-def _insert_all(by, resource, equipment, project, periods, persons, purpose, series) -> list[Booking]:
+def _insert_all(by, resource, equipment, project, step, periods, persons, purpose, series) -> list[Booking]:
     bookings = []
     for period in periods:
-        parent = _insert(by, resource, project, period, persons, purpose, series, None)
+        parent = _insert(by, resource, project, step, period, persons, purpose, series, None)
         bookings.append(parent)
         for item in equipment:
-            bookings.append(_insert(by, item, project, period, 1, purpose, series, parent))
+            bookings.append(_insert(by, item, project, step, period, 1, purpose, series, parent))
         if parent.status == BookingStatus.REQUESTED:
             notifications.booking_changed("requested", parent)
     return bookings
 
 
-def _insert(user, resource, project, period, persons, purpose, series, parent) -> Booking:
+def _insert(user, resource, project, step, period, persons, purpose, series, parent) -> Booking:
     status = BookingStatus.REQUESTED if resource.requires_approval else BookingStatus.APPROVED
     fields = {"decided_at": timezone.now()} if status == BookingStatus.APPROVED else {}
     return Booking.objects.create(
         resource=resource,
         period=period,
         project=project,
+        step=step,
         booked_by=user,
         persons=persons,
         purpose=purpose,

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AtmpProject, MembershipRole, MilestoneOutcome, RegulatoryMilestone, ResearchGroup
+from .models import AtmpProject, MembershipRole, MilestoneOutcome, ProcessStep, RegulatoryMilestone, ResearchGroup
 
 
 def role_choices(may_assign_pi: bool):
@@ -119,11 +119,43 @@ class MilestoneForm(forms.ModelForm):
         return self.cleaned_data["outcome"] or MilestoneOutcome.PENDING
 
 
+class ProcessStepForm(forms.ModelForm):
+    class Meta:
+        model = ProcessStep
+        fields = ["name", "gmo_class"]
+
+
 # absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.
 MilestoneFormSet = forms.inlineformset_factory(
     AtmpProject,
     RegulatoryMilestone,
     form=MilestoneForm,
+    extra=2,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
+    absolute_max=30,
+)
+
+
+class BaseProcessStepFormSet(forms.BaseInlineFormSet):
+    """The project's steps, checked against the project's class as entered in the same form."""
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and "gmo_class" in form.cleaned_data:
+                try:
+                    services.check_step_class(self.instance, form.cleaned_data["gmo_class"])
+                except services.ProjectError as error:
+                    form.add_error("gmo_class", error.message)
+
+
+ProcessStepFormSet = forms.inlineformset_factory(
+    AtmpProject,
+    ProcessStep,
+    form=ProcessStepForm,
+    formset=BaseProcessStepFormSet,
     extra=2,
     can_delete=True,
     max_num=30,

@@ -166,20 +166,28 @@ def check_record(project: AtmpProject) -> None:
         raise ProjectError(" ".join(str(message) for message in problems.values()))
 
 
-@transaction.atomic
-def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
-    """Save a new project as a draft (it gets its reference code) with its milestones, and open its timeline.
+def check_step_class(project: AtmpProject, gmo_class: int) -> None:
+    """A step's contained-use class is within the project's, which is its highest (``project`` as entered)."""
+    if gmo_class > project.gmo_class:
+        raise ProjectError(
+            _("A step's contained-use class cannot exceed the project's (%(class)s); raise the project's class first.")
+            % {"class": project.get_gmo_class_display().lower()}
+        )
 
-    ``milestones``, where given, is a bound, valid formset of the project's regulatory milestones.
+
+@transaction.atomic
+def register_project(project: AtmpProject, *, actor, milestones=None, steps=None) -> AtmpProject:
+    """Save a new project as a draft (it gets its reference code) with its milestones and steps; open its timeline.
+
+    ``milestones`` and ``steps``, where given, are bound, valid formsets of the project's regulatory
+    milestones and process steps.
     """
     check_can_register(project.group, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
     check_record(project)
     project.status = ProjectStatus.DRAFT
     project.save()
-    if milestones is not None:
-        milestones.instance = project
-        milestones.save()
+    _save_formsets(project, milestones, steps)
     ProjectStatusChange.objects.create(
         project=project, from_status="", to_status=ProjectStatus.DRAFT, actor=actor, comment=_("Registered.")
     )
@@ -187,16 +195,23 @@ def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpPro
 
 
 @transaction.atomic
-def update_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
-    """Save changes to a project (a draft, unless an administrator corrects it) and, where given, its milestones."""
+def update_project(project: AtmpProject, *, actor, milestones=None, steps=None) -> AtmpProject:
+    """Save changes to a project (a draft, unless an administrator corrects it) and, where given, its milestones
+    and steps."""
     locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
     check_can_edit(locked, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
     check_record(project)
     project.save()
-    if milestones is not None:
-        milestones.save()
+    _save_formsets(project, milestones, steps)
     return project
+
+
+def _save_formsets(project: AtmpProject, *formsets) -> None:
+    for formset in formsets:
+        if formset is not None:
+            formset.instance = project
+            formset.save()
 
 
 @transaction.atomic

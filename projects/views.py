@@ -12,7 +12,14 @@ from audit.permissions import can_view_history
 
 from . import permissions, reports, services, workflow
 from .filters import ProjectFilter
-from .forms import AddMemberForm, AtmpProjectForm, ChangeRoleForm, MilestoneFormSet, ResearchGroupForm
+from .forms import (
+    AddMemberForm,
+    AtmpProjectForm,
+    ChangeRoleForm,
+    MilestoneFormSet,
+    ProcessStepFormSet,
+    ResearchGroupForm,
+)
 from .models import AtmpProject, Membership, ResearchGroup
 
 GROUPS_PER_PAGE = 25
@@ -198,6 +205,7 @@ def project_detail(request, code):
     context = {
         "project": project,
         "milestones": project.milestones.all(),
+        "steps": project.steps.all(),
         "timeline": project.status_changes.select_related("actor"),
         "may_edit": permissions.can_edit_project(request.user, project),
         "transitions": workflow.available_transitions(request.user, project),
@@ -211,16 +219,19 @@ def _project_form(request, project):
     data = request.POST if request.method == "POST" else None
     form = AtmpProjectForm(data, instance=project, user=request.user)
     milestones = MilestoneFormSet(data, instance=project, prefix="milestones")
-    if data is not None and form.is_valid() and milestones.is_valid():
+    steps = ProcessStepFormSet(data, instance=project, prefix="steps")
+    # The project form first: the steps are checked against the project's class as entered.
+    if data is not None and form.is_valid() and all([milestones.is_valid(), steps.is_valid()]):
         save = services.update_project if project.pk else services.register_project
         try:
-            project = save(form.save(commit=False), actor=request.user, milestones=milestones)
+            project = save(form.save(commit=False), actor=request.user, milestones=milestones, steps=steps)
         except services.ProjectError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Project %(code)s was saved.") % {"code": project.code})
             return redirect(project)
-    return render(request, "projects/project_form.html", {"form": form, "milestones": milestones, "project": project})
+    context = {"form": form, "milestones": milestones, "steps": steps, "project": project}
+    return render(request, "projects/project_form.html", context)
 
 
 def project_create(request):

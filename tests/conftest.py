@@ -163,7 +163,7 @@ def room(facility):
         slug="grade-b-suite",
         grade=CleanRoomGrade.B,
         max_occupancy=3,
-        max_gmo_class=2,
+        protection_level=2,
         changeover_minutes=60,
     )
 

@@ -80,7 +80,7 @@ class TestModifications:
         data = {"title": "Registered in the admin", "group": group.pk, "project_lead": group.pi.pk,
                 "atmp_class": "gtmp", "cell_origin": "autologous", "genetic_modification": ["lentiviral"],
                 "stage": "discovery", "trl": "1", "gmo_class": "0"}  # fmt: skip
-        for prefix in ("milestones", "status_changes"):
+        for prefix in ("milestones", "steps", "status_changes"):
             data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
         response = client.post(reverse("admin:projects_atmpproject_add"), data)
         assert response.status_code == 200

@@ -18,6 +18,7 @@ from .projects import (
     ReferenceCounter,
     in_choice_order,
 )
+from .steps import ProcessStep
 
 __all__ = [
     "ADMITTED_STATUSES",
@@ -37,6 +38,7 @@ __all__ = [
     "MilestoneKind",
     "MilestoneOutcome",
     "OrganisationUnit",
+    "ProcessStep",
     "ProjectStatus",
     "ProjectStatusChange",
     "ReferenceCounter",
