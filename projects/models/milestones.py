@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .projects import AtmpProject, ProjectStatus
 
@@ -26,10 +27,10 @@ class MilestoneKind(models.TextChoices):
 
 
 class MilestoneOutcome(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    POSITIVE = "positive", _("Positive")
-    NEGATIVE = "negative", _("Negative")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PENDING = "pending", pgettext_lazy("milestone outcome", "Pending")
+    POSITIVE = "positive", pgettext_lazy("milestone outcome", "Positive")
+    NEGATIVE = "negative", pgettext_lazy("milestone outcome", "Negative")
+    WITHDRAWN = "withdrawn", pgettext_lazy("milestone outcome", "Withdrawn")
     # Only a CAT classification concludes this.
     NOT_AN_ATMP = "not_atmp", _("Not an ATMP")
 
