@@ -14,7 +14,7 @@ from django.db import models
 from pghistory.models import Events
 
 from facilities.models import Booking, Closure, Qualification, Resource
-from projects.models import AtmpProject, Membership, RegulatoryMilestone, ResearchGroup
+from projects.models import AtmpProject, Membership, ProjectDocument, RegulatoryMilestone, ResearchGroup
 
 # The URL names of the tracked models: /history/<name>/<pk>/.
 TRACKED_MODELS: dict[str, type[models.Model]] = {
@@ -22,6 +22,7 @@ TRACKED_MODELS: dict[str, type[models.Model]] = {
     "membership": Membership,
     "project": AtmpProject,
     "milestone": RegulatoryMilestone,
+    "document": ProjectDocument,
     "resource": Resource,
     "qualification": Qualification,
     "closure": Closure,

@@ -5,7 +5,15 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AtmpProject, MembershipRole, MilestoneOutcome, ProcessStep, RegulatoryMilestone, ResearchGroup
+from .models import (
+    AtmpProject,
+    DocumentKind,
+    MembershipRole,
+    MilestoneOutcome,
+    ProcessStep,
+    RegulatoryMilestone,
+    ResearchGroup,
+)
 
 
 def role_choices(may_assign_pi: bool):
@@ -162,3 +170,16 @@ ProcessStepFormSet = forms.inlineformset_factory(
     validate_max=True,
     absolute_max=30,
 )
+
+
+class DocumentUploadForm(forms.Form):
+    """A new document, or a new version of one: the same type and title as before."""
+
+    kind = forms.ChoiceField(label=_("Type"), choices=DocumentKind.choices)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        help_text=_("Give an existing document's type and title to upload its next version."),
+    )
+    document_date = forms.DateField(label=_("Date of the document"), widget=DateInput)
+    file = forms.FileField(label=_("File"), help_text=_("PDF, Word (DOCX), Excel (XLSX), PNG or JPEG."), max_length=255)

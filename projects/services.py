@@ -6,20 +6,33 @@ that fails raises ``ProjectError`` with a message meant for the user; an actor w
 """
 
 import logging
+import zipfile
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from atmp_portal.roles import CENTRE_REVIEWERS
 from atmp_portal.rules import RuleError, require
+from audit.services import recorded
 
 from . import permissions
-from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ProjectStatusChange, ResearchGroup
+from .models import (
+    AtmpProject,
+    Membership,
+    MembershipRole,
+    ProjectDocument,
+    ProjectStatus,
+    ProjectStatusChange,
+    ResearchGroup,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -251,3 +264,88 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
         send_mail(subject, body, None, recipients)
     except Exception:  # any mail failure: the status change stands, the log tells the admins
         logger.exception("Could not send the status mail for %s", project.code)
+
+
+# Project documents
+
+# Accepted types, known by their first bytes: a name's extension says nothing about what a file is.
+MAGIC_NUMBERS = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+# DOCX and XLSX are ZIP archives; the part each must hold tells them apart from any other archive.
+OFFICE_PARTS = (
+    ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+)
+
+
+def sniff_content_type(file) -> tuple[str, str] | None:
+    """The content type and extension of a PDF, DOCX, XLSX, PNG or JPEG file, read from its content; else None."""
+    file.seek(0)
+    head = file.read(8)
+    file.seek(0)
+    for magic, content_type, extension in MAGIC_NUMBERS:
+        if head.startswith(magic):
+            return content_type, extension
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return None
+        finally:
+            file.seek(0)
+        for part, content_type, extension in OFFICE_PARTS:
+            if part in names:
+                return content_type, extension
+    return None
+
+
+def check_document_file(file) -> tuple[str, str]:
+    """The upload's size and type; returns its content type and extension."""
+    if file.size > settings.DOCUMENTS_MAX_BYTES:
+        raise ProjectError(
+            _("The file is %(size)s; documents may be at most %(limit)s.")
+            % {"size": filesizeformat(file.size), "limit": filesizeformat(settings.DOCUMENTS_MAX_BYTES)}
+        )
+    if file.size == 0:
+        raise ProjectError(_("The file is empty."))
+    sniffed = sniff_content_type(file)
+    if sniffed is None:
+        raise ProjectError(_("Upload a PDF, Word (DOCX), Excel (XLSX), PNG or JPEG file; this file is none of them."))
+    return sniffed
+
+
+def sanitised_file_name(name: str, extension: str) -> str:
+    """A file name safe on every storage: ASCII letters, digits and dashes, with the extension of its content."""
+    stem = slugify(Path(name.replace("\\", "/")).stem)[:80] or "document"
+    return f"{stem}{extension}"
+
+
+@transaction.atomic
+def upload_document(project: AtmpProject, *, actor, kind: str, title: str, document_date, file) -> ProjectDocument:
+    """Store a new document, or the next version of the project's document of that type and title.
+
+    Versions are numbered under a lock on the project; nothing stored is ever overwritten.
+    """
+    require(permissions.can_upload_document(actor, project))
+    content_type, extension = check_document_file(file)
+    AtmpProject.objects.select_for_update().filter(pk=project.pk).get()
+    latest = project.documents.filter(kind=kind, title=title).aggregate(latest=Max("version"))["latest"]
+    document = ProjectDocument(
+        project=project,
+        kind=kind,
+        title=title,
+        version=(latest or 0) + 1,
+        document_date=document_date,
+        original_name=Path(file.name.replace("\\", "/")).name[:255],
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=actor,
+    )
+    document.file.save(sanitised_file_name(file.name, extension), file, save=False)
+    with recorded(actor, _("Document uploaded")):
+        document.save()
+    return document

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from .forms import (
     AddMemberForm,
     AtmpProjectForm,
     ChangeRoleForm,
+    DocumentUploadForm,
     MilestoneFormSet,
     ProcessStepFormSet,
     ResearchGroupForm,
@@ -258,3 +259,47 @@ def project_transition(request, code, name):
             request, _("%(code)s is now %(status)s.") % {"code": project.code, "status": project.get_status_display()}
         )
     return redirect(project)
+
+
+# Project documents
+
+
+def project_documents(request, code):
+    """The project's documents, every version; the group's members upload new ones here."""
+    project = _visible_project(request, code)
+    may_upload = permissions.can_upload_document(request.user, project)
+    form = DocumentUploadForm()
+    status = 200
+    if request.method == "POST":
+        require(may_upload)
+        form = DocumentUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                document = services.upload_document(project, actor=request.user, **form.cleaned_data)
+            except services.ProjectError as error:
+                form.add_error("file", error.message)
+            else:
+                messages.success(request, _("%(document)s was uploaded.") % {"document": document})
+                return redirect("projects:project_documents", code=project.code)
+        status = 400
+    context = {
+        "project": project,
+        "documents": project.documents.select_related("uploaded_by"),
+        "form": form if may_upload else None,
+    }
+    return render(request, "projects/project_documents.html", context, status=status)
+
+
+@require_GET
+def document_download(request, code, pk):
+    """One document's file, to those who see the project; others get 404, as for the project itself."""
+    project = _visible_project(request, code)
+    document = get_object_or_404(project.documents, pk=pk)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.download_name,
+        content_type=document.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

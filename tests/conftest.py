@@ -31,6 +31,16 @@ def english_outside_requests():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_documents(tmp_path_factory):
+    """Documents the tests upload go to a temporary folder, not to the worktree's .data/."""
+    from django.core.files.storage import FileSystemStorage
+
+    from projects.models import ProjectDocument
+
+    ProjectDocument._meta.get_field("file").storage = FileSystemStorage(location=tmp_path_factory.mktemp("documents"))
+
+
 @pytest.fixture
 def make_user(db):
     def make(username=None, *, role_group=None, **fields):

@@ -1,5 +1,6 @@
 """The research groups, memberships and ATMP projects, one module per topic."""
 
+from .documents import DocumentKind, ProjectDocument
 from .groups import BillingCategory, Membership, MembershipRole, OrganisationUnit, ResearchGroup, ResearchGroupQuerySet
 from .milestones import MilestoneKind, MilestoneOutcome, ProjectStatusChange, RegulatoryMilestone
 from .projects import (
@@ -31,6 +32,7 @@ __all__ = [
     "BillingCategory",
     "CellOrigin",
     "DevelopmentStage",
+    "DocumentKind",
     "GeneticModification",
     "GmoClass",
     "Membership",
@@ -39,6 +41,7 @@ __all__ = [
     "MilestoneOutcome",
     "OrganisationUnit",
     "ProcessStep",
+    "ProjectDocument",
     "ProjectStatus",
     "ProjectStatusChange",
     "ReferenceCounter",
