@@ -23,6 +23,7 @@ from projects.models import AtmpProject, GmoClass, ProcessStep, ResearchGroup
 
 from . import notifications, permissions
 from .models import (
+    GRADE_IN_SENTENCE,
     Booking,
     BookingStatus,
     CalendarFeed,
@@ -167,7 +168,7 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
                 "You hold no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
                 "ask facility staff to qualify or requalify you."
             )
-            % {"grade": room.get_grade_display(), "date": formats.date_format(missing[0])}
+            % {"grade": GRADE_IN_SENTENCE[room.grade], "date": formats.date_format(missing[0])}
         )
 
 

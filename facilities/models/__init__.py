@@ -7,6 +7,7 @@ from .preferences import CalendarFeed, NotificationPreferences, new_feed_token
 from .qualifications import Qualification, QualificationKind, QualificationQuerySet
 from .resources import (
     EXPIRY_WARNING_DAYS,
+    GRADE_IN_SENTENCE,
     GRADE_ORDER,
     CleanRoomGrade,
     EquipmentQualificationStatus,
@@ -20,6 +21,7 @@ from .resources import (
 __all__ = [
     "ACTIVE_STATUSES",
     "EXPIRY_WARNING_DAYS",
+    "GRADE_IN_SENTENCE",
     "GRADE_ORDER",
     "Booking",
     "BookingQuerySet",

@@ -11,6 +11,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atmp_portal import roles
 from projects.models import ResearchGroup
@@ -21,7 +22,8 @@ from .resources import Resource
 class BookingStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    # Swedish: "avslagen" (en bokning), a project is "avslaget".
+    REJECTED = "rejected", pgettext_lazy("booking status", "Rejected")
     CANCELLED = "cancelled", _("Cancelled")
 
 

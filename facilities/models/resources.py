@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from projects.models import BillingCategory
 
@@ -29,6 +30,15 @@ class CleanRoomGrade(models.TextChoices):
     D = "D", _("Grade D")
     UNCLASSIFIED = "U", _("Unclassified")
 
+
+# The grades' names inside a sentence, where Swedish writes them in lower case ("renrumsklass B").
+GRADE_IN_SENTENCE = {
+    CleanRoomGrade.A_IN_B: pgettext_lazy("in a sentence", "Grade A in B"),
+    CleanRoomGrade.B: pgettext_lazy("in a sentence", "Grade B"),
+    CleanRoomGrade.C: pgettext_lazy("in a sentence", "Grade C"),
+    CleanRoomGrade.D: pgettext_lazy("in a sentence", "Grade D"),
+    CleanRoomGrade.UNCLASSIFIED: pgettext_lazy("in a sentence", "Unclassified"),
+}
 
 # Strictest first: a gowning qualification for a grade covers every grade after it.
 GRADE_ORDER = [CleanRoomGrade.A_IN_B, CleanRoomGrade.B, CleanRoomGrade.C, CleanRoomGrade.D]

@@ -10,6 +10,7 @@ from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atmp_portal import roles
 
@@ -106,7 +107,7 @@ class ProjectStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     ACTIVE = "active", _("Active")
     COMPLETED = "completed", _("Completed")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("project status", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
