@@ -21,6 +21,7 @@ from .models import (
     MilestoneKind,
     MilestoneOutcome,
     OrganisationUnit,
+    ProcessStep,
     ProjectStatus,
     ProjectStatusChange,
     RegulatoryMilestone,
@@ -104,6 +105,12 @@ PROJECTS = [
         "status": ProjectStatus.ACTIVE,
         "indication": "Severe combined immunodeficiency",
         "therapeutic_area": "Haematology",
+        # The class belongs to each activity: washed, frozen cells need no more than a level 1 room.
+        "steps": [
+            ("Lentiviral transduction", GmoClass.CLASS_2),
+            ("Expansion and harvest", GmoClass.CLASS_2),
+            ("Cryopreservation of washed cells", GmoClass.CLASS_1),
+        ],
         "milestones": [
             (
                 MilestoneKind.CAT_CLASSIFICATION,
@@ -145,6 +152,10 @@ PROJECTS = [
         "status": ProjectStatus.ACTIVE,
         "indication": "Relapsed B-cell acute lymphoblastic leukaemia",
         "therapeutic_area": "Oncology",
+        "steps": [
+            ("Media preparation", GmoClass.NONE),
+            ("Lentiviral transduction and CRISPR editing", GmoClass.CLASS_1),
+        ],
         "milestones": [
             (
                 MilestoneKind.SCIENTIFIC_ADVICE,
@@ -371,12 +382,14 @@ def seed() -> dict:
 
 def _create_project(spec: dict, users: dict) -> None:
     """Register the project and walk it through the workflow to its status, as its people would."""
-    fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status", "milestones")}
+    fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status", "milestones", "steps")}
     lead = users[spec["lead"]]
     project = AtmpProject.objects.create(
         group=ResearchGroup.objects.get(slug=spec["group"]), project_lead=lead, **fields
     )
     ProjectStatusChange.objects.create(project=project, to_status=ProjectStatus.DRAFT, actor=lead)
+    for name, gmo_class in spec.get("steps", []):
+        ProcessStep.objects.create(project=project, name=name, gmo_class=gmo_class)
     for kind, date, outcome_date, reference, outcome in spec.get("milestones", []):
         RegulatoryMilestone.objects.create(
             project=project,

@@ -160,3 +160,24 @@ class TestTheProjectForm:
             response.text
         )
         assert not AtmpProject.objects.exists()
+
+
+def test_the_demo_books_each_step_by_its_own_class(settings):
+    import io
+
+    from django.core.management import call_command
+
+    from facilities.models import Resource
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    project = AtmpProject.objects.get(acronym="HSC-LV")
+    level_1_room = Resource.objects.get(slug="grade-d-process-lab")
+    assert project.gmo_class == GmoClass.CLASS_2
+    assert level_1_room.protection_level == ProtectionLevel.LEVEL_1
+    services.check_containment(level_1_room, project, step(project, "Cryopreservation of washed cells"))
+    with pytest.raises(BookingError, match="“Lentiviral transduction” is contained use class 2"):
+        services.check_containment(level_1_room, project, step(project, "Lentiviral transduction"))
+    transductions = Booking.objects.filter(project=project, step__name="Lentiviral transduction")
+    assert transductions.exists()
+    assert {b.resource.containing_room.protection_level for b in transductions} == {ProtectionLevel.LEVEL_2}

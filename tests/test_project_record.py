@@ -161,3 +161,31 @@ def test_the_vocabulary_migration_moves_demo_projects_forwards(settings):
     assert projects["CAR19"].genetic_modification == ["lentiviral"]
     assert projects["EXP-HSC"].genetic_modification == ["none"]
     assert projects["HSC-LV"].genetic_modification == ["lentiviral"]
+
+
+def test_the_demo_facility_is_one_a_gmp_expert_recognises(settings):
+    from facilities.models import CleanRoomGrade, Resource, ResourceKind
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    rooms = Resource.objects.filter(kind=ResourceKind.ROOM)
+    assert not rooms.filter(grade=CleanRoomGrade.A_IN_B).exists()
+    for cabinet in Resource.objects.filter(kind=ResourceKind.EQUIPMENT, grade=CleanRoomGrade.A_IN_B):
+        assert cabinet.room.grade == CleanRoomGrade.B
+    assert Resource.objects.get(slug="flow-cytometer").room.grade == CleanRoomGrade.UNCLASSIFIED
+    equipment = set(Resource.objects.filter(kind=ResourceKind.EQUIPMENT).values_list("slug", flat=True))
+    pre_gmp_suite = {"cell-counter", "isolator-b2", "ln2-storage", "freezer-80", "tube-welder", "tube-sealer",
+                     "electroporator-b1", "thawing-device", "particle-counter", "air-sampler"}  # fmt: skip
+    assert pre_gmp_suite <= equipment
+    # Shown bilingually: the same data serves English and Swedish readers.
+    assert all(" / " in name for name in Resource.objects.values_list("name", flat=True))
+
+
+def test_a_room_is_never_grade_a():
+    from django.core.exceptions import ValidationError
+
+    from facilities.models import CleanRoomGrade, Resource, ResourceKind
+
+    room = Resource(kind=ResourceKind.ROOM, grade=CleanRoomGrade.A_IN_B)
+    with pytest.raises(ValidationError, match="Grade A is a zone, not a room"):
+        room.clean()

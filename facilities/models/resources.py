@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pghistory
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -166,6 +167,18 @@ class Resource(models.Model):
 
     def get_absolute_url(self):
         return reverse("facilities:resource_detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if self.is_room and self.grade == CleanRoomGrade.A_IN_B:
+            raise ValidationError(
+                {
+                    "grade": _(
+                        "Grade A is a zone, not a room: record the safety cabinet or isolator as equipment "
+                        "in its grade B room."
+                    )
+                }
+            )
 
     @property
     def is_room(self) -> bool:
