@@ -133,17 +133,25 @@ class ProcessStepForm(forms.ModelForm):
         fields = ["name", "gmo_class"]
 
 
-# absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.
-MilestoneFormSet = forms.inlineformset_factory(
-    AtmpProject,
-    RegulatoryMilestone,
-    form=MilestoneForm,
-    extra=2,
-    can_delete=True,
-    max_num=30,
-    validate_max=True,
-    absolute_max=30,
-)
+def project_formset(model, form, formset=forms.BaseInlineFormSet):
+    """A list the project form edits with the project (milestones, steps): two blank rows, at most 30.
+
+    absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.
+    """
+    return forms.inlineformset_factory(
+        AtmpProject,
+        model,
+        form=form,
+        formset=formset,
+        extra=2,
+        can_delete=True,
+        max_num=30,
+        validate_max=True,
+        absolute_max=30,
+    )
+
+
+MilestoneFormSet = project_formset(RegulatoryMilestone, MilestoneForm)
 
 
 class BaseProcessStepFormSet(forms.BaseInlineFormSet):
@@ -159,17 +167,7 @@ class BaseProcessStepFormSet(forms.BaseInlineFormSet):
                     form.add_error("gmo_class", error.message)
 
 
-ProcessStepFormSet = forms.inlineformset_factory(
-    AtmpProject,
-    ProcessStep,
-    form=ProcessStepForm,
-    formset=BaseProcessStepFormSet,
-    extra=2,
-    can_delete=True,
-    max_num=30,
-    validate_max=True,
-    absolute_max=30,
-)
+ProcessStepFormSet = project_formset(ProcessStep, ProcessStepForm, BaseProcessStepFormSet)
 
 
 class DocumentUploadForm(forms.Form):
