@@ -98,7 +98,7 @@ def check_containment(resource: Resource, project: AtmpProject, step: ProcessSte
     """The room's protection level covers the contained-use class of the step booked.
 
     The class belongs to each activity: a class 1 step of a class 2 project may use a level 1 room.
-    Without a step (``check_step_named``) the project is taken at its own, highest class.
+    A booking that names no step is measured by the project's own, highest class.
     """
     room = resource.containing_room
     if room is None or project.gmo_class == GmoClass.NONE:
@@ -114,24 +114,18 @@ def check_containment(resource: Resource, project: AtmpProject, step: ProcessSte
         room_level = _("has protection level %(level)s (approved for contained use class %(level)s only)") % {
             "level": room.protection_level
         }
-    raise BookingError(
-        _("%(what)s is %(class)s, and %(room)s %(room_level)s; book a room of protection level %(needed)s or higher.")
-        % {
-            "what": _("The step “%(step)s”") % {"step": step.name} if step else project,
-            "class": what.get_gmo_class_display().lower(),
-            "room": room,
-            "room_level": room_level,
-            "needed": what.gmo_class,
-        }
-    )
-
-
-def check_step_named(project: AtmpProject, step: ProcessStep | None) -> None:
-    """A booking for a GMO project that lists its process steps names the step it is for."""
-    if step is None and project.gmo_class != GmoClass.NONE and project.steps.exists():
-        raise BookingError(
-            _("%(project)s works with GMOs: choose the process step this booking is for.") % {"project": project}
-        )
+    message = _(
+        "%(what)s is %(class)s, and %(room)s %(room_level)s; book a room of protection level %(needed)s or higher."
+    ) % {
+        "what": _("The step “%(step)s”") % {"step": step.name} if step else project,
+        "class": what.get_gmo_class_display().lower(),
+        "room": room,
+        "room_level": room_level,
+        "needed": what.gmo_class,
+    }
+    if step is None:
+        message += " " + _("If the booking is for a process step of a lower class, choose that step.")
+    raise BookingError(message)
 
 
 def check_equipment_qualified(resource: Resource, days: list[datetime.date]) -> None:
@@ -553,7 +547,6 @@ def create_booking(
     """
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
-    check_step_named(project, step)
     periods = occurrences(period, recurrence)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:

@@ -79,10 +79,17 @@ class TestTheService:
         with pytest.raises(BookingError, match=refusal):
             book(step(car_t, "Cryopreservation of washed cells"))
 
-    def test_a_gmo_project_with_steps_names_its_step(self, book):
-        with pytest.raises(BookingError, match="choose the process step this booking is for"):
+    def test_without_a_step_the_project_s_highest_class_decides(self, book, level_1_room):
+        with pytest.raises(BookingError) as refusal:
             book()
-        assert not Booking.objects.exists()
+        assert refusal.value.message == (
+            "ATMP-2026-0001 CAR-LV is contained use class 2, and Grade B suite has protection level 1 (approved for "
+            "contained use class 1 only); book a room of protection level 2 or higher. If the booking is for a "
+            "process step of a lower class, choose that step."
+        )
+        level_1_room.protection_level = ProtectionLevel.LEVEL_2
+        level_1_room.save()
+        assert book()[0].step is None
 
     def test_another_project_s_step_is_refused(self, book, group, make_project, car_t):
         other = make_project(
