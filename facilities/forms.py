@@ -5,6 +5,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import dates
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
@@ -14,7 +15,7 @@ from .services import FREE_SEARCH_MAX_DAYS, BookingError, Recurrence, check_peri
 
 def datetime_local(label):
     """A date-and-time field shown as the browser's datetime-local input, read in local time."""
-    return forms.DateTimeField(
+    return dates.DateTimeField(
         label=label,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -22,7 +23,7 @@ def datetime_local(label):
 
 
 def date_input(label, **kwargs):
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
+    return dates.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
 
 
 class PeriodFormMixin:
@@ -168,7 +169,7 @@ class UsageReportForm(forms.Form):
     """
 
     MAX_DAYS = 366 * 5
-    FIRST_YEAR, LAST_YEAR = 2000, 2100
+    FIRST_YEAR, LAST_YEAR = dates.FIRST_YEAR, dates.LAST_YEAR
 
     month = forms.RegexField(
         label=_("Month"),

@@ -479,13 +479,23 @@ def free_slots(
     return found
 
 
-def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[DateTimeTZRange]:
-    """The periods of a booking and its repeats, each at the same local wall-clock times."""
+# A series has at most this many dates: each one is checked against every rule in one transaction.
+MAX_SERIES_DATES = 100
+
+
+def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None, horizon_days: int) -> list[DateTimeTZRange]:
+    """The periods of a booking and its repeats, each at the same local wall-clock times; a series ends
+    within the resource's ``horizon_days`` and has at most MAX_SERIES_DATES dates."""
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if recurrence is None:
         return [DateTimeTZRange(start, end)]
     if recurrence.until < start.date():
         raise BookingError(_("The repeat end date is before the first booking; choose a later date."))
+    if recurrence.until > timezone.localdate() + datetime.timedelta(days=horizon_days):
+        raise BookingError(
+            _("This resource can be booked at most %(days)s days ahead; choose an earlier repeat end date.")
+            % {"days": horizon_days}
+        )
     if not recurrence.weekdays:
         raise BookingError(_("Choose the weekdays to repeat the booking on."))
     length = end.date() - start.date()
@@ -495,6 +505,11 @@ def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[
         if day.weekday() in recurrence.weekdays or day == start.date():
             periods.append(DateTimeTZRange(local_datetime(day, start.time()), local_datetime(day + length, end.time())))
         day += datetime.timedelta(days=1)
+    if len(periods) > MAX_SERIES_DATES:
+        raise BookingError(
+            _("A series has at most %(max)s dates, this one %(count)s; choose an earlier repeat end date.")
+            % {"max": MAX_SERIES_DATES, "count": len(periods)}
+        )
     return periods
 
 
@@ -547,7 +562,7 @@ def create_booking(
     """
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
-    periods = occurrences(period, recurrence)
+    periods = occurrences(period, recurrence, resource.booking_horizon_days)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:
         with transaction.atomic():

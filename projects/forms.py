@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import dates
+
 from . import services
 from .models import (
     AtmpProject,
@@ -84,6 +86,7 @@ class AtmpProjectForm(forms.ModelForm):
             "expected_start": DateInput,
             "expected_end": DateInput,
         }
+        field_classes = {"expected_start": dates.DateField, "expected_end": dates.DateField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,6 +121,7 @@ class MilestoneForm(forms.ModelForm):
         model = RegulatoryMilestone
         fields = ["kind", "date", "outcome", "outcome_date", "reference", "note"]
         widgets = {"date": DateInput, "outcome_date": DateInput}
+        field_classes = {"date": dates.DateField, "outcome_date": dates.DateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from pghistory.models import Events
 
@@ -133,18 +134,29 @@ class TestUploads:
             assert document.version == 1
 
 
-class TestWhoSeesWhat:
-    @pytest.fixture
-    def document(self, project, member):
-        return services.upload_document(
-            project,
-            actor=member,
-            kind=DocumentKind.GMO_PERMIT,
-            title="GMO permit",
-            document_date="2026-05-04",
-            file=SimpleUploadedFile("permit.pdf", PDF),
-        )
+@pytest.fixture
+def document(project, member):
+    return services.upload_document(
+        project,
+        actor=member,
+        kind=DocumentKind.GMO_PERMIT,
+        title="GMO permit",
+        document_date="2026-05-04",
+        file=SimpleUploadedFile("permit.pdf", PDF),
+    )
 
+
+# Not even the owner role changes a stored version (the runtime role may only add: tests/test_database_roles.py).
+@pytest.mark.database_owner
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET title = 'forged'", "DELETE FROM {table}"])
+def test_the_database_refuses_to_overwrite_or_delete_a_document(document, statement):
+    table = ProjectDocument._meta.db_table
+    with pytest.raises(DatabaseError, match="Cannot"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement.format(table=table))
+    assert ProjectDocument.objects.get().title == "GMO permit"
+
+
+class TestWhoSeesWhat:
     def test_an_outsider_gets_404_on_the_document_and_the_list(self, client, document, outsider):
         client.force_login(outsider)
         assert client.get(document.get_absolute_url()).status_code == 404

@@ -3,6 +3,7 @@
 import uuid
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
@@ -65,6 +66,8 @@ class ProjectDocument(models.Model):
                 fields=["project", "kind", "title", "version"], name="project_document_unique_version"
             ),
         ]
+        # Never overwritten, not even by the owner role: a correction is the next version.
+        triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self):
         return _("%(title)s, version %(version)s") % {"title": self.title, "version": self.version}
