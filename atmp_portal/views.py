@@ -43,7 +43,9 @@ def healthz(request):
     except DatabaseError:
         logger.exception("Health check: the database did not answer")
         _forget_broken_connection()
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        response = HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse("ok\n", content_type="text/plain")
 
 

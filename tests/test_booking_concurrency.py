@@ -1,13 +1,11 @@
 """Many simultaneous requests for one slot, with real transactions: exactly one booking is made."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from facilities import services
 from facilities.models import Booking
+from tests.helpers import all_at_once
 
 THREADS = 20
 
@@ -21,34 +19,20 @@ def test_twenty_simultaneous_bookings_of_one_slot_leave_exactly_one(
         # Without the resource lock the checks race; the exclusion constraint still refuses all but one.
         monkeypatch.setattr(services, "_lock", lambda resources: None)
     start, end = at(booking_day, "09:00"), at(booking_day, "13:00")
-    barrier = threading.Barrier(THREADS)
-    made, refused, crashed = [], [], []
 
     def book():
-        try:
-            barrier.wait()
-            made.append(
-                services.create_booking(
-                    by=booker,
-                    resource=room,
-                    project=admitted_project,
-                    period=DateTimeTZRange(start, end),
-                    persons=1,
-                    purpose="Media fill",
-                )
-            )
-        except services.BookingError as error:
-            refused.append(error.message)
-        except Exception as error:  # any other outcome fails the test below
-            crashed.append(repr(error))
-        finally:
-            connection.close()
+        return services.create_booking(
+            by=booker,
+            resource=room,
+            project=admitted_project,
+            period=DateTimeTZRange(start, end),
+            persons=1,
+            purpose="Media fill",
+        )
 
-    threads = [threading.Thread(target=book) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    made, raised = all_at_once(THREADS, book)
+    refused = [error.message for error in raised if isinstance(error, services.BookingError)]
+    crashed = [repr(error) for error in raised if not isinstance(error, services.BookingError)]
 
     assert crashed == []
     assert len(made) == 1

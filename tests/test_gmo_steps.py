@@ -188,3 +188,28 @@ def test_the_demo_books_each_step_by_its_own_class(settings):
     transductions = Booking.objects.filter(project=project, step__name="Lentiviral transduction")
     assert transductions.exists()
     assert {b.resource.containing_room.protection_level for b in transductions} == {ProtectionLevel.LEVEL_2}
+
+
+class TestTheApi:
+    def post(self, client, data):
+        return client.post("/api/v1/bookings", data, content_type="application/json")
+
+    def data(self, room, project, day, at, **changes):
+        period = {"start": at(day, "09:00").isoformat(), "end": at(day, "13:00").isoformat()}
+        return {"resource": room.slug, "project": project.code, **period, "persons": 1, "purpose": "Cryo", **changes}
+
+    def test_a_booking_names_its_step_through_the_api_too(
+        self, api_client, booker, level_1_room, car_t, admitted_project, booking_day, at
+    ):
+        client = api_client(booker)
+        cryo, transduction = step(car_t, "Cryopreservation of washed cells"), step(car_t, "Lentiviral transduction")
+        refused = self.post(client, self.data(level_1_room, car_t, booking_day, at, step=transduction.pk))
+        assert refused.status_code == 400
+        assert refused.json()["detail"] == CLASS_2_REFUSAL
+        foreign = self.post(client, self.data(level_1_room, admitted_project, booking_day, at, step=cryo.pk))
+        assert foreign.status_code == 400
+        assert "Choose a process step of" in foreign.json()["detail"]
+        made = self.post(client, self.data(level_1_room, car_t, booking_day, at, step=cryo.pk))
+        assert made.status_code == 201
+        assert made.json()[0]["step"] == cryo.pk
+        assert Booking.objects.get().step == cryo

@@ -201,7 +201,9 @@ def test_health_check_is_503_with_a_session_cookie_while_the_database_is_away(me
     client = Client(raise_request_exception=False)
     client.force_login(member)
     database_away()
-    assert client.get("/healthz").status_code == 503
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
 
 
 @pytest.mark.django_db(transaction=True)
