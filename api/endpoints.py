@@ -242,6 +242,11 @@ def booking_create(request, payload: BookingIn):
         if payload.repeat_weekdays
         else None
     )
+    step = None
+    if payload.step is not None:
+        step = project.steps.filter(pk=payload.step).first()
+        if step is None:
+            raise HttpError(400, _("Choose a process step of %(project)s.") % {"project": project})
     made = booking_services.create_booking(
         by=request.user,
         resource=resource,
@@ -251,6 +256,7 @@ def booking_create(request, payload: BookingIn):
         purpose=payload.purpose,
         equipment=equipment,
         recurrence=recurrence,
+        step=step,
     )
     created = Booking.objects.filter(pk__in=[booking.pk for booking in made]).with_details().order_by("period", "pk")
     return Status(201, created)

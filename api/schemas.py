@@ -62,7 +62,10 @@ class ResourceOut(Schema):
     grade: str = Field(
         description="Clean-room grade of a room: A (in B), B, C, D, U (unclassified); empty for equipment."
     )
-    max_gmo_class: int
+    protection_level: int = Field(
+        description="Rooms: the protection level (skyddsnivå, 0-4) approved for work with GMOs; "
+        "a process step of contained-use class N needs level N."
+    )
     equipment_type: str
     room: str | None = Field(None, description="The room a piece of equipment stands in.")
     qualification_status: str
@@ -95,6 +98,7 @@ class BookingOut(Schema):
     end: datetime.datetime
     persons: int
     purpose: str
+    step: int | None = Field(alias="step_id", description="The project's process step the booking is for.")
     status: str
     decision_comment: str
     cancellation_reason: str
@@ -113,6 +117,13 @@ class BookingIn(Schema):
     equipment: list[Slug] = Field([], max_length=20, description="Equipment in the room, booked with it.")
     repeat_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field([], max_length=7)
     repeat_until: datetime.date | None = None
+    step: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="For a GMO project: the id of the process step, whose contained-use class the room must cover; "
+        "without it the project's highest class applies.",
+    )
 
     @model_validator(mode="after")
     def within_bounds(self):
@@ -137,7 +148,7 @@ class ProjectOut(Schema):
     status: str
     atmp_class: str
     cell_origin: str
-    genetic_modification: str
+    genetic_modification: list[str] = Field(description='Every vector and modification, or ["none"].')
     stage: str
     trl: int
     gmo_class: int

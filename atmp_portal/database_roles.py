@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 # signed records (line clearances, logbook entries, signatures) here as "app_label.Model".
 INSERT_ONLY_MODELS = [
     "pghistory.Context",
+    "projects.ProjectDocument",
     "logbook.UseRecord",
     "logbook.UseEntrant",
     "logbook.LineClearance",

@@ -211,6 +211,28 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
+# Project documents are private: never under a public URL, served only by a view that applies the
+# project's visibility. A folder under .data/ by default; an S3-compatible bucket where DOCUMENTS_S3_BUCKET
+# is set (needs django-storages[s3], see the README).
+DOCUMENTS_MAX_BYTES = env.int("DOCUMENTS_MAX_MB", default=20) * 1024 * 1024
+if env.str("DOCUMENTS_S3_BUCKET", default=""):
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("DOCUMENTS_S3_BUCKET"),
+            "endpoint_url": env.str("DOCUMENTS_S3_ENDPOINT_URL", default=None),
+            "location": "documents",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(env.path("DOCUMENTS_ROOT", default=BASE_DIR / ".data" / "documents"))},
+    }
+
 # Sessions live in the database (Django's default), so every instance behind a load balancer
 # sees them. The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.
 # A session ends SESSION_IDLE_MINUTES after the last request, and SESSION_LIFETIME_HOURS after signing in.

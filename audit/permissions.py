@@ -3,7 +3,9 @@
 from atmp_portal import roles
 
 # The records centre reviewers oversee; the facility's records are for facility staff.
-PROJECT_RECORDS = frozenset({"group", "membership", "group_application", "invitation", "project", "milestone"})
+PROJECT_RECORDS = frozenset(
+    {"group", "membership", "group_application", "invitation", "project", "milestone", "document"}
+)
 # The GMP records quality assurance reviews.
 QUALITY_RECORDS = frozenset({"deviation", "resource", "booking"})
 

@@ -15,7 +15,15 @@ from pghistory.models import Events
 
 from facilities.models import Booking, Closure, Qualification, Resource
 from logbook.models import Deviation
-from projects.models import AtmpProject, GroupApplication, Invitation, Membership, RegulatoryMilestone, ResearchGroup
+from projects.models import (
+    AtmpProject,
+    GroupApplication,
+    Invitation,
+    Membership,
+    ProjectDocument,
+    RegulatoryMilestone,
+    ResearchGroup,
+)
 
 # The URL names of the tracked models: /history/<name>/<pk>/.
 TRACKED_MODELS: dict[str, type[models.Model]] = {
@@ -25,6 +33,7 @@ TRACKED_MODELS: dict[str, type[models.Model]] = {
     "invitation": Invitation,
     "project": AtmpProject,
     "milestone": RegulatoryMilestone,
+    "document": ProjectDocument,
     "resource": Resource,
     "qualification": Qualification,
     "closure": Closure,

@@ -36,7 +36,7 @@ class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["room"]
     fieldsets = [
         (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
-        (_("Room"), {"fields": ["grade", "max_occupancy", "max_gmo_class", "changeover_minutes"]}),
+        (_("Room"), {"fields": ["grade", "max_occupancy", "protection_level", "changeover_minutes"]}),
         (_("Equipment"), {"fields": ["equipment_type", "room", "qualification_status", "requalification_due"]}),
         (_("Billing"), {"fields": ["internal_hourly_rate", "external_hourly_rate"]}),
         (

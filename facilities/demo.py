@@ -5,7 +5,7 @@ import datetime
 
 from django.utils import timezone
 
-from projects.models import AtmpProject, GmoClass
+from projects.models import AtmpProject, ProcessStep
 
 from .models import (
     Booking,
@@ -15,6 +15,7 @@ from .models import (
     ClosureReason,
     EquipmentQualificationStatus,
     Facility,
+    ProtectionLevel,
     Qualification,
     QualificationKind,
     Resource,
@@ -22,13 +23,33 @@ from .models import (
 )
 from .periods import local_datetime
 
+# Demo names are bilingual: the portal shows data as it is entered, and the centre works in both languages.
 ROOMS = [
-    # slug, name, grade, maximum occupancy, highest GMO class
-    ("grade-b-suite-1", "Grade B suite 1", CleanRoomGrade.B, 3, GmoClass.CLASS_2),
-    ("grade-b-suite-2", "Grade B suite 2", CleanRoomGrade.B, 3, GmoClass.CLASS_1),
-    ("grade-c-preparation", "Grade C preparation room", CleanRoomGrade.C, 4, GmoClass.CLASS_1),
-    ("grade-d-process-lab", "Grade D process laboratory", CleanRoomGrade.D, 6, GmoClass.NONE),
-    ("grade-d-qc-lab", "Grade D quality control laboratory", CleanRoomGrade.D, 4, GmoClass.NONE),
+    # slug, name, grade, maximum occupancy, protection level (skyddsnivå)
+    ("grade-b-suite-1", "Grade B suite 1 / Renrum klass B, svit 1", CleanRoomGrade.B, 3, ProtectionLevel.LEVEL_2),
+    ("grade-b-suite-2", "Grade B suite 2 / Renrum klass B, svit 2", CleanRoomGrade.B, 3, ProtectionLevel.LEVEL_1),
+    (
+        "grade-c-preparation",
+        "Grade C preparation room / Beredningsrum klass C",
+        CleanRoomGrade.C,
+        4,
+        ProtectionLevel.LEVEL_1,
+    ),
+    (
+        "grade-d-process-lab",
+        "Grade D process laboratory / Processlaboratorium klass D",
+        CleanRoomGrade.D,
+        6,
+        ProtectionLevel.LEVEL_1,
+    ),
+    # Quality control works outside the classified suite.
+    (
+        "qc-lab",
+        "Quality control laboratory / Kvalitetskontrollaboratorium",
+        CleanRoomGrade.UNCLASSIFIED,
+        4,
+        ProtectionLevel.NONE,
+    ),
 ]
 
 # Booking rules per clean-room grade: stricter rooms need approval, longer changeover and more notice.
@@ -43,41 +64,49 @@ ROOM_RULES = {
     },
     CleanRoomGrade.C: {"changeover_minutes": 60, "max_duration_minutes": 480, "lead_time_hours": 2},
     CleanRoomGrade.D: {"changeover_minutes": 30},
+    CleanRoomGrade.UNCLASSIFIED: {"changeover_minutes": 15},
 }
 # Hourly rates in SEK (internal, external) per clean-room grade, and for every piece of equipment.
 ROOM_RATES = {
     CleanRoomGrade.B: (1500, 3000),
     CleanRoomGrade.C: (900, 1800),
     CleanRoomGrade.D: (500, 1000),
+    CleanRoomGrade.UNCLASSIFIED: (300, 600),
 }
 EQUIPMENT_RATES = (200, 400)
 # Equipment that needs training, and equipment that needs approval.
 TRAINING_REQUIRED = {"bsc-b1", "bsc-b2", "prodigy-1", "flow-cytometer"}
 APPROVAL_REQUIRED = {"prodigy-1"}
 
+# Grade A is a zone, not a room: a safety cabinet or an isolator inside its grade B background room.
 EQUIPMENT = [
     # slug, name, type, room slug, grade of the zone it gives
-    (
-        "bsc-b1",
-        "Biosafety cabinet B1 (grade A)",
-        "Biosafety cabinet class II",
-        "grade-b-suite-1",
-        CleanRoomGrade.A_IN_B,
-    ),
-    (
-        "bsc-b2",
-        "Biosafety cabinet B2 (grade A)",
-        "Biosafety cabinet class II",
-        "grade-b-suite-2",
-        CleanRoomGrade.A_IN_B,
-    ),
-    ("prodigy-1", "Automated cell processor 1", "Closed automated cell processing system", "grade-b-suite-1", ""),
-    ("incubator-b1", "CO₂ incubator B1", "CO₂ incubator", "grade-b-suite-1", ""),
-    ("incubator-b2", "CO₂ incubator B2", "CO₂ incubator", "grade-b-suite-2", ""),
-    ("centrifuge-c", "Centrifuge C", "Refrigerated centrifuge", "grade-c-preparation", ""),
-    ("flow-cytometer", "Flow cytometer", "Flow cytometer", "grade-d-qc-lab", ""),
-    ("controlled-rate-freezer", "Controlled-rate freezer", "Controlled-rate freezer", "grade-d-process-lab", ""),
-]
+    ("bsc-b1", "Safety cabinet B1 / Säkerhetsbänk B1", "Class II biological safety cabinet (grade A zone)",
+     "grade-b-suite-1", CleanRoomGrade.A_IN_B),
+    ("bsc-b2", "Safety cabinet B2 / Säkerhetsbänk B2", "Class II biological safety cabinet (grade A zone)",
+     "grade-b-suite-2", CleanRoomGrade.A_IN_B),
+    ("isolator-b2", "Isolator B2 / Isolator B2", "Aseptic isolator (grade A zone)", "grade-b-suite-2",
+     CleanRoomGrade.A_IN_B),
+    ("prodigy-1", "Automated cell processor 1 / Automatiserad cellprocessor 1",
+     "Closed automated cell processing system", "grade-b-suite-1", ""),
+    ("electroporator-b1", "Electroporator / Elektroporator", "Closed-system electroporator", "grade-b-suite-1", ""),
+    ("incubator-b1", "CO₂ incubator B1 / CO₂-inkubator B1", "CO₂ incubator", "grade-b-suite-1", ""),
+    ("incubator-b2", "CO₂ incubator B2 / CO₂-inkubator B2", "CO₂ incubator", "grade-b-suite-2", ""),
+    ("particle-counter", "Particle counter / Partikelräknare", "Portable particle counter", "grade-b-suite-1", ""),
+    ("air-sampler", "Air sampler / Luftprovtagare", "Active microbial air sampler", "grade-b-suite-1", ""),
+    ("centrifuge-c", "Centrifuge C / Centrifug C", "Refrigerated centrifuge", "grade-c-preparation", ""),
+    ("cell-counter", "Cell counter / Cellräknare", "Automated cell counter", "grade-c-preparation", ""),
+    ("tube-welder", "Sterile tube welder / Steril slangsvets", "Sterile tube welder", "grade-c-preparation", ""),
+    ("tube-sealer", "Tube sealer / Slangförseglare", "Tube sealer", "grade-c-preparation", ""),
+    ("thawing-device", "Thawing device / Upptiningsenhet", "Dry thawing device", "grade-c-preparation", ""),
+    ("controlled-rate-freezer", "Controlled-rate freezer / Frys med kontrollerad nedfrysning",
+     "Controlled-rate freezer", "grade-d-process-lab", ""),
+    ("freezer-80", "\N{MINUS SIGN}80 °C freezer / \N{MINUS SIGN}80 °C-frys", "Ultra-low temperature freezer",
+     "grade-d-process-lab", ""),
+    ("ln2-storage", "LN₂ vapour-phase storage / Förvaring i LN₂-gasfas", "Liquid nitrogen vapour-phase storage",
+     "grade-d-process-lab", ""),
+    ("flow-cytometer", "Flow cytometer / Flödescytometer", "Flow cytometer", "qc-lab", ""),
+]  # fmt: skip
 
 
 def seed(users: dict) -> Facility:
@@ -90,7 +119,7 @@ def seed(users: dict) -> Facility:
         },
     )
     rooms = {}
-    for slug, name, grade, occupancy, gmo_class in ROOMS:
+    for slug, name, grade, occupancy, protection_level in ROOMS:
         rooms[slug], _ = Resource.objects.get_or_create(
             slug=slug,
             defaults={
@@ -99,7 +128,7 @@ def seed(users: dict) -> Facility:
                 "name": name,
                 "grade": grade,
                 "max_occupancy": occupancy,
-                "max_gmo_class": gmo_class,
+                "protection_level": protection_level,
                 "internal_hourly_rate": ROOM_RATES[grade][0],
                 "external_hourly_rate": ROOM_RATES[grade][1],
                 **ROOM_RULES[grade],
@@ -116,7 +145,6 @@ def seed(users: dict) -> Facility:
                 "equipment_type": equipment_type,
                 "room": rooms[room_slug],
                 "grade": grade,
-                "max_gmo_class": rooms[room_slug].max_gmo_class,
                 "training_required": slug in TRAINING_REQUIRED,
                 "requires_approval": slug in APPROVAL_REQUIRED,
                 "internal_hourly_rate": EQUIPMENT_RATES[0],
@@ -188,7 +216,7 @@ def seed_closures(facility: Facility, staff) -> None:
             next_monday + datetime.timedelta(days=4),
             "07:00",
             "12:00",
-            "Sporicidal disinfection",
+            "Sporicidal disinfection / Sporicid desinfektion",
         ),
         (
             "grade-c-preparation",
@@ -196,7 +224,7 @@ def seed_closures(facility: Facility, staff) -> None:
             next_monday + datetime.timedelta(days=2),
             "13:00",
             "16:00",
-            "Viable and non-viable particle monitoring",
+            "Viable and non-viable particle monitoring / Övervakning av partiklar och mikroorganismer",
         ),
         (
             "centrifuge-c",
@@ -204,7 +232,7 @@ def seed_closures(facility: Facility, staff) -> None:
             next_monday + datetime.timedelta(days=1),
             "07:00",
             "19:00",
-            "Annual service",
+            "Annual service / Årlig service",
         ),
     ]
     for slug, reason, day, start, end, note in closures:
@@ -218,19 +246,25 @@ def seed_closures(facility: Facility, staff) -> None:
         )
 
 
-# A weekly plan: weekday, project acronym, booker, room, equipment booked with it, from, to.
+# A weekly plan: weekday, project acronym, booker, room, equipment booked with it, from, to, purpose;
+# a GMO project's bookings name the process step of the same name.
 WEEKLY_PLAN = [
-    (0, "HSC-LV", "researcher", "grade-b-suite-1", "bsc-b1", "08:00", "12:00", "Lentiviral transduction"),
-    (2, "HSC-LV", "researcher", "grade-b-suite-1", "bsc-b1", "08:00", "12:00", "Expansion and harvest"),
-    (1, "EXP-HSC", "researcher", "grade-b-suite-2", None, "09:00", "15:00", "Cord blood expansion run"),
-    (3, "CAR19", "outsider", "grade-c-preparation", None, "10:00", "14:00", "Media preparation"),
-    (4, "EXP-HSC", "researcher", "grade-d-qc-lab", "flow-cytometer", "13:00", "16:00", "Phenotyping"),
-]
+    (0, "HSC-LV", "researcher", "grade-b-suite-1", "bsc-b1", "08:00", "12:00",
+     "Lentiviral transduction / Lentiviral transduktion"),
+    (2, "HSC-LV", "researcher", "grade-b-suite-1", "bsc-b1", "08:00", "12:00",
+     "Expansion and harvest / Expansion och skörd"),
+    (1, "EXP-HSC", "researcher", "grade-b-suite-2", None, "09:00", "15:00",
+     "Cord blood expansion run / Expansion av navelsträngsblod"),
+    (3, "CAR19", "outsider", "grade-c-preparation", None, "10:00", "14:00",
+     "Media preparation / Beredning av medier"),
+    (4, "EXP-HSC", "researcher", "qc-lab", "flow-cytometer", "13:00", "16:00", "Phenotyping / Fenotypning"),
+]  # fmt: skip
 
 
 def seed_bookings(users: dict) -> None:
     """Two past weeks and three weeks ahead of the weekly plan; requests ahead wait where approval is needed."""
     projects = {p.acronym: p for p in AtmpProject.objects.admitted()}
+    steps = {(step.project_id, step.name): step for step in ProcessStep.objects.all()}
     resources = {r.slug: r for r in Resource.objects.all()}
     now = timezone.now()
 
@@ -243,7 +277,15 @@ def seed_bookings(users: dict) -> None:
             period = _period(_monday(week) + datetime.timedelta(days=weekday), start, end)
             if acronym not in projects or abs(period[0] - now) < datetime.timedelta(days=2):
                 continue  # around today the lead times would refuse it
-            fields = {"period": period, "project": projects[acronym], "booked_by": users[username], "purpose": purpose}
+            project = projects[acronym]
+            step = steps.get((project.pk, purpose.split(" / ")[0]))
+            fields = {
+                "period": period,
+                "project": project,
+                "step": step,
+                "booked_by": users[username],
+                "purpose": purpose,
+            }
             parent = Booking.objects.create(
                 resource=resources[room], persons=2, status=status(resources[room], period), **fields
             )

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
-from projects.models import AtmpProject
+from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .reports import ReportPeriod
@@ -51,6 +51,12 @@ class BookingForm(PeriodFormMixin, forms.Form):
     project = forms.ModelChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
+    step = forms.ModelChoiceField(
+        label=_("Process step"),
+        queryset=ProcessStep.objects.none(),
+        required=False,
+        help_text=_("For a GMO project: the step you do, whose contained-use class the room must be approved for."),
+    )
     persons = forms.IntegerField(label=_("Persons"), min_value=1, max_value=50, initial=1)
     purpose = forms.CharField(label=_("Purpose"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     equipment = forms.ModelMultipleChoiceField(
@@ -83,10 +89,16 @@ class BookingForm(PeriodFormMixin, forms.Form):
                 "room": item.room,
             }
         )
-        self.fields["project"].queryset = AtmpProject.objects.bookable_by(user).order_by("code")
+        projects = AtmpProject.objects.bookable_by(user).order_by("code")
+        self.fields["project"].queryset = projects
+        self.fields["step"].queryset = ProcessStep.objects.filter(project__in=projects).select_related("project")
+        self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
 
     def clean(self):
         cleaned = super().clean()
+        step, project = cleaned.get("step"), cleaned.get("project")
+        if step and project and step.project_id != project.pk:
+            self.add_error("step", _("Choose a process step of %(project)s.") % {"project": project})
         if bool(cleaned.get("repeat_weekdays")) != bool(cleaned.get("repeat_until")):
             self.add_error("repeat_until", _("To repeat a booking, choose both the weekdays and the last date."))
         return cleaned

@@ -19,15 +19,17 @@ from django.utils.translation import ngettext
 
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
-from projects.models import AtmpProject, ResearchGroup
+from projects.models import AtmpProject, GmoClass, ProcessStep, ResearchGroup
 
 from . import notifications, permissions
 from .models import (
+    GRADE_IN_SENTENCE,
     Booking,
     BookingStatus,
     CalendarFeed,
     Closure,
     EquipmentQualificationStatus,
+    ProtectionLevel,
     Qualification,
     QualificationKind,
     Resource,
@@ -92,22 +94,38 @@ def check_project(project: AtmpProject, is_member: bool) -> None:
 # Rule 2: containment, equipment status and qualifications.
 
 
-def check_containment(resource: Resource, project: AtmpProject) -> None:
-    """A project's GMO class may not exceed the containment class its room is approved for."""
+def check_containment(resource: Resource, project: AtmpProject, step: ProcessStep | None = None) -> None:
+    """The room's protection level covers the contained-use class of the step booked.
+
+    The class belongs to each activity: a class 1 step of a class 2 project may use a level 1 room.
+    A booking that names no step is measured by the project's own, highest class.
+    """
     room = resource.containing_room
-    if room is not None and project.gmo_class > room.max_gmo_class:
-        raise BookingError(
-            _(
-                "%(room)s is approved for %(allowed)s only and %(project)s is %(class)s; "
-                "book a room approved for that containment class."
-            )
-            % {
-                "room": room,
-                "allowed": room.get_max_gmo_class_display().lower(),
-                "project": project,
-                "class": project.get_gmo_class_display().lower(),
-            }
-        )
+    if room is None or project.gmo_class == GmoClass.NONE:
+        return
+    if step is not None and step.project_id != project.pk:
+        raise BookingError(_("Choose a process step of %(project)s.") % {"project": project})
+    what = step or project
+    if what.gmo_class <= room.protection_level:
+        return
+    if room.protection_level == ProtectionLevel.NONE:
+        room_level = _("is not approved for GMO work")
+    else:
+        room_level = _("has protection level %(level)s (approved for contained use class %(level)s only)") % {
+            "level": room.protection_level
+        }
+    message = _(
+        "%(what)s is %(class)s, and %(room)s %(room_level)s; book a room of protection level %(needed)s or higher."
+    ) % {
+        "what": _("The step “%(step)s”") % {"step": step.name} if step else project,
+        "class": what.get_gmo_class_display().lower(),
+        "room": room,
+        "room_level": room_level,
+        "needed": what.gmo_class,
+    }
+    if step is None:
+        message += " " + _("If the booking is for a process step of a lower class, choose that step.")
+    raise BookingError(message)
 
 
 def check_equipment_qualified(resource: Resource, days: list[datetime.date]) -> None:
@@ -144,7 +162,7 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
                 "You hold no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
                 "ask facility staff to qualify or requalify you."
             )
-            % {"grade": room.get_grade_display(), "date": formats.date_format(missing[0])}
+            % {"grade": GRADE_IN_SENTENCE[room.grade], "date": formats.date_format(missing[0])}
         )
 
 
@@ -162,11 +180,15 @@ def check_training(resource: Resource, days: list[datetime.date], qualifications
 
 
 def check_access(
-    resource: Resource, project: AtmpProject, period: DateTimeTZRange, qualifications: list[Qualification]
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    qualifications: list[Qualification],
+    step: ProcessStep | None = None,
 ) -> None:
     """Rule 2. ``qualifications``: the booker's, all of them (they are few); each rule picks those that count."""
     days = days_of(period)
-    check_containment(resource, project)
+    check_containment(resource, project, step)
     check_equipment_qualified(resource, days)
     check_gowning(resource, days, qualifications)
     check_training(resource, days, qualifications)
@@ -370,9 +392,11 @@ def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, pers
     check_timing(resource, period, persons)
 
 
-def _check_loaded(resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData) -> None:
+def _check_loaded(
+    resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData, step: ProcessStep | None = None
+) -> None:
     check_project(project, data.is_member)
-    check_access(resource, project, period, data.qualifications)
+    check_access(resource, project, period, data.qualifications, step)
     check_availability(project, period, data.occupancy)
 
 
@@ -392,14 +416,21 @@ def check_room_released(resource: Resource) -> None:
             raise BookingError(message)
 
 
-def check_booking(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int) -> None:
+def check_booking(
+    user,
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    persons: int,
+    step: ProcessStep | None = None,
+) -> None:
     """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
 
     Writes nothing: it answers "would this booking be allowed?".
     """
     _check_resource_and_timing(resource, period, persons)
     check_room_released(resource)
-    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period))
+    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period), step)
 
 
 FREE_SEARCH_MAX_DAYS = 31
@@ -543,6 +574,7 @@ def create_booking(
     purpose: str,
     equipment: Iterable[Resource] = (),
     recurrence: Recurrence | None = None,
+    step: ProcessStep | None = None,
 ) -> list[Booking]:
     """Book ``resource`` (and equipment in the same room) for ``by``, once or recurring; all or nothing.
 
@@ -560,12 +592,12 @@ def create_booking(
             for each in periods:
                 try:
                     for item in [resource, *equipment]:
-                        check_booking(by, item, project, each, persons if item is resource else 1)
+                        check_booking(by, item, project, each, persons if item is resource else 1, step)
                 except BookingError as error:
                     problems.append((each, error.message))
             if problems:
                 raise _refusal(problems, len(periods))
-            return _insert_all(by, resource, equipment, project, periods, persons, purpose, series)
+            return _insert_all(by, resource, equipment, project, step, periods, persons, purpose, series)
     except IntegrityError as error:
         # A booking that slipped past the checks (another connection, a race): the same message.
         if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
@@ -573,25 +605,26 @@ def create_booking(
         raise BookingError(conflict_message(resource, periods[0])) from error
 
 
-def _insert_all(by, resource, equipment, project, periods, persons, purpose, series) -> list[Booking]:
+def _insert_all(by, resource, equipment, project, step, periods, persons, purpose, series) -> list[Booking]:
     bookings = []
     for period in periods:
-        parent = _insert(by, resource, project, period, persons, purpose, series, None)
+        parent = _insert(by, resource, project, step, period, persons, purpose, series, None)
         bookings.append(parent)
         for item in equipment:
-            bookings.append(_insert(by, item, project, period, 1, purpose, series, parent))
+            bookings.append(_insert(by, item, project, step, period, 1, purpose, series, parent))
         if parent.status == BookingStatus.REQUESTED:
             notifications.booking_changed("requested", parent)
     return bookings
 
 
-def _insert(user, resource, project, period, persons, purpose, series, parent) -> Booking:
+def _insert(user, resource, project, step, period, persons, purpose, series, parent) -> Booking:
     status = BookingStatus.REQUESTED if resource.requires_approval else BookingStatus.APPROVED
     fields = {"decided_at": timezone.now()} if status == BookingStatus.APPROVED else {}
     return Booking.objects.create(
         resource=resource,
         period=period,
         project=project,
+        step=step,
         booked_by=user,
         persons=persons,
         purpose=purpose,

@@ -161,6 +161,7 @@ def booking_new(request):
                 purpose=data["purpose"],
                 equipment=data["equipment"],
                 recurrence=form.recurrence,
+                step=data["step"],
             )
         except services.BookingError as error:
             form.add_error(None, error.message)

@@ -5,11 +5,13 @@ from django.utils.translation import gettext as _
 from audit.admin import AuditHistoryAdminMixin
 
 from . import permissions, services, workflow
+from .forms import BaseProcessStepFormSet
 from .models import (
     AtmpProject,
     GroupApplication,
     Invitation,
     Membership,
+    ProcessStep,
     ProjectStatusChange,
     RegulatoryMilestone,
     ResearchGroup,
@@ -79,6 +81,12 @@ class RegulatoryMilestoneInline(admin.TabularInline):
     extra = 0
 
 
+class ProcessStepInline(admin.TabularInline):
+    model = ProcessStep
+    formset = BaseProcessStepFormSet
+    extra = 0
+
+
 class ProjectStatusChangeInline(admin.TabularInline):
     """The timeline, read-only: entries are written by the workflow only."""
 
@@ -138,7 +146,7 @@ class AtmpProjectAdmin(AuditHistoryAdminMixin, RequestUserFormMixin, admin.Model
     readonly_fields = ["code", "status"]
     autocomplete_fields = ["group", "project_lead"]
     list_select_related = ["group"]
-    inlines = [RegulatoryMilestoneInline, ProjectStatusChangeInline]
+    inlines = [ProcessStepInline, RegulatoryMilestoneInline, ProjectStatusChangeInline]
     # Steps that need a comment are taken on the project page, where the comment is written.
     actions = [_transition_action(t) for t in workflow.TRANSITIONS.values() if not t.comment_required]
 

@@ -23,7 +23,9 @@ from .models import (
     Membership,
     MembershipRole,
     MilestoneKind,
+    MilestoneOutcome,
     OrganisationUnit,
+    ProcessStep,
     ProjectStatus,
     ProjectStatusChange,
     RegulatoryMilestone,
@@ -102,16 +104,29 @@ PROJECTS = [
         "lead": "researcher",
         "atmp_class": AtmpClass.GTMP,
         "cell_origin": CellOrigin.AUTOLOGOUS,
-        "genetic_modification": GeneticModification.LENTIVIRAL,
+        "genetic_modification": [GeneticModification.LENTIVIRAL],
         "stage": DevelopmentStage.PROCESS_DEVELOPMENT,
         "trl": 4,
         "gmo_class": GmoClass.CLASS_2,
         "status": ProjectStatus.ACTIVE,
         "indication": "Severe combined immunodeficiency",
         "therapeutic_area": "Haematology",
+        # The class belongs to each activity: washed, frozen cells need no more than a level 1 room.
+        "steps": [
+            ("Lentiviral transduction", GmoClass.CLASS_2),
+            ("Expansion and harvest", GmoClass.CLASS_2),
+            ("Cryopreservation of washed cells", GmoClass.CLASS_1),
+        ],
         "milestones": [
-            (MilestoneKind.CAT_CLASSIFICATION, "2025-02-03", "2025-04-10", "EMA/CAT/000001/2025"),
-            (MilestoneKind.ORPHAN_DESIGNATION, "2025-06-01", "2025-09-15", "EU/3/25/0001"),
+            (
+                MilestoneKind.CAT_CLASSIFICATION,
+                "2025-02-03",
+                "2025-04-10",
+                "EMA/CAT/000001/2025",
+                MilestoneOutcome.POSITIVE,
+            ),
+            (MilestoneKind.ORPHAN_DESIGNATION, "2025-06-01", "2025-09-15", "EU/3/25/0001", MilestoneOutcome.POSITIVE),
+            (MilestoneKind.GMO_PERMIT, "2025-03-01", "2025-05-20", "AV 2025/000123", MilestoneOutcome.POSITIVE),
         ],
     },
     {
@@ -121,7 +136,7 @@ PROJECTS = [
         "lead": "pi",
         "atmp_class": AtmpClass.SCTMP,
         "cell_origin": CellOrigin.ALLOGENEIC,
-        "genetic_modification": GeneticModification.NONE,
+        "genetic_modification": [GeneticModification.NONE],
         "stage": DevelopmentStage.PRECLINICAL,
         "trl": 3,
         "gmo_class": GmoClass.NONE,
@@ -136,16 +151,32 @@ PROJECTS = [
         "lead": "outsider",
         "atmp_class": AtmpClass.GTMP,
         "cell_origin": CellOrigin.AUTOLOGOUS,
-        "genetic_modification": GeneticModification.LENTIVIRAL,
+        "genetic_modification": [GeneticModification.LENTIVIRAL, GeneticModification.GENE_EDITING],
         "stage": DevelopmentStage.PHASE_I,
         "trl": 6,
         "gmo_class": GmoClass.CLASS_1,
         "status": ProjectStatus.ACTIVE,
         "indication": "Relapsed B-cell acute lymphoblastic leukaemia",
         "therapeutic_area": "Oncology",
+        "steps": [
+            ("Media preparation", GmoClass.NONE),
+            ("Lentiviral transduction and CRISPR editing", GmoClass.CLASS_1),
+        ],
         "milestones": [
-            (MilestoneKind.SCIENTIFIC_ADVICE, "2024-10-01", "2025-01-20", "EMA/SA/000002/2024"),
-            (MilestoneKind.CLINICAL_TRIAL_APPLICATION, "2025-05-12", "2025-08-29", "2025-500001-11-00"),
+            (
+                MilestoneKind.SCIENTIFIC_ADVICE,
+                "2024-10-01",
+                "2025-01-20",
+                "EMA/SA/000002/2024",
+                MilestoneOutcome.POSITIVE,
+            ),
+            (
+                MilestoneKind.CLINICAL_TRIAL_APPLICATION,
+                "2025-05-12",
+                "2025-08-29",
+                "2025-500001-11-00",
+                MilestoneOutcome.POSITIVE,
+            ),
         ],
     },
     {
@@ -155,7 +186,7 @@ PROJECTS = [
         "lead": "tissue-pi",
         "atmp_class": AtmpClass.TEP,
         "cell_origin": CellOrigin.AUTOLOGOUS,
-        "stage": DevelopmentStage.GMP_MANUFACTURING,
+        "stage": DevelopmentStage.TECH_TRANSFER,
         "trl": 6,
         "status": ProjectStatus.ACCEPTED,
         "indication": "Focal cartilage defects of the knee",
@@ -173,13 +204,13 @@ PROJECTS = [
         "atmp_class": AtmpClass.COMBINED,
         "cell_origin": CellOrigin.AUTOLOGOUS,
         "starting_material": "Cartilage biopsy; CE-marked collagen membrane",
-        "stage": DevelopmentStage.PHASE_I_II,
-        "trl": 7,
+        "stage": DevelopmentStage.PHASE_III,
+        "trl": 8,
         "status": ProjectStatus.UNDER_REVIEW,
         "indication": "Osteochondral lesions",
         "therapeutic_area": "Orthopaedics",
         "industry_partners": "Fictive Scaffolds AB",
-        "milestones": [(MilestoneKind.CLINICAL_TRIAL_APPLICATION, "2026-01-15", None, "")],
+        "milestones": [(MilestoneKind.CLINICAL_TRIAL_APPLICATION, "2026-01-15", None, "", MilestoneOutcome.PENDING)],
     },
     {
         "acronym": "ORGANOID",
@@ -214,9 +245,9 @@ PROJECTS = [
         "lead": "immuno-pi",
         "atmp_class": AtmpClass.GTMP,
         "cell_origin": CellOrigin.AUTOLOGOUS,
-        "genetic_modification": GeneticModification.GAMMA_RETROVIRAL,
-        "stage": DevelopmentStage.PHASE_III,
-        "trl": 8,
+        "genetic_modification": [GeneticModification.GAMMA_RETROVIRAL],
+        "stage": DevelopmentStage.AUTHORISED,
+        "trl": 9,
         "gmo_class": GmoClass.CLASS_2,
         "status": ProjectStatus.COMPLETED,
         "indication": "Relapsed diffuse large B-cell lymphoma",
@@ -229,12 +260,16 @@ PROJECTS = [
         "lead": "pi",
         "atmp_class": AtmpClass.SCTMP,
         "cell_origin": CellOrigin.ALLOGENEIC,
-        "stage": DevelopmentStage.AUTHORISED,
-        "trl": 9,
+        # A hospital exemption is a national permit for non-routine use, not a marketing authorisation.
+        "stage": DevelopmentStage.PHASE_I_II,
+        "trl": 6,
         "status": ProjectStatus.ACTIVE,
         "indication": "Steroid-refractory acute graft-versus-host disease",
         "therapeutic_area": "Haematology",
-        "milestones": [(MilestoneKind.HOSPITAL_EXEMPTION, "2024-03-01", "2024-06-30", "LV-HE-0001")],
+        "hospital_partners": "Fictive University Hospital, haematology clinic",
+        "milestones": [
+            (MilestoneKind.HOSPITAL_EXEMPTION, "2024-03-01", "2024-06-30", "LV-HE-0001", MilestoneOutcome.POSITIVE)
+        ],
     },
     {
         "acronym": "EXO-NEU",
@@ -247,6 +282,34 @@ PROJECTS = [
         "status": ProjectStatus.REJECTED,
         "indication": "Peripheral nerve injury",
         "therapeutic_area": "Neurology",
+        "milestones": [
+            (MilestoneKind.CAT_CLASSIFICATION, "2025-09-01", "2025-11-14", "", MilestoneOutcome.NOT_AN_ATMP)
+        ],
+    },
+    {
+        "acronym": "AAV-RET",
+        "title": "AAV gene therapy for an inherited retinal dystrophy",
+        "group": "neural-repair",
+        "lead": "neuro-pi",
+        "atmp_class": AtmpClass.GTMP,
+        "cell_origin": CellOrigin.NOT_APPLICABLE,
+        "genetic_modification": [GeneticModification.AAV],
+        "stage": DevelopmentStage.MAA,
+        "trl": 8,
+        "gmo_class": GmoClass.CLASS_1,
+        "status": ProjectStatus.COMPLETED,
+        "indication": "Inherited retinal dystrophy",
+        "therapeutic_area": "Ophthalmology",
+        "milestones": [
+            (
+                MilestoneKind.PAEDIATRIC_INVESTIGATION_PLAN,
+                "2024-05-02",
+                "2024-11-20",
+                "EMEA-000123-PIP01-24",
+                MilestoneOutcome.POSITIVE,
+            ),
+            (MilestoneKind.MARKETING_AUTHORISATION_APPLICATION, "2026-06-01", None, "", MilestoneOutcome.PENDING),
+        ],
     },
     {
         "acronym": "MRNA-T",
@@ -255,9 +318,9 @@ PROJECTS = [
         "lead": "immuno-pi",
         "atmp_class": AtmpClass.GTMP,
         "cell_origin": CellOrigin.AUTOLOGOUS,
-        "genetic_modification": GeneticModification.MRNA,
-        "stage": DevelopmentStage.DISCOVERY,
-        "trl": 2,
+        "genetic_modification": [GeneticModification.MRNA, GeneticModification.TRANSFECTION],
+        "stage": DevelopmentStage.GLP_TOXICOLOGY,
+        "trl": 4,
         "status": ProjectStatus.WITHDRAWN,
         "indication": "Solid tumours",
         "therapeutic_area": "Oncology",
@@ -350,16 +413,19 @@ def seed() -> dict:
 
 def _create_project(spec: dict, users: dict) -> None:
     """Register the project and walk it through the workflow to its status, as its people would."""
-    fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status", "milestones")}
+    fields = {k: v for k, v in spec.items() if k not in ("group", "lead", "status", "milestones", "steps")}
     lead = users[spec["lead"]]
     project = AtmpProject.objects.create(
         group=ResearchGroup.objects.get(slug=spec["group"]), project_lead=lead, **fields
     )
     ProjectStatusChange.objects.create(project=project, to_status=ProjectStatus.DRAFT, actor=lead)
-    for kind, date, outcome_date, reference in spec.get("milestones", []):
+    for name, gmo_class in spec.get("steps", []):
+        ProcessStep.objects.create(project=project, name=name, gmo_class=gmo_class)
+    for kind, date, outcome_date, reference, outcome in spec.get("milestones", []):
         RegulatoryMilestone.objects.create(
             project=project,
             kind=kind,
+            outcome=outcome,
             date=datetime.date.fromisoformat(date),
             outcome_date=outcome_date and datetime.date.fromisoformat(outcome_date),
             reference=reference,

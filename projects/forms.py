@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from atmp_portal import dates
 
 from . import services
-from .models import AtmpProject, GroupApplication, InvitationRole, MembershipRole, RegulatoryMilestone, ResearchGroup
+from .models import (
+    AtmpProject,
+    DocumentKind,
+    GroupApplication,
+    InvitationRole,
+    MembershipRole,
+    MilestoneOutcome,
+    ProcessStep,
+    RegulatoryMilestone,
+    ResearchGroup,
+)
 
 
 def role_choices(may_assign_pi: bool):
@@ -111,22 +121,72 @@ class AtmpProjectForm(forms.ModelForm):
 class MilestoneForm(forms.ModelForm):
     class Meta:
         model = RegulatoryMilestone
-        fields = ["kind", "date", "outcome_date", "reference", "note"]
+        fields = ["kind", "date", "outcome", "outcome_date", "reference", "note"]
         widgets = {"date": DateInput, "outcome_date": DateInput}
         field_classes = {"date": dates.DateField, "outcome_date": dates.DateField}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].required = False  # left out: still pending
 
-# absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.
-MilestoneFormSet = forms.inlineformset_factory(
-    AtmpProject,
-    RegulatoryMilestone,
-    form=MilestoneForm,
-    extra=2,
-    can_delete=True,
-    max_num=30,
-    validate_max=True,
-    absolute_max=30,
-)
+    def clean_outcome(self):
+        return self.cleaned_data["outcome"] or MilestoneOutcome.PENDING
+
+
+class ProcessStepForm(forms.ModelForm):
+    class Meta:
+        model = ProcessStep
+        fields = ["name", "gmo_class"]
+
+
+def project_formset(model, form, formset=forms.BaseInlineFormSet):
+    """A list the project form edits with the project (milestones, steps): two blank rows, at most 30.
+
+    absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.
+    """
+    return forms.inlineformset_factory(
+        AtmpProject,
+        model,
+        form=form,
+        formset=formset,
+        extra=2,
+        can_delete=True,
+        max_num=30,
+        validate_max=True,
+        absolute_max=30,
+    )
+
+
+MilestoneFormSet = project_formset(RegulatoryMilestone, MilestoneForm)
+
+
+class BaseProcessStepFormSet(forms.BaseInlineFormSet):
+    """The project's steps, checked against the project's class as entered in the same form."""
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and "gmo_class" in form.cleaned_data:
+                try:
+                    services.check_step_class(self.instance, form.cleaned_data["gmo_class"])
+                except services.ProjectError as error:
+                    form.add_error("gmo_class", error.message)
+
+
+ProcessStepFormSet = project_formset(ProcessStep, ProcessStepForm, BaseProcessStepFormSet)
+
+
+class DocumentUploadForm(forms.Form):
+    """A new document, or a new version of one: the same type and title as before."""
+
+    kind = forms.ChoiceField(label=_("Type"), choices=DocumentKind.choices)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        help_text=_("Give an existing document's type and title to upload its next version."),
+    )
+    document_date = forms.DateField(label=_("Date of the document"), widget=DateInput)
+    file = forms.FileField(label=_("File"), help_text=_("PDF, Word (DOCX), Excel (XLSX), PNG or JPEG."), max_length=255)
 
 
 class GroupApplicationForm(forms.ModelForm):

@@ -124,3 +124,11 @@ def can_run_project_in_facility(user, project: AtmpProject) -> bool:
 def can_transition(user, project: AtmpProject, transition: "Transition") -> bool:
     """The step leaves the project's present status, and the user is one of those who take it."""
     return project.status in transition.sources and transition.allowed(user, project)
+
+
+def can_upload_document(user, project: AtmpProject) -> bool:
+    """The group's members keep the project's documents, at every status; administrators too.
+
+    Reading them is seeing the project (``AtmpProject.objects.visible_to``).
+    """
+    return roles.is_administrator(user) or membership_of(user, project.group) is not None

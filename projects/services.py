@@ -7,12 +7,15 @@ that fails raises ``ProjectError`` with a message meant for the user; an actor w
 
 import datetime
 import secrets
+import zipfile
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -32,6 +35,7 @@ from .models import (
     InvitationRole,
     Membership,
     MembershipRole,
+    ProjectDocument,
     ProjectStatus,
     ProjectStatusChange,
     ResearchGroup,
@@ -390,19 +394,35 @@ def check_can_edit(project: AtmpProject, *, actor) -> None:
         raise ProjectError(_("Only the group's members change a project, and only while it is a draft."))
 
 
-@transaction.atomic
-def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
-    """Save a new project as a draft (it gets its reference code) with its milestones, and open its timeline.
+def check_record(project: AtmpProject) -> None:
+    """The record's consistency rules; forms show them per field, other writers get them here."""
+    problems = project.inconsistencies()
+    if problems:
+        raise ProjectError(" ".join(str(message) for message in problems.values()))
 
-    ``milestones``, where given, is a bound, valid formset of the project's regulatory milestones.
+
+def check_step_class(project: AtmpProject, gmo_class: int) -> None:
+    """A step's contained-use class is within the project's, which is its highest (``project`` as entered)."""
+    if gmo_class > project.gmo_class:
+        raise ProjectError(
+            _("A step's contained-use class cannot exceed the project's (%(class)s); raise the project's class first.")
+            % {"class": project.get_gmo_class_display().lower()}
+        )
+
+
+@transaction.atomic
+def register_project(project: AtmpProject, *, actor, milestones=None, steps=None) -> AtmpProject:
+    """Save a new project as a draft (it gets its reference code) with its milestones and steps; open its timeline.
+
+    ``milestones`` and ``steps``, where given, are bound, valid formsets of the project's regulatory
+    milestones and process steps.
     """
     check_can_register(project.group, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
+    check_record(project)
     project.status = ProjectStatus.DRAFT
     project.save()
-    if milestones is not None:
-        milestones.instance = project
-        milestones.save()
+    _save_formsets(project, milestones, steps)
     ProjectStatusChange.objects.create(
         project=project, from_status="", to_status=ProjectStatus.DRAFT, actor=actor, comment=_("Registered.")
     )
@@ -410,15 +430,23 @@ def register_project(project: AtmpProject, *, actor, milestones=None) -> AtmpPro
 
 
 @transaction.atomic
-def update_project(project: AtmpProject, *, actor, milestones=None) -> AtmpProject:
-    """Save changes to a project (a draft, unless an administrator corrects it) and, where given, its milestones."""
+def update_project(project: AtmpProject, *, actor, milestones=None, steps=None) -> AtmpProject:
+    """Save changes to a project (a draft, unless an administrator corrects it) and, where given, its milestones
+    and steps."""
     locked = AtmpProject.objects.select_for_update().select_related("group").get(pk=project.pk)
     check_can_edit(locked, actor=actor)
     check_project_lead(project.group, project.project_lead_id)
+    check_record(project)
     project.save()
-    if milestones is not None:
-        milestones.save()
+    _save_formsets(project, milestones, steps)
     return project
+
+
+def _save_formsets(project: AtmpProject, *formsets) -> None:
+    for formset in formsets:
+        if formset is not None:
+            formset.instance = project
+            formset.save()
 
 
 @transaction.atomic
@@ -463,3 +491,88 @@ def send_to(recipients: list[str], subject: str, body: str) -> None:
     """Queue a notice in the transaction of the change it tells of (``atmp_portal.mail``); no one to tell, no mail."""
     if recipients:
         mail.enqueue(EmailMessage(subject, body, None, recipients))
+
+
+# Project documents
+
+# Accepted types, known by their first bytes: a name's extension says nothing about what a file is.
+MAGIC_NUMBERS = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+# DOCX and XLSX are ZIP archives; the part each must hold tells them apart from any other archive.
+OFFICE_PARTS = (
+    ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+)
+
+
+def sniff_content_type(file) -> tuple[str, str] | None:
+    """The content type and extension of a PDF, DOCX, XLSX, PNG or JPEG file, read from its content; else None."""
+    file.seek(0)
+    head = file.read(8)
+    file.seek(0)
+    for magic, content_type, extension in MAGIC_NUMBERS:
+        if head.startswith(magic):
+            return content_type, extension
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return None
+        finally:
+            file.seek(0)
+        for part, content_type, extension in OFFICE_PARTS:
+            if part in names:
+                return content_type, extension
+    return None
+
+
+def check_document_file(file) -> tuple[str, str]:
+    """The upload's size and type; returns its content type and extension."""
+    if file.size > settings.DOCUMENTS_MAX_BYTES:
+        raise ProjectError(
+            _("The file is %(size)s; documents may be at most %(limit)s.")
+            % {"size": filesizeformat(file.size), "limit": filesizeformat(settings.DOCUMENTS_MAX_BYTES)}
+        )
+    if file.size == 0:
+        raise ProjectError(_("The file is empty."))
+    sniffed = sniff_content_type(file)
+    if sniffed is None:
+        raise ProjectError(_("Upload a PDF, Word (DOCX), Excel (XLSX), PNG or JPEG file; this file is none of them."))
+    return sniffed
+
+
+def sanitised_file_name(name: str, extension: str) -> str:
+    """A file name safe on every storage: ASCII letters, digits and dashes, with the extension of its content."""
+    stem = slugify(Path(name.replace("\\", "/")).stem)[:80] or "document"
+    return f"{stem}{extension}"
+
+
+@transaction.atomic
+def upload_document(project: AtmpProject, *, actor, kind: str, title: str, document_date, file) -> ProjectDocument:
+    """Store a new document, or the next version of the project's document of that type and title.
+
+    Versions are numbered under a lock on the project; nothing stored is ever overwritten.
+    """
+    require(permissions.can_upload_document(actor, project))
+    content_type, extension = check_document_file(file)
+    AtmpProject.objects.select_for_update().filter(pk=project.pk).get()
+    latest = project.documents.filter(kind=kind, title=title).aggregate(latest=Max("version"))["latest"]
+    document = ProjectDocument(
+        project=project,
+        kind=kind,
+        title=title,
+        version=(latest or 0) + 1,
+        document_date=document_date,
+        original_name=Path(file.name.replace("\\", "/")).name[:255],
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=actor,
+    )
+    document.file.save(sanitised_file_name(file.name, extension), file, save=False)
+    with recorded(actor, _("Document uploaded")):
+        document.save()
+    return document

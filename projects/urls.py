@@ -40,6 +40,8 @@ urlpatterns = [
     path("projects/export.csv", views.project_export, name="project_export"),
     path("projects/<str:code>/", views.project_detail, name="project_detail"),
     path("projects/<str:code>/edit/", views.project_edit, name="project_edit"),
+    path("projects/<str:code>/documents/", views.project_documents, name="project_documents"),
+    path("projects/<str:code>/documents/<int:pk>/", views.document_download, name="document_download"),
     # One POST endpoint per workflow step: /projects/<code>/submit/, /accept/, /request-changes/, ...
     *(
         path(

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,9 +16,11 @@ from .forms import (
     AddMemberForm,
     AtmpProjectForm,
     ChangeRoleForm,
+    DocumentUploadForm,
     GroupApplicationForm,
     InvitationForm,
     MilestoneFormSet,
+    ProcessStepFormSet,
     ResearchGroupForm,
 )
 from .models import AtmpProject, GroupApplication, Invitation, Membership, ResearchGroup
@@ -318,6 +320,7 @@ def project_detail(request, code):
     context = {
         "project": project,
         "milestones": project.milestones.all(),
+        "steps": project.steps.all(),
         "timeline": project.status_changes.select_related("actor"),
         "may_edit": permissions.can_edit_project(request.user, project),
         "transitions": workflow.available_transitions(request.user, project),
@@ -331,16 +334,19 @@ def _project_form(request, project):
     data = request.POST if request.method == "POST" else None
     form = AtmpProjectForm(data, instance=project, user=request.user)
     milestones = MilestoneFormSet(data, instance=project, prefix="milestones")
-    if data is not None and form.is_valid() and milestones.is_valid():
+    steps = ProcessStepFormSet(data, instance=project, prefix="steps")
+    # The project form first: the steps are checked against the project's class as entered.
+    if data is not None and form.is_valid() and all([milestones.is_valid(), steps.is_valid()]):
         save = services.update_project if project.pk else services.register_project
         try:
-            project = save(form.save(commit=False), actor=request.user, milestones=milestones)
+            project = save(form.save(commit=False), actor=request.user, milestones=milestones, steps=steps)
         except services.ProjectError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Project %(code)s was saved.") % {"code": project.code})
             return redirect(project)
-    return render(request, "projects/project_form.html", {"form": form, "milestones": milestones, "project": project})
+    context = {"form": form, "milestones": milestones, "steps": steps, "project": project}
+    return render(request, "projects/project_form.html", context)
 
 
 def project_create(request):
@@ -367,3 +373,47 @@ def project_transition(request, code, name):
             request, _("%(code)s is now %(status)s.") % {"code": project.code, "status": project.get_status_display()}
         )
     return redirect(project)
+
+
+# Project documents
+
+
+def project_documents(request, code):
+    """The project's documents, every version; the group's members upload new ones here."""
+    project = _visible_project(request, code)
+    may_upload = permissions.can_upload_document(request.user, project)
+    form = DocumentUploadForm()
+    status = 200
+    if request.method == "POST":
+        require(may_upload)
+        form = DocumentUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                document = services.upload_document(project, actor=request.user, **form.cleaned_data)
+            except services.ProjectError as error:
+                form.add_error("file", error.message)
+            else:
+                messages.success(request, _("%(document)s was uploaded.") % {"document": document})
+                return redirect("projects:project_documents", code=project.code)
+        status = 400
+    context = {
+        "project": project,
+        "documents": project.documents.select_related("uploaded_by"),
+        "form": form if may_upload else None,
+    }
+    return render(request, "projects/project_documents.html", context, status=status)
+
+
+@require_GET
+def document_download(request, code, pk):
+    """One document's file, to those who see the project; others get 404, as for the project itself."""
+    project = _visible_project(request, code)
+    document = get_object_or_404(project.documents, pk=pk)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.download_name,
+        content_type=document.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -58,6 +58,16 @@ def english_outside_requests():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_documents(tmp_path_factory):
+    """Documents the tests upload go to a temporary folder, not to the worktree's .data/."""
+    from django.core.files.storage import FileSystemStorage
+
+    from projects.models import ProjectDocument
+
+    ProjectDocument._meta.get_field("file").storage = FileSystemStorage(location=tmp_path_factory.mktemp("documents"))
+
+
 @pytest.fixture
 def make_user(db):
     def make(username=None, *, role_group=None, **fields):
@@ -190,7 +200,7 @@ def room(facility):
         slug="grade-b-suite",
         grade=CleanRoomGrade.B,
         max_occupancy=3,
-        max_gmo_class=2,
+        protection_level=2,
         changeover_minutes=60,
     )
 

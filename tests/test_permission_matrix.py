@@ -5,12 +5,14 @@ The demo data is seeded once for the module (inside a transaction rolled back at
 runs in its own savepoint, so a POST that changes something leaves the next test the same world.
 """
 
+import datetime
 import io
 import json
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -21,7 +23,8 @@ from facilities.models import Booking, BookingStatus, Qualification
 from facilities.services import feed_of
 from logbook.models import Cleaning, Deviation, DeviationStatus
 from projects import services as project_services
-from projects.models import AtmpProject, GroupApplication, Membership, ProjectStatus, ResearchGroup
+from projects.models import AtmpProject, DocumentKind, GroupApplication, Membership, ProjectStatus, ResearchGroup
+from projects.services import upload_document
 from tests.helpers import walk_urlpatterns
 
 ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider", "qa")
@@ -86,6 +89,12 @@ MATRIX = {
     "/projects/{accepted}/activate/": ("302 405 405 405 405 405 405 405", "302 302 302 302 403 403 404 404"),
     "/projects/{active}/complete/": ("302 405 405 405 405 405 405 405", "302 302 302 302 403 403 404 404"),
     "/projects/{draft}/withdraw/": ("302 405 405 405 405 405 405 405", "302 403 403 403 302 403 404 404"),
+    # Project documents: whoever sees the project reads them, the group's members upload (an empty form: 400).
+    "/projects/{draft}/documents/": ("302 200 200 200 200 200 404 404", "302 400 403 403 400 400 404 404"),
+    "/projects/{draft}/documents/{document}/": (
+        "302 200 200 200 200 200 404 404",
+        "302 405 405 405 405 405 405 405",
+    ),
     # Facilities and bookings
     "/facilities/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
     "/facilities/pre-gmp/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
@@ -197,12 +206,21 @@ def demo(django_db_setup, django_db_blocker):
             invitation, invitation_token = project_services.invite_member(
                 group, email=users["outsider"].email, role="member", actor=users["pi"]
             )
+            document = upload_document(
+                draft,
+                actor=users["pi"],
+                kind=DocumentKind.ETHICS_APPROVAL,
+                title="Ethics approval",
+                document_date=datetime.date(2026, 1, 15),
+                file=SimpleUploadedFile("approval.pdf", b"%PDF-1.7\n%%EOF\n"),
+            )
             yield {
                 "users": users,
                 "group": group.slug,
                 "membership": Membership.objects.get(group=group, user=users["researcher"]).pk,
                 "draft": draft.code,
                 "draft_pk": draft.pk,
+                "document": document.pk,
                 "review": AtmpProject.objects.exclude(group=group).get(status=ProjectStatus.UNDER_REVIEW).code,
                 "booking": Booking.objects.filter(
                     booked_by=users["researcher"], status=BookingStatus.REQUESTED, project__group=group
@@ -256,6 +274,7 @@ SAMPLE = {
     "membership": 1,
     "draft": "ATMP-2026-0001",
     "draft_pk": 1,
+    "document": 1,
     "review": "ATMP-2026-0001",
     "submitted": "ATMP-2026-0001",
     "accepted": "ATMP-2026-0001",

@@ -20,7 +20,7 @@ PORTFOLIO_URL = reverse("projects:project_portfolio")
 EXPORT_URL = reverse("projects:project_export")
 
 
-def project_data(group, lead, milestones=(), **changes):
+def project_data(group, lead, milestones=(), steps=(), **changes):
     data = {
         "title": "Lentiviral gene therapy of haematopoietic stem cells",
         "acronym": "HSC-LV",
@@ -51,9 +51,12 @@ def project_data(group, lead, milestones=(), **changes):
         "milestones-INITIAL_FORMS": "0",
         "milestones-MIN_NUM_FORMS": "0",
         "milestones-MAX_NUM_FORMS": "1000",
+        "steps-TOTAL_FORMS": str(len(steps)),
+        "steps-INITIAL_FORMS": "0",
     }
-    for index, milestone in enumerate(milestones):
-        data.update({f"milestones-{index}-{key}": value for key, value in milestone.items()})
+    for prefix, items in (("milestones", milestones), ("steps", steps)):
+        for index, item in enumerate(items):
+            data.update({f"{prefix}-{index}-{key}": value for key, value in item.items()})
     return {**data, **changes}
 
 
@@ -199,10 +202,10 @@ class TestServicesRefuseWhoMayNot:
 
 class TestAdmin:
     def admin_data(self, group, lead, **changes):
-        data = {"title": "Registered in the admin", "group": group.pk, "project_lead": lead.pk, "atmp_class": "gtmp",
+        data = {"title": "Registered in the admin", "group": group.pk, "project_lead": lead.pk, "atmp_class": "sctmp",
                 "cell_origin": "autologous", "genetic_modification": "none", "stage": "discovery", "trl": "1",
                 "gmo_class": "0"}  # fmt: skip
-        for prefix in ("milestones", "status_changes"):
+        for prefix in ("milestones", "steps", "status_changes"):
             data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
         return {**data, **changes}
 

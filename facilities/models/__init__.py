@@ -7,9 +7,11 @@ from .preferences import CalendarFeed, NotificationPreferences, new_feed_token
 from .qualifications import Qualification, QualificationKind, QualificationQuerySet
 from .resources import (
     EXPIRY_WARNING_DAYS,
+    GRADE_IN_SENTENCE,
     GRADE_ORDER,
     CleanRoomGrade,
     EquipmentQualificationStatus,
+    ProtectionLevel,
     Resource,
     ResourceKind,
     ResourceQuerySet,
@@ -19,6 +21,7 @@ from .resources import (
 __all__ = [
     "ACTIVE_STATUSES",
     "EXPIRY_WARNING_DAYS",
+    "GRADE_IN_SENTENCE",
     "GRADE_ORDER",
     "Booking",
     "BookingQuerySet",
@@ -31,6 +34,7 @@ __all__ = [
     "EquipmentQualificationStatus",
     "Facility",
     "NotificationPreferences",
+    "ProtectionLevel",
     "Qualification",
     "QualificationKind",
     "QualificationQuerySet",

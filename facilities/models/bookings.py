@@ -11,6 +11,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atmp_portal import roles
 from projects.models import ResearchGroup
@@ -21,7 +22,8 @@ from .resources import Resource
 class BookingStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    # Swedish: "avslagen" (en bokning), a project is "avslaget".
+    REJECTED = "rejected", pgettext_lazy("booking status", "Rejected")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -84,7 +86,7 @@ class BookingQuerySet(models.QuerySet):
         return self.filter(status=BookingStatus.REQUESTED).order_by("period")
 
     def with_details(self):
-        return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
+        return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by", "step")
 
     def first_with_details(self, count: int):
         """The first ``count`` of these bookings, in their order, with their details; one query.
@@ -108,6 +110,15 @@ class Booking(models.Model):
     )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("booked by")
+    )
+    step = models.ForeignKey(
+        "projects.ProcessStep",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name=_("process step"),
+        help_text=_("For a GMO project: the step done, whose contained-use class the room must be approved for."),
     )
     persons = models.PositiveSmallIntegerField(_("persons"), default=1)
     purpose = models.CharField(_("purpose"), max_length=500)

@@ -4,13 +4,15 @@ import datetime
 from decimal import Decimal
 
 import pghistory
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from projects.models import BillingCategory, GmoClass
+from projects.models import BillingCategory
 
 from .facility import Facility
 
@@ -30,6 +32,15 @@ class CleanRoomGrade(models.TextChoices):
     UNCLASSIFIED = "U", _("Unclassified")
 
 
+# The grades' names inside a sentence, where Swedish writes them in lower case ("renrumsklass B").
+GRADE_IN_SENTENCE = {
+    CleanRoomGrade.A_IN_B: pgettext_lazy("in a sentence", "Grade A in B"),
+    CleanRoomGrade.B: pgettext_lazy("in a sentence", "Grade B"),
+    CleanRoomGrade.C: pgettext_lazy("in a sentence", "Grade C"),
+    CleanRoomGrade.D: pgettext_lazy("in a sentence", "Grade D"),
+    CleanRoomGrade.UNCLASSIFIED: pgettext_lazy("in a sentence", "Unclassified"),
+}
+
 # Strictest first: a gowning qualification for a grade covers every grade after it.
 GRADE_ORDER = [CleanRoomGrade.A_IN_B, CleanRoomGrade.B, CleanRoomGrade.C, CleanRoomGrade.D]
 
@@ -37,6 +48,16 @@ GRADE_ORDER = [CleanRoomGrade.A_IN_B, CleanRoomGrade.B, CleanRoomGrade.C, CleanR
 def grades_covering(grade: str) -> list[str]:
     """The gowning grades that allow entering a room of ``grade`` (that grade or a stricter one)."""
     return GRADE_ORDER[: GRADE_ORDER.index(grade) + 1] if grade in GRADE_ORDER else []
+
+
+class ProtectionLevel(models.IntegerChoices):
+    """The containment a room is approved for (skyddsnivå, AFS 2011:2): level N houses contained use up to class N."""
+
+    NONE = 0, _("Not approved for GMO work")
+    LEVEL_1 = 1, _("Protection level 1")
+    LEVEL_2 = 2, _("Protection level 2")
+    LEVEL_3 = 3, _("Protection level 3")
+    LEVEL_4 = 4, _("Protection level 4")
 
 
 class EquipmentQualificationStatus(models.TextChoices):
@@ -74,8 +95,11 @@ class Resource(models.Model):
     max_occupancy = models.PositiveSmallIntegerField(
         _("maximum occupancy"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
-    max_gmo_class = models.PositiveSmallIntegerField(
-        _("highest GMO contained-use class approved"), choices=GmoClass.choices, default=GmoClass.NONE
+    protection_level = models.PositiveSmallIntegerField(
+        _("protection level"),
+        choices=ProtectionLevel.choices,
+        default=ProtectionLevel.NONE,
+        help_text=_("Rooms: the containment approved for work with GMOs (1-4); a step of class N needs level N."),
     )
     equipment_type = models.CharField(_("equipment type"), max_length=100, blank=True)
     room = models.ForeignKey(
@@ -143,6 +167,18 @@ class Resource(models.Model):
 
     def get_absolute_url(self):
         return reverse("facilities:resource_detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if self.is_room and self.grade == CleanRoomGrade.A_IN_B:
+            raise ValidationError(
+                {
+                    "grade": _(
+                        "Grade A is a zone, not a room: record the safety cabinet or isolator as equipment "
+                        "in its grade B room."
+                    )
+                }
+            )
 
     @property
     def is_room(self) -> bool:

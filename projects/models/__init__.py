@@ -1,13 +1,15 @@
 """The research groups, memberships and ATMP projects, one module per topic."""
 
 from .applications import ApplicationStatus, GroupApplication
+from .documents import DocumentKind, ProjectDocument
 from .groups import BillingCategory, Membership, MembershipRole, OrganisationUnit, ResearchGroup, ResearchGroupQuerySet
 from .invitations import Invitation, InvitationRole, token_hash
-from .milestones import MilestoneKind, ProjectStatusChange, RegulatoryMilestone
+from .milestones import MilestoneKind, MilestoneOutcome, ProjectStatusChange, RegulatoryMilestone
 from .projects import (
     ADMITTED_STATUSES,
     SEARCH_CONFIG,
     SEARCH_VECTOR,
+    VIRAL_VECTORS,
     AtmpClass,
     AtmpProject,
     AtmpProjectQuerySet,
@@ -19,11 +21,13 @@ from .projects import (
     ReferenceCounter,
     in_choice_order,
 )
+from .steps import ProcessStep
 
 __all__ = [
     "ADMITTED_STATUSES",
     "SEARCH_CONFIG",
     "SEARCH_VECTOR",
+    "VIRAL_VECTORS",
     "ApplicationStatus",
     "AtmpClass",
     "AtmpProject",
@@ -31,6 +35,7 @@ __all__ = [
     "BillingCategory",
     "CellOrigin",
     "DevelopmentStage",
+    "DocumentKind",
     "GeneticModification",
     "GmoClass",
     "GroupApplication",
@@ -39,7 +44,10 @@ __all__ = [
     "Membership",
     "MembershipRole",
     "MilestoneKind",
+    "MilestoneOutcome",
     "OrganisationUnit",
+    "ProcessStep",
+    "ProjectDocument",
     "ProjectStatus",
     "ProjectStatusChange",
     "ReferenceCounter",

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .projects import AtmpProject, ProjectStatus
 
@@ -14,9 +15,24 @@ class MilestoneKind(models.TextChoices):
     SCIENTIFIC_ADVICE = "scientific_advice", _("Scientific advice")
     ORPHAN_DESIGNATION = "orphan_designation", _("Orphan designation")
     PRIME = "prime", _("PRIME eligibility")
+    NATIONAL_SCIENTIFIC_ADVICE = "national_advice", _("National scientific advice (Läkemedelsverket)")
+    INNOVATION_TASK_FORCE = "itf_meeting", _("Innovation Task Force meeting")
+    SME_CERTIFICATION = "sme_certification", _("SME ATMP certification (Reg. 1394/2007 Art. 18)")
+    PAEDIATRIC_INVESTIGATION_PLAN = "pip", _("Paediatric investigation plan (PIP) or waiver")
+    GMO_PERMIT = "gmo_permit", _("GMO notification or permit (Swedish Work Environment Authority)")
     CLINICAL_TRIAL_APPLICATION = "clinical_trial_application", _("Clinical trial application (CTA)")
-    HOSPITAL_EXEMPTION = "hospital_exemption", _("Hospital exemption")
+    HOSPITAL_EXEMPTION = "hospital_exemption", _("Manufacturing authorisation / hospital exemption permit")
+    MARKETING_AUTHORISATION_APPLICATION = "maa", _("Marketing authorisation application (MAA)")
     OTHER = "other", _("Other")
+
+
+class MilestoneOutcome(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("milestone outcome", "Pending")
+    POSITIVE = "positive", pgettext_lazy("milestone outcome", "Positive")
+    NEGATIVE = "negative", pgettext_lazy("milestone outcome", "Negative")
+    WITHDRAWN = "withdrawn", pgettext_lazy("milestone outcome", "Withdrawn")
+    # Only a CAT classification concludes this.
+    NOT_AN_ATMP = "not_atmp", _("Not an ATMP")
 
 
 @pghistory.track()
@@ -28,6 +44,9 @@ class RegulatoryMilestone(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=30, choices=MilestoneKind.choices)
     date = models.DateField(_("date applied or planned"))
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=MilestoneOutcome.choices, default=MilestoneOutcome.PENDING
+    )
     outcome_date = models.DateField(_("date of opinion or decision"), null=True, blank=True)
     reference = models.CharField(
         _("reference"), max_length=100, blank=True, help_text=_("E.g. the EMA procedure or CTIS number.")
@@ -43,6 +62,12 @@ class RegulatoryMilestone(models.Model):
                 condition=models.Q(outcome_date__gte=models.F("date")) | models.Q(outcome_date__isnull=True),
                 name="milestone_outcome_after_date",
                 violation_error_message=_("The opinion or decision comes before the application."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome=MilestoneOutcome.NOT_AN_ATMP)
+                | models.Q(kind=MilestoneKind.CAT_CLASSIFICATION),
+                name="milestone_not_atmp_only_from_cat",
+                violation_error_message=_("Only a CAT classification concludes “not an ATMP”."),
             ),
         ]
 

@@ -4,15 +4,18 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atmp_portal import roles
 from atmp_portal.counters import YearlyCounter
 
+from .fields import ChoiceArrayField
 from .groups import ResearchGroup
 
 
@@ -32,27 +35,60 @@ class CellOrigin(models.TextChoices):
 
 
 class GeneticModification(models.TextChoices):
+    """Vectors and modifications of the product; a project names every one it uses, or "none"."""
+
     NONE = "none", _("None")
     LENTIVIRAL = "lentiviral", _("Lentiviral vector")
     GAMMA_RETROVIRAL = "gamma_retroviral", _("Gamma-retroviral vector")
     AAV = "aav", _("Adeno-associated viral vector (AAV)")
     ADENOVIRAL = "adenoviral", _("Adenoviral vector")
+    HSV = "hsv", _("HSV / oncolytic virus")
+    TRANSPOSON = "transposon", _("Transposon (Sleeping Beauty, PiggyBac)")
     MRNA = "mrna", _("mRNA")
-    GENE_EDITING = "gene_editing", _("Gene editing (e.g. CRISPR/Cas9)")
     PLASMID = "plasmid", _("Plasmid")
+    GENE_EDITING = "gene_editing", _("Genome editing (CRISPR, TALEN, ZFN)")
+    TRANSFECTION = "transfection", _("Non-viral transfection / electroporation")
     OTHER = "other", _("Other")
 
 
+# Viral vectors make the product a GMO in contained use.
+VIRAL_VECTORS = frozenset(
+    {
+        GeneticModification.LENTIVIRAL,
+        GeneticModification.GAMMA_RETROVIRAL,
+        GeneticModification.AAV,
+        GeneticModification.ADENOVIRAL,
+        GeneticModification.HSV,
+    }
+)
+
+
 class DevelopmentStage(models.TextChoices):
+    """Where the product is in its development; manufacturing is an activity of several stages, not a stage."""
+
     DISCOVERY = "discovery", _("Discovery")
-    PRECLINICAL = "preclinical", _("Preclinical")
+    PRECLINICAL = "preclinical", _("Preclinical (proof of concept)")
     PROCESS_DEVELOPMENT = "process_development", _("Process development / pre-GMP")
-    GMP_MANUFACTURING = "gmp_manufacturing", _("GMP manufacturing")
+    TECH_TRANSFER = "tech_transfer", _("Technology transfer to GMP")
+    GLP_TOXICOLOGY = "glp_toxicology", _("GLP toxicology")
     PHASE_I = "phase_1", _("Clinical phase I")
     PHASE_I_II = "phase_1_2", _("Clinical phase I/II")
     PHASE_II = "phase_2", _("Clinical phase II")
     PHASE_III = "phase_3", _("Clinical phase III")
+    MAA = "maa", _("Marketing authorisation application")
     AUTHORISED = "authorised", _("Authorised")
+
+
+TRL_HELP = _(
+    "1 basic principles observed; 2 technology concept formulated; 3 experimental proof of concept; "
+    "4 validated in the laboratory; 5 validated in a relevant environment (e.g. pre-GMP process); "
+    "6 demonstrated in a relevant environment (e.g. GMP batches); 7 demonstrated in patients (early clinical "
+    "trials); 8 complete and qualified (pivotal trials, marketing application); 9 proven in routine use."
+)
+
+
+def no_modification() -> list[str]:
+    return [GeneticModification.NONE]
 
 
 class GmoClass(models.IntegerChoices):
@@ -72,7 +108,7 @@ class ProjectStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     ACTIVE = "active", _("Active")
     COMPLETED = "completed", _("Completed")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("project status", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -168,11 +204,11 @@ class AtmpProject(models.Model):
         _("cell origin"), max_length=20, choices=CellOrigin.choices, default=CellOrigin.NOT_APPLICABLE
     )
     starting_material = models.CharField(_("starting material"), max_length=300, blank=True)
-    genetic_modification = models.CharField(
-        _("genetic modification / vector"),
-        max_length=20,
-        choices=GeneticModification.choices,
-        default=GeneticModification.NONE,
+    genetic_modification = ChoiceArrayField(
+        models.CharField(max_length=20, choices=GeneticModification.choices),
+        verbose_name=_("genetic modifications / vectors"),
+        default=no_modification,
+        help_text=_("Every vector and modification the product uses, or “None”."),
     )
     indication = models.CharField(_("indication"), max_length=300, blank=True)
     therapeutic_area = models.CharField(_("therapeutic area"), max_length=100, blank=True)
@@ -182,6 +218,7 @@ class AtmpProject(models.Model):
     trl = models.PositiveSmallIntegerField(
         _("technology readiness level (TRL)"),
         default=1,
+        help_text=TRL_HELP,
         validators=[MinValueValidator(1), MaxValueValidator(9)],
     )
     gmo_class = models.PositiveSmallIntegerField(
@@ -247,3 +284,29 @@ class AtmpProject(models.Model):
     @property
     def is_admitted(self) -> bool:
         return self.status in ADMITTED_STATUSES
+
+    def get_genetic_modification_display(self) -> str:
+        labels = dict(GeneticModification.choices)
+        return ", ".join(str(labels.get(value, value)) for value in self.genetic_modification)
+
+    def inconsistencies(self) -> dict[str, str]:
+        """The record's consistency rules: the field each broken one concerns, with its message."""
+        problems = {}
+        modifications = set(self.genetic_modification or ())
+        if GeneticModification.NONE in modifications and len(modifications) > 1:
+            problems["genetic_modification"] = _("“None” excludes every other modification; untick one of them.")
+        elif self.atmp_class == AtmpClass.GTMP and modifications <= {GeneticModification.NONE}:
+            problems["genetic_modification"] = _(
+                "A gene therapy medicinal product (GTMP) has a genetic modification; choose its vector or modification."
+            )
+        if modifications & VIRAL_VECTORS and self.gmo_class == GmoClass.NONE:
+            problems["gmo_class"] = _(
+                "A viral vector is a genetically modified organism: choose a contained-use class of 1 or higher."
+            )
+        return problems
+
+    def clean(self):
+        super().clean()
+        problems = self.inconsistencies()
+        if problems:
+            raise ValidationError(problems)

@@ -33,6 +33,7 @@ PAGES = [
     ("researcher", "/projects/", None),
     ("researcher", lambda: AtmpProject.objects.get(acronym="HSC-LV").get_absolute_url(), None),
     ("researcher", "/projects/new/", "Save"),
+    ("researcher", lambda: AtmpProject.objects.get(acronym="HSC-LV").get_absolute_url() + "documents/", "Upload"),
     ("researcher", "/bookings/", None),
     ("researcher", "/bookings/new/?resource=grade-b-suite-1", "Book"),
     ("researcher", lambda: Booking.objects.filter(booked_by__username="researcher").first().get_absolute_url(), None),
