@@ -20,7 +20,7 @@ def researcher_section(user) -> dict:
         "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
         "next_bookings": Booking.objects.visible_to(user)
         .active()
-        .filter(booked_by=user)
+        .booked_or_entered_by(user)
         .upcoming()
         .first_with_details(SHORT_LIST),
         "qualifications": qualifications.order_by("valid_until")[:LONG_LIST],

@@ -148,11 +148,11 @@ class BookingAdminForm(RuleCheckedForm, PeriodFormMixin, forms.ModelForm):
 
     class Meta:
         model = Booking
-        fields = ["resource", "project", "booked_by", "persons", "purpose"]
+        fields = ["resource", "project", "booked_by", "entrants", "purpose"]
 
     def check_rules(self, cleaned):
         services.check_booking(
-            cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["persons"]
+            cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["entrants"]
         )
 
 
@@ -174,14 +174,14 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
     list_select_related = ["resource", "project", "booked_by"]
-    autocomplete_fields = ["project", "booked_by"]
+    autocomplete_fields = ["project", "booked_by", "entrants"]
     actions = ["approve", "cancel"]
     readonly_fields = [
         "resource",
         "period",
         "project",
         "booked_by",
-        "persons",
+        "entrants",
         "status",
         "decided_by",
         "decided_at",
@@ -209,8 +209,8 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
             resource=obj.resource,
             project=obj.project,
             period=form.period,
-            persons=obj.persons,
             purpose=obj.purpose,
+            entrants=form.cleaned_data["entrants"],
         )
         obj.pk = created.pk
         obj.refresh_from_db()
@@ -220,7 +220,7 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["resource", "project", "booked_by", "start", "end", "persons", "purpose"]
+            return ["resource", "project", "booked_by", "start", "end", "entrants", "purpose"]
         return ["purpose", "change_reason", *self.readonly_fields]
 
     def _each(self, request, queryset, action, done_message):

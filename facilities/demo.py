@@ -244,10 +244,10 @@ def seed_bookings(users: dict) -> None:
             if acronym not in projects or abs(period[0] - now) < datetime.timedelta(days=2):
                 continue  # around today the lead times would refuse it
             fields = {"period": period, "project": projects[acronym], "booked_by": users[username], "purpose": purpose}
-            parent = Booking.objects.create(
-                resource=resources[room], persons=2, status=status(resources[room], period), **fields
-            )
+            parent = Booking.objects.create(resource=resources[room], status=status(resources[room], period), **fields)
+            parent.entrants.add(users[username])
             if item:
-                Booking.objects.create(
-                    resource=resources[item], persons=1, status=status(resources[item], period), parent=parent, **fields
+                child = Booking.objects.create(
+                    resource=resources[item], status=status(resources[item], period), parent=parent, **fields
                 )
+                child.entrants.add(users[username])

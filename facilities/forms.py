@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,14 @@ from projects.models import AtmpProject
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .reports import ReportPeriod
-from .services import FREE_SEARCH_MAX_DAYS, BookingError, Recurrence, check_period_order
+from .services import (
+    FREE_SEARCH_MAX_DAYS,
+    BookingError,
+    Recurrence,
+    check_period_order,
+    person_name,
+    possible_entrants,
+)
 
 
 def datetime_local(label):
@@ -50,7 +58,15 @@ class BookingForm(PeriodFormMixin, forms.Form):
     project = forms.ModelChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
-    persons = forms.IntegerField(label=_("Persons"), min_value=1, max_value=50, initial=1)
+    entrants = forms.ModelMultipleChoiceField(
+        label=_("Entrants"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The people who will enter: members of the project's group or facility staff, each qualified for the room."
+        ),
+        error_messages={"required": _("Name at least one person who will enter.")},
+    )
     purpose = forms.CharField(label=_("Purpose"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     equipment = forms.ModelMultipleChoiceField(
         label=_("Equipment in the room, booked with it"),
@@ -82,7 +98,10 @@ class BookingForm(PeriodFormMixin, forms.Form):
                 "room": item.room,
             }
         )
-        self.fields["project"].queryset = AtmpProject.objects.bookable_by(user).order_by("code")
+        projects = AtmpProject.objects.bookable_by(user)
+        self.fields["project"].queryset = projects.order_by("code")
+        self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
+        self.fields["entrants"].label_from_instance = person_name
 
     def clean(self):
         cleaned = super().clean()

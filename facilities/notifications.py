@@ -73,7 +73,7 @@ def _wants(field: str):
 
 def booking_changed(event: str, booking: Booking) -> None:
     """Once the change is saved: a request goes to the facility staff who want to know; approvals,
-    rejections and cancellations go to the booker and the project lead."""
+    rejections and cancellations go to the booker, the project lead and the entrants."""
 
     def send():
         saved = _for_email(Booking.objects).get(pk=booking.pk)  # as committed
@@ -81,14 +81,15 @@ def booking_changed(event: str, booking: Booking) -> None:
             staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
             recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
         else:
-            recipients = [saved.booked_by.email, saved.project.project_lead.email]
+            entrants = saved.entrants.values_list("email", flat=True)
+            recipients = [saved.booked_by.email, saved.project.project_lead.email, *entrants]
         send_booking_email(event, saved, recipients)
 
     transaction.on_commit(send, robust=True)  # robust: any other failure is logged, the change stands
 
 
 def send_booking_reminders() -> int:
-    """Remind bookers of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
+    """Remind bookers and entrants of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     due = _for_email(Booking.objects).filter(
         status__in=ACTIVE_STATUSES,
@@ -103,8 +104,10 @@ def send_booking_reminders() -> int:
             reminder_sent_at=timezone.now()
         ):
             continue
-        if _preferences(booking.booked_by).booking_reminders:
-            send_booking_email("reminder", booking, [booking.booked_by.email])
+        people = {booking.booked_by, *booking.entrants.all()}
+        recipients = [person.email for person in people if _preferences(person).booking_reminders]
+        if recipients:
+            send_booking_email("reminder", booking, recipients)
             sent += 1
     return sent
 

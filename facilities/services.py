@@ -10,13 +10,15 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal.roles import facility_staff_condition
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
 from projects.models import AtmpProject, ResearchGroup
@@ -130,8 +132,12 @@ def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime
     return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
 
 
-def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification]) -> None:
-    """A gowning qualification for the room's grade, or a stricter one, valid on every day."""
+def person_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
+    """``person`` holds a gowning qualification for the room's grade, or a stricter one, valid on every day."""
     room = resource.containing_room
     grades = grades_covering(room.grade) if room else []
     if not grades:
@@ -141,35 +147,59 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
     if missing:
         raise BookingError(
             _(
-                "You hold no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
-                "ask facility staff to qualify or requalify you."
+                "%(person)s holds no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
+                "ask facility staff to qualify or requalify them, or name another entrant."
             )
-            % {"grade": room.get_grade_display(), "date": formats.date_format(missing[0])}
+            % {
+                "person": person_name(person),
+                "grade": room.get_grade_display(),
+                "date": formats.date_format(missing[0]),
+            }
         )
 
 
-def check_training(resource: Resource, days: list[datetime.date], qualifications: list[Qualification]) -> None:
-    """Valid training on a resource that requires it, on every day."""
+def check_training(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
+    """``person`` holds valid training on a resource that requires it, on every day."""
     if not resource.training_required:
         return
     training = [q for q in qualifications if q.kind == QualificationKind.TRAINING and q.resource_id == resource.pk]
     missing = _uncovered_days(training, days)
     if missing:
         raise BookingError(
-            _("You need valid training on %(resource)s on %(date)s; ask facility staff to record it.")
-            % {"resource": resource, "date": formats.date_format(missing[0])}
+            _(
+                "%(person)s needs valid training on %(resource)s on %(date)s; "
+                "ask facility staff to record it, or name another entrant."
+            )
+            % {"person": person_name(person), "resource": resource, "date": formats.date_format(missing[0])}
+        )
+
+
+def check_entrant_eligible(project: AtmpProject, person, eligible: bool) -> None:
+    """Entrants are members of the project's group or facility staff."""
+    if not eligible:
+        raise BookingError(
+            _("%(person)s is neither a member of %(group)s nor facility staff; name only them as entrants.")
+            % {"person": person_name(person), "group": project.group}
         )
 
 
 def check_access(
-    resource: Resource, project: AtmpProject, period: DateTimeTZRange, qualifications: list[Qualification]
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    entrants: list,
+    qualifications: dict[int, list[Qualification]],
+    eligible: set[int],
 ) -> None:
-    """Rule 2. ``qualifications``: the booker's, all of them (they are few); each rule picks those that count."""
+    """Rules 2 and 7 for each entrant. ``qualifications``: each entrant's, all of them (they are few);
+    ``eligible``: the ids of the entrants who are group members or facility staff."""
     days = days_of(period)
     check_containment(resource, project)
     check_equipment_qualified(resource, days)
-    check_gowning(resource, days, qualifications)
-    check_training(resource, days, qualifications)
+    for person in entrants:
+        check_entrant_eligible(project, person, person.pk in eligible)
+        check_gowning(resource, days, qualifications.get(person.pk, []), person)
+        check_training(resource, days, qualifications.get(person.pk, []), person)
 
 
 # Rule 4: time, duration and occupancy.
@@ -237,12 +267,13 @@ def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
 
 
 def check_occupancy(resource: Resource, persons: int) -> None:
+    """``persons``: the number of entrants (rule 7)."""
     if persons < 1:
-        raise BookingError(_("A booking is for at least one person."))
+        raise BookingError(_("Name at least one person who will enter."))
     limit = resource.occupancy_limit
     if limit is not None and persons > limit:
         raise BookingError(
-            _("%(resource)s holds at most %(limit)s persons; book for fewer persons.")
+            _("%(resource)s holds at most %(limit)s persons; name fewer entrants.")
             % {"resource": resource, "limit": limit}
         )
 
@@ -347,19 +378,37 @@ def check_availability(project: AtmpProject, period: DateTimeTZRange, occupancy:
         raise BookingError(problem)
 
 
+def possible_entrants(groups) -> QuerySet:
+    """The users who may enter for projects of ``groups`` (a queryset or ids): their members and facility staff."""
+    return (
+        get_user_model()
+        .objects.filter(Q(memberships__group__in=groups, is_active=True) | facility_staff_condition())
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 @dataclass
 class RuleData:
-    """What the booking rules read from the database for one user, resource, project and window."""
+    """What the booking rules read from the database for one booker, their entrants, a resource, project and window."""
 
     is_member: bool
-    qualifications: list[Qualification]
+    qualifications: dict[int, list[Qualification]]
+    eligible: set[int]
     occupancy: Occupancy
 
     @classmethod
-    def load(cls, user, resource: Resource, project: AtmpProject, window: DateTimeTZRange) -> "RuleData":
+    def load(
+        cls, user, resource: Resource, project: AtmpProject, window: DateTimeTZRange, entrants: list
+    ) -> "RuleData":
+        ids = [person.pk for person in entrants]
+        qualifications: dict[int, list[Qualification]] = {}
+        for qualification in Qualification.objects.filter(user__in=ids):
+            qualifications.setdefault(qualification.user_id, []).append(qualification)
         return cls(
             is_member=ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
-            qualifications=list(Qualification.objects.filter(user=user)),
+            qualifications=qualifications,
+            eligible=set(possible_entrants([project.group_id]).filter(pk__in=ids).values_list("pk", flat=True)),
             occupancy=Occupancy.load(resource, widened(window, changeover_of(resource))),
         )
 
@@ -370,19 +419,32 @@ def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, pers
     check_timing(resource, period, persons)
 
 
-def _check_loaded(resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData) -> None:
+def _check_loaded(
+    resource: Resource, project: AtmpProject, period: DateTimeTZRange, entrants: list, data: RuleData
+) -> None:
     check_project(project, data.is_member)
-    check_access(resource, project, period, data.qualifications)
+    check_access(resource, project, period, entrants, data.qualifications, data.eligible)
     check_availability(project, period, data.occupancy)
 
 
-def check_booking(user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, persons: int) -> None:
+def check_booking(
+    user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, entrants: Iterable | None = None
+) -> None:
     """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
 
-    Writes nothing: it answers "would this booking be allowed?".
+    ``entrants``: the people who will enter, the booker alone if not named. Writes nothing: it
+    answers "would this booking be allowed?".
     """
-    _check_resource_and_timing(resource, period, persons)
-    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period))
+    entrants = _entrants(user, entrants)
+    _check_resource_and_timing(resource, period, len(entrants))
+    _check_loaded(resource, project, period, entrants, RuleData.load(user, resource, project, period, entrants))
+
+
+def _entrants(user, entrants: Iterable | None) -> list:
+    """The named entrants, each once; the booker alone if none were named."""
+    if entrants is None:
+        return [user]
+    return list({person.pk: person for person in entrants}.values())
 
 
 FREE_SEARCH_MAX_DAYS = 31
@@ -426,22 +488,21 @@ def free_slots(
     duration: datetime.timedelta,
     first_day: datetime.date,
     last_day: datetime.date,
-    persons: int = 1,
 ) -> list[FreeSlot]:
     """The periods of ``duration``, starting every 30 minutes of opening hours, that ``user`` could book.
 
     Each candidate passes the rules of ``check_booking`` on data loaded once per resource: a few
-    queries per resource, however many candidates. At most 31 days are searched.
+    queries per resource, however many candidates. At most 31 days are searched. ``user`` enters alone.
     """
     _check_search_days(first_day, last_day)
     window = local_days(first_day, last_day)
     found = []
     for resource in resources:
-        data = RuleData.load(user, resource, project, window)
+        data = RuleData.load(user, resource, project, window, [user])
         for period in _candidates(resource, duration, first_day, last_day):
             try:
-                _check_resource_and_timing(resource, period, persons)
-                _check_loaded(resource, project, period, data)
+                _check_resource_and_timing(resource, period, 1)
+                _check_loaded(resource, project, period, [user], data)
             except BookingError:
                 continue
             found.append(FreeSlot(resource, period.lower, period.upper))
@@ -503,16 +564,18 @@ def create_booking(
     resource: Resource,
     project: AtmpProject,
     period: DateTimeTZRange,
-    persons: int,
     purpose: str,
+    entrants: Iterable | None = None,
     equipment: Iterable[Resource] = (),
     recurrence: Recurrence | None = None,
 ) -> list[Booking]:
     """Book ``resource`` (and equipment in the same room) for ``by``, once or recurring; all or nothing.
 
+    ``entrants``: the people who will enter, each checked (the booker alone if none are named).
     Returns the bookings made, the first booking first. A resource that needs approval gets
     ``requested`` bookings, others ``approved`` ones.
     """
+    entrants = _entrants(by, entrants)
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
     periods = occurrences(period, recurrence)
@@ -524,12 +587,12 @@ def create_booking(
             for each in periods:
                 try:
                     for item in [resource, *equipment]:
-                        check_booking(by, item, project, each, persons if item is resource else 1)
+                        check_booking(by, item, project, each, entrants)
                 except BookingError as error:
                     problems.append((each, error.message))
             if problems:
                 raise _refusal(problems, len(periods))
-            return _insert_all(by, resource, equipment, project, periods, persons, purpose, series)
+            return _insert_all(by, resource, equipment, project, periods, entrants, purpose, series)
     except IntegrityError as error:
         # A booking that slipped past the checks (another connection, a race): the same message.
         if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
@@ -537,19 +600,24 @@ def create_booking(
         raise BookingError(conflict_message(resource, periods[0])) from error
 
 
-def _insert_all(by, resource, equipment, project, periods, persons, purpose, series) -> list[Booking]:
+def _insert_all(by, resource, equipment, project, periods, entrants, purpose, series) -> list[Booking]:
     bookings = []
     for period in periods:
-        parent = _insert(by, resource, project, period, persons, purpose, series, None)
+        parent = _insert(by, resource, project, period, purpose, series, None)
         bookings.append(parent)
         for item in equipment:
-            bookings.append(_insert(by, item, project, period, 1, purpose, series, parent))
+            bookings.append(_insert(by, item, project, period, purpose, series, parent))
         if parent.status == BookingStatus.REQUESTED:
             notifications.booking_changed("requested", parent)
+    Booking.entrants.through.objects.bulk_create(
+        Booking.entrants.through(booking_id=booking.pk, user_id=person.pk)
+        for booking in bookings
+        for person in entrants
+    )
     return bookings
 
 
-def _insert(user, resource, project, period, persons, purpose, series, parent) -> Booking:
+def _insert(user, resource, project, period, purpose, series, parent) -> Booking:
     status = BookingStatus.REQUESTED if resource.requires_approval else BookingStatus.APPROVED
     fields = {"decided_at": timezone.now()} if status == BookingStatus.APPROVED else {}
     return Booking.objects.create(
@@ -557,7 +625,6 @@ def _insert(user, resource, project, period, persons, purpose, series, parent) -
         period=period,
         project=project,
         booked_by=user,
-        persons=persons,
         purpose=purpose,
         status=status,
         series=series,

@@ -140,7 +140,7 @@ def free_time(request):
 @require_GET
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
-    mine = Booking.objects.visible_to(request.user).filter(booked_by=request.user).with_details()
+    mine = Booking.objects.visible_to(request.user).booked_or_entered_by(request.user).with_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
     context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
     return render(request, "facilities/booking_list.html", context)
@@ -148,6 +148,7 @@ def booking_list(request):
 
 def booking_new(request):
     initial = {key: request.GET[key] for key in ("resource", "project", "start", "end") if key in request.GET}
+    initial["entrants"] = [request.user.pk]
     form = BookingForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -157,7 +158,7 @@ def booking_new(request):
                 resource=data["resource"],
                 project=data["project"],
                 period=form.period,
-                persons=data["persons"],
+                entrants=data["entrants"],
                 purpose=data["purpose"],
                 equipment=data["equipment"],
                 recurrence=form.recurrence,
@@ -185,6 +186,7 @@ def booking_detail(request, pk):
     context = {
         "booking": booking,
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
+        "entrants": [services.person_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "cancel_form": CancelForm(),

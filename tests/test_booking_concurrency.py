@@ -1,5 +1,6 @@
 """Many simultaneous requests for one slot, with real transactions: exactly one booking is made."""
 
+import datetime
 import threading
 
 import pytest
@@ -33,7 +34,6 @@ def test_twenty_simultaneous_bookings_of_one_slot_leave_exactly_one(
                     resource=room,
                     project=admitted_project,
                     period=DateTimeTZRange(start, end),
-                    persons=1,
                     purpose="Media fill",
                 )
             )
@@ -55,3 +55,49 @@ def test_twenty_simultaneous_bookings_of_one_slot_leave_exactly_one(
     assert len(refused) == THREADS - 1
     assert all("is already booked on" in message and "from 09:00 to 13:00" in message for message in refused)
     assert Booking.objects.active().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_series_with_entrants_leave_exactly_one_series(
+    booker, team, room, admitted_project, booking_day, at
+):
+    entrants = [booker, *team(1)]
+    recurrence = services.Recurrence(frozenset({0}), booking_day + datetime.timedelta(days=14))
+    barrier = threading.Barrier(THREADS)
+    made, refused, crashed = [], [], []
+
+    def book():
+        try:
+            barrier.wait()
+            made.append(
+                services.create_booking(
+                    by=booker,
+                    resource=room,
+                    project=admitted_project,
+                    period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
+                    purpose="Media fill campaign",
+                    entrants=entrants,
+                    recurrence=recurrence,
+                )
+            )
+        except services.BookingError as error:
+            refused.append(error.message)
+        except Exception as error:  # any other outcome fails the test below
+            crashed.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert crashed == []
+    assert len(made) == 1
+    assert len(refused) == THREADS - 1
+    assert all("is already booked on" in message for message in refused)
+    live = Booking.objects.active()
+    assert live.count() == 3
+    assert live.values("series").distinct().count() == 1
+    assert all(set(booking.entrants.all()) == set(entrants) for booking in live)

@@ -36,10 +36,13 @@ def test_demo_bookings_obey_the_rules_and_seeding_again_adds_nothing(demo, setti
     assert Closure.objects.count() == 3
     later = timezone.now() + datetime.timedelta(days=2)
     for booking in bookings.filter(period__startswith__gt=later):
-        data = services.RuleData.load(booking.booked_by, booking.resource, booking.project, booking.period)
+        entrants = list(booking.entrants.all())
+        data = services.RuleData.load(booking.booked_by, booking.resource, booking.project, booking.period, entrants)
         services.check_project(booking.project, data.is_member)
-        services.check_timing(booking.resource, booking.period, booking.persons)
-        services.check_access(booking.resource, booking.project, booking.period, data.qualifications)
+        services.check_timing(booking.resource, booking.period, len(entrants))
+        services.check_access(
+            booking.resource, booking.project, booking.period, entrants, data.qualifications, data.eligible
+        )
         assert not Closure.objects.affecting(booking.resource).overlapping(booking.period).exists()
     counts = (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count())
     call_command("seed_demo", stdout=io.StringIO())

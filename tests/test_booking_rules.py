@@ -32,14 +32,13 @@ pytestmark = pytest.mark.django_db
 def book(booker, room, admitted_project, booking_day, at):
     """Book ``room`` for the admitted project from 09:00 to 13:00 on ``booking_day`` unless told otherwise."""
 
-    def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, persons=2, **extra):
+    def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, **extra):
         day = day or booking_day
         return services.create_booking(
             by=user or booker,
             resource=resource or room,
             project=project or admitted_project,
             period=DateTimeTZRange(at(day, start), at(day, end)),
-            persons=persons,
             purpose="Process development run",
             **extra,
         )
@@ -82,10 +81,10 @@ class TestRule2QualificationsAndContainment:
             book()
 
     def test_training_is_needed_on_equipment_that_requires_it(self, book, booker, equipment):
-        assert book(resource=equipment, persons=1)
+        assert book(resource=equipment)
         booker.qualifications.filter(kind="training").delete()
-        with pytest.raises(BookingError, match="You need valid training on Biosafety cabinet"):
-            book("14:00", "16:00", resource=equipment, persons=1)
+        with pytest.raises(BookingError, match="member needs valid training on Biosafety cabinet"):
+            book("14:00", "16:00", resource=equipment)
 
     @pytest.mark.parametrize(
         "status", [EquipmentQualificationStatus.REQUALIFICATION_DUE, EquipmentQualificationStatus.OUT_OF_SERVICE]
@@ -94,13 +93,13 @@ class TestRule2QualificationsAndContainment:
         equipment.qualification_status = status
         equipment.save()
         with pytest.raises(BookingError, match="cannot be booked: its status is"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
 
     def test_equipment_past_its_requalification_date_cannot_be_booked(self, book, equipment, booking_day):
         equipment.requalification_due = booking_day - datetime.timedelta(days=1)
         equipment.save()
         with pytest.raises(BookingError, match="due for requalification"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
 
     def test_a_gmo_class_above_the_room_s_containment_is_refused(self, book, room, equipment, admitted_project):
         admitted_project.gmo_class = 3
@@ -108,7 +107,7 @@ class TestRule2QualificationsAndContainment:
         with pytest.raises(BookingError, match="approved for contained use class 2 only"):
             book()
         with pytest.raises(BookingError, match="approved for contained use class 2 only"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
 
 
 class TestRule3OverlapsClosuresChangeover:
@@ -142,7 +141,7 @@ class TestRule3OverlapsClosuresChangeover:
         with pytest.raises(BookingError, match=r"closed for cleaning and disinfection on .* from 08:00 to 10:00"):
             book()
         with pytest.raises(BookingError, match="closed for cleaning"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
         assert book("10:00", "12:00")
 
     def test_a_closure_of_the_whole_facility_blocks_everything(self, book, facility, facility_user, booking_day, at):
@@ -191,9 +190,9 @@ class TestRule3OverlapsClosuresChangeover:
         [booking] = book()
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO facilities_booking (resource_id, period, project_id, booked_by_id, persons, purpose, "
+                "INSERT INTO facilities_booking (resource_id, period, project_id, booked_by_id, purpose, "
                 "status, decision_comment, cancellation_reason, created_at) "
-                "SELECT resource_id, period, project_id, booked_by_id, 1, 'raw', 'approved', '', '', now() "
+                "SELECT resource_id, period, project_id, booked_by_id, 'raw', 'approved', '', '', now() "
                 "FROM facilities_booking WHERE id = %s",
                 [booking.pk],
             )
@@ -245,10 +244,11 @@ class TestRule4TimesDurationOccupancy:
         with pytest.raises(BookingError, match="at most 3 days ahead"):
             book()
 
-    def test_persons_within_the_maximum_occupancy(self, book):
+    def test_entrants_within_the_maximum_occupancy(self, book, booker, team):
         with pytest.raises(BookingError, match="holds at most 3 persons"):
-            book(persons=999)
-        assert book(persons=3)
+            book(entrants=[booker, *team(3)])
+        [booking] = book(entrants=[booker, *team(2)])
+        assert booking.entrants.count() == 3
 
     def test_an_inactive_resource_cannot_be_booked(self, book, room):
         room.active = False
@@ -333,7 +333,7 @@ class TestRule6RecurringAndCombined:
         services.reject_booking(room_booking, facility_user, "Suite reserved for a media fill")
         equipment_booking.refresh_from_db()
         assert equipment_booking.status == BookingStatus.CANCELLED
-        assert book(resource=equipment, persons=1)
+        assert book(resource=equipment)
 
     def test_equipment_from_another_room_is_refused(self, book, room, facility):
         other_room = Resource.objects.create(facility=facility, kind=ResourceKind.ROOM, name="Grade D lab", slug="d")
@@ -530,3 +530,58 @@ class TestOneRuleInTwoForms:
         for user in (booker, pi, outsider, facility_user, admin_user, make_user()):
             assert can_view_booking(user, booking) == (user in visible)
             assert Booking.objects.visible_to(user).filter(pk=booking.pk).exists() == (user in visible)
+
+
+class TestRule7Entrants:
+    def test_a_pi_books_for_a_qualified_team_without_entering(self, book, pi, team):
+        people = team(2)
+        [booking] = book(user=pi, entrants=people)
+        assert booking.booked_by == pi
+        assert set(booking.entrants.all()) == set(people)
+
+    def test_an_entrant_without_gowning_is_refused_with_their_name_and_the_day(self, book, booker, add_member, group):
+        novice = add_member(group, username="novice")
+        novice.first_name, novice.last_name = "Nora", "Novice"
+        novice.save()
+        with pytest.raises(BookingError, match=r"Nora Novice holds no valid gowning qualification for Grade B .* on "):
+            book(entrants=[booker, novice])
+        assert not Booking.objects.exists()
+
+    def test_gowning_must_hold_on_every_day_for_each_entrant(self, book, booker, team, booking_day):
+        [colleague] = team(1)
+        colleague.qualifications.filter(kind="gowning").update(valid_until=booking_day - datetime.timedelta(days=1))
+        with pytest.raises(BookingError, match=rf"{colleague.username} holds no valid gowning"):
+            book(entrants=[booker, colleague])
+
+    def test_each_entrant_needs_training_on_the_equipment_booked_with_the_room(self, book, booker, team, equipment):
+        [colleague] = team(1)
+        colleague.qualifications.filter(kind="training").delete()
+        with pytest.raises(BookingError, match=rf"{colleague.username} needs valid training on Biosafety cabinet"):
+            book(entrants=[booker, colleague], equipment=[equipment])
+
+    def test_an_entrant_outside_the_group_is_refused(self, book, outsider, qualify):
+        qualify(outsider, grade="B")
+        with pytest.raises(BookingError, match="outsider is neither a member of Stem Cell Lab nor facility staff"):
+            book(entrants=[outsider])
+
+    def test_facility_staff_may_enter(self, book, booker, facility_user, qualify):
+        qualify(facility_user, grade="B")
+        [booking] = book(entrants=[booker, facility_user])
+        assert booking.entrants.count() == 2
+
+    def test_an_entrant_named_twice_counts_once(self, book, booker, team):
+        [booking] = book(entrants=[booker, booker, *team(2)])
+        assert booking.entrants.count() == 3
+
+    def test_equipment_booked_with_the_room_names_the_same_entrants(self, book, booker, team, equipment):
+        people = [booker, *team(1)]
+        bookings = book(entrants=people, equipment=[equipment])
+        assert [set(b.entrants.all()) for b in bookings] == [set(people), set(people)]
+
+    def test_entrants_see_the_booking(self, book, pi, team, make_user):
+        [entrant] = team(1)
+        [booking] = book(user=pi, entrants=[entrant])
+        assert can_view_booking(entrant, booking)
+        assert list(Booking.objects.booked_or_entered_by(entrant)) == [booking]
+        assert list(Booking.objects.involving(entrant)) == [booking]
+        assert not Booking.objects.booked_or_entered_by(make_user()).exists()

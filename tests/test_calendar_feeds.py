@@ -24,7 +24,6 @@ def book(booker, room, admitted_project, at):
             resource=room,
             project=admitted_project,
             period=DateTimeTZRange(at(day, start), at(day, end)),
-            persons=1,
             purpose="Run",
         )
         return booking
@@ -114,7 +113,7 @@ def test_a_failing_mail_server_does_not_fail_the_booking(
                 "project": admitted_project.pk,
                 "start": f"{booking_day}T09:00",
                 "end": f"{booking_day}T10:00",
-                "persons": 1,
+                "entrants": [booker.pk],
                 "purpose": "Run",
             },
         )

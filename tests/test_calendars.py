@@ -22,7 +22,6 @@ def booking(booker, room, admitted_project, booking_day, at):
         resource=room,
         project=admitted_project,
         period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-        persons=1,
         purpose="Media fill run",
     )
     return booking
@@ -229,7 +228,6 @@ def test_the_week_calendar_and_the_booking_service_agree_on_changeover(
         resource=room,
         project=admitted_project,
         period=DateTimeTZRange(at(booking_day, "10:00"), at(booking_day, "11:00")),
-        persons=1,
         purpose="Neighbour",
     )
     project = admitted_project if neighbour == "same project" else other_project
@@ -248,9 +246,9 @@ def test_the_week_calendar_and_the_booking_service_agree_on_changeover(
         slot = DateTimeTZRange(start, start + datetime.timedelta(minutes=30))
         if kind == "changeover":
             with pytest.raises(BookingError, match="minutes of changeover"):
-                services.check_booking(booker, room, project, slot, 1)
+                services.check_booking(booker, room, project, slot)
         else:
-            services.check_booking(booker, room, project, slot, 1)
+            services.check_booking(booker, room, project, slot)
         checked[kind] += 1
     assert checked["free"] > 0
     assert checked["changeover"] == (0 if neighbour == "same project" else 4)

@@ -35,15 +35,26 @@ def resource_key(resource):
     return models.Func(value, value, models.Value("[]"), function="int8range", output_field=BigIntegerRangeField())
 
 
+def entered_by(user) -> models.Q:
+    """Bookings that name ``user`` as an entrant; a subquery, so that no booking is listed twice."""
+    return models.Q(pk__in=Booking.entrants.through.objects.filter(user=user).values("booking_id"))
+
+
 class BookingQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 
     def involving(self, user):
-        """The user's own bookings and those of the projects of their research groups."""
+        """The user's own bookings, those they enter and those of the projects of their research groups."""
         return self.filter(
-            models.Q(booked_by=user) | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
+            models.Q(booked_by=user)
+            | entered_by(user)
+            | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
         )
+
+    def booked_or_entered_by(self, user):
+        """The bookings ``user`` made or will enter: their own list, dashboard and e-mails."""
+        return self.filter(models.Q(booked_by=user) | entered_by(user))
 
     def visible_to(self, user):
         """The bookings ``user`` may see in full: facility staff every one, others those involving them."""
@@ -109,7 +120,12 @@ class Booking(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("booked by")
     )
-    persons = models.PositiveSmallIntegerField(_("persons"), default=1)
+    entrants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="entered_bookings",
+        verbose_name=_("entrants"),
+        help_text=_("The people who will enter; their number is the booking's occupancy."),
+    )
     purpose = models.CharField(_("purpose"), max_length=500)
     status = models.CharField(
         _("status"), max_length=10, choices=BookingStatus.choices, default=BookingStatus.REQUESTED
@@ -182,7 +198,6 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=models.Q(period__startswith__lt=Upper("period")), name="booking_period_order"
             ),
-            models.CheckConstraint(condition=models.Q(persons__gte=1), name="booking_at_least_one_person"),
         ]
         # Pages ask for what is still ahead; with years of history these find it without reading the past.
         indexes = [
