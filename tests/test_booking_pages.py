@@ -1,6 +1,7 @@
 """The booking pages: the form with hand-crafted POSTs, who sees and changes what, and queries per page."""
 
 import datetime
+import uuid
 
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -313,6 +314,7 @@ def test_list_queries_do_not_grow_with_bookings(
     url = reverse(f"facilities:{url_name}")
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     hourly = {"step": datetime.timedelta(hours=1), "length": datetime.timedelta(minutes=30)}
+    hourly |= {"entrants": [facility_user], "series": uuid.uuid4()}
     bulk_bookings(5, resource=room, project=admitted_project, user=booker, first=tomorrow, status=status, **hourly)
     with django_assert_max_num_queries(10) as few:
         assert client.get(url).status_code == 200

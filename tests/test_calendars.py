@@ -1,6 +1,7 @@
 """Calendar pages: the resource week, the facility day and the month; what each viewer sees; bad parameters."""
 
 import datetime
+import uuid
 
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -11,6 +12,7 @@ from facilities.calendar import iso_week
 from facilities.models import Booking, BookingStatus
 from facilities.services import BookingError
 from projects.models import ProjectStatus
+from tests.helpers import bulk_bookings
 
 pytestmark = pytest.mark.django_db
 
@@ -166,28 +168,26 @@ def test_the_month_shows_the_booked_share_of_each_day(client, booking, room, boo
     assert "17 % booked" in response.text  # 2 of 12 opening hours
 
 
-def _many_bookings(room, project, user, first_day, count):
-    """``count`` one-hour bookings, side by side in the calendar weeks and month of ``first_day``."""
-    bookings = []
-    for n in range(count):
-        start = datetime.datetime.combine(first_day, datetime.time(7), tzinfo=datetime.UTC)
-        start += datetime.timedelta(minutes=n)  # overlap is refused for one resource: tiny distinct periods
-        bookings.append(
-            Booking(
-                resource=room,
-                project=project,
-                booked_by=user,
-                purpose=f"Run {n}",
-                status=BookingStatus.CANCELLED if n % 2 else BookingStatus.APPROVED,
-                period=DateTimeTZRange(start, start + datetime.timedelta(minutes=1)),
-            )
-        )
-    Booking.objects.bulk_create(bookings)
+def _many_bookings(room, project, user, first_day, count, entrants=()):
+    """``count`` one-minute bookings of one series, side by side in the calendar weeks and month of ``first_day``."""
+    bulk_bookings(
+        count,
+        resource=room,
+        project=project,
+        user=user,
+        first=datetime.datetime.combine(first_day, datetime.time(7), tzinfo=datetime.UTC),
+        # overlap is refused for one resource: tiny distinct periods
+        step=datetime.timedelta(minutes=1),
+        length=datetime.timedelta(minutes=1),
+        status=lambda n: BookingStatus.CANCELLED if n % 2 else BookingStatus.APPROVED,
+        entrants=entrants,
+        series=uuid.uuid4(),
+    )
 
 
 @pytest.mark.parametrize("page", ["week", "day", "month"])
 def test_calendar_queries_do_not_grow_with_bookings(
-    client, room, equipment, booker, admitted_project, booking_day, page, django_assert_max_num_queries
+    client, room, equipment, booker, team, admitted_project, booking_day, page, django_assert_max_num_queries
 ):
     client.force_login(booker)
     path = {
@@ -195,11 +195,12 @@ def test_calendar_queries_do_not_grow_with_bookings(
         "day": f"{room.facility.get_absolute_url()}?date={booking_day}",
         "month": f"{reverse('facilities:resource_month', args=[room.slug])}?month={booking_day:%Y-%m}",
     }[page]
-    _many_bookings(room, admitted_project, booker, booking_day, 10)
+    entrants = team(2)
+    _many_bookings(room, admitted_project, booker, booking_day, 10, entrants)
     with django_assert_max_num_queries(12) as few:
         assert client.get(path).status_code == 200
     Booking.objects.all().delete()
-    _many_bookings(room, admitted_project, booker, booking_day, 1000)
+    _many_bookings(room, admitted_project, booker, booking_day, 1000, entrants)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(path).status_code == 200
 
