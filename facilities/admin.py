@@ -47,6 +47,8 @@ class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
                     "training_required",
                     "min_duration_minutes",
                     "max_duration_minutes",
+                    "round_the_clock",
+                    "max_days",
                     "lead_time_hours",
                     "booking_horizon_days",
                 ]

@@ -22,7 +22,7 @@ from projects.models import AtmpProject
 
 from . import services
 from .models import Booking, Closure, Facility, Resource, Weekday
-from .periods import local_datetime, local_days, opening_hours, overlap, widened
+from .periods import bookable_hours, local_datetime, local_days, opening_hours, overlap, widened
 
 SLOT = datetime.timedelta(minutes=30)
 
@@ -89,14 +89,18 @@ class Slot:
     end: datetime.datetime
 
 
-def day_slots(facility: Facility, day: datetime.date) -> list[Slot]:
-    """The facility's opening hours of ``day`` in slots of local wall-clock time."""
+def slots_in(hours: DateTimeTZRange | None) -> list[Slot]:
+    """``hours`` (None: none) in slots of local wall-clock time."""
+    if hours is None:
+        return []
     slots = []
-    moment = datetime.datetime.combine(day, facility.opens_at)
-    closing = datetime.datetime.combine(day, facility.closes_at)
+    moment = timezone.localtime(hours.lower).replace(tzinfo=None)
+    closing = timezone.localtime(hours.upper).replace(tzinfo=None)
     while moment < closing:
         following = min(moment + SLOT, closing)
-        slots.append(Slot(local_datetime(day, moment.time()), local_datetime(day, following.time())))
+        slots.append(
+            Slot(local_datetime(moment.date(), moment.time()), local_datetime(following.date(), following.time()))
+        )
         moment = following
     return slots
 
@@ -209,18 +213,27 @@ class WeekRow:
 
 
 def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
-    """Columns: the facility's open days of the week; rows: its opening hours in slots."""
+    """Columns: the days of the week the resource may be booked; rows: its bookable hours in slots.
+
+    A resource that runs around the clock shows every day from 00:00, so a multi-day booking runs
+    down one column and on into the next.
+    """
     facility = resource.facility
-    days = [monday + datetime.timedelta(days=n) for n in range(7)]
-    open_days = [day for day in days if day.weekday() in facility.open_weekdays]
+    hours = {day: bookable_hours(resource, day) for day in (monday + datetime.timedelta(days=n) for n in range(7))}
+    open_days = [day for day, day_hours in hours.items() if day_hours is not None]
     window = _window(monday, 7)
     occupancy = services.Occupancy(
         resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
     )
     now = timezone.now()
-    columns = [_lane(day_slots(facility, day), occupancy, viewer, now) for day in open_days]
-    times = [timezone.localtime(slot.start).time() for slot in day_slots(facility, monday)]
-    rows = [WeekRow(time, [column[index] for column in columns]) for index, time in enumerate(times)]
+    columns = [_lane(slots_in(hours[day]), occupancy, viewer, now) for day in open_days]
+    # Row labels from the longest column: a day of a daylight-saving change has one hour more or less.
+    longest = max(open_days, key=lambda day: len(slots_in(hours[day])), default=monday)
+    times = [timezone.localtime(slot.start).time() for slot in slots_in(hours[longest])]
+    rows = [
+        WeekRow(time, [column[index] if index < len(column) else None for column in columns])
+        for index, time in enumerate(times)
+    ]
     return {
         "days": open_days,
         "rows": rows,
@@ -240,7 +253,7 @@ class ResourceLane:
 
 def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
     """Each of ``resources`` (the facility's) as one row of the day's slots."""
-    slots = day_slots(facility, day) if day.weekday() in facility.open_weekdays else []
+    slots = slots_in(opening_hours(facility, day)) if day.weekday() in facility.open_weekdays else []
     window = _window(day, 1)
     bookings = _bookings_in(resources, window, viewer.user)
     closures = _closures_in(facility, window)
@@ -268,13 +281,12 @@ class MonthDay:
 
 
 def month_overview(resource: Resource, first: datetime.date) -> dict:
-    """The booked share of each day's opening hours, from one query of the month's bookings."""
-    facility = resource.facility
+    """The booked share of each day's bookable hours, from one query of the month's bookings."""
     last_day = stdlib_calendar.monthrange(first.year, first.month)[1]
     bookings = list(Booking.objects.of_resources_overlapping([resource.pk], _window(first, last_day)))
     weeks = []
     for week in stdlib_calendar.Calendar().monthdatescalendar(first.year, first.month):
-        weeks.append([_month_day(facility, day, bookings) if day.month == first.month else None for day in week])
+        weeks.append([_month_day(resource, day, bookings) if day.month == first.month else None for day in week])
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = first + datetime.timedelta(days=last_day)
     return {
@@ -287,10 +299,10 @@ def month_overview(resource: Resource, first: datetime.date) -> dict:
     }
 
 
-def _month_day(facility: Facility, day: datetime.date, bookings: list[Booking]) -> MonthDay:
-    if day.weekday() not in facility.open_weekdays:
+def _month_day(resource: Resource, day: datetime.date, bookings: list[Booking]) -> MonthDay:
+    hours = bookable_hours(resource, day)
+    if hours is None:
         return MonthDay(day, is_open=False)
-    hours = opening_hours(facility, day)
     booked = sum(
         (
             min(b.period.upper, hours.upper) - max(b.period.lower, hours.lower)

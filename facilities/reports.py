@@ -22,7 +22,7 @@ from atmp_portal.charts import bar_chart
 from projects.models import AtmpProject, BillingCategory, ResearchGroup
 
 from .models import Booking, BookingStatus, Closure, Facility, Resource
-from .periods import closure_covers, local_days, opening_hours
+from .periods import bookable_hours, closure_covers, local_days
 
 HOUR = Decimal(3600)
 HOURS = Decimal("0.01")
@@ -97,13 +97,12 @@ def elapsed_hours(start: datetime.datetime, end: datetime.datetime) -> Decimal:
 
 
 def opening_intervals(resource: Resource, period: ReportPeriod) -> list[Interval]:
-    """The resource's facility opening hours on each open weekday of the period, from local wall-clock times."""
-    facility = resource.facility
+    """The resource's bookable hours on each day of the period, from local wall-clock times: its facility's
+    opening hours on open weekdays, or the whole day for a resource that runs around the clock."""
     return [
         (hours.lower, hours.upper)
-        for hours in (
-            opening_hours(facility, day) for day in period.each_day() if day.weekday() in facility.open_weekdays
-        )
+        for hours in (bookable_hours(resource, day) for day in period.each_day())
+        if hours is not None
     ]
 
 

@@ -37,13 +37,13 @@ from .models import (
     new_feed_token,
 )
 from .periods import (
+    bookable_hours,
     changeover_of,
     closure_covers,
     days_of,
     describe_period,
     local_datetime,
     local_days,
-    opening_hours,
     overlap,
     widened,
 )
@@ -232,7 +232,9 @@ def check_horizon(resource: Resource, period: DateTimeTZRange) -> None:
 
 
 def check_opening_hours(resource: Resource, period: DateTimeTZRange) -> None:
-    """Inside the opening hours of one open day of the resource's facility."""
+    """Inside the opening hours of one open day of the resource's facility, unless it runs around the clock."""
+    if resource.round_the_clock:
+        return
     facility = resource.facility
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if (
@@ -259,7 +261,13 @@ def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
             _("Bookings of %(resource)s last at least %(minutes)s minutes; choose a later end.")
             % {"resource": resource, "minutes": resource.min_duration_minutes}
         )
-    if minutes > resource.max_duration_minutes:
+    if resource.round_the_clock:
+        if period.upper - period.lower > datetime.timedelta(days=resource.max_days):
+            raise BookingError(
+                _("Bookings of %(resource)s last at most %(days)s days; choose an earlier end.")
+                % {"resource": resource, "days": resource.max_days}
+            )
+    elif minutes > resource.max_duration_minutes:
         raise BookingError(
             _("Bookings of %(resource)s last at most %(minutes)s minutes; choose an earlier end or book in parts.")
             % {"resource": resource, "minutes": resource.max_duration_minutes}
@@ -468,13 +476,11 @@ def _check_search_days(first_day: datetime.date, last_day: datetime.date) -> Non
 
 
 def _candidates(resource: Resource, duration: datetime.timedelta, first_day: datetime.date, last_day: datetime.date):
-    """Periods of ``duration`` starting every 30 minutes of the facility's opening hours."""
-    facility = resource.facility
+    """Periods of ``duration`` starting every 30 minutes of the resource's bookable hours."""
     for offset in range((last_day - first_day).days + 1):
-        day = first_day + datetime.timedelta(days=offset)
-        if day.weekday() not in facility.open_weekdays:
+        hours = bookable_hours(resource, first_day + datetime.timedelta(days=offset))
+        if hours is None:
             continue
-        hours = opening_hours(facility, day)
         start = hours.lower
         while start + duration <= hours.upper:
             yield DateTimeTZRange(start, start + duration)

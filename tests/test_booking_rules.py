@@ -585,3 +585,41 @@ class TestRule7Entrants:
         assert list(Booking.objects.booked_or_entered_by(entrant)) == [booking]
         assert list(Booking.objects.involving(entrant)) == [booking]
         assert not Booking.objects.booked_or_entered_by(make_user()).exists()
+
+
+@pytest.fixture
+def incubator(room):
+    return Resource.objects.create(
+        facility=room.facility,
+        kind=ResourceKind.EQUIPMENT,
+        name="CO2 incubator",
+        slug="incubator",
+        equipment_type="CO2 incubator",
+        room=room,
+        round_the_clock=True,
+        max_days=14,
+    )
+
+
+class TestRule8RoundTheClock:
+    def test_a_ten_day_incubator_booking_over_a_weekend_is_accepted(
+        self, booker, incubator, admitted_project, booking_day, at
+    ):
+        period = DateTimeTZRange(at(booking_day, "16:00"), at(booking_day + datetime.timedelta(days=10), "10:00"))
+        [booking] = services.create_booking(
+            by=booker, resource=incubator, project=admitted_project, period=period, purpose="Expansion"
+        )
+        assert booking.period.upper - booking.period.lower > datetime.timedelta(days=9)
+
+    def test_a_twenty_day_incubator_booking_is_refused(self, booker, incubator, admitted_project, booking_day, at):
+        period = DateTimeTZRange(at(booking_day, "16:00"), at(booking_day + datetime.timedelta(days=20), "10:00"))
+        with pytest.raises(BookingError, match="Bookings of CO2 incubator last at most 14 days"):
+            services.create_booking(
+                by=booker, resource=incubator, project=admitted_project, period=period, purpose="Expansion"
+            )
+
+    def test_a_room_still_keeps_to_opening_hours_and_its_longest_booking(self, book, booking_day):
+        with pytest.raises(BookingError, match="opening hours"):
+            book("09:00", "10:00", day=booking_day + datetime.timedelta(days=5))
+        with pytest.raises(BookingError, match="opening hours"):
+            book("18:00", "21:00")

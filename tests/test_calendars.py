@@ -269,3 +269,29 @@ def test_a_project_the_viewer_cannot_book_for_is_a_bad_parameter(client, room, o
     response = client.get(f"{room.get_absolute_url()}?project={admitted_project.pk}")
     assert response.status_code == 400
     assert "accepted or active projects" in response.text
+
+
+def test_a_multi_day_booking_runs_across_the_days_of_a_round_the_clock_week(
+    client, booker, room, admitted_project, booking_day, at
+):
+    room.round_the_clock = True
+    room.save()
+    friday, sunday = booking_day + datetime.timedelta(days=4), booking_day + datetime.timedelta(days=6)
+    services.create_booking(
+        by=booker,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(friday, "16:00"), at(sunday, "12:00")),
+        purpose="Expansion over the weekend",
+    )
+    grid = calendar.week_grid(room, booking_day, calendar.Viewer(booker))
+    assert len(grid["days"]) == 7
+    assert grid["rows"][0].time == datetime.time(0, 0)
+    saturday_cells = [row.cells[5] for row in grid["rows"]]
+    assert saturday_cells[0].kind == "booked" and saturday_cells[0].span == 48  # the whole day, one cell
+    friday_cells = [row.cells[4] for row in grid["rows"] if row.cells[4]]
+    assert [cell.kind for cell in friday_cells if cell.start.hour >= 16] == ["booked"]
+    saturday = sunday - datetime.timedelta(days=1)
+    month = calendar.month_overview(room, saturday.replace(day=1))
+    saturday_share = next(d for week in month["weeks"] for d in week if d and d.day == saturday)
+    assert saturday_share.is_open and saturday_share.booked_percent == 100

@@ -141,6 +141,14 @@ def test_round_the_clock_opening_hours_count_the_extra_hour_when_the_clocks_go_b
     assert usage.open_hours == Decimal("24.98")  # 24 h 59 min of elapsed time on a 25-hour day
 
 
+def test_a_round_the_clock_resource_is_open_24_hours_every_day(room, facility_user):
+    room.round_the_clock = True
+    room.save()
+    week = ReportPeriod.days(datetime.date(2027, 3, 22), datetime.date(2027, 3, 28))  # Sunday: 23 hours
+    (usage,) = resource_usage(week, user=facility_user)
+    assert usage.open_hours == 7 * 24 - 1
+
+
 def test_resource_figures_equal_the_hand_computed_ones(march, facility_user):
     room, equipment = march
     rows = {row.resource: row for row in resource_usage(ReportPeriod.month(2027, 3), user=facility_user)}

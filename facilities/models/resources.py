@@ -106,6 +106,20 @@ class Resource(models.Model):
     )
     min_duration_minutes = models.PositiveIntegerField(_("shortest booking (minutes)"), default=30)
     max_duration_minutes = models.PositiveIntegerField(_("longest booking (minutes)"), default=600)
+    round_the_clock = models.BooleanField(
+        _("bookable around the clock"),
+        default=False,
+        help_text=_(
+            "Incubators, freezers, closed processors: bookings may run through nights, weekends and holidays, "
+            "up to the longest round-the-clock booking. Opening hours and the longest booking in minutes apply "
+            "only to other resources."
+        ),
+    )
+    max_days = models.PositiveSmallIntegerField(
+        _("longest round-the-clock booking (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+    )
     lead_time_hours = models.PositiveIntegerField(
         _("lead time (hours)"), default=0, help_text=_("How long before its start a booking must be made.")
     )
