@@ -19,44 +19,6 @@ from .models import (
 )
 
 
-@admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
-    list_display = ["name", "contact_email", "opens_at", "closes_at"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-
-@admin.register(Resource)
-class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
-    list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
-    search_fields = ["name", "equipment_type"]
-    prepopulated_fields = {"slug": ["name"]}
-    list_select_related = ["facility", "room"]
-    autocomplete_fields = ["room"]
-    fieldsets = [
-        (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
-        (_("Room"), {"fields": ["grade", "max_occupancy", "max_gmo_class", "changeover_minutes"]}),
-        (_("Equipment"), {"fields": ["equipment_type", "room", "qualification_status", "requalification_due"]}),
-        (_("Billing"), {"fields": ["internal_hourly_rate", "external_hourly_rate"]}),
-        (
-            _("Booking rules"),
-            {
-                "fields": [
-                    "requires_approval",
-                    "training_required",
-                    "min_duration_minutes",
-                    "max_duration_minutes",
-                    "round_the_clock",
-                    "max_days",
-                    "lead_time_hours",
-                    "booking_horizon_days",
-                ]
-            },
-        ),
-    ]
-
-
 class RuleCheckedForm:
     """An admin form whose ``clean()`` asks the services' rule checks; a refusal becomes a form error.
 
@@ -77,6 +39,61 @@ class RuleCheckedForm:
 
     def refusal(self, error: services.BookingError) -> str:
         return error.message
+
+
+class ResourceAdminForm(RuleCheckedForm, forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = ["facility", "grade", "requalification_due"]  # the admin's fieldsets add the rest
+
+    def check_rules(self, cleaned):
+        services.check_requalification_interval(
+            Resource(
+                facility=cleaned["facility"],
+                grade=cleaned.get("grade", ""),
+                requalification_due=cleaned.get("requalification_due"),
+            )
+        )
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ["name", "contact_email", "opens_at", "closes_at"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Resource)
+class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
+    form = ResourceAdminForm
+    list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
+    list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
+    search_fields = ["name", "equipment_type"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["facility", "room"]
+    autocomplete_fields = ["room"]
+    fieldsets = [
+        (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
+        (_("Qualification"), {"fields": ["grade", "qualification_status", "requalification_due"]}),
+        (_("Room"), {"fields": ["max_occupancy", "max_gmo_class", "changeover_minutes"]}),
+        (_("Equipment"), {"fields": ["equipment_type", "room", "calibration_due"]}),
+        (_("Billing"), {"fields": ["internal_hourly_rate", "external_hourly_rate"]}),
+        (
+            _("Booking rules"),
+            {
+                "fields": [
+                    "requires_approval",
+                    "training_required",
+                    "min_duration_minutes",
+                    "max_duration_minutes",
+                    "round_the_clock",
+                    "max_days",
+                    "lead_time_hours",
+                    "booking_horizon_days",
+                ]
+            },
+        ),
+    ]
 
 
 class ServiceDeletesMixin:

@@ -13,7 +13,6 @@ from .models import (
     CleanRoomGrade,
     Closure,
     ClosureReason,
-    EquipmentQualificationStatus,
     Facility,
     Qualification,
     QualificationKind,
@@ -124,11 +123,6 @@ def seed(users: dict) -> Facility:
                 # The freezer shows on the staff dashboard as due for requalification.
                 "requalification_due": today
                 + datetime.timedelta(days=14 if slug == "controlled-rate-freezer" else 120),
-                "qualification_status": (
-                    EquipmentQualificationStatus.REQUALIFICATION_DUE
-                    if slug == "controlled-rate-freezer"
-                    else EquipmentQualificationStatus.QUALIFIED
-                ),
             },
         )
     seed_qualifications(users)

@@ -29,14 +29,15 @@ from .models import (
     BookingStatus,
     CalendarFeed,
     Closure,
-    EquipmentQualificationStatus,
     Qualification,
     QualificationKind,
+    QualificationState,
     Resource,
     grades_covering,
     new_feed_token,
 )
 from .periods import (
+    add_months,
     bookable_hours,
     changeover_of,
     closure_covers,
@@ -112,20 +113,59 @@ def check_containment(resource: Resource, project: AtmpProject) -> None:
         )
 
 
-def check_equipment_qualified(resource: Resource, days: list[datetime.date]) -> None:
-    """Equipment is booked only while qualified and before its requalification date."""
-    if resource.is_room:
+def check_qualified(resource: Resource, days: list[datetime.date]) -> None:
+    """A room, or equipment and the room it stands in, is booked only while qualified and before its
+    requalification date (rule 9)."""
+    for item in [resource] if resource.is_room or resource.room is None else [resource, resource.room]:
+        if item.qualification_status != QualificationState.QUALIFIED:
+            raise BookingError(
+                _("%(resource)s cannot be booked: its status is “%(status)s”. Ask facility staff when it is back.")
+                % {"resource": item, "status": item.get_qualification_status_display()}
+            )
+        if item.requalification_due and item.requalification_due < days[-1]:
+            raise BookingError(
+                _("%(resource)s is due for requalification on %(date)s; book it before that date.")
+                % {"resource": item, "date": formats.date_format(item.requalification_due)}
+            )
+
+
+def check_calibrated(resource: Resource, days: list[datetime.date]) -> None:
+    """Equipment is booked only before its calibration date."""
+    if resource.calibration_due and resource.calibration_due < days[-1]:
+        raise BookingError(
+            _("%(resource)s is due for calibration on %(date)s; book it before that date.")
+            % {"resource": resource, "date": formats.date_format(resource.calibration_due)}
+        )
+
+
+def check_requalification_interval(resource: Resource) -> None:
+    """A graded room's or zone's requalification date lies at most the facility's interval for its grade ahead."""
+    months = resource.facility.requalification_months(resource.grade)
+    if months is None or resource.requalification_due is None:
         return
-    if resource.qualification_status != EquipmentQualificationStatus.QUALIFIED:
+    if resource.requalification_due > add_months(timezone.localdate(), months):
         raise BookingError(
-            _("%(resource)s cannot be booked: its status is “%(status)s”. Ask facility staff when it is back.")
-            % {"resource": resource, "status": resource.get_qualification_status_display()}
+            _(
+                "%(grade)s is requalified at least every %(months)s months; set the next requalification "
+                "at most %(months)s months ahead."
+            )
+            % {"grade": resource.get_grade_display(), "months": months}
         )
-    if resource.requalification_due and resource.requalification_due < days[-1]:
+
+
+def requalify(resource: Resource, *, by, qualified_on: datetime.date) -> Resource:
+    """Record a graded room's or zone's requalification: qualified, next due after the facility's interval."""
+    require(permissions.can_manage_facility(by))
+    months = resource.facility.requalification_months(resource.grade)
+    if months is None:
         raise BookingError(
-            _("%(resource)s is due for requalification on %(date)s; book it before that date.")
-            % {"resource": resource, "date": formats.date_format(resource.requalification_due)}
+            _("%(resource)s has no clean-room grade; set its next requalification by hand.") % {"resource": resource}
         )
+    resource.qualification_status = QualificationState.QUALIFIED
+    resource.requalification_due = add_months(qualified_on, months)
+    with recorded(by, reason=_("Requalified on %(date)s.") % {"date": qualified_on.isoformat()}):
+        resource.save(update_fields=["qualification_status", "requalification_due"])
+    return resource
 
 
 def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime.date]) -> list[datetime.date]:
@@ -195,7 +235,8 @@ def check_access(
     ``eligible``: the ids of the entrants who are group members or facility staff."""
     days = days_of(period)
     check_containment(resource, project)
-    check_equipment_qualified(resource, days)
+    check_qualified(resource, days)
+    check_calibrated(resource, days)
     for person in entrants:
         check_entrant_eligible(project, person, person.pk in eligible)
         check_gowning(resource, days, qualifications.get(person.pk, []), person)

@@ -14,9 +14,9 @@ from facilities.models import (
     BookingStatus,
     Closure,
     ClosureReason,
-    EquipmentQualificationStatus,
     Qualification,
     QualificationKind,
+    QualificationState,
     Resource,
     ResourceKind,
 )
@@ -87,7 +87,8 @@ class TestRule2QualificationsAndContainment:
             book("14:00", "16:00", resource=equipment)
 
     @pytest.mark.parametrize(
-        "status", [EquipmentQualificationStatus.REQUALIFICATION_DUE, EquipmentQualificationStatus.OUT_OF_SERVICE]
+        "status",
+        [QualificationState.IN_QUALIFICATION, QualificationState.OUT_OF_SERVICE, QualificationState.QUARANTINED],
     )
     def test_equipment_not_qualified_cannot_be_booked(self, book, equipment, status):
         equipment.qualification_status = status
@@ -623,3 +624,62 @@ class TestRule8RoundTheClock:
             book("09:00", "10:00", day=booking_day + datetime.timedelta(days=5))
         with pytest.raises(BookingError, match="opening hours"):
             book("18:00", "21:00")
+
+
+class TestRule9QualifiedRooms:
+    def test_a_room_booking_ending_after_the_room_s_requalification_date_is_refused(self, book, room, booking_day):
+        room.requalification_due = booking_day - datetime.timedelta(days=1)
+        room.save()
+        with pytest.raises(BookingError, match=r"Grade B suite is due for requalification on .*; book it before"):
+            book()
+        room.requalification_due = booking_day
+        room.save()
+        assert book()
+
+    def test_equipment_in_a_room_due_for_requalification_is_refused_too(self, book, room, equipment, booking_day):
+        room.requalification_due = booking_day - datetime.timedelta(days=1)
+        room.save()
+        with pytest.raises(BookingError, match="Grade B suite is due for requalification"):
+            book(resource=Resource.objects.select_related("room").get(pk=equipment.pk))
+
+    @pytest.mark.parametrize("status", [QualificationState.IN_QUALIFICATION, QualificationState.QUARANTINED])
+    def test_a_room_not_qualified_is_refused(self, book, room, status):
+        room.qualification_status = status
+        room.save()
+        with pytest.raises(BookingError, match="Grade B suite cannot be booked: its status is"):
+            book()
+
+    def test_calibration_has_its_own_date(self, book, equipment, booking_day):
+        equipment.calibration_due = booking_day - datetime.timedelta(days=1)
+        equipment.save()
+        with pytest.raises(BookingError, match=r"Biosafety cabinet is due for calibration on "):
+            book(resource=equipment)
+        assert not equipment.requalification_overdue
+
+    def test_the_status_shown_follows_the_date(self, room):
+        room.requalification_due = timezone.localdate() - datetime.timedelta(days=1)
+        assert room.qualification_status_label == "Requalification due"
+        room.requalification_due = timezone.localdate()
+        assert room.qualification_status_label == "Qualified (IQ/OQ/PQ complete)"
+        room.qualification_status = QualificationState.QUARANTINED
+        assert room.qualification_status_label == "Quarantined"
+
+    def test_the_facility_sets_the_interval_per_grade(self, room, facility_user):
+        today = timezone.localdate()
+        services.requalify(room, by=facility_user, qualified_on=datetime.date(2026, 8, 31))
+        assert room.requalification_due == datetime.date(2027, 2, 28)  # grade B: 6 months
+        room.grade = "D"
+        services.requalify(room, by=facility_user, qualified_on=datetime.date(2026, 8, 31))
+        assert room.requalification_due == datetime.date(2027, 8, 31)  # grade D: 12 months
+        room.grade = "B"
+        room.requalification_due = today + datetime.timedelta(days=200)
+        with pytest.raises(BookingError, match="Grade B is requalified at least every 6 months"):
+            services.check_requalification_interval(room)
+        room.facility.requalification_months_ab = 3
+        room.requalification_due = today + datetime.timedelta(days=120)
+        with pytest.raises(BookingError, match="at least every 3 months"):
+            services.check_requalification_interval(room)
+
+    def test_only_facility_staff_requalify(self, room, member):
+        with pytest.raises(PermissionDenied):
+            services.requalify(room, by=member, qualified_on=timezone.localdate())
