@@ -14,6 +14,7 @@ from .models import (
     Closure,
     Facility,
     NotificationPreferences,
+    OpeningException,
     Qualification,
     Resource,
 )
@@ -56,8 +57,15 @@ class ResourceAdminForm(RuleCheckedForm, forms.ModelForm):
         )
 
 
+class OpeningExceptionInline(admin.TabularInline):
+    model = OpeningException
+    extra = 0
+    fields = ["first_day", "last_day", "closed", "opens_at", "closes_at", "note"]
+
+
 @admin.register(Facility)
 class FacilityAdmin(admin.ModelAdmin):
+    inlines = [OpeningExceptionInline]
     list_display = ["name", "contact_email", "opens_at", "closes_at"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

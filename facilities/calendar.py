@@ -22,7 +22,8 @@ from projects.models import AtmpProject
 
 from . import services
 from .models import Booking, Closure, Facility, Resource, Weekday
-from .periods import bookable_hours, local_datetime, local_days, opening_hours, overlap, widened
+from .opening import OpeningDays, bookable_hours
+from .periods import local_datetime, local_days, overlap, widened
 
 SLOT = datetime.timedelta(minutes=30)
 
@@ -219,7 +220,9 @@ def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict
     down one column and on into the next.
     """
     facility = resource.facility
-    hours = {day: bookable_hours(resource, day) for day in (monday + datetime.timedelta(days=n) for n in range(7))}
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    opening = OpeningDays.load(facility, days[0], days[-1])
+    hours = {day: bookable_hours(resource, day, opening) for day in days}
     open_days = [day for day, day_hours in hours.items() if day_hours is not None]
     window = _window(monday, 7)
     occupancy = services.Occupancy(
@@ -253,7 +256,7 @@ class ResourceLane:
 
 def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
     """Each of ``resources`` (the facility's) as one row of the day's slots."""
-    slots = slots_in(opening_hours(facility, day)) if day.weekday() in facility.open_weekdays else []
+    slots = slots_in(OpeningDays.load(facility, day, day).hours(day))
     window = _window(day, 1)
     bookings = _bookings_in(resources, window, viewer.user)
     closures = _closures_in(facility, window)
@@ -284,9 +287,12 @@ def month_overview(resource: Resource, first: datetime.date) -> dict:
     """The booked share of each day's bookable hours, from one query of the month's bookings."""
     last_day = stdlib_calendar.monthrange(first.year, first.month)[1]
     bookings = list(Booking.objects.of_resources_overlapping([resource.pk], _window(first, last_day)))
+    opening = OpeningDays.load(resource.facility, first, first.replace(day=last_day))
     weeks = []
     for week in stdlib_calendar.Calendar().monthdatescalendar(first.year, first.month):
-        weeks.append([_month_day(resource, day, bookings) if day.month == first.month else None for day in week])
+        weeks.append(
+            [_month_day(resource, day, bookings, opening) if day.month == first.month else None for day in week]
+        )
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = first + datetime.timedelta(days=last_day)
     return {
@@ -299,8 +305,8 @@ def month_overview(resource: Resource, first: datetime.date) -> dict:
     }
 
 
-def _month_day(resource: Resource, day: datetime.date, bookings: list[Booking]) -> MonthDay:
-    hours = bookable_hours(resource, day)
+def _month_day(resource: Resource, day: datetime.date, bookings: list[Booking], opening: OpeningDays) -> MonthDay:
+    hours = bookable_hours(resource, day, opening)
     if hours is None:
         return MonthDay(day, is_open=False)
     booked = sum(

@@ -43,17 +43,6 @@ def opening_hours(facility: "Facility", day: datetime.date) -> DateTimeTZRange:
     return DateTimeTZRange(local_datetime(day, facility.opens_at), local_datetime(day, facility.closes_at))
 
 
-def bookable_hours(resource: "Resource", day: datetime.date) -> DateTimeTZRange | None:
-    """When ``resource`` may be booked on ``day``: the whole day if it runs around the clock, else its
-    facility's opening hours on an open weekday; None on a day the facility is closed."""
-    if resource.round_the_clock:
-        return local_days(day, day)
-    facility = resource.facility
-    if day.weekday() not in facility.open_weekdays:
-        return None
-    return opening_hours(facility, day)
-
-
 def describe_period(period: DateTimeTZRange) -> str:
     """E.g. “on Mon 2 Dec 2026 from 09:00 to 13:00”, in local time."""
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)

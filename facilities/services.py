@@ -36,9 +36,9 @@ from .models import (
     grades_covering,
     new_feed_token,
 )
+from .opening import OpeningDays, bookable_hours
 from .periods import (
     add_months,
-    bookable_hours,
     changeover_of,
     closure_covers,
     days_of,
@@ -272,27 +272,48 @@ def check_horizon(resource: Resource, period: DateTimeTZRange) -> None:
         )
 
 
-def check_opening_hours(resource: Resource, period: DateTimeTZRange) -> None:
+def check_open_day(resource: Resource, period: DateTimeTZRange, opening: OpeningDays) -> None:
+    """Not on a public holiday or a closed day of the facility, unless the resource runs around the clock."""
+    if resource.round_the_clock:
+        return
+    for day in days_of(period):
+        reason = opening.closed_reason(day)
+        if reason:
+            raise BookingError(
+                _("%(facility)s is closed on %(date)s (%(reason)s); choose another day.")
+                % {"facility": resource.facility, "date": formats.date_format(day), "reason": reason}
+            )
+
+
+def check_opening_hours(resource: Resource, period: DateTimeTZRange, opening: OpeningDays) -> None:
     """Inside the opening hours of one open day of the resource's facility, unless it runs around the clock."""
     if resource.round_the_clock:
         return
     facility = resource.facility
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
-    if (
-        start.weekday() not in facility.open_weekdays
-        or start.date() != end.date()
-        or start.time() < facility.opens_at
-        or end.time() > facility.closes_at
-    ):
+    hours = opening.hours(start.date())
+    if hours is not None and start.date() == end.date() and hours.lower <= period.lower and period.upper <= hours.upper:
+        return
+    exception = opening.exception_on(start.date())
+    if exception is not None and not exception.closed:
         raise BookingError(
-            _("%(facility)s is open %(days)s from %(opens)s to %(closes)s; book inside the opening hours of one day.")
+            _("On %(date)s %(facility)s is open %(hours)s (%(reason)s); book inside those hours.")
             % {
+                "date": formats.date_format(start.date()),
                 "facility": facility,
-                "days": facility.open_weekday_names,
-                "opens": f"{facility.opens_at:%H:%M}",
-                "closes": f"{facility.closes_at:%H:%M}",
+                "hours": opening.describe(start.date()),
+                "reason": exception.note,
             }
         )
+    raise BookingError(
+        _("%(facility)s is open %(days)s from %(opens)s to %(closes)s; book inside the opening hours of one day.")
+        % {
+            "facility": facility,
+            "days": facility.open_weekday_names,
+            "opens": f"{facility.opens_at:%H:%M}",
+            "closes": f"{facility.closes_at:%H:%M}",
+        }
+    )
 
 
 def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
@@ -328,12 +349,12 @@ def check_occupancy(resource: Resource, persons: int) -> None:
 
 
 def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
-    """Rule 4, in the order a user fixes it: a valid period first, then when, how long and for how many."""
+    """Rule 4 without the opening hours (they need the facility's exception days, ``check_opening``), in the
+    order a user fixes it: a valid period first, then when, how long and for how many."""
     check_period_order(period)
     check_not_past(period)
     check_lead_time(resource, period)
     check_horizon(resource, period)
-    check_opening_hours(resource, period)
     check_duration(resource, period)
     check_occupancy(resource, persons)
 
@@ -444,6 +465,7 @@ class RuleData:
     is_member: bool
     qualifications: dict[int, list[Qualification]]
     eligible: set[int]
+    opening: OpeningDays
     occupancy: Occupancy
 
     @classmethod
@@ -458,8 +480,20 @@ class RuleData:
             is_member=ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
             qualifications=qualifications,
             eligible=set(possible_entrants([project.group_id]).filter(pk__in=ids).values_list("pk", flat=True)),
+            opening=OpeningDays.load(resource.facility, *_first_and_last_day(window)),
             occupancy=Occupancy.load(resource, widened(window, changeover_of(resource))),
         )
+
+
+def _first_and_last_day(window: DateTimeTZRange) -> tuple[datetime.date, datetime.date]:
+    days = days_of(window)
+    return days[0], days[-1]
+
+
+def check_opening(resource: Resource, period: DateTimeTZRange, opening: OpeningDays) -> None:
+    """Rules 4 and 8: an open day, inside its opening hours, unless the resource runs around the clock."""
+    check_open_day(resource, period, opening)
+    check_opening_hours(resource, period, opening)
 
 
 def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
@@ -471,6 +505,7 @@ def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, pers
 def _check_loaded(
     resource: Resource, project: AtmpProject, period: DateTimeTZRange, entrants: list, data: RuleData
 ) -> None:
+    check_opening(resource, period, data.opening)
     check_project(project, data.is_member)
     check_access(resource, project, period, entrants, data.qualifications, data.eligible)
     check_availability(project, period, data.occupancy)
@@ -516,10 +551,16 @@ def _check_search_days(first_day: datetime.date, last_day: datetime.date) -> Non
         )
 
 
-def _candidates(resource: Resource, duration: datetime.timedelta, first_day: datetime.date, last_day: datetime.date):
+def _candidates(
+    resource: Resource,
+    duration: datetime.timedelta,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    opening: OpeningDays,
+):
     """Periods of ``duration`` starting every 30 minutes of the resource's bookable hours."""
     for offset in range((last_day - first_day).days + 1):
-        hours = bookable_hours(resource, first_day + datetime.timedelta(days=offset))
+        hours = bookable_hours(resource, first_day + datetime.timedelta(days=offset), opening)
         if hours is None:
             continue
         start = hours.lower
@@ -546,7 +587,7 @@ def free_slots(
     found = []
     for resource in resources:
         data = RuleData.load(user, resource, project, window, [user])
-        for period in _candidates(resource, duration, first_day, last_day):
+        for period in _candidates(resource, duration, first_day, last_day, data.opening):
             try:
                 _check_resource_and_timing(resource, period, 1)
                 _check_loaded(resource, project, period, [user], data)

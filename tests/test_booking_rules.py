@@ -350,8 +350,9 @@ class TestDaylightSaving:
 
     @pytest.fixture
     def open_every_day(self, facility, room):
-        """The change days are Sundays, and the next one may be most of a year ahead."""
+        """The change days are Sundays (Easter Sunday in 2027), and the next one may be most of a year ahead."""
         facility.open_weekdays = list(range(7))
+        facility.closed_on_public_holidays = False
         facility.save()
         room.booking_horizon_days = 800
         room.save()
@@ -683,3 +684,66 @@ class TestRule9QualifiedRooms:
     def test_only_facility_staff_requalify(self, room, member):
         with pytest.raises(PermissionDenied):
             services.requalify(room, by=member, qualified_on=timezone.localdate())
+
+
+class TestRule8ClosedDays:
+    @pytest.fixture
+    def christmas(self, room):
+        """The next Christmas Day on a weekday, at least three weeks ahead (a series starts two weeks before)."""
+        room.booking_horizon_days = 3000
+        room.save()
+        year = timezone.localdate().year
+        while True:
+            day = datetime.date(year, 12, 25)
+            if day.weekday() < 5 and day > timezone.localdate() + datetime.timedelta(days=21):
+                return day
+            year += 1
+
+    def test_a_booking_on_christmas_day_is_refused(self, book, christmas):
+        with pytest.raises(BookingError, match=r"Test pre-GMP facility is closed on .* \(Christmas Day\)"):
+            book(day=christmas)
+
+    def test_a_series_over_christmas_lists_that_date(self, book, christmas):
+        week = datetime.timedelta(days=7)
+        with pytest.raises(BookingError) as refusal:
+            book(day=christmas - 2 * week, recurrence=Recurrence(frozenset({christmas.weekday()}), christmas))
+        assert "1 of 3 dates cannot be booked" in refusal.value.message
+        assert f"{christmas.day} Dec {christmas.year}: " in refusal.value.message
+        assert "Christmas Day" in refusal.value.message
+        assert not Booking.objects.exists()
+
+    def test_round_the_clock_resources_run_through_holidays(self, booker, incubator, admitted_project, christmas, at):
+        incubator.booking_horizon_days = 3000
+        incubator.save()
+        period = DateTimeTZRange(at(christmas - datetime.timedelta(days=2), "10:00"), at(christmas, "10:00"))
+        assert services.create_booking(
+            by=booker, resource=incubator, project=admitted_project, period=period, purpose="Expansion"
+        )
+
+    def test_the_facility_may_open_on_a_holiday_at_other_hours(self, book, room, christmas):
+        from facilities.models import OpeningException
+
+        OpeningException.objects.create(
+            facility=room.facility,
+            first_day=christmas,
+            last_day=christmas,
+            closed=False,
+            opens_at=datetime.time(8),
+            closes_at=datetime.time(12),
+            note="Campaign",
+        )
+        with pytest.raises(BookingError, match="is open from 08:00 to 12:00 \\(Campaign\\); book inside those hours"):
+            book("09:00", "13:00", day=christmas)
+        assert book("08:00", "12:00", day=christmas)
+
+    def test_the_facility_s_own_closed_days_refuse(self, book, room, booking_day):
+        from facilities.models import OpeningException
+
+        OpeningException.objects.create(
+            facility=room.facility,
+            first_day=booking_day - datetime.timedelta(days=3),
+            last_day=booking_day + datetime.timedelta(days=3),
+            note="Summer shutdown",
+        )
+        with pytest.raises(BookingError, match=r"is closed on .* \(Summer shutdown\); choose another day"):
+            book()

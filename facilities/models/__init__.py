@@ -3,6 +3,7 @@
 from .bookings import ACTIVE_STATUSES, Booking, BookingQuerySet, BookingStatus, resource_key
 from .closures import Closure, ClosureQuerySet, ClosureReason
 from .facility import Facility, Weekday, working_days
+from .opening import OpeningException, OpeningExceptionQuerySet
 from .preferences import CalendarFeed, NotificationPreferences, new_feed_token
 from .qualifications import Qualification, QualificationKind, QualificationQuerySet
 from .resources import (
@@ -30,6 +31,8 @@ __all__ = [
     "ClosureReason",
     "Facility",
     "NotificationPreferences",
+    "OpeningException",
+    "OpeningExceptionQuerySet",
     "Qualification",
     "QualificationKind",
     "QualificationQuerySet",

@@ -36,6 +36,11 @@ class Facility(models.Model):
         default=working_days,
     )
 
+    closed_on_public_holidays = models.BooleanField(
+        _("closed on public holidays"),
+        default=True,
+        help_text=_("Swedish public holidays; add exception days to open on one or to close on others."),
+    )
     requalification_months_ab = models.PositiveSmallIntegerField(
         _("requalification interval, grades A and B (months)"),
         default=6,
