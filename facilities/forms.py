@@ -136,6 +136,12 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), max_length=500)
 
 
+class SeriesCancelForm(CancelForm):
+    from_day = date_input(
+        _("From this day on"), required=False, help_text=_("Leave empty to cancel every date still ahead.")
+    )
+
+
 class RejectForm(forms.Form):
     comment = forms.CharField(label=_("Reason for rejecting"), max_length=1000)
 

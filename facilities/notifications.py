@@ -59,10 +59,10 @@ def _for_email(bookings):
     return bookings.with_details().select_related("project__project_lead")
 
 
-def send_booking_email(event: str, booking: Booking, recipients: Iterable[str]) -> None:
-    """``booking`` loaded ``_for_email``."""
+def send_booking_email(event: str, booking: Booking, recipients: Iterable[str], dates=None) -> None:
+    """``booking`` loaded ``_for_email``; ``dates``: the local starts of the series' dates the e-mail is about."""
     subject, headline = BOOKING_EVENTS[event]
-    context = {"booking": booking, "headline": headline, "event": event}
+    context = {"booking": booking, "headline": headline, "event": event, "dates": dates}
     _send(str(subject) % {"booking": booking}, "booking", context, recipients, booking)
 
 
@@ -71,9 +71,12 @@ def _wants(field: str):
     return ~Q(**{f"notification_preferences__{field}": False})
 
 
-def booking_changed(event: str, booking: Booking) -> None:
+def booking_changed(event: str, booking: Booking, dates: list[datetime.datetime] | None = None) -> None:
     """Once the change is saved: a request goes to the facility staff who want to know; approvals,
-    rejections and cancellations go to the booker, the project lead and the entrants."""
+    rejections and cancellations go to the booker, the project lead and the entrants.
+
+    ``dates``: a series' dates, for one e-mail about them all.
+    """
 
     def send():
         saved = _for_email(Booking.objects).get(pk=booking.pk)  # as committed
@@ -83,7 +86,7 @@ def booking_changed(event: str, booking: Booking) -> None:
         else:
             entrants = saved.entrants.values_list("email", flat=True)
             recipients = [saved.booked_by.email, saved.project.project_lead.email, *entrants]
-        send_booking_email(event, saved, recipients)
+        send_booking_email(event, saved, recipients, dates)
 
     transaction.on_commit(send, robust=True)  # robust: any other failure is logged, the change stands
 

@@ -25,6 +25,7 @@ from projects.models import AtmpProject, ResearchGroup
 
 from . import notifications, permissions
 from .models import (
+    ACTIVE_STATUSES,
     Booking,
     BookingStatus,
     CalendarFeed,
@@ -597,8 +598,38 @@ def free_slots(
     return found
 
 
-def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[DateTimeTZRange]:
-    """The periods of a booking and its repeats, each at the same local wall-clock times."""
+SERIES_MAX_DATES = 100
+
+
+def check_series_window(resource: Resource, recurrence: Recurrence) -> None:
+    """A series ends inside the resource's how-far-ahead window; asked before any date is counted."""
+    last_day = timezone.localdate() + datetime.timedelta(days=resource.booking_horizon_days)
+    if recurrence.until > last_day:
+        raise BookingError(
+            _(
+                "%(resource)s can be booked at most %(days)s days ahead, so a series may repeat until %(date)s "
+                "at the latest; choose an earlier repeat end date."
+            )
+            % {"resource": resource, "days": resource.booking_horizon_days, "date": formats.date_format(last_day)}
+        )
+
+
+def check_series_length(count: int) -> None:
+    if count > SERIES_MAX_DATES:
+        raise BookingError(
+            _(
+                "A series has at most %(max)s dates and this one would have %(count)s; "
+                "choose fewer weekdays or an earlier repeat end date."
+            )
+            % {"max": SERIES_MAX_DATES, "count": count}
+        )
+
+
+def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None, resource: Resource) -> list[DateTimeTZRange]:
+    """The periods of a booking and its repeats, each at the same local wall-clock times.
+
+    A series is bounded by the resource's how-far-ahead window and by ``SERIES_MAX_DATES``.
+    """
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if recurrence is None:
         return [DateTimeTZRange(start, end)]
@@ -606,6 +637,7 @@ def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[
         raise BookingError(_("The repeat end date is before the first booking; choose a later date."))
     if not recurrence.weekdays:
         raise BookingError(_("Choose the weekdays to repeat the booking on."))
+    check_series_window(resource, recurrence)
     length = end.date() - start.date()
     periods = []
     day = start.date()
@@ -613,6 +645,7 @@ def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None) -> list[
         if day.weekday() in recurrence.weekdays or day == start.date():
             periods.append(DateTimeTZRange(local_datetime(day, start.time()), local_datetime(day + length, end.time())))
         day += datetime.timedelta(days=1)
+    check_series_length(len(periods))
     return periods
 
 
@@ -666,7 +699,7 @@ def create_booking(
     entrants = _entrants(by, entrants)
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
-    periods = occurrences(period, recurrence)
+    periods = occurrences(period, recurrence, resource)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:
         with transaction.atomic():
@@ -695,18 +728,26 @@ def _insert_all(by, resource, equipment, project, periods, entrants, purpose, se
         bookings.append(parent)
         for item in equipment:
             bookings.append(_insert(by, item, project, period, purpose, series, parent))
-        if parent.status == BookingStatus.REQUESTED:
-            notifications.booking_changed("requested", parent)
     Booking.entrants.through.objects.bulk_create(
         Booking.entrants.through(booking_id=booking.pk, user_id=person.pk)
         for booking in bookings
         for person in entrants
     )
+    requested = [b for b in bookings if b.parent_id is None and b.status == BookingStatus.REQUESTED]
+    if requested:
+        notifications.booking_changed("requested", requested[0], dates=_dates(requested))  # one e-mail per series
     return bookings
 
 
+def _dates(bookings: list[Booking]) -> list[datetime.datetime] | None:
+    """The local starts of a series' bookings, for its one e-mail; None for a single booking."""
+    return [timezone.localtime(b.period.lower) for b in bookings] if len(bookings) > 1 else None
+
+
 def _insert(user, resource, project, period, purpose, series, parent) -> Booking:
-    status = BookingStatus.REQUESTED if resource.requires_approval else BookingStatus.APPROVED
+    # Equipment booked with a room that needs approval waits for the room's decision.
+    waits = resource.requires_approval or (parent is not None and parent.status == BookingStatus.REQUESTED)
+    status = BookingStatus.REQUESTED if waits else BookingStatus.APPROVED
     fields = {"decided_at": timezone.now()} if status == BookingStatus.APPROVED else {}
     return Booking.objects.create(
         resource=resource,
@@ -727,13 +768,84 @@ def _locked(booking: Booking) -> Booking:
 
 @transaction.atomic
 def approve_booking(booking: Booking, by, comment: str = "") -> Booking:
+    """Approve a request and the equipment requests that wait for it."""
     require(permissions.can_decide_booking(by))
     locked = _locked(booking)
     if locked.status != BookingStatus.REQUESTED:
         raise BookingError(_("Only requested bookings can be approved; this one is %s.") % locked.get_status_display())
-    _decide(locked, by, BookingStatus.APPROVED, comment)
+    for each in [locked, *locked.equipment_bookings.filter(status=BookingStatus.REQUESTED)]:
+        _decide(each, by, BookingStatus.APPROVED, comment)
     notifications.booking_changed("approved", locked)
     return locked
+
+
+def series_bookings(series: uuid.UUID) -> QuerySet:
+    """The dates of a series: its room (or single resource) bookings, without the equipment booked with them."""
+    return Booking.objects.filter(series=series, parent__isnull=True).order_by("period")
+
+
+def _locked_series(series: uuid.UUID, statuses) -> list[Booking]:
+    return list(Booking.objects.select_for_update().filter(series=series, status__in=statuses).order_by("period", "pk"))
+
+
+def _first_date(bookings: list[Booking]) -> Booking:
+    return next((b for b in bookings if b.parent_id is None), bookings[0])
+
+
+@transaction.atomic
+def approve_series(series: uuid.UUID, by, comment: str = "") -> list[Booking]:
+    """Approve every requested date of a series, with the equipment booked with them; one e-mail."""
+    require(permissions.can_decide_booking(by))
+    requested = _locked_series(series, [BookingStatus.REQUESTED])
+    if not requested:
+        raise BookingError(_("No date of this series waits for a decision."))
+    for booking in requested:
+        _decide(booking, by, BookingStatus.APPROVED, comment)
+    dates = [b for b in requested if b.parent_id is None]
+    notifications.booking_changed("approved", _first_date(requested), dates=_dates(dates))
+    return requested
+
+
+@transaction.atomic
+def reject_series(series: uuid.UUID, by, comment: str) -> list[Booking]:
+    """Reject every requested date of a series and release the equipment booked with them; one e-mail."""
+    require(permissions.can_decide_booking(by))
+    if not comment.strip():
+        raise BookingError(_("Say why the booking is rejected: the booker reads the comment."))
+    requested = _locked_series(series, [BookingStatus.REQUESTED])
+    if not requested:
+        raise BookingError(_("No date of this series waits for a decision."))
+    dates = [b for b in requested if b.parent_id is None]
+    for booking in dates:
+        _decide(booking, by, BookingStatus.REJECTED, comment.strip())
+    released = Booking.objects.filter(parent__in=dates).active()
+    _cancel([*released, *(b for b in requested if b.parent_id is not None)], by, comment.strip())
+    notifications.booking_changed("rejected", _first_date(requested), dates=_dates(dates))
+    return requested
+
+
+@transaction.atomic
+def cancel_series(series: uuid.UUID, by, reason: str, from_day: datetime.date | None = None) -> list[Booking]:
+    """Cancel the live dates of a series, all or those from ``from_day`` on, with one reason and one e-mail.
+
+    The booker cancels the dates that have not started; facility staff any.
+    """
+    live = _locked_series(series, ACTIVE_STATUSES)
+    if not live:
+        raise BookingError(_("No date of this series is live."))
+    require(permissions.can_cancel_booking(by, live[0]))
+    if not reason.strip():
+        raise BookingError(_("Give a reason for cancelling."))
+    if from_day is not None:
+        live = [b for b in live if b.start.date() >= from_day]
+    if not permissions.can_cancel_started_booking(by):
+        live = [b for b in live if not b.has_started]
+    if not live:
+        raise BookingError(_("No date of this series from that day on can still be cancelled."))
+    _cancel(live, by, reason.strip())
+    dates = [b for b in live if b.parent_id is None]
+    notifications.booking_changed("cancelled", _first_date(live), dates=_dates(dates))
+    return live
 
 
 @transaction.atomic

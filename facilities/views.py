@@ -24,6 +24,7 @@ from .forms import (
     QualificationForm,
     RejectForm,
     RenewQualificationForm,
+    SeriesCancelForm,
     UsageReportForm,
 )
 from .models import (
@@ -234,6 +235,71 @@ def booking_reject(request, pk):
     return redirect("facilities:pending")
 
 
+def _visible_series(request, series) -> list[Booking]:
+    """The dates of the series, or 404 to those who may not see it."""
+    dates = list(
+        services.series_bookings(series).filter(pk__in=Booking.objects.visible_to(request.user)).with_details()
+    )
+    if not dates:
+        raise Http404
+    return dates
+
+
+@require_GET
+def series_detail(request, series):
+    dates = _visible_series(request, series)
+    first = dates[0]
+    context = {
+        "series": series,
+        "first": first,
+        "dates": dates,
+        "may_cancel": any(b.is_active for b in dates) and permissions.can_cancel_booking(request.user, first),
+        "may_decide": any(b.status == BookingStatus.REQUESTED for b in dates)
+        and permissions.can_decide_booking(request.user),
+        "cancel_form": SeriesCancelForm(),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "facilities/series_detail.html", context)
+
+
+@require_POST
+def series_approve(request, series):
+    require(permissions.can_decide_booking(request.user))
+    _visible_series(request, series)
+    _report(request, services.approve_series, series, request.user, success=_("The series was approved."))
+    return redirect("facilities:pending")
+
+
+@require_POST
+def series_reject(request, series):
+    require(permissions.can_decide_booking(request.user))
+    _visible_series(request, series)
+    form = RejectForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    _report(request, services.reject_series, series, request.user, comment, success=_("The series was rejected."))
+    return redirect("facilities:pending")
+
+
+@require_POST
+def series_cancel(request, series):
+    dates = _visible_series(request, series)
+    require(permissions.can_cancel_booking(request.user, dates[0]))
+    form = SeriesCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason for cancelling, and the first day to cancel as YYYY-MM-DD."))
+        return redirect("facilities:series_detail", series=series)
+    _report(
+        request,
+        services.cancel_series,
+        series,
+        request.user,
+        form.cleaned_data["reason"],
+        form.cleaned_data["from_day"],
+        success=_("The dates of the series were cancelled."),
+    )
+    return redirect("facilities:series_detail", series=series)
+
+
 def pending(request):
     # The permission first: others get 403 for every method, as on the other staff pages.
     require(permissions.can_decide_booking(request.user))
@@ -242,7 +308,7 @@ def pending(request):
 
 @require_GET
 def _pending_requests(request):
-    requests = Booking.objects.visible_to(request.user).pending().upcoming().with_details()
+    requests = Booking.objects.visible_to(request.user).pending().upcoming().one_row_per_series().with_details()
     return render(
         request, "facilities/pending.html", {"page_obj": _page(request, requests), "reject_form": RejectForm()}
     )

@@ -5,9 +5,10 @@ import datetime
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +94,16 @@ class BookingQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(status=BookingStatus.REQUESTED).order_by("period")
+
+    def one_row_per_series(self):
+        """These bookings with a series shown once, by its first date here, and ``series_starts``: the starts of
+        its dates here. Equipment waiting for its room's decision is left to the room's row."""
+        rows = self.exclude(parent__status=BookingStatus.REQUESTED)
+        first_of_series = rows.filter(series__isnull=False).order_by("series", "period").distinct("series").values("pk")
+        starts = rows.filter(series=models.OuterRef("series"), parent__isnull=True).order_by("period")
+        return rows.filter(models.Q(series__isnull=True) | models.Q(pk__in=first_of_series)).annotate(
+            series_starts=ArraySubquery(starts.values(start=Lower("period")))
+        )
 
     def with_details(self):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
