@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from projects.models import AtmpProject
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
+from .permissions import can_book_on_behalf
 from .reports import ReportPeriod
 from .services import (
     FREE_SEARCH_MAX_DAYS,
@@ -98,7 +99,7 @@ class BookingForm(PeriodFormMixin, forms.Form):
                 "room": item.room,
             }
         )
-        projects = AtmpProject.objects.bookable_by(user)
+        projects = AtmpProject.objects.admitted() if can_book_on_behalf(user) else AtmpProject.objects.bookable_by(user)
         self.fields["project"].queryset = projects.order_by("code")
         self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
         self.fields["entrants"].label_from_instance = person_name

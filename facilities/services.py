@@ -79,18 +79,19 @@ def check_project_admitted(project: AtmpProject) -> None:
         )
 
 
-def check_membership(project: AtmpProject, is_member: bool) -> None:
-    if not is_member:
+def check_membership(project: AtmpProject, may_book: bool) -> None:
+    """``may_book``: a member of the project's group, or facility staff booking on its behalf."""
+    if not may_book:
         raise BookingError(
             _("Only members of %(group)s may book for %(project)s; choose one of your own group's projects.")
             % {"group": project.group, "project": project}
         )
 
 
-def check_project(project: AtmpProject, is_member: bool) -> None:
+def check_project(project: AtmpProject, may_book: bool) -> None:
     """Rule 1."""
     check_project_admitted(project)
-    check_membership(project, is_member)
+    check_membership(project, may_book)
 
 
 # Rule 2: containment, equipment status and qualifications.
@@ -463,7 +464,7 @@ def possible_entrants(groups) -> QuerySet:
 class RuleData:
     """What the booking rules read from the database for one booker, their entrants, a resource, project and window."""
 
-    is_member: bool
+    may_book: bool
     qualifications: dict[int, list[Qualification]]
     eligible: set[int]
     opening: OpeningDays
@@ -478,7 +479,8 @@ class RuleData:
         for qualification in Qualification.objects.filter(user__in=ids):
             qualifications.setdefault(qualification.user_id, []).append(qualification)
         return cls(
-            is_member=ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
+            may_book=permissions.can_book_on_behalf(user)
+            or ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
             qualifications=qualifications,
             eligible=set(possible_entrants([project.group_id]).filter(pk__in=ids).values_list("pk", flat=True)),
             opening=OpeningDays.load(resource.facility, *_first_and_last_day(window)),
@@ -507,7 +509,7 @@ def _check_loaded(
     resource: Resource, project: AtmpProject, period: DateTimeTZRange, entrants: list, data: RuleData
 ) -> None:
     check_opening(resource, period, data.opening)
-    check_project(project, data.is_member)
+    check_project(project, data.may_book)
     check_access(resource, project, period, entrants, data.qualifications, data.eligible)
     check_availability(project, period, data.occupancy)
 

@@ -747,3 +747,27 @@ class TestRule8ClosedDays:
         )
         with pytest.raises(BookingError, match=r"is closed on .* \(Summer shutdown\); choose another day"):
             book()
+
+
+class TestStaffBookOnBehalf:
+    def test_facility_staff_book_for_any_admitted_project_naming_its_entrants(
+        self, book, facility_user, booker, admitted_project
+    ):
+        [booking] = book(user=facility_user, entrants=[booker])
+        assert (booking.booked_by, booking.project) == (facility_user, admitted_project)
+        assert list(booking.entrants.all()) == [booker]
+
+    def test_staff_may_not_book_a_project_that_is_not_admitted(self, book, facility_user, booker, group, make_project):
+        draft = make_project(group, status=ProjectStatus.DRAFT)
+        with pytest.raises(BookingError, match="only accepted or active projects may book"):
+            book(user=facility_user, project=draft, entrants=[booker])
+
+    def test_the_form_offers_staff_every_admitted_project(
+        self, client, facility_user, admitted_project, make_group, make_project
+    ):
+        other = make_project(make_group("other-lab"), status=ProjectStatus.ACTIVE, acronym="OTHER")
+        draft = make_project(make_group("third-lab"), status=ProjectStatus.DRAFT, acronym="DRAFT")
+        client.force_login(facility_user)
+        page = client.get("/bookings/new/").text
+        assert f'value="{admitted_project.pk}"' in page and f'value="{other.pk}"' in page
+        assert f'value="{draft.pk}"' not in page
