@@ -132,16 +132,25 @@ class Viewer:
         """Keeps the chosen project in the calendar's links to other weeks and days."""
         return f"&{urlencode({'project': self.project.pk})}" if self.project else ""
 
-    def booking_url(self, resource: Resource, start: datetime.datetime) -> str:
-        """The booking form, prefilled with this resource, start and the viewer's project."""
-        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}"}
+    def proposal(self, resource: Resource, start: datetime.datetime) -> DateTimeTZRange:
+        """The period a click on a free cell proposes: the resource's shortest booking, or one hour."""
+        return DateTimeTZRange(start, start + datetime.timedelta(minutes=resource.min_duration_minutes or 60))
+
+    def booking_url(self, resource: Resource, period: DateTimeTZRange) -> str:
+        """The booking form, prefilled with this resource, start, end and the viewer's project."""
+        start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
+        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}"}
         if self.project:
             fields["project"] = self.project.pk
         return f"{reverse('facilities:booking_new')}?{urlencode(fields, safe=':')}"
 
 
-def _cell(slot: Slot, occupancy: services.Occupancy, viewer: Viewer, now) -> Cell:
-    """What the booking service would say about ``slot``: closed, booked, changeover, past or free."""
+def _cell(slot: Slot, occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now) -> Cell:
+    """What the booking service would say about ``slot``: closed, booked, changeover, past, unavailable or free.
+
+    A free cell links to the booking form with the period ``viewer.proposal`` makes, and only if the service's
+    rules for it pass (``check_slot``): lead time, how far ahead, opening hours, closed days, changeover.
+    """
     start = timezone.localtime(slot.start)
     period = DateTimeTZRange(slot.start, slot.end)
     closure = occupancy.closure_in_the_way(period)
@@ -156,9 +165,15 @@ def _cell(slot: Slot, occupancy: services.Occupancy, viewer: Viewer, now) -> Cel
         return Cell("changeover", _("Changeover"), start, booking=neighbour)
     if slot.start < now:
         return Cell("past", _("Past"), start)
-    if not occupancy.resource.active:
+    resource = occupancy.resource
+    if not resource.active:
         return Cell("free", _("Free"), start)
-    return Cell("free", _("Free"), start, url=viewer.booking_url(occupancy.resource, start))
+    proposal = viewer.proposal(resource, start)
+    try:
+        services.check_slot(resource, viewer.project, proposal, occupancy, opening)
+    except services.BookingError:
+        return Cell("unavailable", _("Not bookable"), start)
+    return Cell("free", _("Free"), start, url=viewer.booking_url(resource, proposal))
 
 
 def _merged(cells: list[Cell]) -> list[Cell | None]:
@@ -169,7 +184,7 @@ def _merged(cells: list[Cell]) -> list[Cell | None]:
         same = (
             last is not None
             and cell.kind == last.kind
-            and cell.kind in ("booked", "closed", "changeover", "past")
+            and cell.kind in ("booked", "closed", "changeover", "past", "unavailable")
             and cell.label == last.label
             and cell.booking is last.booking
         )
@@ -182,8 +197,10 @@ def _merged(cells: list[Cell]) -> list[Cell | None]:
     return merged
 
 
-def _lane(slots: list[Slot], occupancy: services.Occupancy, viewer: Viewer, now) -> list[Cell | None]:
-    return _merged([_cell(slot, occupancy, viewer, now) for slot in slots])
+def _lane(
+    slots: list[Slot], occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now
+) -> list[Cell | None]:
+    return _merged([_cell(slot, occupancy, opening, viewer, now) for slot in slots])
 
 
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
@@ -229,7 +246,7 @@ def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict
         resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
     )
     now = timezone.now()
-    columns = [_lane(slots_in(hours[day]), occupancy, viewer, now) for day in open_days]
+    columns = [_lane(slots_in(hours[day]), occupancy, opening, viewer, now) for day in open_days]
     # Row labels from the longest column: a day of a daylight-saving change has one hour more or less.
     longest = max(open_days, key=lambda day: len(slots_in(hours[day])), default=monday)
     times = [timezone.localtime(slot.start).time() for slot in slots_in(hours[longest])]
@@ -256,13 +273,14 @@ class ResourceLane:
 
 def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
     """Each of ``resources`` (the facility's) as one row of the day's slots."""
-    slots = slots_in(OpeningDays.load(facility, day, day).hours(day))
+    opening = OpeningDays.load(facility, day, day)
+    slots = slots_in(opening.hours(day))
     window = _window(day, 1)
     bookings = _bookings_in(resources, window, viewer.user)
     closures = _closures_in(facility, window)
     now = timezone.now()
     lanes = [
-        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), viewer, now))
+        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), opening, viewer, now))
         for resource in resources
     ]
     return {

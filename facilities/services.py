@@ -514,6 +514,20 @@ def _check_loaded(
     check_availability(project, period, data.occupancy)
 
 
+def check_slot(
+    resource: Resource,
+    project: AtmpProject | None,
+    period: DateTimeTZRange,
+    occupancy: Occupancy,
+    opening: OpeningDays,
+) -> None:
+    """The rules a calendar answers for a free cell from what it has loaded: timing, opening, overlap and
+    changeover (``project`` None: against every project). The rest depend on who books, for whom."""
+    _check_resource_and_timing(resource, period, 1)
+    check_opening(resource, period, opening)
+    check_availability(project, period, occupancy)
+
+
 def check_booking(
     user, resource: Resource, project: AtmpProject, period: DateTimeTZRange, entrants: Iterable | None = None
 ) -> None:

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.urls import reverse
+from django.utils import timezone
 
 from facilities import calendar, services
 from facilities.calendar import iso_week
@@ -296,3 +297,64 @@ def test_a_multi_day_booking_runs_across_the_days_of_a_round_the_clock_week(
     month = calendar.month_overview(room, saturday.replace(day=1))
     saturday_share = next(d for week in month["weeks"] for d in week if d and d.day == saturday)
     assert saturday_share.is_open and saturday_share.booked_percent == 100
+
+
+@pytest.mark.parametrize("round_the_clock", [False, True], ids=["opening-hours", "round-the-clock"])
+def test_every_free_cell_the_week_links_is_accepted_by_the_booking_service(
+    client, booker, room, group, admitted_project, make_project, booking_day, at, facility_user, round_the_clock
+):
+    """A walk through this week and the next two, with another project's booking, a closure, lead time and
+    a short how-far-ahead window: each linked cell's start and end are a booking the service accepts."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from facilities.models import Closure, ClosureReason
+
+    other = make_project(group, status=ProjectStatus.ACTIVE, acronym="OTH", gmo_class=1)
+    services.create_booking(
+        by=booker,
+        resource=room,
+        project=other,
+        period=DateTimeTZRange(at(booking_day, "10:00"), at(booking_day, "11:00")),
+        purpose="Another project",
+    )
+    services.create_closure(
+        Closure(
+            facility=room.facility,
+            resource=room,
+            reason=ClosureReason.CLEANING,
+            period=DateTimeTZRange(at(booking_day, "14:00"), at(booking_day, "15:30")),
+        ),
+        facility_user,
+    )
+    room.lead_time_hours, room.booking_horizon_days, room.min_duration_minutes = 30, 12, 60
+    room.round_the_clock = round_the_clock
+    room.save()
+    today = timezone.localdate()
+    walked = {"free": 0, "unavailable": 0}
+    for weeks in range(3):
+        monday = today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=weeks)
+        grid = calendar.week_grid(room, monday, calendar.Viewer(booker, admitted_project))
+        for row in grid["rows"]:
+            for cell in filter(None, row.cells):
+                if cell.kind in walked:
+                    walked[cell.kind] += 1
+                if not cell.url or cell.kind != "free":
+                    continue
+                query = parse_qs(urlsplit(cell.url).query)
+                period = DateTimeTZRange(
+                    timezone.make_aware(datetime.datetime.fromisoformat(query["start"][0])),
+                    timezone.make_aware(datetime.datetime.fromisoformat(query["end"][0])),
+                )
+                assert period.upper - period.lower == datetime.timedelta(minutes=60)
+                services.check_booking(booker, room, admitted_project, period)
+    assert walked["free"] > 0 and walked["unavailable"] > 0
+
+
+def test_a_free_cell_fills_the_form_s_start_and_end(client, booker, room, booking_day):
+    client.force_login(booker)
+    response = client.get(week_url(room, booking_day))
+    start = f"{booking_day}T09:00"
+    end = f"{booking_day}T09:30"
+    assert f"start={start}&amp;end={end}" in response.text
+    form = client.get(reverse("facilities:booking_new"), {"resource": room.slug, "start": start, "end": end}).text
+    assert f'value="{start}"' in form and f'value="{end}"' in form
