@@ -52,6 +52,14 @@ class PeriodFormMixin:
         return DateTimeTZRange(self.cleaned_data["start"], self.cleaned_data["end"])
 
 
+def equipment_by_room(equipment) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Equipment choices grouped by the room it stands in, so the page shows which can be booked with a room."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in equipment.order_by("room__name", "name"):
+        groups.setdefault(item.room.name if item.room else str(_("No room")), []).append((item.slug, item.name))
+    return list(groups.items())
+
+
 class BookingForm(PeriodFormMixin, forms.Form):
     resource = forms.ModelChoiceField(
         label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
@@ -92,17 +100,19 @@ class BookingForm(PeriodFormMixin, forms.Form):
         resources = Resource.objects.active().select_related("facility", "room")
         self.fields["resource"].queryset = resources
         self.fields["equipment"].queryset = resources.filter(kind=ResourceKind.EQUIPMENT)
-        self.fields["equipment"].label_from_instance = lambda item: (
-            _("%(item)s, in %(room)s")
-            % {
-                "item": item,
-                "room": item.room,
-            }
-        )
+        self.fields["equipment"].choices = equipment_by_room(self.fields["equipment"].queryset)
         projects = AtmpProject.objects.admitted() if can_book_on_behalf(user) else AtmpProject.objects.bookable_by(user)
         self.fields["project"].queryset = projects.order_by("code")
         self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
         self.fields["entrants"].label_from_instance = person_name
+
+    @property
+    def resource_rooms(self) -> dict[str, str]:
+        """Each resource's room, by slug, for the script that shows the chosen room's equipment only."""
+        return {
+            resource.slug: (resource if resource.is_room else resource.room or resource).name
+            for resource in self.fields["resource"].queryset
+        }
 
     def clean(self):
         cleaned = super().clean()

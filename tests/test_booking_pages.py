@@ -412,3 +412,20 @@ def test_the_pending_queue_keeps_its_queries_with_series_and_entrants(
         response = client.get(url)
     assert response.text.count("Series of 10 dates") == 25
     assert "Page 1 of 4" in response.text
+
+
+def test_the_form_groups_equipment_by_room_and_names_each_resource_s_room(client, booker, room, equipment):
+    from facilities.models import Resource, ResourceKind
+
+    lab = Resource.objects.create(facility=room.facility, kind=ResourceKind.ROOM, name="Grade D lab", slug="lab")
+    Resource.objects.create(facility=room.facility, kind=ResourceKind.EQUIPMENT, name="Centrifuge", slug="cf", room=lab)
+    client.force_login(booker)
+    page = client.get(NEW, {"resource": room.slug}).text
+    assert (
+        page.index("<strong>Grade B suite</strong>")
+        < page.index('name="equipment" value="bsc"')
+        < page.index("<strong>Grade D lab</strong>")
+    )
+    assert page.index("<strong>Grade D lab</strong>") < page.index('name="equipment" value="cf"')
+    assert '"bsc": "Grade B suite"' in page and '"cf": "Grade D lab"' in page
+    assert "js/booking_form" in page
