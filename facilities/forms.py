@@ -60,7 +60,35 @@ def equipment_by_room(equipment) -> list[tuple[str, list[tuple[str, str]]]]:
     return list(groups.items())
 
 
-class BookingForm(PeriodFormMixin, forms.Form):
+class RecurrenceForm(forms.Form):
+    """``repeat_weekdays`` and ``repeat_until``, and the recurrence they make (None: once)."""
+
+    repeat_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Repeat on"),
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty for a single booking."),
+    )
+    repeat_until = date_input(_("Repeat until"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("repeat_weekdays")) != bool(cleaned.get("repeat_until")):
+            self.add_error("repeat_until", _("To repeat a booking, choose both the weekdays and the last date."))
+        return cleaned
+
+    @property
+    def recurrence(self) -> Recurrence | None:
+        if not self.cleaned_data.get("repeat_weekdays"):
+            return None
+        return Recurrence(frozenset(self.cleaned_data["repeat_weekdays"]), self.cleaned_data["repeat_until"])
+
+
+class BookingForm(PeriodFormMixin, RecurrenceForm):
+    field_order = ["resource", "project", "start", "end", "entrants", "purpose", "equipment"]
+
     resource = forms.ModelChoiceField(
         label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
     )
@@ -85,15 +113,6 @@ class BookingForm(PeriodFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Booked for the same time as the room, all or nothing."),
     )
-    repeat_weekdays = forms.TypedMultipleChoiceField(
-        label=_("Repeat on"),
-        choices=Weekday.choices,
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Leave empty for a single booking."),
-    )
-    repeat_until = date_input(_("Repeat until"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,18 +132,6 @@ class BookingForm(PeriodFormMixin, forms.Form):
             resource.slug: (resource if resource.is_room else resource.room or resource).name
             for resource in self.fields["resource"].queryset
         }
-
-    def clean(self):
-        cleaned = super().clean()
-        if bool(cleaned.get("repeat_weekdays")) != bool(cleaned.get("repeat_until")):
-            self.add_error("repeat_until", _("To repeat a booking, choose both the weekdays and the last date."))
-        return cleaned
-
-    @property
-    def recurrence(self) -> Recurrence | None:
-        if not self.cleaned_data.get("repeat_weekdays"):
-            return None
-        return Recurrence(frozenset(self.cleaned_data["repeat_weekdays"]), self.cleaned_data["repeat_until"])
 
 
 class CalendarProjectForm(forms.Form):
@@ -165,11 +172,32 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
         model = Closure
         fields = ["facility", "resource", "reason", "note"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial |= {"start": self.instance.period.lower, "end": self.instance.period.upper}
+
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
             self.instance.period = self.period
         return cleaned
+
+
+class NewClosureForm(RecurrenceForm, ClosureForm):
+    """A closure, once or recurring (e.g. cleaning every Friday 15:00-17:00)."""
+
+    field_order = ["facility", "resource", "reason", "start", "end", "note", "repeat_weekdays", "repeat_until"]
+
+
+class ClosureChangeForm(ClosureForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"), max_length=500, help_text=_("Kept in the audit trail with the change.")
+    )
+
+
+class ClosureDeleteForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for lifting the closure"), max_length=500)
 
 
 class QualificationForm(forms.ModelForm):

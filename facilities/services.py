@@ -641,10 +641,25 @@ def check_series_length(count: int) -> None:
         )
 
 
-def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None, resource: Resource) -> list[DateTimeTZRange]:
-    """The periods of a booking and its repeats, each at the same local wall-clock times.
+CLOSURE_SERIES_MAX_DAYS = 366
 
-    A series is bounded by the resource's how-far-ahead window and by ``SERIES_MAX_DATES``.
+
+def check_closure_series_window(start: datetime.date, recurrence: Recurrence) -> None:
+    last_day = start + datetime.timedelta(days=CLOSURE_SERIES_MAX_DAYS)
+    if recurrence.until > last_day:
+        raise BookingError(
+            _("A recurring closure repeats for at most a year, until %(date)s; choose an earlier repeat end date.")
+            % {"date": formats.date_format(last_day)}
+        )
+
+
+def occurrences(
+    period: DateTimeTZRange, recurrence: Recurrence | None, resource: Resource | None
+) -> list[DateTimeTZRange]:
+    """The periods of a booking (or of a closure: ``resource`` None) and its repeats, each at the same local
+    wall-clock times.
+
+    A series is bounded by the resource's how-far-ahead window (a closure's by a year) and by ``SERIES_MAX_DATES``.
     """
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if recurrence is None:
@@ -653,7 +668,10 @@ def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None, resource
         raise BookingError(_("The repeat end date is before the first booking; choose a later date."))
     if not recurrence.weekdays:
         raise BookingError(_("Choose the weekdays to repeat the booking on."))
-    check_series_window(resource, recurrence)
+    if resource is None:
+        check_closure_series_window(start.date(), recurrence)
+    else:
+        check_series_window(resource, recurrence)
     length = end.date() - start.date()
     periods = []
     day = start.date()
@@ -964,28 +982,92 @@ def check_closure(closure: Closure, *, cancel_affected: bool = False) -> list[Bo
     return affected
 
 
+def _affected_by_all(closures: list[Closure], cancel_affected: bool) -> list[Booking]:
+    """The live bookings the closures cover, each once; refused unless ``cancel_affected``."""
+    affected: dict[int, Booking] = {}
+    for each in closures:
+        affected |= {booking.pk: booking for booking in check_closure(each, cancel_affected=True)}
+    if affected and not cancel_affected:
+        raise BookingError(
+            ngettext(
+                "%(count)s booking overlaps the closure; confirm to cancel it.",
+                "%(count)s bookings overlap the closure; confirm to cancel them.",
+                len(affected),
+            )
+            % {"count": len(affected)}
+        )
+    return sorted(affected.values(), key=lambda booking: booking.period.lower)
+
+
+def bookings_affected_by_all(closures: list[Closure]) -> list[Booking]:
+    """The live bookings the closures cover, each once, for the page that asks to confirm their cancelling."""
+    return _affected_by_all(closures, cancel_affected=True)
+
+
+def _cancel_for(closure: Closure, affected: list[Booking], by) -> None:
+    reason = _("Closed for %(reason)s.") % {"reason": closure.get_reason_display().lower()}
+    _cancel(affected, by, f"{reason} {closure.note}".strip())
+    for booking in affected:
+        notifications.booking_changed("cancelled", booking)
+
+
+def closures_of(closure: Closure, recurrence: Recurrence | None) -> list[Closure]:
+    """The closure, or one closure per date of ``recurrence``, sharing a series; not saved."""
+    periods = occurrences(closure.period, recurrence, None)
+    if len(periods) == 1:
+        return [closure]
+    series = uuid.uuid4()
+    fields = {
+        "facility": closure.facility,
+        "resource": closure.resource,
+        "reason": closure.reason,
+        "note": closure.note,
+    }
+    return [Closure(period=period, series=series, **fields) for period in periods]
+
+
 @transaction.atomic
-def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> list[Booking]:
-    """Save a closure; bookings in its way are refused unless ``cancel_affected``, then cancelled with its reason.
+def create_closure(
+    closure: Closure, by, *, cancel_affected: bool = False, recurrence: Recurrence | None = None
+) -> list[Booking]:
+    """Save a closure, or one per date of ``recurrence`` (e.g. cleaning every Friday 15:00-17:00); bookings in
+    their way are refused unless ``cancel_affected``, then cancelled with its reason.
 
     Returns the bookings cancelled.
     """
     require(permissions.can_manage_facility(by))
     _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
-    affected = check_closure(closure, cancel_affected=cancel_affected)
-    closure.created_by = by
-    closure.save()
-    reason = _("Closed for %(reason)s.") % {"reason": closure.get_reason_display().lower()}
-    _cancel(affected, by, f"{reason} {closure.note}".strip())
-    for booking in affected:
-        notifications.booking_changed("cancelled", booking)
+    closures = closures_of(closure, recurrence)
+    affected = _affected_by_all(closures, cancel_affected)
+    for each in closures:
+        each.created_by = by
+        each.save()
+    _cancel_for(closure, affected, by)
     return affected
 
 
-def delete_closure(closure: Closure, by) -> None:
-    """Lift a closure; the bookings it cancelled stay cancelled."""
+@transaction.atomic
+def update_closure(closure: Closure, by, *, reason: str, cancel_affected: bool = False) -> list[Booking]:
+    """Save a corrected closure (period, scope, reason, note); the audit trail keeps ``reason``.
+
+    Bookings it now covers (it was widened) are refused unless ``cancel_affected``, then cancelled.
+    """
     require(permissions.can_manage_facility(by))
-    with recorded(by, reason=_("Closure lifted.")):
+    if not reason.strip():
+        raise BookingError(_("Say why the closure is changed: the audit trail keeps it."))
+    _lock(resources_covered_by(closure))
+    affected = _affected_by_all([closure], cancel_affected)
+    _cancel_for(closure, affected, by)
+    # Last: one request's changes share one audit context, whose reason is the one set last.
+    with recorded(by, reason=reason.strip()):
+        closure.save()
+    return affected
+
+
+def delete_closure(closure: Closure, by, reason: str = "") -> None:
+    """Lift a closure; the bookings it cancelled stay cancelled. The audit trail keeps ``reason``."""
+    require(permissions.can_manage_facility(by))
+    with recorded(by, reason=reason.strip() or _("Closure lifted.")):
         closure.delete()
 
 

@@ -18,8 +18,10 @@ from .forms import (
     BookingForm,
     CalendarProjectForm,
     CancelForm,
-    ClosureForm,
+    ClosureChangeForm,
+    ClosureDeleteForm,
     FreeTimeForm,
+    NewClosureForm,
     NotificationPreferencesForm,
     QualificationForm,
     RejectForm,
@@ -314,31 +316,82 @@ def _pending_requests(request):
     )
 
 
+def _cancelled_message(count: int) -> str:
+    return ngettext(
+        "The closure was saved; %(count)s booking was cancelled.",
+        "The closure was saved; %(count)s bookings were cancelled.",
+        count,
+    ) % {"count": count}
+
+
 def closure_list(request):
     require(permissions.can_manage_facility(request.user))
-    form = ClosureForm(request.POST if request.method == "POST" else None)
+    form = NewClosureForm(request.POST if request.method == "POST" else None)
     affected = None
     if request.method == "POST" and form.is_valid():
         closure = form.instance
         try:
-            cancelled = services.create_closure(closure, request.user, cancel_affected="confirm" in request.POST)
+            cancelled = services.create_closure(
+                closure, request.user, cancel_affected="confirm" in request.POST, recurrence=form.recurrence
+            )
         except services.BookingError as error:
-            affected = services.bookings_affected_by(closure)
+            # A refusal for bookings in the way lists them to confirm; any other refusal lists none.
+            try:
+                affected = services.bookings_affected_by_all(services.closures_of(closure, form.recurrence))
+            except services.BookingError:
+                affected = None
             messages.warning(request, error.message)
         else:
-            messages.success(
-                request,
-                ngettext(
-                    "The closure was saved; %(count)s booking was cancelled.",
-                    "The closure was saved; %(count)s bookings were cancelled.",
-                    len(cancelled),
-                )
-                % {"count": len(cancelled)},
-            )
+            messages.success(request, _cancelled_message(len(cancelled)))
             return redirect("facilities:closures")
-    closures = Closure.objects.upcoming().select_related("facility", "resource", "created_by")
-    context = {"form": form, "affected": affected, "page_obj": _page(request, closures)}
+    show_past = request.GET.get("show") == "past"
+    closures = (Closure.objects.past() if show_past else Closure.objects.upcoming()).select_related(
+        "facility", "resource", "created_by"
+    )
+    context = {
+        "form": form,
+        "affected": affected,
+        "page_obj": _page(request, closures),
+        "show_past": show_past,
+        "delete_form": ClosureDeleteForm(),
+    }
     return render(request, "facilities/closure_list.html", context)
+
+
+def closure_edit(request, pk):
+    """Correct a closure's period, scope, reason or note; a widened closure lists the bookings it would cancel."""
+    require(permissions.can_manage_facility(request.user))
+    closure = get_object_or_404(Closure.objects.select_related("facility", "resource"), pk=pk)
+    form = ClosureChangeForm(request.POST if request.method == "POST" else None, instance=closure)
+    affected = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.update_closure(
+                form.instance,
+                request.user,
+                reason=form.cleaned_data["change_reason"],
+                cancel_affected="confirm" in request.POST,
+            )
+        except services.BookingError as error:
+            affected = services.bookings_affected_by(form.instance)
+            messages.warning(request, error.message)
+        else:
+            messages.success(request, _cancelled_message(len(cancelled)))
+            return redirect("facilities:closures")
+    return render(request, "facilities/closure_edit.html", {"form": form, "closure": closure, "affected": affected})
+
+
+@require_POST
+def closure_delete(request, pk):
+    require(permissions.can_manage_facility(request.user))
+    closure = get_object_or_404(Closure, pk=pk)
+    form = ClosureDeleteForm(request.POST)
+    if form.is_valid():
+        services.delete_closure(closure, request.user, form.cleaned_data["reason"])
+        messages.success(request, _("The closure was lifted; the bookings it cancelled stay cancelled."))
+    else:
+        messages.error(request, _("Give a reason for lifting the closure."))
+    return redirect("facilities:closures")
 
 
 def qualification_manage(request):

@@ -16,7 +16,7 @@ from django.test import override_settings
 from django.urls import get_resolver, resolve, reverse
 
 from facilities.demo import SERIES
-from facilities.models import Booking, BookingStatus, Qualification
+from facilities.models import Booking, BookingStatus, Closure, Qualification
 from facilities.services import feed_of
 from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
 from tests.helpers import walk_urlpatterns
@@ -86,6 +86,8 @@ MATRIX = {
     "/bookings/series/{series}/reject/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
     "/bookings/series/{series}/cancel/": ("302 405 405 405 405 405 405", "302 302 302 404 403 302 404"),
     "/closures/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
+    "/closures/{closure}/edit/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
+    "/closures/{closure}/delete/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
     "/qualifications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/qualifications/manage/": ("302 200 200 403 403 403 403", "302 200 200 403 403 403 403"),
     "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405", "302 302 302 403 403 403 403"),
@@ -136,6 +138,7 @@ def demo(django_db_setup, django_db_blocker):
                 "feed": feed_of(users["researcher"]).token,
                 "staff_feed": feed_of(users["facility"]).token,
                 "series": str(SERIES),
+                "closure": Closure.objects.first().pk,
             }
         finally:
             transaction.set_rollback(True)
@@ -172,6 +175,7 @@ SAMPLE = {
     "feed": "t",
     "staff_feed": "t",
     "series": "00000000-0000-0000-0000-000000000000",
+    "closure": 1,
 }
 
 
