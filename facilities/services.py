@@ -964,29 +964,19 @@ def check_closure(closure: Closure, *, cancel_affected: bool = False) -> list[Bo
 
     Returns the bookings it would cancel.
     """
-    check_period_order(closure.period)
-    if closure.resource_id and closure.resource.facility_id != closure.facility_id:
-        raise BookingError(
-            _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
-        )
-    affected = list(bookings_affected_by(closure))
-    if affected and not cancel_affected:
-        raise BookingError(
-            ngettext(
-                "%(count)s booking overlaps the closure; confirm to cancel it.",
-                "%(count)s bookings overlap the closure; confirm to cancel them.",
-                len(affected),
-            )
-            % {"count": len(affected)}
-        )
-    return affected
+    return check_closures([closure], cancel_affected=cancel_affected)
 
 
-def _affected_by_all(closures: list[Closure], cancel_affected: bool) -> list[Booking]:
-    """The live bookings the closures cover, each once; refused unless ``cancel_affected``."""
+def check_closures(closures: list[Closure], *, cancel_affected: bool = False) -> list[Booking]:
+    """``check_closure`` for the closures of a series: the bookings they would cancel, each once."""
     affected: dict[int, Booking] = {}
-    for each in closures:
-        affected |= {booking.pk: booking for booking in check_closure(each, cancel_affected=True)}
+    for closure in closures:
+        check_period_order(closure.period)
+        if closure.resource_id and closure.resource.facility_id != closure.facility_id:
+            raise BookingError(
+                _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
+            )
+        affected |= {booking.pk: booking for booking in bookings_affected_by(closure)}
     if affected and not cancel_affected:
         raise BookingError(
             ngettext(
@@ -997,11 +987,6 @@ def _affected_by_all(closures: list[Closure], cancel_affected: bool) -> list[Boo
             % {"count": len(affected)}
         )
     return sorted(affected.values(), key=lambda booking: booking.period.lower)
-
-
-def bookings_affected_by_all(closures: list[Closure]) -> list[Booking]:
-    """The live bookings the closures cover, each once, for the page that asks to confirm their cancelling."""
-    return _affected_by_all(closures, cancel_affected=True)
 
 
 def _cancel_for(closure: Closure, affected: list[Booking], by) -> None:
@@ -1038,7 +1023,7 @@ def create_closure(
     require(permissions.can_manage_facility(by))
     _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
     closures = closures_of(closure, recurrence)
-    affected = _affected_by_all(closures, cancel_affected)
+    affected = check_closures(closures, cancel_affected=cancel_affected)
     for each in closures:
         each.created_by = by
         each.save()
@@ -1056,7 +1041,7 @@ def update_closure(closure: Closure, by, *, reason: str, cancel_affected: bool =
     if not reason.strip():
         raise BookingError(_("Say why the closure is changed: the audit trail keeps it."))
     _lock(resources_covered_by(closure))
-    affected = _affected_by_all([closure], cancel_affected)
+    affected = check_closure(closure, cancel_affected=cancel_affected)
     _cancel_for(closure, affected, by)
     # Last: one request's changes share one audit context, whose reason is the one set last.
     with recorded(by, reason=reason.strip()):

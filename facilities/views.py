@@ -337,7 +337,7 @@ def closure_list(request):
         except services.BookingError as error:
             # A refusal for bookings in the way lists them to confirm; any other refusal lists none.
             try:
-                affected = services.bookings_affected_by_all(services.closures_of(closure, form.recurrence))
+                affected = services.check_closures(services.closures_of(closure, form.recurrence), cancel_affected=True)
             except services.BookingError:
                 affected = None
             messages.warning(request, error.message)
