@@ -9,14 +9,16 @@ PORT ?= 8000
 # Links in e-mails and calendar feeds point at the server: `make run PORT=8001` moves them with it.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-quick lint format migrate seed translations tools screenshots serve bench help
+.PHONY: run test test-quick lint format migrate seed translations tools screenshots serve bench backup restore chaos help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install dev tools, lint, check migrations, run the test suite"
 	@echo "make test-quick - the suite without the property-based and browser tests"
-	@echo "make serve  - production server: gunicorn + whitenoise, DEBUG off (README, Production)"
+	@echo "make serve  - production server: gunicorn + whitenoise + the mail worker, DEBUG off (README, Production)"
 	@echo "make bench  - seed a separate database at scale, serve it, load it, write BENCHMARKS.md"
+	@echo "make backup - a pg_dump archive of the database in .data/backups/ (make restore FILE=... into an empty one)"
+	@echo "make chaos  - serve a scratch database, inject faults (mail, database, workers, bad input), write RELIABILITY.md"
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +35,14 @@ translations: $(VENV)/.installed-runtime
 
 migrate: $(VENV)/.installed-runtime
 	$(MANAGE) migrate --no-input
+
+# Backups (README, "Backups and restore"): pg_dump's custom format, restored only into an empty database.
+backup: $(VENV)/.installed-runtime
+	$(MANAGE) backup
+
+restore: $(VENV)/.installed-runtime
+	@test -n "$(FILE)" || (echo "Usage: make restore FILE=.data/backups/<name>.dump" && false)
+	$(MANAGE) restore "$(FILE)"
 
 seed: migrate
 	$(MANAGE) seed_demo --if-empty
@@ -77,6 +87,7 @@ SERVE_ENV = DEBUG=$${DEBUG:-0} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	CONN_MAX_AGE=$${CONN_MAX_AGE:-600} \
+	TASKS_IN_PROCESS=$${TASKS_IN_PROCESS:-0} \
 	LOG_FORMAT=$${LOG_FORMAT:-json} \
 	HOST=$(HOST) PORT=$(PORT) SITE_URL=$(SITE_URL)
 
@@ -92,3 +103,8 @@ serve: migrate translations .data/secret-key
 # a race for booking slots on one and two instances; writes BENCHMARKS.md. Under 10 minutes on 2 cores.
 bench: $(VENV)/.installed-runtime translations
 	$(PY) bench/run.py
+
+# Fault injection on a scratch database (README, "make chaos"): mail black hole, database stopped and started,
+# a worker killed, concurrent bookings on two instances, bad input; writes RELIABILITY.md. Under 10 minutes.
+chaos: $(VENV)/.installed-runtime translations
+	$(PY) bench/chaos.py

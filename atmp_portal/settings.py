@@ -12,6 +12,8 @@ import pghistory
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import embedded_postgres
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "atmp_portal",
     "projects",
     "facilities",
@@ -50,6 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz before anything that reads the session or the database; then refuse what cannot be stored.
+    "atmp_portal.middleware.HealthCheckMiddleware",
+    "atmp_portal.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server, compressed and with hashed names (cacheable for ever).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -60,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "atmp_portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Records the user and URL of every change in the audit trail.
@@ -102,19 +110,55 @@ TEMPLATES = [
 
 # The database: DATABASE_URL selects a server; without it the portal runs on an
 # embedded PostgreSQL with its data in .data/postgres (atmp_portal.embedded_postgres).
+# The portal connects as a runtime role that owns nothing; migrations (and restores) connect as the
+# owner: MIGRATE_DATABASE_URL on a managed server, the owner role on the embedded one (README,
+# "Least privilege in the database"). Without MIGRATE_DATABASE_URL one role does both.
 if "DATABASE_URL" in env:
     DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASE_OWNER = None
+    if "MIGRATE_DATABASE_URL" in env:
+        owner = env.db("MIGRATE_DATABASE_URL")
+        if owner["NAME"] != DATABASES["default"]["NAME"]:
+            raise ImproperlyConfigured("MIGRATE_DATABASE_URL must name the same database as DATABASE_URL.")
+        DATABASE_OWNER = {key: owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "atmp_portal.embedded_postgres",
             "NAME": "atmp_portal",
-            "USER": "postgres",
+            "USER": embedded_postgres.RUNTIME_ROLE,
             "PGDATA": env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".data" / "postgres"),
         }
     }
+    DATABASE_OWNER = {"USER": embedded_postgres.OWNER_ROLE}
+# The role the grants are for; None when the portal connects as the owner itself.
+DATABASE_RUNTIME_ROLE = DATABASES["default"]["USER"] if DATABASE_OWNER else None
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No statement waits for ever: a stuck query or a held lock ends in an error the page can answer.
+# Migrations and restores (as the owner) rewrite whole tables and get longer.
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=30)
+DATABASE_LOCK_TIMEOUT = env.int("DATABASE_LOCK_TIMEOUT", default=10)
+DATABASE_OWNER_STATEMENT_TIMEOUT = env.int("DATABASE_OWNER_STATEMENT_TIMEOUT", default=600)
+DATABASE_OWNER_LOCK_TIMEOUT = env.int("DATABASE_OWNER_LOCK_TIMEOUT", default=60)
+
+
+def postgres_options(url_options: str, statement_seconds: int, lock_seconds: int) -> str:
+    """libpq's ``options`` from DATABASE_URL (e.g. ``-c search_path=…``) and the timeouts every session starts with."""
+    timeouts = f"-c statement_timeout={statement_seconds * 1000} -c lock_timeout={lock_seconds * 1000}"
+    return f"{url_options} {timeouts}".strip()
+
+
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_url_options = _options.get("options", "")
+_options["options"] = postgres_options(_url_options, DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT)
+if DATABASE_OWNER:
+    DATABASE_OWNER["OPTIONS"] = {
+        **_options,
+        "options": postgres_options(_url_options, DATABASE_OWNER_STATEMENT_TIMEOUT, DATABASE_OWNER_LOCK_TIMEOUT),
+    }
+# make backup writes its pg_dump archives here (manage.py backup).
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,8 +196,16 @@ STORAGES = {
     },
 }
 
+# Requests are refused before parsing when larger than this or with more fields (Django's defaults, kept tested).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # Sessions live in the database (Django's default), so every instance behind a load balancer
 # sees them. The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.
+# A session ends SESSION_IDLE_MINUTES after the last request, and SESSION_LIFETIME_HOURS after signing in.
+SESSION_IDLE_TIMEOUT = datetime.timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=60))
+SESSION_LIFETIME = datetime.timedelta(hours=env.int("SESSION_LIFETIME_HOURS", default=12))
+SESSION_COOKIE_AGE = int(SESSION_LIFETIME.total_seconds())
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -161,8 +213,24 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# How long the SMTP client waits for the mail server before an attempt fails and is tried again later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LU-ATMP portal <noreply@atmp.lu.se>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# E-mail leaves through a task queue (atmp_portal.mail): queued in the transaction of the change it is
+# about, sent by the worker (manage.py mail_worker, started by make serve). A failed attempt is tried again
+# after EMAIL_RETRY_DELAY seconds, doubled each time (at most an hour); after EMAIL_MAX_ATTEMPTS it stays
+# failed in the admin. TASKS_IN_PROCESS runs each task in the web process at commit instead (make run, tests).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_RETRY_DELAY = env.int("EMAIL_RETRY_DELAY", default=30)
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=DEBUG)
+TASKS = {
+    "default": {
+        "BACKEND": "atmp_portal.task_backends.OnCommitBackend"
+        if TASKS_IN_PROCESS
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
 # The address of the portal, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
@@ -210,6 +278,8 @@ PGHISTORY_DEFAULT_TRACKERS = [
     pghistory.DeleteEvent(),
 ]
 PGHISTORY_APPEND_ONLY = True
+# atmp_portal.database_roles installs its own context function, one that never rewrites a context row.
+PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = False
 
 # Logs go to stdout; LOG_FORMAT=json gives one JSON object per line for a log collector (make serve).
 LOGGING = {

@@ -1,9 +1,12 @@
 import logging
+import sys
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,6 +15,9 @@ from facilities import permissions as facility_permissions
 from projects import permissions as project_permissions
 
 logger = logging.getLogger(__name__)
+
+# How long a client is asked to wait while the database is away (the Retry-After header), in seconds.
+RETRY_AFTER_SECONDS = 30
 
 
 @require_GET
@@ -36,5 +42,27 @@ def healthz(request):
             cursor.fetchone()
     except DatabaseError:
         logger.exception("Health check: the database did not answer")
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        _forget_broken_connection()
+        response = HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def server_error(request):
+    """The 500 page, or a 503 with Retry-After while the database cannot be reached (handler500)."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return defaults.server_error(request)
+    _forget_broken_connection()
+    # The page is drawn without the database: no user, no session; the language from the browser.
+    translation.activate(translation.get_language_from_request(request))
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _forget_broken_connection():
+    """Close a connection that no longer works, so the next request connects afresh when the database returns."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()

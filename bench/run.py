@@ -55,15 +55,19 @@ def system_postgres_reachable() -> bool:
     return True
 
 
-def database_env(scale: int, system: bool) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "EMBEDDED_PGDATA")}
+def serve_env(**database: str) -> dict:
+    """The environment of ``make serve`` on 127.0.0.1 with ``database`` (DATABASE_URL=… or EMBEDDED_PGDATA=…)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "EMBEDDED_PGDATA")}
     env.update(DEBUG="0", SECRET_KEY="bench-only-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1", LOG_FORMAT="json")
     env.update(SECURE_COOKIES="0", SECURE_SSL_REDIRECT="0")  # plain HTTP on 127.0.0.1
-    if system:
-        env["DATABASE_URL"] = f"{SYSTEM_POSTGRES}/atmp_bench_{scale}"
-    else:
-        env["EMBEDDED_PGDATA"] = str(ROOT / ".data" / f"bench-postgres-{scale}")
+    env.update(database)
     return env
+
+
+def database_env(scale: int, system: bool) -> dict:
+    if system:
+        return serve_env(DATABASE_URL=f"{SYSTEM_POSTGRES}/atmp_bench_{scale}")
+    return serve_env(EMBEDDED_PGDATA=str(ROOT / ".data" / f"bench-postgres-{scale}"))
 
 
 def reset_database(scale: int, system: bool) -> None:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atmp_portal import dates
 from projects.models import AtmpProject
 
 from . import services
@@ -38,20 +39,22 @@ def parse_week(value: str | None) -> datetime.date:
         today = timezone.localdate()
         return today - datetime.timedelta(days=today.weekday())
     try:
-        return datetime.datetime.strptime(value + "-1", "%G-W%V-%u").date()
+        monday = datetime.datetime.strptime(value + "-1", "%G-W%V-%u").date()
     except ValueError:
         raise CalendarParameterError(_("“%(value)s” is not a week; write it as 2026-W14.") % {"value": value}) from None
+    return _bounded(monday)
 
 
 def parse_date(value: str | None) -> datetime.date:
     if not value:
         return timezone.localdate()
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise CalendarParameterError(
             _("“%(value)s” is not a date; write it as 2026-04-02.") % {"value": value}
         ) from None
+    return _bounded(day)
 
 
 def parse_month(value: str | None) -> datetime.date:
@@ -59,9 +62,16 @@ def parse_month(value: str | None) -> datetime.date:
     if not value:
         return timezone.localdate().replace(day=1)
     try:
-        return datetime.datetime.strptime(value, "%Y-%m").date()
+        first = datetime.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         raise CalendarParameterError(_("“%(value)s” is not a month; write it as 2026-04.") % {"value": value}) from None
+    return _bounded(first)
+
+
+def _bounded(day: datetime.date) -> datetime.date:
+    if not dates.in_range(day):
+        raise CalendarParameterError(dates.OUT_OF_RANGE % {"first": dates.FIRST_YEAR, "last": dates.LAST_YEAR})
+    return day
 
 
 def iso_week(day: datetime.date) -> str:

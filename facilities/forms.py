@@ -6,6 +6,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import dates
 from projects.models import AtmpProject
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
@@ -23,7 +24,7 @@ from .services import (
 
 def datetime_local(label):
     """A date-and-time field shown as the browser's datetime-local input, read in local time."""
-    return forms.DateTimeField(
+    return dates.DateTimeField(
         label=label,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -31,7 +32,7 @@ def datetime_local(label):
 
 
 def date_input(label, **kwargs):
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
+    return dates.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
 
 
 class PeriodFormMixin:
@@ -99,10 +100,11 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         label=_("Entrants"),
         queryset=get_user_model().objects.none(),
         widget=forms.CheckboxSelectMultiple,
+        required=False,
         help_text=_(
-            "The people who will enter: members of the project's group or facility staff, each qualified for the room."
+            "The people who will enter: members of the project's group or facility staff, each qualified for the "
+            "room. None ticked: you alone."
         ),
-        error_messages={"required": _("Name at least one person who will enter.")},
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     equipment = forms.ModelMultipleChoiceField(
@@ -220,7 +222,7 @@ class UsageReportForm(forms.Form):
     """
 
     MAX_DAYS = 366 * 5
-    FIRST_YEAR, LAST_YEAR = 2000, 2100
+    FIRST_YEAR, LAST_YEAR = dates.FIRST_YEAR, dates.LAST_YEAR
 
     month = forms.RegexField(
         label=_("Month"),

@@ -1,12 +1,11 @@
-"""E-mails about bookings and qualifications, plain text and HTML, sent after the transaction commits.
+"""E-mails about bookings and qualifications, plain text and HTML, queued in the transaction of the change.
 
-A failing mail server never fails the change that triggered the e-mail: the error is logged.
+The worker sends them (atmp_portal.mail): a failing mail server never fails or slows the change.
 Decisions and cancellations are always sent; reminders, expiry warnings and new-request
 notices follow ``NotificationPreferences``.
 """
 
 import datetime
-import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -18,12 +17,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import mail
 from atmp_portal.roles import FACILITY_STAFF
 
 from . import ical
 from .models import ACTIVE_STATUSES, Booking, NotificationPreferences, Qualification
-
-logger = logging.getLogger(__name__)
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -49,10 +47,7 @@ def _send(subject: str, template: str, context: dict, recipients: Iterable[str],
     if attachment is not None:
         content = ical.calendar_of([attachment], str(attachment))
         message.attach(f"booking-{attachment.pk}.ics", content, "text/calendar")
-    try:
-        message.send()
-    except Exception:  # any mail-server failure: the booking stands, the e-mail is lost and logged
-        logger.exception("Could not send “%s” to %s", subject, ", ".join(recipients))
+    mail.enqueue(message)
 
 
 def _for_email(bookings):
@@ -72,23 +67,19 @@ def _wants(field: str):
 
 
 def booking_changed(event: str, booking: Booking, dates: list[datetime.datetime] | None = None) -> None:
-    """Once the change is saved: a request goes to the facility staff who want to know; approvals,
-    rejections and cancellations go to the booker, the project lead and the entrants.
+    """In the transaction of the change: a request goes to the facility staff who want to know;
+    approvals, rejections and cancellations go to the booker, the project lead and the entrants.
 
     ``dates``: a series' dates, for one e-mail about them all.
     """
-
-    def send():
-        saved = _for_email(Booking.objects).get(pk=booking.pk)  # as committed
-        if event == "requested":
-            staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
-            recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
-        else:
-            entrants = saved.entrants.values_list("email", flat=True)
-            recipients = [saved.booked_by.email, saved.project.project_lead.email, *entrants]
-        send_booking_email(event, saved, recipients, dates)
-
-    transaction.on_commit(send, robust=True)  # robust: any other failure is logged, the change stands
+    saved = _for_email(Booking.objects).get(pk=booking.pk)  # as it will be committed
+    if event == "requested":
+        staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
+        recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
+    else:
+        entrants = saved.entrants.values_list("email", flat=True)
+        recipients = [saved.booked_by.email, saved.project.project_lead.email, *entrants]
+    send_booking_email(event, saved, recipients, dates)
 
 
 def send_booking_reminders() -> int:
@@ -102,16 +93,17 @@ def send_booking_reminders() -> int:
     )
     sent = 0
     for booking in due:
-        # The UPDATE … WHERE reminder_sent_at IS NULL is the claim: of two runs at once, one wins.
-        if not Booking.objects.filter(pk=booking.pk, reminder_sent_at__isnull=True).update(
-            reminder_sent_at=timezone.now()
-        ):
-            continue
-        people = {booking.booked_by, *booking.entrants.all()}
-        recipients = [person.email for person in people if _preferences(person).booking_reminders]
-        if recipients:
-            send_booking_email("reminder", booking, recipients)
-            sent += 1
+        with transaction.atomic():  # the claim and the queued e-mail stand or fall together
+            # The UPDATE … WHERE reminder_sent_at IS NULL is the claim: of two runs at once, one wins.
+            if not Booking.objects.filter(pk=booking.pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=timezone.now()
+            ):
+                continue
+            people = {booking.booked_by, *booking.entrants.all()}
+            recipients = [person.email for person in people if _preferences(person).booking_reminders]
+            if recipients:
+                send_booking_email("reminder", booking, recipients)
+                sent += 1
     return sent
 
 
@@ -120,14 +112,16 @@ def send_expiry_warnings() -> int:
     expiring = Qualification.objects.expiring_within(EXPIRY_WARNING_DAYS).filter(expiry_warning_sent_at__isnull=True)
     sent = 0
     for qualification in expiring.select_related("user", "resource"):
-        if not Qualification.objects.filter(pk=qualification.pk, expiry_warning_sent_at__isnull=True).update(
-            expiry_warning_sent_at=timezone.now()
-        ):
-            continue
-        if _preferences(qualification.user).qualification_expiry:
-            subject = _("Your qualification expires on %(date)s") % {"date": qualification.valid_until}
-            _send(subject, "qualification_expiry", {"qualification": qualification}, [qualification.user.email], None)
-            sent += 1
+        with transaction.atomic():
+            if not Qualification.objects.filter(pk=qualification.pk, expiry_warning_sent_at__isnull=True).update(
+                expiry_warning_sent_at=timezone.now()
+            ):
+                continue
+            if _preferences(qualification.user).qualification_expiry:
+                subject = _("Your qualification expires on %(date)s") % {"date": qualification.valid_until}
+                context = {"qualification": qualification}
+                _send(subject, "qualification_expiry", context, [qualification.user.email], None)
+                sent += 1
     return sent
 
 

@@ -614,7 +614,8 @@ def free_slots(
     return found
 
 
-SERIES_MAX_DATES = 100
+# A series has at most this many dates: each one is checked against every rule in one transaction.
+MAX_SERIES_DATES = 100
 
 
 def check_series_window(resource: Resource, recurrence: Recurrence) -> None:
@@ -631,13 +632,13 @@ def check_series_window(resource: Resource, recurrence: Recurrence) -> None:
 
 
 def check_series_length(count: int) -> None:
-    if count > SERIES_MAX_DATES:
+    if count > MAX_SERIES_DATES:
         raise BookingError(
             _(
                 "A series has at most %(max)s dates and this one would have %(count)s; "
                 "choose fewer weekdays or an earlier repeat end date."
             )
-            % {"max": SERIES_MAX_DATES, "count": count}
+            % {"max": MAX_SERIES_DATES, "count": count}
         )
 
 
@@ -659,7 +660,7 @@ def occurrences(
     """The periods of a booking (or of a closure: ``resource`` None) and its repeats, each at the same local
     wall-clock times.
 
-    A series is bounded by the resource's how-far-ahead window (a closure's by a year) and by ``SERIES_MAX_DATES``.
+    A series is bounded by the resource's how-far-ahead window (a closure's by a year) and by ``MAX_SERIES_DATES``.
     """
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if recurrence is None:

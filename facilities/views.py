@@ -161,7 +161,7 @@ def booking_new(request):
                 resource=data["resource"],
                 project=data["project"],
                 period=form.period,
-                entrants=data["entrants"],
+                entrants=data["entrants"] or None,  # none named: the booker alone
                 purpose=data["purpose"],
                 equipment=data["equipment"],
                 recurrence=form.recurrence,

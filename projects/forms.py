@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal import dates
+
 from . import services
 from .models import AtmpProject, MembershipRole, RegulatoryMilestone, ResearchGroup
 
@@ -76,6 +78,7 @@ class AtmpProjectForm(forms.ModelForm):
             "expected_start": DateInput,
             "expected_end": DateInput,
         }
+        field_classes = {"expected_start": dates.DateField, "expected_end": dates.DateField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +113,7 @@ class MilestoneForm(forms.ModelForm):
         model = RegulatoryMilestone
         fields = ["kind", "date", "outcome_date", "reference", "note"]
         widgets = {"date": DateInput, "outcome_date": DateInput}
+        field_classes = {"date": dates.DateField, "outcome_date": dates.DateField}
 
 
 # absolute_max: a forged TOTAL_FORMS cannot make the server build a thousand forms.

@@ -5,23 +5,20 @@ that fails raises ``ProjectError`` with a message meant for the user; an actor w
 (``permissions``) is refused with ``PermissionDenied``. The workflow's steps are in ``workflow``.
 """
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from atmp_portal import mail
 from atmp_portal.roles import CENTRE_REVIEWERS
 from atmp_portal.rules import RuleError, require
 
 from . import permissions
 from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ProjectStatusChange, ResearchGroup
-
-logger = logging.getLogger(__name__)
 
 
 class ProjectError(RuleError):
@@ -198,7 +195,7 @@ def delete_project(project: AtmpProject, *, actor) -> None:
 
 
 def send_status_mail(change_id: int, to_reviewers: bool) -> None:
-    """E-mail the news of a status change; a failing mail server never breaks the change itself."""
+    """Queue the news of a status change in its transaction; the worker sends it (atmp_portal.mail)."""
     change = ProjectStatusChange.objects.select_related("project__group__pi", "project__project_lead", "actor").get(
         pk=change_id
     )
@@ -223,7 +220,4 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
         "comment": change.comment,
         "url": settings.SITE_URL + reverse("projects:project_detail", args=[project.code]),
     }
-    try:
-        send_mail(subject, body, None, recipients)
-    except Exception:  # any mail failure: the status change stands, the log tells the admins
-        logger.exception("Could not send the status mail for %s", project.code)
+    mail.enqueue(EmailMessage(subject, body, None, recipients))

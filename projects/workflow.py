@@ -5,7 +5,6 @@ Every step leaves a dated timeline entry with its comment and tells those who ne
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -88,5 +87,5 @@ def transition_project(project: AtmpProject, name: str, *, actor, comment: str =
         locked.save(update_fields=["status", "updated_at"])
     project.status = locked.status
     if notify:
-        transaction.on_commit(partial(send_status_mail, change.pk, transition.notify_reviewers))
+        send_status_mail(change.pk, transition.notify_reviewers)
     return change

@@ -7,7 +7,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import translation
+from psycopg2 import sql
 
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
 from projects import services as project_services
@@ -15,6 +17,31 @@ from projects.models import AtmpProject, Membership, MembershipRole, ProjectStat
 from tests.helpers import PASSWORD
 
 _serial = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # The suite connects as the owner role, which creates the test database and empties it between
+    # transactional tests (TRUNCATE); each test then acts as the runtime role (as_runtime_role below).
+    if settings.DATABASE_OWNER:
+        owner = {key: value for key, value in settings.DATABASE_OWNER.items() if key != "OPTIONS"}
+        settings.DATABASES["default"].update(owner)
+
+
+@pytest.fixture(autouse=True)
+def as_runtime_role(request):
+    """A test that uses the database acts as the portal's runtime role: a privilege it lacks fails the test.
+
+    SET ROLE inside the test's transaction ends with its rollback. Transactional tests (no such
+    transaction) and tests marked ``database_owner`` stay the owner.
+    """
+    uses_database = "db" in request.fixturenames or request.node.get_closest_marker("django_db")
+    if settings.DATABASE_RUNTIME_ROLE and uses_database and not request.node.get_closest_marker("database_owner"):
+        request.getfixturevalue("db")
+        if connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(settings.DATABASE_RUNTIME_ROLE)))
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,9 @@ def test_logout_is_a_post(client, member):
 
 
 @pytest.mark.django_db
-def test_password_reset_sends_an_email(client, member, mailoutbox):
-    response = client.post("/accounts/password_reset/", {"email": member.email})
+def test_password_reset_sends_an_email(client, member, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/password_reset/", {"email": member.email})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert "/accounts/reset/" in mailoutbox[0].body

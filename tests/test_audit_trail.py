@@ -50,6 +50,8 @@ class TestAppendOnly:
             protected = {row[0] for row in cursor.fetchall()}
         assert {model._meta.db_table for model in EVENT_MODELS} <= protected
 
+    # The trigger behind the grants: it refuses even the owner (the runtime role: tests/test_database_roles.py).
+    @pytest.mark.database_owner
     @pytest.mark.parametrize("statement", ["UPDATE {table} SET title = 'forged'", "DELETE FROM {table}"])
     def test_the_database_refuses_to_change_or_delete_audit_rows(self, project, statement):
         table = AtmpProject.pgh_event_model._meta.db_table

@@ -90,7 +90,6 @@ class TestTheBookingForm:
             ({"start": "", "end": ""}, "This field is required."),
             ({"entrants": ["999999"]}, "Select a valid choice. 999999 is not one of the available choices."),
             ({"entrants": ["somebody"]}, "“somebody” is not a valid value."),
-            ({"entrants": []}, "Name at least one person who will enter."),
             ({"resource": "no-such-room"}, "Select a valid choice."),
             ({"project": 999999}, "Select a valid choice."),
             ({"purpose": ""}, "This field is required."),
@@ -429,3 +428,10 @@ def test_the_form_groups_equipment_by_room_and_names_each_resource_s_room(client
     assert page.index("<strong>Grade D lab</strong>") < page.index('name="equipment" value="cf"')
     assert '"bsc": "Grade B suite"' in page and '"cf": "Grade D lab"' in page
     assert "js/booking_form" in page
+
+
+def test_a_form_naming_no_entrants_books_the_booker_alone(client, booker, form_data):
+    client.force_login(booker)
+    response = client.post(NEW, form_data(entrants=[]))
+    assert response.status_code == 302
+    assert list(Booking.objects.get().entrants.all()) == [booker]

@@ -143,7 +143,7 @@ class TestBounds:
         assert time.process_time() - started < 1
         assert not Booking.objects.exists()
 
-    @pytest.mark.parametrize("until", ["2500-12-31", "9999-12-31"])
+    @pytest.mark.parametrize("until", ["2099-12-31", "2100-12-31"])  # later years: the date fields refuse them
     def test_a_series_past_the_window_is_refused_by_the_form(
         self, client, booker, room, booking_day, admitted_project, until
     ):

@@ -131,19 +131,21 @@ class BrokenMailBackend:
         raise ConnectionRefusedError("the mail server is down")
 
 
-def test_reminders_run_twice_send_once(book, room):
+def test_reminders_run_twice_send_once(book, room, django_capture_on_commit_callbacks):
     room.facility.open_weekdays = list(range(7))
     room.facility.save()
     book(timezone.localdate() + datetime.timedelta(days=1))
-    call_command("send_reminders", stdout=None)
-    call_command("send_reminders", stdout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=None)
+        call_command("send_reminders", stdout=None)
     assert [m.subject.startswith("Reminder") for m in mail.outbox] == [True]
 
 
-def test_expiry_warnings_are_sent_once_per_qualification(booker, qualify):
+def test_expiry_warnings_are_sent_once_per_qualification(booker, qualify, django_capture_on_commit_callbacks):
     qualify(booker, grade="C", valid_until=timezone.localdate() + datetime.timedelta(days=10))
-    call_command("send_reminders", stdout=None)
-    call_command("send_reminders", stdout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=None)
+        call_command("send_reminders", stdout=None)
     assert len(mail.outbox) == 1
     assert Qualification.objects.filter(expiry_warning_sent_at__isnull=False).count() == 1
 
@@ -192,7 +194,9 @@ def test_a_request_mails_the_facility_staff_who_want_it(
     assert b"STATUS:CONFIRMED" in mail.outbox[1].attachments[0][1].encode()
 
 
-def test_users_turn_off_reminders_on_the_settings_page_but_not_decisions(client, book, booker, room):
+def test_users_turn_off_reminders_on_the_settings_page_but_not_decisions(
+    client, book, booker, room, django_capture_on_commit_callbacks
+):
     client.force_login(booker)
     page = reverse("facilities:calendar_settings")
     assert "Decisions on your bookings and cancellations are always sent" in client.get(page).text
@@ -201,7 +205,8 @@ def test_users_turn_off_reminders_on_the_settings_page_but_not_decisions(client,
     room.facility.open_weekdays = list(range(7))
     room.facility.save()
     book(timezone.localdate() + datetime.timedelta(days=1))
-    call_command("send_reminders", stdout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=None)
     assert mail.outbox == []
 
 
@@ -274,7 +279,8 @@ def test_entrants_get_the_decisions_and_the_reminder(
         purpose="Run",
         entrants=[booker, entrant],
     )
-    call_command("send_reminders", stdout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=None)
     [reminder] = mail.outbox
     assert set(reminder.to) == {pi.email, booker.email, entrant.email}
     with django_capture_on_commit_callbacks(execute=True):

@@ -104,7 +104,7 @@ def test_embedded_server_works_from_a_long_path():
     # Inside the checkout's git-ignored .data/, not /tmp: pytest prunes its /tmp folders under parallel runs.
     pgdata = settings.BASE_DIR / ".data" / "long-path-test" / ("a-very-long-checkout-folder-name-" * 4) / "postgres"
     assert len(str(pgdata)) > 110  # too long for a Unix socket path
-    socket_dir = ensure_server(pgdata, "atmp_long_path", "postgres")
+    socket_dir = ensure_server(pgdata, "atmp_long_path")
     with psycopg2.connect(host=socket_dir, dbname="atmp_long_path", user="postgres") as conn, conn.cursor() as cur:
         cur.execute("SELECT 1")
         assert cur.fetchone() == (1,)

@@ -10,7 +10,8 @@ from django.db.models import F
 from facilities.models import Booking, BookingEvent, Facility, Resource
 from projects.models import AtmpProject, Membership, ResearchGroup
 
-pytestmark = pytest.mark.django_db
+# The bulk load is the owner role's work: it skips the bookings' audit trigger (seed_demo --scale).
+pytestmark = [pytest.mark.django_db, pytest.mark.database_owner]
 
 
 def load_counts():
