@@ -45,7 +45,6 @@ def facts() -> dict:
 
     return {
         "booking_project": AtmpProject.objects.get(acronym="EXP-HSC").pk,
-        "booking_entrant": get_user_model().objects.get(username="researcher").pk,
         "usage_report": resolves("/reports/usage/"),
     }
 

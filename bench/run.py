@@ -242,9 +242,9 @@ def free_slots(days: list[datetime.date]) -> list[tuple[str, str]]:
     return slots
 
 
-def booking_form(resource: str, facts: dict, slot: tuple[str, str]) -> dict:
-    return {"resource": resource, "project": facts["booking_project"], "start": slot[0], "end": slot[1],
-            "entrants": facts["booking_entrant"], "purpose": "Benchmark run"}  # fmt: skip
+def booking_form(resource: str, project: int, slot: tuple[str, str]) -> dict:
+    return {"resource": resource, "project": project, "start": slot[0], "end": slot[1], "persons": 1,
+            "purpose": "Benchmark run"}  # fmt: skip
 
 
 def pages(facts: dict) -> dict:
@@ -298,7 +298,7 @@ def measure(target: dict, name: str, user: str | None, method: str, path: str, s
                 slot = next(target["slots"], None)
             if slot is None:
                 return None
-            status, _ = session.post(path, booking_form(BOOKING_RESOURCE, target["facts"], slot))
+            status, _ = session.post(path, booking_form(BOOKING_RESOURCE, target["facts"]["booking_project"], slot))
             return status == 302  # a made booking redirects to its page
     else:
 
@@ -315,7 +315,7 @@ def results_of(target: dict, page_specs: dict) -> dict:
     post_slot = ("2099-01-05T12:00", "2099-01-05T12:30")  # rolled back; far ahead so never in use
     specs = {
         name: f"{user}:{method}:{path}"
-        + ("|" + urllib.parse.urlencode(booking_form(BOOKING_RESOURCE, facts, post_slot))
+        + ("|" + urllib.parse.urlencode(booking_form(BOOKING_RESOURCE, facts["booking_project"], post_slot))
            if method == "POST" else "")
         for name, (user, method, path) in page_specs.items()
         if user
@@ -337,7 +337,7 @@ def race(env: dict, ports: list[int], facts: dict, days: list[datetime.date], st
 
     def client(number: int):
         session = Session(ports[number % len(ports)], cookies)
-        form = booking_form(RACE_RESOURCE, facts, slots[number % RACE_SLOTS])
+        form = booking_form(RACE_RESOURCE, facts["booking_project"], slots[number % RACE_SLOTS])
         barrier.wait()
         try:
             status, text = session.post("/bookings/new/", form)
