@@ -160,7 +160,7 @@ class ClosureAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin
     autocomplete_fields = ["resource"]
 
     def has_change_permission(self, request, obj=None):
-        # A closure changes bookings; move one by deleting it and making a new one.
+        # A closure changes bookings: the Closures page corrects one, listing the bookings it would cancel.
         return False
 
     def save_model(self, request, obj, form, change):
