@@ -739,13 +739,7 @@ def create_booking(
     try:
         with transaction.atomic():
             _lock([resource, *equipment])
-            problems = []
-            for each in periods:
-                try:
-                    for item in [resource, *equipment]:
-                        check_booking(by, item, project, each, entrants)
-                except BookingError as error:
-                    problems.append((each, error.message))
+            problems = _problems(by, [resource, *equipment], project, periods, entrants)
             if problems:
                 raise _refusal(problems, len(periods))
             return _insert_all(by, resource, equipment, project, periods, entrants, purpose, series)
@@ -754,6 +748,30 @@ def create_booking(
         if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
             raise
         raise BookingError(conflict_message(resource, periods[0])) from error
+
+
+def _problems(by, items: list[Resource], project: AtmpProject, periods: list[DateTimeTZRange], entrants: list):
+    """Each date's first refusal, from ``check_booking``'s rules on data loaded once per resource for the
+    whole series (a few queries per resource, however many dates)."""
+    problems, valid = [], []
+    for each in periods:
+        try:
+            for item in items:  # first and without queries: a period must be valid before it is queried
+                _check_resource_and_timing(item, each, len(entrants))
+        except BookingError as error:
+            problems.append((each, error.message))
+        else:
+            valid.append(each)
+    if valid:
+        window = DateTimeTZRange(valid[0].lower, max(each.upper for each in valid))
+        data = {item.pk: RuleData.load(by, item, project, window, entrants) for item in items}
+        for each in valid:
+            try:
+                for item in items:
+                    _check_loaded(item, project, each, entrants, data[item.pk])
+            except BookingError as error:
+                problems.append((each, error.message))
+    return sorted(problems, key=lambda problem: problem[0].lower)
 
 
 def _insert_all(by, resource, equipment, project, periods, entrants, purpose, series) -> list[Booking]:
