@@ -266,6 +266,9 @@ def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict
     ]
     return {
         "days": open_days,
+        "closed_days": [
+            (day, opening.closed_reason(day)) for day in days if day not in open_days and opening.closed_reason(day)
+        ],
         "rows": rows,
         "week": iso_week(monday),
         "previous_week": iso_week(monday - datetime.timedelta(days=7)),
@@ -295,6 +298,7 @@ def facility_day(facility: Facility, resources: list[Resource], day: datetime.da
     ]
     return {
         "day": day,
+        "closed_reason": opening.closed_reason(day),
         "times": [timezone.localtime(slot.start).time() for slot in slots],
         "lanes": lanes,
         "previous_day": day - datetime.timedelta(days=1),

@@ -358,3 +358,12 @@ def test_a_free_cell_fills_the_form_s_start_and_end(client, booker, room, bookin
     assert f"start={start}&amp;end={end}" in response.text
     form = client.get(reverse("facilities:booking_new"), {"resource": room.slug, "start": start, "end": end}).text
     assert f'value="{start}"' in form and f'value="{end}"' in form
+
+
+def test_the_calendars_say_why_a_day_is_closed(client, booker, room):
+    christmas = datetime.date(2026, 12, 25)
+    client.force_login(booker)
+    week = client.get(f"{room.get_absolute_url()}?week={iso_week(christmas)}").text
+    assert "Closed on Fri 25 Dec: Christmas Day." in week
+    day = client.get(f"{room.facility.get_absolute_url()}?date={christmas}").text
+    assert "The facility is closed on this day: Christmas Day." in day
