@@ -12,3 +12,10 @@ class LoginLockBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username, password, **kwargs)
+
+
+def is_not_a_password_login(request, credentials) -> bool:
+    """django-axes counts wrong passwords only (AXES_WHITELIST_CALLABLE): a refused university login
+    carries no username, and must neither lock the address it came from (a whole campus may share one)
+    nor store the identity provider's answer."""
+    return not (credentials or {}).get("username")

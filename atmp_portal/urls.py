@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from api.urls import api_urls
+
 from . import views
 from .forms import PasswordResetForm
 
@@ -12,6 +14,8 @@ handler500 = "atmp_portal.views.server_error"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # The login page and university login (SAML) first: accounts.urls replaces Django's login view.
+    path("", include("accounts.urls")),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
@@ -24,4 +28,6 @@ urlpatterns = [
     path("", include("facilities.urls")),
     path("", include("audit.urls")),
     path("", include("privacy.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", api_urls),
 ]

@@ -4,6 +4,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.db import transaction
 from django.utils import timezone
 
+from api.models import ApiToken
 from audit.services import TRACKED_MODELS
 from facilities.models import Booking, Qualification
 from projects.models import Membership
@@ -15,7 +16,7 @@ def _iso(value):
 
 def personal_data(user) -> dict:
     """Everything the portal holds about ``user``, ready for JSON: profile, memberships, qualifications,
-    bookings and the changes they made (the audit trail)."""
+    bookings, API tokens (never their secrets) and the changes they made (the audit trail)."""
     memberships = Membership.objects.filter(user=user).select_related("group").order_by("group__name")
     qualifications = Qualification.objects.filter(user=user).select_related("resource").order_by("valid_from")
     bookings = (
@@ -59,6 +60,16 @@ def personal_data(user) -> dict:
                 "cancellation_reason": b.cancellation_reason,
             }
             for b in bookings
+        ],
+        "api_tokens": [
+            {
+                "name": t.name,
+                "scope": t.scope,
+                "created_at": _iso(t.created_at),
+                "expires_at": _iso(t.expires_at),
+                "revoked_at": _iso(t.revoked_at),
+            }
+            for t in ApiToken.objects.filter(user=user).order_by("created_at")
         ],
         "recorded_changes": [
             {"object": name, "object_id": event.pgh_obj_id, "event": event.pgh_label, "at": _iso(event.pgh_created_at)}

@@ -278,3 +278,37 @@ def at():
     from facilities.periods import local_datetime
 
     return lambda day, hhmm: local_datetime(day, datetime.time.fromisoformat(hhmm))
+
+
+# --- University login (SAML): a test identity provider, and the portal configured for it ---
+
+
+@pytest.fixture(scope="session")
+def identity_provider(tmp_path_factory):
+    from tests.saml_idp import TestIdentityProvider
+
+    return TestIdentityProvider(tmp_path_factory.mktemp("saml"))
+
+
+@pytest.fixture
+def saml(settings, identity_provider):
+    """University login on, against the test identity provider."""
+    settings.SAML_CONFIG = identity_provider.sp_settings
+    return identity_provider
+
+
+# --- The REST API: a test client that sends a personal token ---
+
+
+@pytest.fixture
+def api_client(db):
+    """``api_client(user, scope="read write")``: a test client calling the API with a new token of ``user``."""
+    from django.test import Client
+
+    from api import services as token_services
+
+    def make(user, scope="read write", valid_days=30):
+        _token, secret = token_services.create_token(user, name="Test", scope=scope, valid_days=valid_days)
+        return Client(headers={"authorization": f"Bearer {secret}"})
+
+    return make

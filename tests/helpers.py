@@ -4,8 +4,10 @@ import datetime
 import os
 import subprocess
 import sys
+import threading
 
 from django.conf import settings
+from django.db import connection
 from django.urls import URLPattern, URLResolver
 
 from facilities.models import Booking, BookingStatus
@@ -71,3 +73,28 @@ def bulk_bookings(
         for person in {user, *entrants}
     )
     return bookings
+
+
+def all_at_once(count, action):
+    """Call ``action()`` from ``count`` threads released together, each on its own database connection.
+
+    Returns what the calls returned and what they raised, each in the order they finished.
+    """
+    barrier = threading.Barrier(count)
+    returned, raised = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            returned.append(action())
+        except Exception as error:  # the caller's assertions judge every outcome
+            raised.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return returned, raised

@@ -1,40 +1,15 @@
 """Many simultaneous requests for one slot, with real transactions: exactly one booking is made."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from facilities import services
 from facilities.models import Booking
+from tests.helpers import all_at_once
 
 THREADS = 20
-
-
-def race(book_once, timeout=30):
-    """Run ``book_once`` in ``THREADS`` threads at once; what each made, the refusals, any other outcome."""
-    barrier = threading.Barrier(THREADS)
-    made, refused, crashed = [], [], []
-
-    def book():
-        try:
-            barrier.wait()
-            made.append(book_once())
-        except services.BookingError as error:
-            refused.append(error.message)
-        except Exception as error:  # any other outcome fails the test below
-            crashed.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=book) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    return made, refused, crashed
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,15 +22,18 @@ def test_twenty_simultaneous_bookings_of_one_slot_leave_exactly_one(
         monkeypatch.setattr(services, "_lock", lambda resources: None)
     start, end = at(booking_day, "09:00"), at(booking_day, "13:00")
 
-    made, refused, crashed = race(
-        lambda: services.create_booking(
+    def book():
+        return services.create_booking(
             by=booker,
             resource=room,
             project=admitted_project,
             period=DateTimeTZRange(start, end),
             purpose="Media fill",
         )
-    )
+
+    made, raised = all_at_once(THREADS, book)
+    refused = [error.message for error in raised if isinstance(error, services.BookingError)]
+    crashed = [repr(error) for error in raised if not isinstance(error, services.BookingError)]
 
     assert crashed == []
     assert len(made) == 1
@@ -71,8 +49,8 @@ def test_twenty_simultaneous_series_with_entrants_leave_exactly_one_series(
     entrants = [booker, *team(1)]
     recurrence = services.Recurrence(frozenset({0}), booking_day + datetime.timedelta(days=14))
 
-    made, refused, crashed = race(
-        lambda: services.create_booking(
+    def book():
+        return services.create_booking(
             by=booker,
             resource=room,
             project=admitted_project,
@@ -80,11 +58,12 @@ def test_twenty_simultaneous_series_with_entrants_leave_exactly_one_series(
             purpose="Media fill campaign",
             entrants=entrants,
             recurrence=recurrence,
-        ),
-        timeout=60,
-    )
+        )
 
-    assert crashed == []
+    made, raised = all_at_once(THREADS, book)
+    refused = [error.message for error in raised if isinstance(error, services.BookingError)]
+
+    assert [error for error in raised if not isinstance(error, services.BookingError)] == []
     assert len(made) == 1
     assert len(refused) == THREADS - 1
     assert all("is already booked on" in message for message in refused)

@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 VNU_JAR = settings.BASE_DIR / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
+# With university login on (the saml fixture), which adds to the login page.
 PAGES = [
     (None, "/accounts/login/"),
     ("researcher", "/"),
@@ -27,6 +28,7 @@ PAGES = [
     ("researcher", "/resources/grade-b-suite-1/month/"),
     ("researcher", "/bookings/free/"),
     ("researcher", "/bookings/calendar/"),
+    ("researcher", "/account/tokens/"),
     ("facility", "/"),
     ("facility", "/bookings/pending/"),
     ("facility", "/closures/"),
@@ -37,7 +39,7 @@ PAGES = [
 
 @pytest.mark.skipif(not shutil.which("java") or not VNU_JAR.exists(), reason="needs java and `make tools` (vnu-jar)")
 @pytest.mark.django_db
-def test_main_pages_are_valid_html(client, settings, tmp_path, django_user_model):
+def test_main_pages_are_valid_html(client, settings, saml, tmp_path, django_user_model):
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     files = {}

@@ -6,6 +6,7 @@ runs in its own savepoint, so a POST that changes something leaves the next test
 """
 
 import io
+import json
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import get_resolver, resolve, reverse
 
+from api.services import create_token
 from facilities.demo import SERIES
 from facilities.models import Booking, BookingStatus, Closure, Qualification
 from facilities.services import feed_of
@@ -32,6 +34,11 @@ MATRIX = {
     "/accounts/login/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
     "/account/data.json": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/admin/": ("302 200 302 302 302 302 302", "302 200 302 302 302 302 302"),
+    # University login (SAML): open to all, since one logs in through it; the login goes to the identity
+    # provider, and the answer's endpoint refuses an empty POST with its page.
+    "/saml2/metadata/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/saml2/login/": ("302 302 302 302 302 302 302", "405 405 405 405 405 405 405"),
+    "/saml2/acs/": ("302 302 302 302 302 302 302", "400 400 400 400 400 400 400"),
     # Research groups
     "/groups/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/groups/{group}/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
@@ -94,7 +101,29 @@ MATRIX = {
     # The audit trail
     "/history/project/{draft_pk}/": ("302 200 200 200 403 403 403", "302 405 405 405 405 405 405"),
     "/history/booking/{booking}/": ("302 200 200 403 403 403 403", "302 405 405 405 405 405 405"),
+    # API tokens, and the API's documentation page and schema
+    "/account/tokens/": ("302 200 200 200 200 200 200", "302 400 400 400 400 400 400"),
+    "/account/tokens/{token}/revoke/": ("302 405 405 405 405 405 405", "302 404 404 404 404 302 404"),
+    "/api/v1/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/api/v1/openapi.json": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    # The API: each role calls with its own read-write token (see API_CALL), anonymous callers with none.
+    "/api/v1/facilities": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/api/v1/facilities/pre-gmp": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/api/v1/resources": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/api/v1/resources/grade-b-suite-1": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/api/v1/resources/grade-b-suite-1/free-time?project={accepted}&first_day=2030-01-07&last_day=2030-01-07": (
+        "401 200 200 200 200 200 400",
+        "405 405 405 405 405 405 405",
+    ),
+    "/api/v1/bookings": ("401 200 200 200 200 200 200", "401 422 422 422 422 422 422"),
+    "/api/v1/bookings/{booking}": ("401 200 200 404 200 200 404", "405 405 405 405 405 405 405"),
+    "/api/v1/bookings/{booking}/cancel": ("405 405 405 405 405 405 405", "401 200 200 404 403 200 404"),
+    "/api/v1/projects": ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "/api/v1/projects/{draft}": ("401 200 200 200 200 200 404", "405 405 405 405 405 405 405"),
+    "/api/v1/reports/usage": ("401 200 200 403 403 403 403", "405 405 405 405 405 405 405"),
 }
+# A body the API's POST endpoints accept as JSON (the cancellation's reason); the pages get an empty form.
+API_POST_BODY = {"reason": "Permission matrix"}
 
 CASES = [
     pytest.param(url, method, role, int(status), id=f"{method} {url} {role}")
@@ -139,6 +168,11 @@ def demo(django_db_setup, django_db_blocker):
                 "staff_feed": feed_of(users["facility"]).token,
                 "series": str(SERIES),
                 "closure": Closure.objects.first().pk,
+                "token": create_token(users["researcher"], name="Matrix", scope="read write", valid_days=30)[0].pk,
+                "api_tokens": {
+                    role: create_token(users[role], name="Matrix", scope="read write", valid_days=30)[1]
+                    for role in ROLES[1:]
+                },
             }
         finally:
             transaction.set_rollback(True)
@@ -157,6 +191,9 @@ def test_the_matrix_names_every_page():
     in_urlconf -= {"set_language", "logout", "password_change", "password_change_done"} | {
         name for name in in_urlconf if name.startswith("password_reset")
     }
+    # django-ninja names every operation and its root (which it reverses to place the API): these answer at the
+    # URL of another name, GET /api/v1/bookings for POST and the documentation page for the root.
+    in_urlconf -= {"api:booking_create", "api:api-root"}
     assert in_urlconf - in_matrix == set()
 
 
@@ -176,18 +213,32 @@ SAMPLE = {
     "staff_feed": "t",
     "series": "00000000-0000-0000-0000-000000000000",
     "closure": 1,
+    "token": 1,
 }
 
 
 @pytest.mark.parametrize(("url", "method", "role", "expected"), CASES)
-def test_permission_matrix(client, db, demo, url, method, role, expected):
+def test_permission_matrix(client, db, demo, saml, url, method, role, expected):
+    path = url.format(**demo)
+    if API_CALL.match(path):
+        headers = {"authorization": f"Bearer {demo['api_tokens'][role]}"} if role != "anonymous" else {}
+        body = json.dumps(API_POST_BODY)
+        response = (
+            client.get(path, headers=headers)
+            if method == "GET"
+            else client.post(path, body, content_type="application/json", headers=headers)
+        )
+        assert response.status_code == expected
+        if expected != 405:  # django-ninja refuses an unknown method before the API answers
+            assert response["Content-Type"] == "application/json; charset=utf-8"
+        return
     if role != "anonymous":
         client.force_login(demo["users"][role])
-    path = url.format(**demo)
     response = client.get(path) if method == "GET" else client.post(path, {})
     assert response.status_code == expected
     if response.status_code == 302 and role == "anonymous":
-        assert "/login/" in response.url
+        # To the login page, or with a login request to the identity provider.
+        assert "/login/" in response.url or "?SAMLRequest=" in response.url
     if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
         # The Content-Security-Policy drops inline styles: no page (nor crispy-forms) may rely on them.
         assert ' style="' not in response.content.decode()
@@ -195,8 +246,12 @@ def test_permission_matrix(client, db, demo, url, method, role, expected):
 
 # Anonymous visitors, on every URL of the URL configuration
 
+# The API's calls, which authenticate with a token: everything under /api/v1/ but its documentation and schema.
+API_CALL = re.compile(r"^/api/v1/(?!openapi\.json|$)")
+
 # Views anonymous visitors may reach, by URL name.
 PUBLIC = {
+    "api:openapi-json",  # describes the API, holds no data
     "login",
     "password_reset",
     "password_reset_done",
@@ -204,6 +259,9 @@ PUBLIC = {
     "password_reset_complete",
     "healthz",
     "set_language",
+    "saml2_metadata",
+    "saml2_login",
+    "saml2_acs",
     "facilities:calendar_feed",  # secret token instead of a login
     "facilities:resource_feed",
 }
@@ -226,7 +284,14 @@ PRIVATE_PAGES = sorted(
     {
         (name, _sample_path(route))
         for name, route in walk_urlpatterns(get_resolver().url_patterns)
-        if name not in PUBLIC and _sample_path(route)
+        if name not in PUBLIC and _sample_path(route) and not API_CALL.match(_sample_path(route))
+    }
+)
+API_CALLS = sorted(
+    {
+        (name, _sample_path(route))
+        for name, route in walk_urlpatterns(get_resolver().url_patterns)
+        if name not in PUBLIC and _sample_path(route) and API_CALL.match(_sample_path(route))
     }
 )
 
@@ -243,6 +308,21 @@ def test_anonymous_visitors_are_sent_to_login(client, name, path, method):
     response = getattr(client, method)(path)
     assert response.status_code == 302, name
     assert response["Location"].startswith(reverse("login") + "?next="), name
+
+
+def test_the_walk_finds_the_api_calls():
+    names = {name for name, _ in API_CALLS}
+    assert {"api:booking_list", "api:booking_cancel", "api:usage_report"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "path"), API_CALLS)
+def test_anonymous_api_calls_get_401_not_a_login_page(client, name, path):
+    methods = {"get": client.get, "post": client.post}
+    answers = {method: call(path).status_code for method, call in methods.items()}
+    # Each call answers 401 to the method it offers (and 405 to the other one, if it offers only one).
+    assert 401 in answers.values(), name
+    assert set(answers.values()) <= {401, 405}, name
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ import datetime
 
 import pghistory
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField, RangeOperators
@@ -107,6 +108,11 @@ class BookingQuerySet(models.QuerySet):
 
     def with_details(self):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by")
+
+    def with_entrants(self):
+        return self.prefetch_related(
+            models.Prefetch("entrants", queryset=get_user_model().objects.order_by("username"))
+        )
 
     def first_with_details(self, count: int):
         """The first ``count`` of these bookings, in their order, with their details; one query.

@@ -30,6 +30,8 @@ PAGES = [
     ("researcher", "/bookings/free/?resources=grade-b-suite-1&duration=120", None),
     ("researcher", "/bookings/calendar/", None),
     ("researcher", "/qualifications/", None),
+    ("researcher", "/account/tokens/", None),
+    ("researcher", "/account/tokens/", "Create token"),
     ("facility", "/", None),
     ("facility", "/bookings/pending/", None),
     ("facility", "/closures/", None),
@@ -76,3 +78,30 @@ def _translated(text, language):
 
     with translation.override(language):
         return translation.gettext(text)
+
+
+# The identity provider's answer arrives as a POST from its own site: here, one that is no answer.
+POST_A_BROKEN_ANSWER = """() => {
+    const form = Object.assign(document.createElement("form"), {method: "post", action: "/saml2/acs/"});
+    form.append(Object.assign(document.createElement("input"), {name: "SAMLResponse", value: "not an answer"}));
+    document.body.append(form);
+    form.submit();
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_university_login_pages_have_no_wcag_violations(transactional_db, saml, settings, live_server, page, language):
+    axe = Axe()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_role("link", name=_translated("Log in with your university account", language)).wait_for()
+    found = {"login": violations_on(page, axe)}
+    with page.expect_navigation():
+        page.evaluate(POST_A_BROKEN_ANSWER)
+    page.get_by_role("heading", name=_translated("University login failed", language)).wait_for()
+    found["refusal"] = violations_on(page, axe)
+    settings.SAML_CONFIG = {**saml.sp_settings, "metadata": {"local": ["/nonexistent/idp-metadata.xml"]}}
+    page.goto(live_server.url + "/saml2/login/")
+    page.get_by_role("heading", name=_translated("University login is unavailable", language)).wait_for()
+    found["unavailable"] = violations_on(page, axe)
+    assert found == {"login": [], "refusal": [], "unavailable": []}
