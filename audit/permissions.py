@@ -3,7 +3,7 @@
 from atmp_portal import roles
 
 # The records centre reviewers oversee; the facility's records are for facility staff.
-PROJECT_RECORDS = frozenset({"group", "membership", "project", "milestone"})
+PROJECT_RECORDS = frozenset({"group", "membership", "group_application", "invitation", "project", "milestone"})
 
 
 def can_view_history(user, model_name: str) -> bool:

@@ -14,12 +14,14 @@ from django.db import models
 from pghistory.models import Events
 
 from facilities.models import Booking, Closure, Qualification, Resource
-from projects.models import AtmpProject, Membership, RegulatoryMilestone, ResearchGroup
+from projects.models import AtmpProject, GroupApplication, Invitation, Membership, RegulatoryMilestone, ResearchGroup
 
 # The URL names of the tracked models: /history/<name>/<pk>/.
 TRACKED_MODELS: dict[str, type[models.Model]] = {
     "group": ResearchGroup,
     "membership": Membership,
+    "group_application": GroupApplication,
+    "invitation": Invitation,
     "project": AtmpProject,
     "milestone": RegulatoryMilestone,
     "resource": Resource,

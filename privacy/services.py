@@ -7,7 +7,7 @@ from django.utils import timezone
 from api.models import ApiToken
 from audit.services import TRACKED_MODELS
 from facilities.models import Booking, Qualification
-from projects.models import Membership
+from projects.models import GroupApplication, Invitation, Membership
 
 
 def _iso(value):
@@ -16,7 +16,8 @@ def _iso(value):
 
 def personal_data(user) -> dict:
     """Everything the portal holds about ``user``, ready for JSON: profile, memberships, qualifications,
-    bookings, API tokens (never their secrets) and the changes they made (the audit trail)."""
+    bookings, group applications, invitations to their address, API tokens (never their secrets) and the
+    changes they made (the audit trail)."""
     memberships = Membership.objects.filter(user=user).select_related("group").order_by("group__name")
     qualifications = Qualification.objects.filter(user=user).select_related("resource").order_by("valid_from")
     bookings = (
@@ -25,6 +26,8 @@ def personal_data(user) -> dict:
         .prefetch_related("entrants")
         .order_by("period")
     )
+    applications = GroupApplication.objects.filter(applicant=user).order_by("created_at")
+    invitations = Invitation.objects.filter(email__iexact=user.email).select_related("group") if user.email else []
     return {
         "exported_at": timezone.now().isoformat(),
         "profile": {
@@ -60,6 +63,30 @@ def personal_data(user) -> dict:
                 "cancellation_reason": b.cancellation_reason,
             }
             for b in bookings
+        ],
+        "group_applications": [
+            {
+                "name": a.name,
+                "organisation_unit": a.organisation_unit,
+                "department": a.department,
+                "cost_centre": a.cost_centre,
+                "description": a.description,
+                "status": a.status,
+                "applied_at": _iso(a.created_at),
+                "decision_comment": a.decision_comment,
+            }
+            for a in applications
+        ],
+        "invitations": [
+            {
+                "group": i.group.name,
+                "email": i.email,
+                "role": i.role,
+                "sent_at": _iso(i.created_at),
+                "accepted_at": _iso(i.accepted_at),
+                "revoked_at": _iso(i.revoked_at),
+            }
+            for i in invitations
         ],
         "api_tokens": [
             {

@@ -5,7 +5,15 @@ from django.utils.translation import gettext as _
 from audit.admin import AuditHistoryAdminMixin
 
 from . import permissions, services, workflow
-from .models import AtmpProject, Membership, ProjectStatusChange, RegulatoryMilestone, ResearchGroup
+from .models import (
+    AtmpProject,
+    GroupApplication,
+    Invitation,
+    Membership,
+    ProjectStatusChange,
+    RegulatoryMilestone,
+    ResearchGroup,
+)
 
 
 class RequestUserFormMixin:
@@ -146,3 +154,32 @@ class AtmpProjectAdmin(AuditHistoryAdminMixin, RequestUserFormMixin, admin.Model
     def delete_queryset(self, request, queryset):
         for project in queryset:
             self.delete_model(request, project)
+
+
+class ReadOnlyAdminMixin:
+    """Shown, never edited here: the pages' services make every change, with their rules and e-mails."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GroupApplication)
+class GroupApplicationAdmin(ReadOnlyAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "applicant", "organisation_unit", "status", "created_at", "decided_by", "group"]
+    list_filter = ["status", "organisation_unit"]
+    search_fields = ["name", "applicant__username", "applicant__last_name", "cost_centre"]
+    list_select_related = ["applicant", "decided_by", "group"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["email", "group", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "group__name"]
+    list_select_related = ["group", "invited_by"]

@@ -1,9 +1,11 @@
 """Demo research groups, users and projects for ``manage.py seed_demo``. Every name is fictional."""
 
 import datetime
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from atmp_portal.roles import CENTRE_REVIEWERS, FACILITY_STAFF
 
@@ -16,6 +18,8 @@ from .models import (
     DevelopmentStage,
     GeneticModification,
     GmoClass,
+    GroupApplication,
+    Invitation,
     Membership,
     MembershipRole,
     MilestoneKind,
@@ -24,6 +28,7 @@ from .models import (
     ProjectStatusChange,
     RegulatoryMilestone,
     ResearchGroup,
+    token_hash,
 )
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -277,6 +282,18 @@ COMMENTS = {
 }
 
 
+# An application waiting for the reviewers, and an invitation waiting for its answer.
+APPLICATION = {
+    "applicant": "outsider",
+    "name": "Organoid Engineering Lab",
+    "organisation_unit": OrganisationUnit.LTH,
+    "department": "Department of Biomedical Engineering",
+    "cost_centre": "LTH-2210",
+    "description": "Intestinal organoids on biodegradable scaffolds, towards a tissue-engineered product.",
+}
+INVITATION = {"group": "stem-cell-lab", "email": "new.postdoc@demo.atmp.example", "invited_by": "pi"}
+
+
 def has_data() -> bool:
     return ResearchGroup.objects.exists()
 
@@ -314,6 +331,19 @@ def seed() -> dict:
     for spec in PROJECTS:
         if not AtmpProject.objects.filter(acronym=spec["acronym"], group__slug=spec["group"]).exists():
             _create_project(spec, users)
+
+    fields = {k: v for k, v in APPLICATION.items() if k != "applicant"}
+    GroupApplication.objects.get_or_create(applicant=users[APPLICATION["applicant"]], defaults=fields)
+    group = ResearchGroup.objects.get(slug=INVITATION["group"])
+    if not group.invitations.exists():
+        # No e-mail and a secret nobody knows: the PI sees it waiting and may revoke it.
+        Invitation.objects.create(
+            group=group,
+            email=INVITATION["email"],
+            invited_by=users[INVITATION["invited_by"]],
+            token_hash=token_hash(secrets.token_urlsafe(32)),
+            expires_at=timezone.now() + services.INVITATION_VALID_FOR,
+        )
     return users
 
 

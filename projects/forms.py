@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from atmp_portal import dates
 
 from . import services
-from .models import AtmpProject, MembershipRole, RegulatoryMilestone, ResearchGroup
+from .models import AtmpProject, GroupApplication, InvitationRole, MembershipRole, RegulatoryMilestone, ResearchGroup
 
 
 def role_choices(may_assign_pi: bool):
@@ -127,3 +127,21 @@ MilestoneFormSet = forms.inlineformset_factory(
     validate_max=True,
     absolute_max=30,
 )
+
+
+class GroupApplicationForm(forms.ModelForm):
+    class Meta:
+        model = GroupApplication
+        fields = ["name", "organisation_unit", "department", "cost_centre", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("apply", _("Send the application")))
+
+
+class InvitationForm(forms.Form):
+    prefix = "invite"  # beside the add-member form on the group's page, whose role field it would repeat
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=InvitationRole.choices, initial=InvitationRole.MEMBER)

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from atmp_portal import roles
 
-from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ResearchGroup
+from .models import AtmpProject, Invitation, Membership, MembershipRole, ProjectStatus, ResearchGroup
 
 if TYPE_CHECKING:
     from .workflow import Transition
@@ -46,6 +46,33 @@ def can_change_membership(user, membership: Membership) -> bool:
     if membership.role == MembershipRole.PI:
         return can_assign_pi(user, membership.group)
     return can_manage_group(user, membership.group)
+
+
+# Applications for new groups, and invitations
+
+
+def can_apply_for_group(user) -> bool:
+    """Anyone signed in applies for a research group of their own."""
+    return user.is_authenticated
+
+
+def can_decide_group_applications(user) -> bool:
+    """Centre reviewers approve or decline applications for new research groups."""
+    return roles.is_centre_reviewer(user)
+
+
+def can_invite(user, group: ResearchGroup) -> bool:
+    """Those who add members invite them by e-mail, with the roles they could give them directly."""
+    return can_manage_group(user, group)
+
+
+def can_revoke_invitation(user, invitation: Invitation) -> bool:
+    return can_manage_group(user, invitation.group)
+
+
+def can_accept_invitation(user, invitation: Invitation) -> bool:
+    """An invitation is bound to its e-mail address: only the account with that address accepts it."""
+    return user.is_authenticated and bool(user.email) and user.email.casefold() == invitation.email.casefold()
 
 
 # ATMP projects

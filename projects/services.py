@@ -5,20 +5,38 @@ that fails raises ``ProjectError`` with a message meant for the user; an actor w
 (``permissions``) is refused with ``PermissionDenied``. The workflow's steps are in ``workflow``.
 """
 
+import datetime
+import secrets
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from atmp_portal import mail
 from atmp_portal.roles import CENTRE_REVIEWERS
 from atmp_portal.rules import RuleError, require
+from audit.services import recorded
 
 from . import permissions
-from .models import AtmpProject, Membership, MembershipRole, ProjectStatus, ProjectStatusChange, ResearchGroup
+from .models import (
+    ApplicationStatus,
+    AtmpProject,
+    GroupApplication,
+    Invitation,
+    InvitationRole,
+    Membership,
+    MembershipRole,
+    ProjectStatus,
+    ProjectStatusChange,
+    ResearchGroup,
+    token_hash,
+)
 
 
 class ProjectError(RuleError):
@@ -136,6 +154,222 @@ def _make_pi(membership: Membership) -> Membership:
     return membership
 
 
+# Applications for new research groups
+
+
+def check_group_name_free(name: str) -> None:
+    if ResearchGroup.objects.filter(name__iexact=name.strip()).exists():
+        raise ProjectError(_("A research group named “%s” exists already; choose another name.") % name.strip())
+
+
+@transaction.atomic
+def apply_for_group(
+    *, actor, name: str, organisation_unit: str, cost_centre: str, description: str, department: str = ""
+) -> GroupApplication:
+    """Apply for a new research group with the actor as its PI; the centre's reviewers hear of it."""
+    require(permissions.can_apply_for_group(actor))
+    check_group_name_free(name)
+    if GroupApplication.objects.pending().filter(name__iexact=name.strip()).exists():
+        raise ProjectError(_("An application for a group named “%s” is waiting for a decision already.") % name.strip())
+    application = GroupApplication.objects.create(
+        applicant=actor,
+        name=name.strip(),
+        organisation_unit=organisation_unit,
+        department=department,
+        cost_centre=cost_centre,
+        description=description,
+    )
+    send_application_mail(application.pk, to_reviewers=True)
+    return application
+
+
+def _pending_application(application: GroupApplication) -> GroupApplication:
+    """The application locked for a decision, so that two reviewers deciding at once cannot both succeed."""
+    locked = GroupApplication.objects.select_for_update().get(pk=application.pk)
+    if not locked.is_pending:
+        raise ProjectError(_("This application was decided already: %s.") % locked.get_status_display())
+    return locked
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "group"
+    slug, n = base, 1
+    while ResearchGroup.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def approve_group_application(application: GroupApplication, *, actor, comment: str = "") -> ResearchGroup:
+    """Create the research group applied for, with the applicant as its PI, and tell the applicant."""
+    require(permissions.can_decide_group_applications(actor))
+    locked = _pending_application(application)
+    check_group_name_free(locked.name)
+    group = create_group(
+        pi=locked.applicant,
+        name=locked.name,
+        slug=_unique_slug(locked.name),
+        organisation_unit=locked.organisation_unit,
+        department=locked.department,
+        cost_centre=locked.cost_centre,
+        description=locked.description,
+    )
+    _decide(locked, ApplicationStatus.APPROVED, actor=actor, comment=comment, group=group)
+    application.refresh_from_db()
+    return group
+
+
+@transaction.atomic
+def decline_group_application(application: GroupApplication, *, actor, comment: str) -> None:
+    """Decline an application, saying why to the applicant."""
+    require(permissions.can_decide_group_applications(actor))
+    if not comment.strip():
+        raise ProjectError(_("Declining an application needs a comment saying why."))
+    locked = _pending_application(application)
+    _decide(locked, ApplicationStatus.DECLINED, actor=actor, comment=comment)
+    application.refresh_from_db()
+
+
+def _decide(application: GroupApplication, status: str, *, actor, comment: str, group=None) -> None:
+    application.status = status
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.decision_comment = comment.strip()
+    application.group = group
+    with recorded(actor, reason=application.decision_comment):
+        application.save()
+    send_application_mail(application.pk, to_reviewers=False)
+
+
+def send_application_mail(application_id: int, *, to_reviewers: bool) -> None:
+    """Queue the news of a new application for the reviewers, or of the decision for the applicant."""
+    application = GroupApplication.objects.select_related("applicant", "decided_by").get(pk=application_id)
+    applicant = application.applicant.get_full_name() or application.applicant.get_username()
+    if to_reviewers:
+        recipients = reviewer_addresses()
+        subject = _("New application for a research group: %s") % application.name
+        body = _("%(applicant)s applies for the research group %(name)s.\n\nDecide on it here: %(url)s\n") % {
+            "applicant": applicant,
+            "name": application.name,
+            "url": settings.SITE_URL + reverse("projects:application_queue"),
+        }
+    else:
+        recipients = [application.applicant.email] if application.applicant.email else []
+        subject = _("Your application for %(name)s: %(status)s") % {
+            "name": application.name,
+            "status": application.get_status_display(),
+        }
+        body = _("Your application for the research group %(name)s was %(status)s.\n\n%(comment)s\n\n"
+                 "See your applications: %(url)s\n") % {
+            "name": application.name,
+            "status": application.get_status_display().lower(),
+            "comment": application.decision_comment,
+            "url": settings.SITE_URL + reverse("projects:my_applications"),
+        }  # fmt: skip
+    send_to(recipients, subject, body)
+
+
+# Invitations
+
+INVITATION_VALID_FOR = datetime.timedelta(days=14)
+
+
+@transaction.atomic
+def invite_member(group: ResearchGroup, *, email: str, role: str, actor) -> tuple[Invitation, str]:
+    """Invite someone by e-mail to join the group with ``role``; returns the invitation and its link's secret.
+
+    The invitation keeps only the secret's hash; the e-mail carries the link.
+    """
+    require(permissions.can_invite(actor, group))
+    if role not in InvitationRole.values:
+        raise ProjectError(_("An invitation gives the role of member or manager."))
+    email = email.strip()
+    if group.memberships.filter(user__email__iexact=email).exists():
+        raise ProjectError(_("%(email)s is already a member of %(group)s.") % {"email": email, "group": group})
+    if group.invitations.pending().filter(email__iexact=email).exists():
+        raise ProjectError(
+            _("%(email)s has an invitation to %(group)s already; revoke it to send a new one.")
+            % {"email": email, "group": group}
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        group=group,
+        email=email,
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_VALID_FOR,
+    )
+    send_invitation_mail(invitation.pk, token)
+    return invitation, token
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation whose link carries ``token``, in any state."""
+    return Invitation.objects.select_related("group", "invited_by").filter(token_hash=token_hash(token)).first()
+
+
+def check_invitation_usable(invitation: Invitation) -> None:
+    """An invitation works once, until it expires, unless it was revoked."""
+    if invitation.accepted_at is not None:
+        raise ProjectError(_("This invitation has been used already."))
+    if invitation.revoked_at is not None:
+        raise ProjectError(_("This invitation was revoked by the group."))
+    if invitation.is_expired:
+        raise ProjectError(
+            _("This invitation expired on %s. Ask the group for a new one.")
+            % timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d")
+        )
+
+
+@transaction.atomic
+def accept_invitation(invitation: Invitation, *, actor) -> Membership:
+    """Make the invited person a member of the group with the invitation's role, and use the invitation up."""
+    require(permissions.can_accept_invitation(actor, invitation))
+    locked = Invitation.objects.select_for_update().select_related("group").get(pk=invitation.pk)
+    check_invitation_usable(locked)
+    if locked.group.memberships.filter(user=actor).exists():
+        raise ProjectError(_("You are a member of %s already.") % locked.group)
+    membership = Membership.objects.create(group=locked.group, user=actor, role=locked.role)
+    locked.accepted_by = actor
+    locked.accepted_at = timezone.now()
+    locked.save(update_fields=["accepted_by", "accepted_at"])
+    invitation.refresh_from_db()
+    return membership
+
+
+@transaction.atomic
+def revoke_invitation(invitation: Invitation, *, actor) -> None:
+    require(permissions.can_revoke_invitation(actor, invitation))
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_pending:
+        raise ProjectError(_("Only a pending invitation can be revoked."))
+    locked.revoked_by = actor
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_by", "revoked_at"])
+    invitation.refresh_from_db()
+
+
+def send_invitation_mail(invitation_id: int, token: str) -> None:
+    """Queue the e-mail with the invitation's link, the one place outside the invitee's hands that holds its secret."""
+    invitation = Invitation.objects.select_related("group", "invited_by").get(pk=invitation_id)
+    inviter = invitation.invited_by.get_full_name() or invitation.invited_by.get_username()
+    subject = _("Invitation to the research group %s") % invitation.group
+    body = _(
+        "%(inviter)s invites you to join the research group %(group)s as %(role)s in the LU-ATMP portal.\n\n"
+        "Log in and accept the invitation here (the link works once, until %(expires)s):\n%(url)s\n\n"
+        "Log in with the account of this e-mail address.\n"
+    ) % {
+        "inviter": inviter,
+        "group": invitation.group,
+        "role": invitation.get_role_display().lower(),
+        "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d"),
+        "url": settings.SITE_URL + reverse("projects:invitation", args=[token]),
+    }
+    send_to([invitation.email], subject, body)
+
+
 # ATMP projects
 
 
@@ -201,13 +435,9 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
     )
     project = change.project
     if to_reviewers:
-        User = get_user_model()
-        reviewers = User.objects.filter(groups__name=CENTRE_REVIEWERS, is_active=True).exclude(email="")
-        recipients = sorted(set(reviewers.values_list("email", flat=True)))
+        recipients = reviewer_addresses()
     else:
         recipients = sorted({u.email for u in (project.group.pi, project.project_lead) if u.email})
-    if not recipients:
-        return
     subject = _("%(code)s is now %(status)s") % {"code": project.code, "status": change.get_to_status_display()}
     body = _(
         "%(project)s\n\n%(actor)s changed the status from %(from)s to %(to)s.\n\n%(comment)s\n\n"
@@ -220,4 +450,16 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
         "comment": change.comment,
         "url": settings.SITE_URL + reverse("projects:project_detail", args=[project.code]),
     }
-    mail.enqueue(EmailMessage(subject, body, None, recipients))
+    send_to(recipients, subject, body)
+
+
+def reviewer_addresses() -> list[str]:
+    """The e-mail addresses of the centre's active reviewers."""
+    reviewers = get_user_model().objects.filter(groups__name=CENTRE_REVIEWERS, is_active=True).exclude(email="")
+    return sorted(set(reviewers.values_list("email", flat=True)))
+
+
+def send_to(recipients: list[str], subject: str, body: str) -> None:
+    """Queue a notice in the transaction of the change it tells of (``atmp_portal.mail``); no one to tell, no mail."""
+    if recipients:
+        mail.enqueue(EmailMessage(subject, body, None, recipients))

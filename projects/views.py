@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,10 +12,19 @@ from audit.permissions import can_view_history
 
 from . import permissions, reports, services, workflow
 from .filters import ProjectFilter
-from .forms import AddMemberForm, AtmpProjectForm, ChangeRoleForm, MilestoneFormSet, ResearchGroupForm
-from .models import AtmpProject, Membership, ResearchGroup
+from .forms import (
+    AddMemberForm,
+    AtmpProjectForm,
+    ChangeRoleForm,
+    GroupApplicationForm,
+    InvitationForm,
+    MilestoneFormSet,
+    ResearchGroupForm,
+)
+from .models import AtmpProject, GroupApplication, Invitation, Membership, ResearchGroup
 
 GROUPS_PER_PAGE = 25
+APPLICATIONS_PER_PAGE = 25
 PROJECTS_PER_PAGE = 25
 
 
@@ -35,7 +44,7 @@ def group_detail(request, slug):
     return _render_group_detail(request, group)
 
 
-def _render_group_detail(request, group, add_form=None, status=200):
+def _render_group_detail(request, group, add_form=None, invite_form=None, status=200):
     may_manage = permissions.can_manage_group(request.user, group)
     may_assign_pi = permissions.can_assign_pi(request.user, group)
     memberships = group.memberships.select_related("user").order_by("role", "user__username")
@@ -57,6 +66,8 @@ def _render_group_detail(request, group, add_form=None, status=200):
         "may_manage": may_manage,
         "may_view_history": can_view_history(request.user, "group"),
         "add_form": add_form or AddMemberForm(may_assign_pi=may_assign_pi),
+        "invitations": group.invitations.pending().select_related("invited_by") if may_manage else [],
+        "invite_form": invite_form or InvitationForm(),
     }
     return render(request, "projects/group_detail.html", context, status=status)
 
@@ -134,6 +145,115 @@ def member_remove(request, slug, membership_id):
     else:
         messages.success(request, _("%(user)s was removed from the group.") % {"user": membership.user})
     return redirect(membership.group)
+
+
+@require_POST
+def invitation_create(request, slug):
+    group = _group(slug)
+    require(permissions.can_invite(request.user, group))
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _token = services.invite_member(
+                group, email=form.cleaned_data["email"], role=form.cleaned_data["role"], actor=request.user
+            )
+        except services.ProjectError as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(request, _("An invitation was sent to %(email)s.") % {"email": invitation.email})
+            return redirect(group)
+    return _render_group_detail(request, group, invite_form=form, status=400)
+
+
+@require_POST
+def invitation_revoke(request, slug, invitation_id):
+    group = _group(slug)
+    require(permissions.can_manage_group(request.user, group))
+    invitation = get_object_or_404(Invitation, pk=invitation_id, group=group)
+    invitation.group = group  # reuse the permission lookups already made on it
+    try:
+        services.revoke_invitation(invitation, actor=request.user)
+    except services.ProjectError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
+    return redirect(group)
+
+
+def invitation(request, token):
+    """The invited person's page: the invitation and, while it is usable, the button that accepts it."""
+    found = services.find_invitation(token)
+    if found is None:
+        raise Http404
+    if not permissions.can_accept_invitation(request.user, found):
+        return render(request, "projects/invitation_wrong_user.html", status=403)
+    if request.method == "POST":
+        try:
+            services.accept_invitation(found, actor=request.user)
+        except services.ProjectError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Welcome to %(group)s.") % {"group": found.group})
+            return redirect(found.group)
+    try:
+        services.check_invitation_usable(found)
+    except services.ProjectError as error:
+        refusal = error.message
+    else:
+        refusal = ""
+    return render(request, "projects/invitation.html", {"invitation": found, "refusal": refusal})
+
+
+# Applications for new research groups
+
+
+def application_create(request):
+    require(permissions.can_apply_for_group(request.user))
+    form = GroupApplicationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.apply_for_group(actor=request.user, **form.cleaned_data)
+        except services.ProjectError as error:
+            form.add_error("name", error.message)
+        else:
+            messages.success(request, _("Your application was sent to the centre's reviewers."))
+            return redirect("projects:my_applications")
+    return render(request, "projects/application_form.html", {"form": form})
+
+
+@require_GET
+def my_applications(request):
+    applications = GroupApplication.objects.filter(applicant=request.user).select_related("group")
+    page = Paginator(applications, APPLICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "projects/my_applications.html", {"page_obj": page})
+
+
+@require_GET
+def application_queue(request):
+    require(permissions.can_decide_group_applications(request.user))
+    applications = GroupApplication.objects.pending().select_related("applicant").order_by("created_at", "pk")
+    page = Paginator(applications, APPLICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "projects/application_queue.html", {"page_obj": page})
+
+
+@require_POST
+def application_decide(request, application_id, approve):
+    require(permissions.can_decide_group_applications(request.user))
+    application = get_object_or_404(GroupApplication, pk=application_id)
+    comment = request.POST.get("comment", "")
+    try:
+        if approve:
+            group = services.approve_group_application(application, actor=request.user, comment=comment)
+        else:
+            services.decline_group_application(application, actor=request.user, comment=comment)
+    except services.ProjectError as error:
+        messages.error(request, error.message)
+    else:
+        if approve:
+            messages.success(request, _("The research group %(group)s was created.") % {"group": group})
+        else:
+            messages.success(request, _("The application for %(name)s was declined.") % {"name": application.name})
+    return redirect("projects:application_queue")
 
 
 # ATMP projects

@@ -1,6 +1,6 @@
-"""Property-based: whatever is posted to the project and booking forms, or put in the query string of the
-list and calendar pages, the portal answers with a page or a clear refusal (never a 500) and a refusal
-writes nothing."""
+"""Property-based: whatever is posted to the project, booking, group-application and invitation forms, or
+put in the query string of the list and calendar pages, the portal answers with a page or a clear refusal
+(never a 500) and a refusal writes nothing."""
 
 import datetime
 
@@ -9,7 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from facilities.models import Booking, Closure, Qualification
-from projects.models import AtmpClass, AtmpProject, DevelopmentStage, ProjectStatusChange, RegulatoryMilestone
+from projects.models import (
+    AtmpClass,
+    AtmpProject,
+    DevelopmentStage,
+    GroupApplication,
+    Invitation,
+    Membership,
+    ProjectStatusChange,
+    RegulatoryMilestone,
+    ResearchGroup,
+)
 
 FUZZ = settings(
     max_examples=40,
@@ -116,6 +126,50 @@ class TestBookingForm:
             assert 'class="invalid-feedback' in response.content.decode() or "alert" in response.content.decode()
 
 
+GROUP_TABLES = (GroupApplication, Invitation, Membership, ResearchGroup)
+
+
+def group_row_counts():
+    return {model.__name__: model.objects.count() for model in GROUP_TABLES}
+
+
+@pytest.mark.django_db
+class TestGroupForms:
+    """Applications, decisions and invitations: a refusal writes nothing, an answer is never a 500."""
+
+    @FUZZ
+    @given(data=st.data())
+    def test_arbitrary_applications_and_decisions_are_answered_cleanly(self, client, member, reviewer, data):
+        client.force_login(member)
+        form = {name: data.draw(anything, label=name) for name in ("name", "department", "cost_centre", "description")}
+        form["organisation_unit"] = data.draw(st.one_of(st.just("medicine"), junk), label="organisation_unit")
+        before = group_row_counts()
+        response = client.post("/group-applications/new/", form)
+        assert response.status_code in (200, 302, 400)
+        if response.status_code != 302:
+            assert group_row_counts() == before
+        application = GroupApplication.objects.first()
+        if application:
+            client.force_login(reviewer)
+            action = data.draw(st.sampled_from(["approve", "decline"]), label="action")
+            url = f"/group-applications/{application.pk}/{action}/"
+            assert client.post(url, {"comment": data.draw(anything, label="comment")}).status_code in (302, 400)
+
+    @FUZZ
+    @given(data=st.data())
+    def test_arbitrary_invitations_are_answered_cleanly(self, client, group, pi, data):
+        client.force_login(pi)
+        form = {
+            "invite-email": data.draw(st.one_of(st.emails(), anything), label="email"),
+            "invite-role": data.draw(st.one_of(st.sampled_from(["member", "manager", "pi"]), junk), label="role"),
+        }
+        before = group_row_counts()
+        response = client.post(f"/groups/{group.slug}/invitations/", form)
+        assert response.status_code in (302, 400)
+        if response.status_code != 302:
+            assert group_row_counts() == before
+
+
 PARAMETERS = ("q", "page", "atmp_class", "stage", "status", "group", "show", "date", "week", "resource", "start")
 query_strings = st.dictionaries(st.one_of(st.sampled_from(PARAMETERS), junk), anything, max_size=4)
 
@@ -126,6 +180,7 @@ query_strings = st.dictionaries(st.one_of(st.sampled_from(PARAMETERS), junk), an
     [
         "/projects/",
         "/groups/",
+        "/group-applications/",
         "/bookings/",
         "/bookings/new/",
         "/facilities/test-facility/",

@@ -34,6 +34,10 @@ PAGES = [
     ("facility", "/closures/"),
     ("facility", "/reports/usage/"),
     ("reviewer", "/projects/portfolio/"),
+    ("reviewer", "/group-applications/review/"),
+    ("researcher", "/group-applications/"),
+    ("researcher", "/group-applications/new/"),
+    ("pi", "/groups/stem-cell-lab/"),
 ]
 
 

@@ -20,7 +20,8 @@ from api.services import create_token
 from facilities.demo import SERIES
 from facilities.models import Booking, BookingStatus, Closure, Qualification
 from facilities.services import feed_of
-from projects.models import AtmpProject, Membership, ProjectStatus, ResearchGroup
+from projects import services as project_services
+from projects.models import AtmpProject, GroupApplication, Membership, ProjectStatus, ResearchGroup
 from tests.helpers import walk_urlpatterns
 
 ROLES = ("anonymous", "admin", "facility", "reviewer", "pi", "researcher", "outsider")
@@ -46,6 +47,18 @@ MATRIX = {
     "/groups/{group}/members/add/": ("302 405 405 405 405 405 405", "302 400 403 403 400 403 403"),
     "/groups/{group}/members/{membership}/role/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
     "/groups/{group}/members/{membership}/remove/": ("302 405 405 405 405 405 405", "302 302 403 403 302 403 403"),
+    "/groups/{group}/invitations/": ("302 405 405 405 405 405 405", "302 400 403 403 400 403 403"),
+    "/groups/{group}/invitations/{invitation}/revoke/": (
+        "302 405 405 405 405 405 405",
+        "302 302 403 403 302 403 403",
+    ),
+    # The link of an invitation sent to the outsider: everyone else is told it is not theirs.
+    "/invitations/{invitation_token}/": ("302 403 403 403 403 403 200", "302 403 403 403 403 403 302"),
+    "/group-applications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "/group-applications/new/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
+    "/group-applications/review/": ("302 200 403 200 403 403 403", "302 405 405 405 405 405 405"),
+    "/group-applications/{application}/approve/": ("302 405 405 405 405 405 405", "302 302 403 302 403 403 403"),
+    "/group-applications/{application}/decline/": ("302 405 405 405 405 405 405", "302 302 403 302 403 403 403"),
     # ATMP projects
     "/projects/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "/projects/new/": ("302 403 403 403 200 200 200", "302 403 403 403 200 200 200"),
@@ -147,6 +160,9 @@ def demo(django_db_setup, django_db_blocker):
             group = ResearchGroup.objects.get(pi=users["pi"])
             draft = AtmpProject(group=group, project_lead=users["pi"], title="Matrix draft")
             draft.save()
+            invitation, invitation_token = project_services.invite_member(
+                group, email=users["outsider"].email, role="member", actor=users["pi"]
+            )
             yield {
                 "users": users,
                 "group": group.slug,
@@ -168,6 +184,9 @@ def demo(django_db_setup, django_db_blocker):
                 "staff_feed": feed_of(users["facility"]).token,
                 "series": str(SERIES),
                 "closure": Closure.objects.first().pk,
+                "invitation": invitation.pk,
+                "invitation_token": invitation_token,
+                "application": GroupApplication.objects.pending().first().pk,
                 "token": create_token(users["researcher"], name="Matrix", scope="read write", valid_days=30)[0].pk,
                 "api_tokens": {
                     role: create_token(users[role], name="Matrix", scope="read write", valid_days=30)[1]
@@ -213,6 +232,9 @@ SAMPLE = {
     "staff_feed": "t",
     "series": "00000000-0000-0000-0000-000000000000",
     "closure": 1,
+    "invitation": 1,
+    "invitation_token": "t",
+    "application": 1,
     "token": 1,
 }
 

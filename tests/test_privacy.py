@@ -10,6 +10,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from audit.services import history_of
 from facilities import services as booking_services
 from facilities.models import Booking
+from projects import services as project_services
 from projects.models import Membership
 
 
@@ -43,6 +44,19 @@ class TestMyData:
         # The changes they made, from the audit trail: here, their cancellation.
         changes = [(c["object"], c["object_id"], c["event"]) for c in data["recorded_changes"]]
         assert changes == [("booking", booking.pk, "update")]
+
+    def test_their_group_applications_and_invitations_are_in_it(self, client, group, pi, outsider):
+        project_services.apply_for_group(
+            actor=outsider, name="Organoid Lab", organisation_unit="lth", cost_centre="LTH-1", description="Organoids."
+        )
+        project_services.invite_member(group, email=outsider.email.upper(), role="member", actor=pi)
+        client.force_login(outsider)
+        data = json.loads(client.get("/account/data.json").content)
+        assert [(a["name"], a["status"]) for a in data["group_applications"]] == [("Organoid Lab", "pending")]
+        assert [(i["group"], i["role"]) for i in data["invitations"]] == [(group.name, "member")]
+        client.force_login(pi)
+        data = json.loads(client.get("/account/data.json").content)
+        assert (data["group_applications"], data["invitations"]) == ([], [])
 
     def test_nobody_else_data_leaks_in(self, client, booking, outsider):
         client.force_login(outsider)

@@ -1,6 +1,8 @@
 """The research groups, memberships and ATMP projects, one module per topic."""
 
+from .applications import ApplicationStatus, GroupApplication
 from .groups import BillingCategory, Membership, MembershipRole, OrganisationUnit, ResearchGroup, ResearchGroupQuerySet
+from .invitations import Invitation, InvitationRole, token_hash
 from .milestones import MilestoneKind, ProjectStatusChange, RegulatoryMilestone
 from .projects import (
     ADMITTED_STATUSES,
@@ -22,6 +24,7 @@ __all__ = [
     "ADMITTED_STATUSES",
     "SEARCH_CONFIG",
     "SEARCH_VECTOR",
+    "ApplicationStatus",
     "AtmpClass",
     "AtmpProject",
     "AtmpProjectQuerySet",
@@ -30,6 +33,9 @@ __all__ = [
     "DevelopmentStage",
     "GeneticModification",
     "GmoClass",
+    "GroupApplication",
+    "Invitation",
+    "InvitationRole",
     "Membership",
     "MembershipRole",
     "MilestoneKind",
@@ -41,4 +47,5 @@ __all__ = [
     "ResearchGroup",
     "ResearchGroupQuerySet",
     "in_choice_order",
+    "token_hash",
 ]

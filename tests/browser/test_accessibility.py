@@ -2,9 +2,22 @@
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from facilities.models import Booking
-from projects.models import AtmpProject
+from projects import services
+from projects.models import AtmpProject, Invitation, ResearchGroup
+
+
+def invitation_of(username):
+    """A new link inviting the user to the stem-cell lab, as its PI would send it."""
+    email = get_user_model().objects.get(username=username).email
+    group = ResearchGroup.objects.select_related("pi").get(slug="stem-cell-lab")
+    Invitation.objects.filter(email=email).delete()
+    _invitation, token = services.invite_member(group, email=email, role="member", actor=group.pi)
+    return reverse("projects:invitation", args=[token])
+
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -30,6 +43,9 @@ PAGES = [
     ("researcher", "/bookings/free/?resources=grade-b-suite-1&duration=120", None),
     ("researcher", "/bookings/calendar/", None),
     ("researcher", "/qualifications/", None),
+    ("researcher", "/group-applications/", None),
+    ("researcher", "/group-applications/new/", "Send the application"),
+    ("researcher", lambda: invitation_of("outsider"), None),
     ("researcher", "/account/tokens/", None),
     ("researcher", "/account/tokens/", "Create token"),
     ("facility", "/", None),
@@ -40,7 +56,9 @@ PAGES = [
     ("facility", "/reports/usage/?month=garbage", None),
     ("reviewer", "/", None),
     ("reviewer", "/projects/portfolio/", None),
+    ("reviewer", "/group-applications/review/", None),
     ("pi", "/groups/stem-cell-lab/", None),
+    ("outsider", lambda: invitation_of("outsider"), None),
 ]
 
 

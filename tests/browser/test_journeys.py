@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from facilities.models import Booking, BookingStatus
-from projects.models import AtmpProject, ProjectStatus
+from projects.models import AtmpProject, Membership, MembershipRole, ProjectStatus, ResearchGroup
 
 
 def a_free_weekday_far_ahead() -> datetime.date:
@@ -90,3 +90,46 @@ def _user_id(username):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username=username).pk
+
+
+def test_invite_by_mail_and_accept_after_logging_in(demo, log_in, live_server, mailoutbox):
+    page = log_in("pi")
+    page.goto(f"{live_server.url}/groups/stem-cell-lab/")
+    page.locator("#id_invite-email").fill("outsider@demo.atmp.example")
+    page.locator("#id_invite-role").select_option(label="Manager")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_text("An invitation was sent to outsider@demo.atmp.example.")).to_be_visible()
+    link = re.search(r"/invitations/[^/\s]+/", mailoutbox[-1].body).group(0)
+
+    page.context.clear_cookies()
+    page.goto(live_server.url + link)  # signed out: the login page, which leads back here
+    page.locator("#id_username").fill("outsider")
+    page.locator("#id_password").fill("demo-pass-2026")
+    page.locator("main form button[type=submit]").click()
+    page.get_by_role("button", name="Accept the invitation").click()
+    expect(page.get_by_text("Welcome to Haematopoietic Stem Cell Laboratory.")).to_be_visible()
+    membership = Membership.objects.get(group__slug="stem-cell-lab", user__username="outsider")
+    assert membership.role == MembershipRole.MANAGER
+
+
+def test_apply_for_a_group_and_become_its_pi(demo, log_in, live_server):
+    page = log_in("researcher")
+    page.get_by_role("link", name="Research groups", exact=True).click()
+    page.get_by_role("link", name="Apply for a new research group").click()
+    page.get_by_label("Name of the group").fill("Corneal Regeneration Group")
+    page.get_by_label("Organisation unit").select_option(label="Faculty of Medicine")
+    page.get_by_label("Cost centre").fill("MED-5150")
+    page.get_by_label("Description").fill("Limbal stem cell sheets for corneal repair.")
+    page.get_by_role("button", name="Send the application").click()
+    expect(page.get_by_text("Waiting for a decision")).to_be_visible()
+
+    page = switch_user(page, log_in, "reviewer")
+    page.goto(f"{live_server.url}/group-applications/review/")
+    page.get_by_role("button", name="Approve Corneal Regeneration Group").click()
+    expect(page.get_by_text("The research group Corneal Regeneration Group was created.")).to_be_visible()
+
+    page = switch_user(page, log_in, "researcher")
+    page.goto(f"{live_server.url}/group-applications/")
+    page.get_by_role("link", name="Corneal Regeneration Group").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Corneal Regeneration Group")
+    assert ResearchGroup.objects.get(name="Corneal Regeneration Group").pi.username == "researcher"
