@@ -769,5 +769,5 @@ class TestStaffBookOnBehalf:
         draft = make_project(make_group("third-lab"), status=ProjectStatus.DRAFT, acronym="DRAFT")
         client.force_login(facility_user)
         page = client.get("/bookings/new/").text
-        assert f'value="{admitted_project.pk}"' in page and f'value="{other.pk}"' in page
-        assert f'value="{draft.pk}"' not in page
+        assert admitted_project.code in page and other.code in page
+        assert draft.code not in page
