@@ -7,6 +7,7 @@ form shows; a permission a 403; what the user may not see a 404.
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.http import Http404
@@ -161,7 +162,6 @@ class FreeTimeQuery(Schema):
     first_day: datetime.date
     last_day: datetime.date = Field(description="At most 31 days after the first day.")
     duration: int = Field(120, ge=30, le=24 * 60, multiple_of=30, description="Minutes.")
-    persons: int = Field(1, ge=1, le=50)
 
 
 @facilities.get("/resources/{slug}/free-time", response={200: list[FreeSlotOut], **ERRORS})
@@ -179,7 +179,6 @@ def free_time(request, slug: Slug, query: Query[FreeTimeQuery]):
         datetime.timedelta(minutes=query.duration),
         query.first_day,
         query.last_day,
-        persons=query.persons,
     )
 
 
@@ -189,7 +188,7 @@ bookings = Router(tags=["bookings"])
 
 
 def _visible_booking(request, booking_id: int) -> Booking:
-    return get_object_or_404(Booking.objects.visible_to(request.user).with_details(), pk=booking_id)
+    return get_object_or_404(Booking.objects.visible_to(request.user).with_details().with_entrants(), pk=booking_id)
 
 
 class BookingFilter(Schema):
@@ -214,7 +213,7 @@ def booking_list(request, filters: Query[BookingFilter]):
     if filters.status:
         found = found.filter(status=filters.status)
     found = found.upcoming() if filters.upcoming else found.order_by("-period", "-pk")
-    return found.with_details()
+    return found.with_details().with_entrants()
 
 
 @bookings.get("/bookings/{booking_id}", response={200: BookingOut, **ERRORS})
@@ -235,6 +234,9 @@ def booking_create(request, payload: BookingIn):
     equipment = list(Resource.objects.filter(slug__in=payload.equipment).select_related("facility", "room"))
     if len(equipment) != len(set(payload.equipment)):
         raise HttpError(400, _("Some of the equipment named does not exist; check its slugs."))
+    entrants = list(get_user_model().objects.filter(username__in=payload.entrants, is_active=True))
+    if len(entrants) != len(set(payload.entrants)):
+        raise HttpError(400, _("Some of the entrants named do not exist; check their usernames."))
     if bool(payload.repeat_weekdays) != bool(payload.repeat_until):
         raise HttpError(400, _("To repeat a booking, choose both the weekdays and the last date."))
     recurrence = (
@@ -252,13 +254,18 @@ def booking_create(request, payload: BookingIn):
         resource=resource,
         project=project,
         period=DateTimeTZRange(payload.start, payload.end),
-        persons=payload.persons,
+        entrants=entrants or None,  # none named: the caller alone
         purpose=payload.purpose,
         equipment=equipment,
         recurrence=recurrence,
         step=step,
     )
-    created = Booking.objects.filter(pk__in=[booking.pk for booking in made]).with_details().order_by("period", "pk")
+    created = (
+        Booking.objects.filter(pk__in=[booking.pk for booking in made])
+        .with_details()
+        .with_entrants()
+        .order_by("period", "pk")
+    )
     return Status(201, created)
 
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, StringConstraints, model_validator
 # PostgreSQL refuses NUL characters in text; the schema refuses them first, with a 422.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", max_length=80)]
+Username = Annotated[str, StringConstraints(pattern=r"^[\w.@+-]+$", max_length=150)]
 ProjectCode = Annotated[str, StringConstraints(pattern=r"^ATMP-[0-9]{4}-[0-9]{4,5}$")]
 # Bookings lie within this century; anything else is a typing error, and would overflow time arithmetic.
 WALL_CLOCK = r"^[0-2][0-9]:[0-5][0-9]$"
@@ -96,7 +97,7 @@ class BookingOut(Schema):
     booked_by: str = Field(alias="booked_by.username")
     start: datetime.datetime
     end: datetime.datetime
-    persons: int
+    entrants: list[str] = Field(description="Usernames of the people who will enter.")
     purpose: str
     step: int | None = Field(alias="step_id", description="The project's process step the booking is for.")
     status: str
@@ -106,13 +107,19 @@ class BookingOut(Schema):
     room_booking: int | None = Field(alias="parent_id", description="For equipment booked with its room.")
     created_at: datetime.datetime
 
+    @staticmethod
+    def resolve_entrants(booking) -> list[str]:
+        return [person.get_username() for person in booking.entrants.all()]
+
 
 class BookingIn(Schema):
     resource: Slug
     project: ProjectCode
     start: AwareDatetime
     end: AwareDatetime
-    persons: int = Field(1, ge=1, le=50)
+    entrants: list[Username] = Field(
+        [], max_length=50, description="Usernames of the people who will enter; none: the caller alone."
+    )
     purpose: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
     equipment: list[Slug] = Field([], max_length=20, description="Equipment in the room, booked with it.")
     repeat_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field([], max_length=7)

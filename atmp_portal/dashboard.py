@@ -21,7 +21,7 @@ def researcher_section(user) -> dict:
         "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
         "next_bookings": Booking.objects.visible_to(user)
         .active()
-        .filter(booked_by=user)
+        .booked_or_entered_by(user)
         .upcoming()
         .first_with_details(SHORT_LIST),
         "on_hold": bookings_in_rooms_on_hold(Booking.objects.visible_to(user).filter(booked_by=user), LONG_LIST),

@@ -243,7 +243,7 @@ def free_slots(days: list[datetime.date]) -> list[tuple[str, str]]:
 
 
 def booking_form(resource: str, project: int, slot: tuple[str, str]) -> dict:
-    return {"resource": resource, "project": project, "start": slot[0], "end": slot[1], "persons": 1,
+    return {"resource": resource, "project": project, "start": slot[0], "end": slot[1],
             "purpose": "Benchmark run"}  # fmt: skip
 
 

@@ -14,45 +14,10 @@ from .models import (
     Closure,
     Facility,
     NotificationPreferences,
+    OpeningException,
     Qualification,
     Resource,
 )
-
-
-@admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
-    list_display = ["name", "contact_email", "opens_at", "closes_at"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-
-@admin.register(Resource)
-class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
-    list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
-    search_fields = ["name", "equipment_type"]
-    prepopulated_fields = {"slug": ["name"]}
-    list_select_related = ["facility", "room"]
-    autocomplete_fields = ["room"]
-    fieldsets = [
-        (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
-        (_("Room"), {"fields": ["grade", "max_occupancy", "protection_level", "changeover_minutes"]}),
-        (_("Equipment"), {"fields": ["equipment_type", "room", "qualification_status", "requalification_due"]}),
-        (_("Billing"), {"fields": ["internal_hourly_rate", "external_hourly_rate"]}),
-        (
-            _("Booking rules"),
-            {
-                "fields": [
-                    "requires_approval",
-                    "training_required",
-                    "min_duration_minutes",
-                    "max_duration_minutes",
-                    "lead_time_hours",
-                    "booking_horizon_days",
-                ]
-            },
-        ),
-    ]
 
 
 class RuleCheckedForm:
@@ -75,6 +40,68 @@ class RuleCheckedForm:
 
     def refusal(self, error: services.BookingError) -> str:
         return error.message
+
+
+class ResourceAdminForm(RuleCheckedForm, forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = ["facility", "grade", "requalification_due"]  # the admin's fieldsets add the rest
+
+    def check_rules(self, cleaned):
+        services.check_requalification_interval(
+            Resource(
+                facility=cleaned["facility"],
+                grade=cleaned.get("grade", ""),
+                requalification_due=cleaned.get("requalification_due"),
+            )
+        )
+
+
+class OpeningExceptionInline(admin.TabularInline):
+    model = OpeningException
+    extra = 0
+    fields = ["first_day", "last_day", "closed", "opens_at", "closes_at", "note"]
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    inlines = [OpeningExceptionInline]
+    list_display = ["name", "contact_email", "opens_at", "closes_at"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Resource)
+class ResourceAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
+    form = ResourceAdminForm
+    list_display = ["name", "kind", "facility", "grade", "room", "qualification_status", "requires_approval", "active"]
+    list_filter = ["kind", "grade", "facility", "qualification_status", "requires_approval", "active"]
+    search_fields = ["name", "equipment_type"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["facility", "room"]
+    autocomplete_fields = ["room"]
+    fieldsets = [
+        (None, {"fields": ["facility", "kind", "name", "slug", "description", "active"]}),
+        (_("Qualification"), {"fields": ["grade", "qualification_status", "requalification_due"]}),
+        (_("Room"), {"fields": ["max_occupancy", "protection_level", "changeover_minutes"]}),
+        (_("Equipment"), {"fields": ["equipment_type", "room", "calibration_due"]}),
+        (_("Billing"), {"fields": ["internal_hourly_rate", "external_hourly_rate"]}),
+        (
+            _("Booking rules"),
+            {
+                "fields": [
+                    "requires_approval",
+                    "training_required",
+                    "min_duration_minutes",
+                    "max_duration_minutes",
+                    "round_the_clock",
+                    "max_days",
+                    "lead_time_hours",
+                    "booking_horizon_days",
+                ]
+            },
+        ),
+    ]
 
 
 class ServiceDeletesMixin:
@@ -133,7 +160,7 @@ class ClosureAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin
     autocomplete_fields = ["resource"]
 
     def has_change_permission(self, request, obj=None):
-        # A closure changes bookings; move one by deleting it and making a new one.
+        # A closure changes bookings: the Closures page corrects one, listing the bookings it would cancel.
         return False
 
     def save_model(self, request, obj, form, change):
@@ -148,11 +175,11 @@ class BookingAdminForm(RuleCheckedForm, PeriodFormMixin, forms.ModelForm):
 
     class Meta:
         model = Booking
-        fields = ["resource", "project", "booked_by", "persons", "purpose"]
+        fields = ["resource", "project", "booked_by", "entrants", "purpose"]
 
     def check_rules(self, cleaned):
         services.check_booking(
-            cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["persons"]
+            cleaned["booked_by"], cleaned["resource"], cleaned["project"], self.period, cleaned["entrants"]
         )
 
 
@@ -174,14 +201,14 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
     list_select_related = ["resource", "project", "booked_by"]
-    autocomplete_fields = ["project", "booked_by"]
+    autocomplete_fields = ["project", "booked_by", "entrants"]
     actions = ["approve", "cancel"]
     readonly_fields = [
         "resource",
         "period",
         "project",
         "booked_by",
-        "persons",
+        "entrants",
         "status",
         "decided_by",
         "decided_at",
@@ -209,8 +236,8 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
             resource=obj.resource,
             project=obj.project,
             period=form.period,
-            persons=obj.persons,
             purpose=obj.purpose,
+            entrants=form.cleaned_data["entrants"],
         )
         obj.pk = created.pk
         obj.refresh_from_db()
@@ -220,7 +247,7 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["resource", "project", "booked_by", "start", "end", "persons", "purpose"]
+            return ["resource", "project", "booked_by", "start", "end", "entrants", "purpose"]
         return ["purpose", "change_reason", *self.readonly_fields]
 
     def _each(self, request, queryset, action, done_message):

@@ -23,7 +23,8 @@ from projects.models import AtmpProject
 
 from . import services
 from .models import Booking, Closure, Facility, Resource, Weekday
-from .periods import local_datetime, local_days, opening_hours, overlap, widened
+from .opening import OpeningDays, bookable_hours
+from .periods import local_datetime, local_days, overlap, widened
 
 SLOT = datetime.timedelta(minutes=30)
 
@@ -99,14 +100,18 @@ class Slot:
     end: datetime.datetime
 
 
-def day_slots(facility: Facility, day: datetime.date) -> list[Slot]:
-    """The facility's opening hours of ``day`` in slots of local wall-clock time."""
+def slots_in(hours: DateTimeTZRange | None) -> list[Slot]:
+    """``hours`` (None: none) in slots of local wall-clock time."""
+    if hours is None:
+        return []
     slots = []
-    moment = datetime.datetime.combine(day, facility.opens_at)
-    closing = datetime.datetime.combine(day, facility.closes_at)
+    moment = timezone.localtime(hours.lower).replace(tzinfo=None)
+    closing = timezone.localtime(hours.upper).replace(tzinfo=None)
     while moment < closing:
         following = min(moment + SLOT, closing)
-        slots.append(Slot(local_datetime(day, moment.time()), local_datetime(day, following.time())))
+        slots.append(
+            Slot(local_datetime(moment.date(), moment.time()), local_datetime(following.date(), following.time()))
+        )
         moment = following
     return slots
 
@@ -137,16 +142,25 @@ class Viewer:
         """Keeps the chosen project in the calendar's links to other weeks and days."""
         return f"&{urlencode({'project': self.project.pk})}" if self.project else ""
 
-    def booking_url(self, resource: Resource, start: datetime.datetime) -> str:
-        """The booking form, prefilled with this resource, start and the viewer's project."""
-        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}"}
+    def proposal(self, resource: Resource, start: datetime.datetime) -> DateTimeTZRange:
+        """The period a click on a free cell proposes: the resource's shortest booking, or one hour."""
+        return DateTimeTZRange(start, start + datetime.timedelta(minutes=resource.min_duration_minutes or 60))
+
+    def booking_url(self, resource: Resource, period: DateTimeTZRange) -> str:
+        """The booking form, prefilled with this resource, start, end and the viewer's project."""
+        start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
+        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}"}
         if self.project:
             fields["project"] = self.project.pk
         return f"{reverse('facilities:booking_new')}?{urlencode(fields, safe=':')}"
 
 
-def _cell(slot: Slot, occupancy: services.Occupancy, viewer: Viewer, now) -> Cell:
-    """What the booking service would say about ``slot``: closed, booked, changeover, past or free."""
+def _cell(slot: Slot, occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now) -> Cell:
+    """What the booking service would say about ``slot``: closed, booked, changeover, past, unavailable or free.
+
+    A free cell links to the booking form with the period ``viewer.proposal`` makes, and only if the service's
+    rules for it pass (``check_slot``): lead time, how far ahead, opening hours, closed days, changeover.
+    """
     start = timezone.localtime(slot.start)
     period = DateTimeTZRange(slot.start, slot.end)
     closure = occupancy.closure_in_the_way(period)
@@ -161,9 +175,15 @@ def _cell(slot: Slot, occupancy: services.Occupancy, viewer: Viewer, now) -> Cel
         return Cell("changeover", _("Changeover"), start, booking=neighbour)
     if slot.start < now:
         return Cell("past", _("Past"), start)
-    if not occupancy.resource.active:
+    resource = occupancy.resource
+    if not resource.active:
         return Cell("free", _("Free"), start)
-    return Cell("free", _("Free"), start, url=viewer.booking_url(occupancy.resource, start))
+    proposal = viewer.proposal(resource, start)
+    try:
+        services.check_slot(resource, viewer.project, proposal, occupancy, opening)
+    except services.BookingError:
+        return Cell("unavailable", _("Not bookable"), start)
+    return Cell("free", _("Free"), start, url=viewer.booking_url(resource, proposal))
 
 
 def _merged(cells: list[Cell]) -> list[Cell | None]:
@@ -174,7 +194,7 @@ def _merged(cells: list[Cell]) -> list[Cell | None]:
         same = (
             last is not None
             and cell.kind == last.kind
-            and cell.kind in ("booked", "closed", "changeover", "past")
+            and cell.kind in ("booked", "closed", "changeover", "past", "unavailable")
             and cell.label == last.label
             and cell.booking is last.booking
         )
@@ -187,8 +207,10 @@ def _merged(cells: list[Cell]) -> list[Cell | None]:
     return merged
 
 
-def _lane(slots: list[Slot], occupancy: services.Occupancy, viewer: Viewer, now) -> list[Cell | None]:
-    return _merged([_cell(slot, occupancy, viewer, now) for slot in slots])
+def _lane(
+    slots: list[Slot], occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now
+) -> list[Cell | None]:
+    return _merged([_cell(slot, occupancy, opening, viewer, now) for slot in slots])
 
 
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
@@ -219,20 +241,34 @@ class WeekRow:
 
 
 def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
-    """Columns: the facility's open days of the week; rows: its opening hours in slots."""
+    """Columns: the days of the week the resource may be booked; rows: its bookable hours in slots.
+
+    A resource that runs around the clock shows every day from 00:00, so a multi-day booking runs
+    down one column and on into the next.
+    """
     facility = resource.facility
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
-    open_days = [day for day in days if day.weekday() in facility.open_weekdays]
+    opening = OpeningDays.load(facility, days[0], days[-1])
+    hours = {day: bookable_hours(resource, day, opening) for day in days}
+    open_days = [day for day, day_hours in hours.items() if day_hours is not None]
     window = _window(monday, 7)
     occupancy = services.Occupancy(
         resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
     )
     now = timezone.now()
-    columns = [_lane(day_slots(facility, day), occupancy, viewer, now) for day in open_days]
-    times = [timezone.localtime(slot.start).time() for slot in day_slots(facility, monday)]
-    rows = [WeekRow(time, [column[index] for column in columns]) for index, time in enumerate(times)]
+    columns = [_lane(slots_in(hours[day]), occupancy, opening, viewer, now) for day in open_days]
+    # Row labels from the longest column: a day of a daylight-saving change has one hour more or less.
+    longest = max(open_days, key=lambda day: len(slots_in(hours[day])), default=monday)
+    times = [timezone.localtime(slot.start).time() for slot in slots_in(hours[longest])]
+    rows = [
+        WeekRow(time, [column[index] if index < len(column) else None for column in columns])
+        for index, time in enumerate(times)
+    ]
     return {
         "days": open_days,
+        "closed_days": [
+            (day, opening.closed_reason(day)) for day in days if day not in open_days and opening.closed_reason(day)
+        ],
         "rows": rows,
         "week": iso_week(monday),
         "previous_week": iso_week(monday - datetime.timedelta(days=7)),
@@ -250,17 +286,19 @@ class ResourceLane:
 
 def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
     """Each of ``resources`` (the facility's) as one row of the day's slots."""
-    slots = day_slots(facility, day) if day.weekday() in facility.open_weekdays else []
+    opening = OpeningDays.load(facility, day, day)
+    slots = slots_in(opening.hours(day))
     window = _window(day, 1)
     bookings = _bookings_in(resources, window, viewer.user)
     closures = _closures_in(facility, window)
     now = timezone.now()
     lanes = [
-        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), viewer, now))
+        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), opening, viewer, now))
         for resource in resources
     ]
     return {
         "day": day,
+        "closed_reason": opening.closed_reason(day),
         "times": [timezone.localtime(slot.start).time() for slot in slots],
         "lanes": lanes,
         "previous_day": day - datetime.timedelta(days=1),
@@ -278,13 +316,15 @@ class MonthDay:
 
 
 def month_overview(resource: Resource, first: datetime.date) -> dict:
-    """The booked share of each day's opening hours, from one query of the month's bookings."""
-    facility = resource.facility
+    """The booked share of each day's bookable hours, from one query of the month's bookings."""
     last_day = stdlib_calendar.monthrange(first.year, first.month)[1]
     bookings = list(Booking.objects.of_resources_overlapping([resource.pk], _window(first, last_day)))
+    opening = OpeningDays.load(resource.facility, first, first.replace(day=last_day))
     weeks = []
     for week in stdlib_calendar.Calendar().monthdatescalendar(first.year, first.month):
-        weeks.append([_month_day(facility, day, bookings) if day.month == first.month else None for day in week])
+        weeks.append(
+            [_month_day(resource, day, bookings, opening) if day.month == first.month else None for day in week]
+        )
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = first + datetime.timedelta(days=last_day)
     return {
@@ -297,10 +337,10 @@ def month_overview(resource: Resource, first: datetime.date) -> dict:
     }
 
 
-def _month_day(facility: Facility, day: datetime.date, bookings: list[Booking]) -> MonthDay:
-    if day.weekday() not in facility.open_weekdays:
+def _month_day(resource: Resource, day: datetime.date, bookings: list[Booking], opening: OpeningDays) -> MonthDay:
+    hours = bookable_hours(resource, day, opening)
+    if hours is None:
         return MonthDay(day, is_open=False)
-    hours = opening_hours(facility, day)
     booked = sum(
         (
             min(b.period.upper, hours.upper) - max(b.period.lower, hours.lower)

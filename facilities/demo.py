@@ -2,6 +2,7 @@
 closures and a few weeks of bookings around today. Every name is fictional; running it twice changes nothing."""
 
 import datetime
+import uuid
 
 from django.utils import timezone
 
@@ -13,15 +14,16 @@ from .models import (
     CleanRoomGrade,
     Closure,
     ClosureReason,
-    EquipmentQualificationStatus,
     Facility,
+    OpeningException,
     ProtectionLevel,
     Qualification,
     QualificationKind,
     Resource,
     ResourceKind,
 )
-from .periods import local_datetime
+from .opening import OpeningDays
+from .periods import add_months, local_datetime
 
 # Demo names are bilingual: the portal shows data as it is entered, and the centre works in both languages.
 ROOMS = [
@@ -77,6 +79,12 @@ EQUIPMENT_RATES = (200, 400)
 # Equipment that needs training, and equipment that needs approval.
 TRAINING_REQUIRED = {"bsc-b1", "bsc-b2", "prodigy-1", "flow-cytometer"}
 APPROVAL_REQUIRED = {"prodigy-1"}
+# Incubators and the closed processor run around the clock: a cell expansion takes 7-14 days.
+ROUND_THE_CLOCK = {"prodigy-1", "incubator-b1", "incubator-b2"}
+# The room whose requalification falls due soon: the staff dashboard shows it.
+DUE_SOON = "grade-d-process-lab"
+# The demo's recurring series, the same on every run.
+SERIES = uuid.uuid5(uuid.NAMESPACE_URL, "https://demo.atmp.example/series/media-fill")
 
 # Grade A is a zone, not a room: a safety cabinet or an isolator inside its grade B background room.
 EQUIPMENT = [
@@ -119,6 +127,7 @@ def seed(users: dict) -> Facility:
         },
     )
     rooms = {}
+    today = timezone.localdate()
     for slug, name, grade, occupancy, protection_level in ROOMS:
         rooms[slug], _ = Resource.objects.get_or_create(
             slug=slug,
@@ -131,10 +140,12 @@ def seed(users: dict) -> Facility:
                 "protection_level": protection_level,
                 "internal_hourly_rate": ROOM_RATES[grade][0],
                 "external_hourly_rate": ROOM_RATES[grade][1],
+                "requalification_due": today + datetime.timedelta(days=10)
+                if slug == DUE_SOON
+                else add_months(today - datetime.timedelta(days=40), facility.requalification_months(grade)),
                 **ROOM_RULES[grade],
             },
         )
-    today = timezone.localdate()
     for slug, name, equipment_type, room_slug, grade in EQUIPMENT:
         Resource.objects.get_or_create(
             slug=slug,
@@ -147,19 +158,17 @@ def seed(users: dict) -> Facility:
                 "grade": grade,
                 "training_required": slug in TRAINING_REQUIRED,
                 "requires_approval": slug in APPROVAL_REQUIRED,
+                "round_the_clock": slug in ROUND_THE_CLOCK,
                 "internal_hourly_rate": EQUIPMENT_RATES[0],
                 "external_hourly_rate": EQUIPMENT_RATES[1],
                 # The freezer shows on the staff dashboard as due for requalification.
                 "requalification_due": today
                 + datetime.timedelta(days=14 if slug == "controlled-rate-freezer" else 120),
-                "qualification_status": (
-                    EquipmentQualificationStatus.REQUALIFICATION_DUE
-                    if slug == "controlled-rate-freezer"
-                    else EquipmentQualificationStatus.QUALIFIED
-                ),
             },
         )
     seed_qualifications(users)
+    if not facility.opening_exceptions.exists():
+        seed_opening_exceptions(facility)
     if not facility.closures.exists():
         seed_closures(facility, users["facility"])
     if not Booking.objects.filter(resource__facility=facility).exists():
@@ -261,12 +270,30 @@ WEEKLY_PLAN = [
 ]  # fmt: skip
 
 
+def seed_opening_exceptions(facility: Facility) -> None:
+    """The summer shutdown: the four weeks from the first Monday of next July."""
+    july = datetime.date(timezone.localdate().year + 1, 7, 1)
+    first = july + datetime.timedelta(days=(7 - july.weekday()) % 7)
+    OpeningException.objects.create(
+        facility=facility, first_day=first, last_day=first + datetime.timedelta(days=27), note="Summer shutdown"
+    )
+
+
+def _book(resource, users, username, status, entrants=(), **fields) -> Booking:
+    booking = Booking.objects.create(resource=resource, booked_by=users[username], status=status, **fields)
+    booking.entrants.add(users[username], *entrants)
+    return booking
+
+
 def seed_bookings(users: dict) -> None:
-    """Two past weeks and three weeks ahead of the weekly plan; requests ahead wait where approval is needed."""
+    """Two past weeks and three weeks ahead of the weekly plan, skipping closed days; requests ahead wait where
+    approval is needed. A multi-day expansion runs in an incubator now, and a media-fill series waits for approval."""
     projects = {p.acronym: p for p in AtmpProject.objects.admitted()}
     steps = {(step.project_id, step.name): step for step in ProcessStep.objects.all()}
     resources = {r.slug: r for r in Resource.objects.all()}
     now = timezone.now()
+    facility = resources["grade-b-suite-1"].facility
+    opening = OpeningDays.load(facility, _monday(-2), _monday(5))
 
     def status(resource, period):
         ahead = period[0] > now
@@ -277,19 +304,39 @@ def seed_bookings(users: dict) -> None:
             period = _period(_monday(week) + datetime.timedelta(days=weekday), start, end)
             if acronym not in projects or abs(period[0] - now) < datetime.timedelta(days=2):
                 continue  # around today the lead times would refuse it
+            if opening.hours(period[0].date()) is None:
+                continue  # a public holiday or the facility's own closed day
             project = projects[acronym]
             step = steps.get((project.pk, purpose.split(" / ")[0]))
-            fields = {
-                "period": period,
-                "project": project,
-                "step": step,
-                "booked_by": users[username],
-                "purpose": purpose,
-            }
-            parent = Booking.objects.create(
-                resource=resources[room], persons=2, status=status(resources[room], period), **fields
-            )
+            fields = {"period": period, "project": project, "step": step, "purpose": purpose}
+            parent = _book(resources[room], users, username, status(resources[room], period), **fields)
             if item:
-                Booking.objects.create(
-                    resource=resources[item], persons=1, status=status(resources[item], period), parent=parent, **fields
-                )
+                _book(resources[item], users, username, status(resources[item], period), parent=parent, **fields)
+    if "EXP-HSC" not in projects:
+        return
+    today = timezone.localdate()
+    _book(
+        resources["incubator-b2"],
+        users,
+        "researcher",
+        BookingStatus.APPROVED,
+        period=(
+            local_datetime(today - datetime.timedelta(days=3), datetime.time(10)),
+            local_datetime(today + datetime.timedelta(days=7), datetime.time(10)),
+        ),
+        project=projects["EXP-HSC"],
+        purpose="Cord blood expansion, days 0-10",
+    )
+    for week in range(1, 5):
+        day = _monday(week) + datetime.timedelta(days=3)
+        if opening.hours(day) is not None:
+            _book(
+                resources["grade-b-suite-2"],
+                users,
+                "researcher",
+                BookingStatus.REQUESTED,
+                period=_period(day, "08:00", "12:00"),
+                project=projects["EXP-HSC"],
+                purpose="Aseptic process simulation (media fill)",
+                series=SERIES,
+            )

@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +10,16 @@ from atmp_portal import dates
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
+from .permissions import can_book_on_behalf
 from .reports import ReportPeriod
-from .services import FREE_SEARCH_MAX_DAYS, BookingError, Recurrence, check_period_order
+from .services import (
+    FREE_SEARCH_MAX_DAYS,
+    BookingError,
+    Recurrence,
+    check_period_order,
+    person_name,
+    possible_entrants,
+)
 
 
 def datetime_local(label):
@@ -44,7 +53,43 @@ class PeriodFormMixin:
         return DateTimeTZRange(self.cleaned_data["start"], self.cleaned_data["end"])
 
 
-class BookingForm(PeriodFormMixin, forms.Form):
+def equipment_by_room(equipment) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Equipment choices grouped by the room it stands in, so the page shows which can be booked with a room."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in equipment.order_by("room__name", "name"):
+        groups.setdefault(item.room.name if item.room else str(_("No room")), []).append((item.slug, item.name))
+    return list(groups.items())
+
+
+class RecurrenceForm(forms.Form):
+    """``repeat_weekdays`` and ``repeat_until``, and the recurrence they make (None: once)."""
+
+    repeat_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Repeat on"),
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty for a single booking."),
+    )
+    repeat_until = date_input(_("Repeat until"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("repeat_weekdays")) != bool(cleaned.get("repeat_until")):
+            self.add_error("repeat_until", _("To repeat a booking, choose both the weekdays and the last date."))
+        return cleaned
+
+    @property
+    def recurrence(self) -> Recurrence | None:
+        if not self.cleaned_data.get("repeat_weekdays"):
+            return None
+        return Recurrence(frozenset(self.cleaned_data["repeat_weekdays"]), self.cleaned_data["repeat_until"])
+
+
+class BookingForm(PeriodFormMixin, RecurrenceForm):
+    field_order = ["resource", "project", "start", "end", "step", "entrants", "purpose", "equipment"]
+
     resource = forms.ModelChoiceField(
         label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
     )
@@ -57,7 +102,16 @@ class BookingForm(PeriodFormMixin, forms.Form):
         required=False,
         help_text=_("For a GMO project: the step you do, whose contained-use class the room must be approved for."),
     )
-    persons = forms.IntegerField(label=_("Persons"), min_value=1, max_value=50, initial=1)
+    entrants = forms.ModelMultipleChoiceField(
+        label=_("Entrants"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "The people who will enter: members of the project's group or facility staff, each qualified for the "
+            "room. None ticked: you alone."
+        ),
+    )
     purpose = forms.CharField(label=_("Purpose"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     equipment = forms.ModelMultipleChoiceField(
         label=_("Equipment in the room, booked with it"),
@@ -67,47 +121,27 @@ class BookingForm(PeriodFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Booked for the same time as the room, all or nothing."),
     )
-    repeat_weekdays = forms.TypedMultipleChoiceField(
-        label=_("Repeat on"),
-        choices=Weekday.choices,
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Leave empty for a single booking."),
-    )
-    repeat_until = date_input(_("Repeat until"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         resources = Resource.objects.active().select_related("facility", "room")
         self.fields["resource"].queryset = resources
         self.fields["equipment"].queryset = resources.filter(kind=ResourceKind.EQUIPMENT)
-        self.fields["equipment"].label_from_instance = lambda item: (
-            _("%(item)s, in %(room)s")
-            % {
-                "item": item,
-                "room": item.room,
-            }
-        )
-        projects = AtmpProject.objects.bookable_by(user).order_by("code")
-        self.fields["project"].queryset = projects
+        self.fields["equipment"].choices = equipment_by_room(self.fields["equipment"].queryset)
+        projects = AtmpProject.objects.admitted() if can_book_on_behalf(user) else AtmpProject.objects.bookable_by(user)
+        self.fields["project"].queryset = projects.order_by("code")
         self.fields["step"].queryset = ProcessStep.objects.filter(project__in=projects).select_related("project")
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
-
-    def clean(self):
-        cleaned = super().clean()
-        step, project = cleaned.get("step"), cleaned.get("project")
-        if step and project and step.project_id != project.pk:
-            self.add_error("step", _("Choose a process step of %(project)s.") % {"project": project})
-        if bool(cleaned.get("repeat_weekdays")) != bool(cleaned.get("repeat_until")):
-            self.add_error("repeat_until", _("To repeat a booking, choose both the weekdays and the last date."))
-        return cleaned
+        self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
+        self.fields["entrants"].label_from_instance = person_name
 
     @property
-    def recurrence(self) -> Recurrence | None:
-        if not self.cleaned_data.get("repeat_weekdays"):
-            return None
-        return Recurrence(frozenset(self.cleaned_data["repeat_weekdays"]), self.cleaned_data["repeat_until"])
+    def resource_rooms(self) -> dict[str, str]:
+        """Each resource's room, by slug, for the script that shows the chosen room's equipment only."""
+        return {
+            resource.slug: (resource if resource.is_room else resource.room or resource).name
+            for resource in self.fields["resource"].queryset
+        }
 
 
 class CalendarProjectForm(forms.Form):
@@ -130,6 +164,12 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), max_length=500)
 
 
+class SeriesCancelForm(CancelForm):
+    from_day = date_input(
+        _("From this day on"), required=False, help_text=_("Leave empty to cancel every date still ahead.")
+    )
+
+
 class RejectForm(forms.Form):
     comment = forms.CharField(label=_("Reason for rejecting"), max_length=1000)
 
@@ -142,11 +182,32 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
         model = Closure
         fields = ["facility", "resource", "reason", "note"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial |= {"start": self.instance.period.lower, "end": self.instance.period.upper}
+
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
             self.instance.period = self.period
         return cleaned
+
+
+class NewClosureForm(RecurrenceForm, ClosureForm):
+    """A closure, once or recurring (e.g. cleaning every Friday 15:00-17:00)."""
+
+    field_order = ["facility", "resource", "reason", "start", "end", "note", "repeat_weekdays", "repeat_until"]
+
+
+class ClosureChangeForm(ClosureForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"), max_length=500, help_text=_("Kept in the audit trail with the change.")
+    )
+
+
+class ClosureDeleteForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for lifting the closure"), max_length=500)
 
 
 class QualificationForm(forms.ModelForm):

@@ -58,10 +58,10 @@ def _for_email(bookings):
     return bookings.with_details().select_related("project__project_lead")
 
 
-def send_booking_email(event: str, booking: Booking, recipients: Iterable[str]) -> None:
-    """``booking`` loaded ``_for_email``."""
+def send_booking_email(event: str, booking: Booking, recipients: Iterable[str], dates=None) -> None:
+    """``booking`` loaded ``_for_email``; ``dates``: the local starts of the series' dates the e-mail is about."""
     subject, headline = BOOKING_EVENTS[event]
-    context = {"booking": booking, "headline": headline, "event": event}
+    context = {"booking": booking, "headline": headline, "event": event, "dates": dates}
     _send(str(subject) % {"booking": booking}, "booking", context, recipients, booking)
 
 
@@ -70,20 +70,24 @@ def _wants(field: str):
     return ~Q(**{f"notification_preferences__{field}": False})
 
 
-def booking_changed(event: str, booking: Booking) -> None:
+def booking_changed(event: str, booking: Booking, dates: list[datetime.datetime] | None = None) -> None:
     """In the transaction of the change: a request goes to the facility staff who want to know;
-    approvals, rejections and cancellations go to the booker and the project lead."""
+    approvals, rejections and cancellations go to the booker, the project lead and the entrants.
+
+    ``dates``: a series' dates, for one e-mail about them all.
+    """
     saved = _for_email(Booking.objects).get(pk=booking.pk)  # as it will be committed
     if event == "requested":
         staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
         recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
     else:
-        recipients = [saved.booked_by.email, saved.project.project_lead.email]
-    send_booking_email(event, saved, recipients)
+        entrants = saved.entrants.values_list("email", flat=True)
+        recipients = [saved.booked_by.email, saved.project.project_lead.email, *entrants]
+    send_booking_email(event, saved, recipients, dates)
 
 
 def send_booking_reminders() -> int:
-    """Remind bookers of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
+    """Remind bookers and entrants of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     due = _for_email(Booking.objects).filter(
         status__in=ACTIVE_STATUSES,
@@ -99,8 +103,10 @@ def send_booking_reminders() -> int:
                 reminder_sent_at=timezone.now()
             ):
                 continue
-            if _preferences(booking.booked_by).booking_reminders:
-                send_booking_email("reminder", booking, [booking.booked_by.email])
+            people = {booking.booked_by, *booking.entrants.all()}
+            recipients = [person.email for person in people if _preferences(person).booking_reminders]
+            if recipients:
+                send_booking_email("reminder", booking, recipients)
                 sent += 1
     return sent
 

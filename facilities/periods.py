@@ -5,6 +5,7 @@ Wall-clock times are read in the portal's time zone, so a day with a daylight-sa
 at 07:00.
 """
 
+import calendar
 import datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,13 @@ if TYPE_CHECKING:  # the models import this module
 def local_datetime(day: datetime.date, time: datetime.time) -> datetime.datetime:
     """``day`` at wall-clock ``time`` in the portal's time zone, with that day's UTC offset."""
     return datetime.datetime.combine(day, time, tzinfo=timezone.get_current_timezone())
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later; the month's last day where it is shorter (31 Aug + 6 months: 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def local_days(first_day: datetime.date, last_day: datetime.date) -> DateTimeTZRange:

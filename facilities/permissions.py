@@ -10,6 +10,11 @@ def can_manage_facility(user) -> bool:
     return roles.is_facility_staff(user)
 
 
+def can_book_on_behalf(user) -> bool:
+    """Facility staff book for any admitted project, naming its entrants; the booking records them as booker."""
+    return roles.is_facility_staff(user)
+
+
 def can_decide_booking(user) -> bool:
     """Facility staff approve and reject booking requests."""
     return roles.is_facility_staff(user)

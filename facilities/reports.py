@@ -22,8 +22,9 @@ from atmp_portal.charts import bar_chart
 from logbook.models import UseKind, UseRecord
 from projects.models import AtmpProject, BillingCategory, ResearchGroup
 
-from .models import Booking, BookingStatus, Closure, Facility, Resource
-from .periods import closure_covers, local_days, opening_hours
+from .models import Booking, BookingStatus, Closure, Facility, OpeningException, Resource
+from .opening import OpeningDays, bookable_hours
+from .periods import closure_covers, local_days
 
 HOUR = Decimal(3600)
 HOURS = Decimal("0.01")
@@ -97,14 +98,13 @@ def elapsed_hours(start: datetime.datetime, end: datetime.datetime) -> Decimal:
     return (Decimal(end.timestamp() - start.timestamp()) / HOUR).quantize(HOURS)
 
 
-def opening_intervals(resource: Resource, period: ReportPeriod) -> list[Interval]:
-    """The resource's facility opening hours on each open weekday of the period, from local wall-clock times."""
-    facility = resource.facility
+def opening_intervals(resource: Resource, period: ReportPeriod, opening: OpeningDays) -> list[Interval]:
+    """The resource's bookable hours on each day of the period, from local wall-clock times: its facility's
+    opening hours of the days it opens, or the whole day for a resource that runs around the clock."""
     return [
         (hours.lower, hours.upper)
-        for hours in (
-            opening_hours(facility, day) for day in period.each_day() if day.weekday() in facility.open_weekdays
-        )
+        for hours in (bookable_hours(resource, day, opening) for day in period.each_day())
+        if hours is not None
     ]
 
 
@@ -234,7 +234,7 @@ def busiest(resources, period: ReportPeriod, count: int, *, user):
 
 
 def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[ResourceUsage]:
-    """Per resource: open hours, closure hours within them, approved booked hours and actual use; three queries.
+    """Per resource: open hours, closure hours within them, approved booked hours and actual use; four queries.
 
     ``resources`` None: every active resource of the centre.
 
@@ -261,10 +261,17 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
         .filter(facility_id__in={resource.facility_id for resource in resources})
         .only("facility_id", "resource_id", "period")
     )
+    facilities = {resource.facility_id: resource.facility for resource in resources}
+    exceptions = list(
+        OpeningException.objects.filter(facility_id__in=facilities).touching(period.first_day, period.last_day)
+    )
+    openings = {
+        pk: OpeningDays(facility, [e for e in exceptions if e.facility_id == pk]) for pk, facility in facilities.items()
+    }
     usage = []
     for resource in resources:
         seconds, use = booked.get(resource.pk, (0, ActualUse()))
-        opening = opening_intervals(resource, period)
+        opening = opening_intervals(resource, period, openings[resource.facility_id])
         closed = _merged(
             # An unbounded closure end (none today, but the column allows it) is cut at the period's edge.
             (closure.period.lower or period.start, closure.period.upper or period.end)

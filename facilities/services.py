@@ -10,40 +10,44 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal.roles import facility_staff_condition
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
 from projects.models import AtmpProject, GmoClass, ProcessStep, ResearchGroup
 
 from . import notifications, permissions
 from .models import (
+    ACTIVE_STATUSES,
     GRADE_IN_SENTENCE,
     Booking,
     BookingStatus,
     CalendarFeed,
     Closure,
-    EquipmentQualificationStatus,
     ProtectionLevel,
     Qualification,
     QualificationKind,
+    QualificationState,
     Resource,
     grades_covering,
     new_feed_token,
 )
+from .opening import OpeningDays, bookable_hours
 from .periods import (
+    add_months,
     changeover_of,
     closure_covers,
     days_of,
     describe_period,
     local_datetime,
     local_days,
-    opening_hours,
     overlap,
     widened,
 )
@@ -77,18 +81,19 @@ def check_project_admitted(project: AtmpProject) -> None:
         )
 
 
-def check_membership(project: AtmpProject, is_member: bool) -> None:
-    if not is_member:
+def check_membership(project: AtmpProject, may_book: bool) -> None:
+    """``may_book``: a member of the project's group, or facility staff booking on its behalf."""
+    if not may_book:
         raise BookingError(
             _("Only members of %(group)s may book for %(project)s; choose one of your own group's projects.")
             % {"group": project.group, "project": project}
         )
 
 
-def check_project(project: AtmpProject, is_member: bool) -> None:
+def check_project(project: AtmpProject, may_book: bool) -> None:
     """Rule 1."""
     check_project_admitted(project)
-    check_membership(project, is_member)
+    check_membership(project, may_book)
 
 
 # Rule 2: containment, equipment status and qualifications.
@@ -128,28 +133,71 @@ def check_containment(resource: Resource, project: AtmpProject, step: ProcessSte
     raise BookingError(message)
 
 
-def check_equipment_qualified(resource: Resource, days: list[datetime.date]) -> None:
-    """Equipment is booked only while qualified and before its requalification date."""
-    if resource.is_room:
+def check_qualified(resource: Resource, days: list[datetime.date]) -> None:
+    """A room, or equipment and the room it stands in, is booked only while qualified and before its
+    requalification date (rule 9)."""
+    for item in [resource] if resource.is_room or resource.room is None else [resource, resource.room]:
+        if item.qualification_status != QualificationState.QUALIFIED:
+            raise BookingError(
+                _("%(resource)s cannot be booked: its status is “%(status)s”. Ask facility staff when it is back.")
+                % {"resource": item, "status": item.get_qualification_status_display()}
+            )
+        if item.requalification_due and item.requalification_due < days[-1]:
+            raise BookingError(
+                _("%(resource)s is due for requalification on %(date)s; book it before that date.")
+                % {"resource": item, "date": formats.date_format(item.requalification_due)}
+            )
+
+
+def check_calibrated(resource: Resource, days: list[datetime.date]) -> None:
+    """Equipment is booked only before its calibration date."""
+    if resource.calibration_due and resource.calibration_due < days[-1]:
+        raise BookingError(
+            _("%(resource)s is due for calibration on %(date)s; book it before that date.")
+            % {"resource": resource, "date": formats.date_format(resource.calibration_due)}
+        )
+
+
+def check_requalification_interval(resource: Resource) -> None:
+    """A graded room's or zone's requalification date lies at most the facility's interval for its grade ahead."""
+    months = resource.facility.requalification_months(resource.grade)
+    if months is None or resource.requalification_due is None:
         return
-    if resource.qualification_status != EquipmentQualificationStatus.QUALIFIED:
+    if resource.requalification_due > add_months(timezone.localdate(), months):
         raise BookingError(
-            _("%(resource)s cannot be booked: its status is “%(status)s”. Ask facility staff when it is back.")
-            % {"resource": resource, "status": resource.get_qualification_status_display()}
+            _(
+                "%(grade)s is requalified at least every %(months)s months; set the next requalification "
+                "at most %(months)s months ahead."
+            )
+            % {"grade": resource.get_grade_display(), "months": months}
         )
-    if resource.requalification_due and resource.requalification_due < days[-1]:
+
+
+def requalify(resource: Resource, *, by, qualified_on: datetime.date) -> Resource:
+    """Record a graded room's or zone's requalification: qualified, next due after the facility's interval."""
+    require(permissions.can_manage_facility(by))
+    months = resource.facility.requalification_months(resource.grade)
+    if months is None:
         raise BookingError(
-            _("%(resource)s is due for requalification on %(date)s; book it before that date.")
-            % {"resource": resource, "date": formats.date_format(resource.requalification_due)}
+            _("%(resource)s has no clean-room grade; set its next requalification by hand.") % {"resource": resource}
         )
+    resource.qualification_status = QualificationState.QUALIFIED
+    resource.requalification_due = add_months(qualified_on, months)
+    with recorded(by, reason=_("Requalified on %(date)s.") % {"date": qualified_on.isoformat()}):
+        resource.save(update_fields=["qualification_status", "requalification_due"])
+    return resource
 
 
 def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime.date]) -> list[datetime.date]:
     return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
 
 
-def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification]) -> None:
-    """A gowning qualification for the room's grade, or a stricter one, valid on every day."""
+def person_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
+    """``person`` holds a gowning qualification for the room's grade, or a stricter one, valid on every day."""
     room = resource.containing_room
     grades = grades_covering(room.grade) if room else []
     if not grades:
@@ -159,23 +207,39 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
     if missing:
         raise BookingError(
             _(
-                "You hold no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
-                "ask facility staff to qualify or requalify you."
+                "%(person)s holds no valid gowning qualification for %(grade)s (or a stricter grade) on %(date)s; "
+                "ask facility staff to qualify or requalify them, or name another entrant."
             )
-            % {"grade": GRADE_IN_SENTENCE[room.grade], "date": formats.date_format(missing[0])}
+            % {
+                "person": person_name(person),
+                "grade": GRADE_IN_SENTENCE[room.grade],
+                "date": formats.date_format(missing[0]),
+            }
         )
 
 
-def check_training(resource: Resource, days: list[datetime.date], qualifications: list[Qualification]) -> None:
-    """Valid training on a resource that requires it, on every day."""
+def check_training(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
+    """``person`` holds valid training on a resource that requires it, on every day."""
     if not resource.training_required:
         return
     training = [q for q in qualifications if q.kind == QualificationKind.TRAINING and q.resource_id == resource.pk]
     missing = _uncovered_days(training, days)
     if missing:
         raise BookingError(
-            _("You need valid training on %(resource)s on %(date)s; ask facility staff to record it.")
-            % {"resource": resource, "date": formats.date_format(missing[0])}
+            _(
+                "%(person)s needs valid training on %(resource)s on %(date)s; "
+                "ask facility staff to record it, or name another entrant."
+            )
+            % {"person": person_name(person), "resource": resource, "date": formats.date_format(missing[0])}
+        )
+
+
+def check_entrant_eligible(project: AtmpProject, person, eligible: bool) -> None:
+    """Entrants are members of the project's group or facility staff."""
+    if not eligible:
+        raise BookingError(
+            _("%(person)s is neither a member of %(group)s nor facility staff; name only them as entrants.")
+            % {"person": person_name(person), "group": project.group}
         )
 
 
@@ -183,15 +247,21 @@ def check_access(
     resource: Resource,
     project: AtmpProject,
     period: DateTimeTZRange,
-    qualifications: list[Qualification],
+    entrants: list,
+    qualifications: dict[int, list[Qualification]],
+    eligible: set[int],
     step: ProcessStep | None = None,
 ) -> None:
-    """Rule 2. ``qualifications``: the booker's, all of them (they are few); each rule picks those that count."""
+    """Rules 2 and 7 for each entrant. ``qualifications``: each entrant's, all of them (they are few);
+    ``eligible``: the ids of the entrants who are group members or facility staff."""
     days = days_of(period)
     check_containment(resource, project, step)
-    check_equipment_qualified(resource, days)
-    check_gowning(resource, days, qualifications)
-    check_training(resource, days, qualifications)
+    check_qualified(resource, days)
+    check_calibrated(resource, days)
+    for person in entrants:
+        check_entrant_eligible(project, person, person.pk in eligible)
+        check_gowning(resource, days, qualifications.get(person.pk, []), person)
+        check_training(resource, days, qualifications.get(person.pk, []), person)
 
 
 # Rule 4: time, duration and occupancy.
@@ -223,25 +293,48 @@ def check_horizon(resource: Resource, period: DateTimeTZRange) -> None:
         )
 
 
-def check_opening_hours(resource: Resource, period: DateTimeTZRange) -> None:
-    """Inside the opening hours of one open day of the resource's facility."""
+def check_open_day(resource: Resource, period: DateTimeTZRange, opening: OpeningDays) -> None:
+    """Not on a public holiday or a closed day of the facility, unless the resource runs around the clock."""
+    if resource.round_the_clock:
+        return
+    for day in days_of(period):
+        reason = opening.closed_reason(day)
+        if reason:
+            raise BookingError(
+                _("%(facility)s is closed on %(date)s (%(reason)s); choose another day.")
+                % {"facility": resource.facility, "date": formats.date_format(day), "reason": reason}
+            )
+
+
+def check_opening_hours(resource: Resource, period: DateTimeTZRange, opening: OpeningDays) -> None:
+    """Inside the opening hours of one open day of the resource's facility, unless it runs around the clock."""
+    if resource.round_the_clock:
+        return
     facility = resource.facility
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
-    if (
-        start.weekday() not in facility.open_weekdays
-        or start.date() != end.date()
-        or start.time() < facility.opens_at
-        or end.time() > facility.closes_at
-    ):
+    hours = opening.hours(start.date())
+    if hours is not None and start.date() == end.date() and hours.lower <= period.lower and period.upper <= hours.upper:
+        return
+    exception = opening.exception_on(start.date())
+    if exception is not None and not exception.closed:
         raise BookingError(
-            _("%(facility)s is open %(days)s from %(opens)s to %(closes)s; book inside the opening hours of one day.")
+            _("On %(date)s %(facility)s is open %(hours)s (%(reason)s); book inside those hours.")
             % {
+                "date": formats.date_format(start.date()),
                 "facility": facility,
-                "days": facility.open_weekday_names,
-                "opens": f"{facility.opens_at:%H:%M}",
-                "closes": f"{facility.closes_at:%H:%M}",
+                "hours": opening.describe(start.date()),
+                "reason": exception.note,
             }
         )
+    raise BookingError(
+        _("%(facility)s is open %(days)s from %(opens)s to %(closes)s; book inside the opening hours of one day.")
+        % {
+            "facility": facility,
+            "days": facility.open_weekday_names,
+            "opens": f"{facility.opens_at:%H:%M}",
+            "closes": f"{facility.closes_at:%H:%M}",
+        }
+    )
 
 
 def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
@@ -251,7 +344,13 @@ def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
             _("Bookings of %(resource)s last at least %(minutes)s minutes; choose a later end.")
             % {"resource": resource, "minutes": resource.min_duration_minutes}
         )
-    if minutes > resource.max_duration_minutes:
+    if resource.round_the_clock:
+        if period.upper - period.lower > datetime.timedelta(days=resource.max_days):
+            raise BookingError(
+                _("Bookings of %(resource)s last at most %(days)s days; choose an earlier end.")
+                % {"resource": resource, "days": resource.max_days}
+            )
+    elif minutes > resource.max_duration_minutes:
         raise BookingError(
             _("Bookings of %(resource)s last at most %(minutes)s minutes; choose an earlier end or book in parts.")
             % {"resource": resource, "minutes": resource.max_duration_minutes}
@@ -259,23 +358,24 @@ def check_duration(resource: Resource, period: DateTimeTZRange) -> None:
 
 
 def check_occupancy(resource: Resource, persons: int) -> None:
+    """``persons``: the number of entrants (rule 7)."""
     if persons < 1:
-        raise BookingError(_("A booking is for at least one person."))
+        raise BookingError(_("Name at least one person who will enter."))
     limit = resource.occupancy_limit
     if limit is not None and persons > limit:
         raise BookingError(
-            _("%(resource)s holds at most %(limit)s persons; book for fewer persons.")
+            _("%(resource)s holds at most %(limit)s persons; name fewer entrants.")
             % {"resource": resource, "limit": limit}
         )
 
 
 def check_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
-    """Rule 4, in the order a user fixes it: a valid period first, then when, how long and for how many."""
+    """Rule 4 without the opening hours (they need the facility's exception days, ``check_opening``), in the
+    order a user fixes it: a valid period first, then when, how long and for how many."""
     check_period_order(period)
     check_not_past(period)
     check_lead_time(resource, period)
     check_horizon(resource, period)
-    check_opening_hours(resource, period)
     check_duration(resource, period)
     check_occupancy(resource, persons)
 
@@ -369,21 +469,53 @@ def check_availability(project: AtmpProject, period: DateTimeTZRange, occupancy:
         raise BookingError(problem)
 
 
+def possible_entrants(groups) -> QuerySet:
+    """The users who may enter for projects of ``groups`` (a queryset or ids): their members and facility staff."""
+    return (
+        get_user_model()
+        .objects.filter(Q(memberships__group__in=groups, is_active=True) | facility_staff_condition())
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 @dataclass
 class RuleData:
-    """What the booking rules read from the database for one user, resource, project and window."""
+    """What the booking rules read from the database for one booker, their entrants, a resource, project and window."""
 
-    is_member: bool
-    qualifications: list[Qualification]
+    may_book: bool
+    qualifications: dict[int, list[Qualification]]
+    eligible: set[int]
+    opening: OpeningDays
     occupancy: Occupancy
 
     @classmethod
-    def load(cls, user, resource: Resource, project: AtmpProject, window: DateTimeTZRange) -> "RuleData":
+    def load(
+        cls, user, resource: Resource, project: AtmpProject, window: DateTimeTZRange, entrants: list
+    ) -> "RuleData":
+        ids = [person.pk for person in entrants]
+        qualifications: dict[int, list[Qualification]] = {}
+        for qualification in Qualification.objects.filter(user__in=ids):
+            qualifications.setdefault(qualification.user_id, []).append(qualification)
         return cls(
-            is_member=ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
-            qualifications=list(Qualification.objects.filter(user=user)),
+            may_book=permissions.can_book_on_behalf(user)
+            or ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
+            qualifications=qualifications,
+            eligible=set(possible_entrants([project.group_id]).filter(pk__in=ids).values_list("pk", flat=True)),
+            opening=OpeningDays.load(resource.facility, *_first_and_last_day(window)),
             occupancy=Occupancy.load(resource, widened(window, changeover_of(resource))),
         )
+
+
+def _first_and_last_day(window: DateTimeTZRange) -> tuple[datetime.date, datetime.date]:
+    days = days_of(window)
+    return days[0], days[-1]
+
+
+def check_opening(resource: Resource, period: DateTimeTZRange, opening: OpeningDays) -> None:
+    """Rules 4 and 8: an open day, inside its opening hours, unless the resource runs around the clock."""
+    check_open_day(resource, period, opening)
+    check_opening_hours(resource, period, opening)
 
 
 def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, persons: int) -> None:
@@ -393,10 +525,16 @@ def _check_resource_and_timing(resource: Resource, period: DateTimeTZRange, pers
 
 
 def _check_loaded(
-    resource: Resource, project: AtmpProject, period: DateTimeTZRange, data: RuleData, step: ProcessStep | None = None
+    resource: Resource,
+    project: AtmpProject,
+    period: DateTimeTZRange,
+    entrants: list,
+    data: RuleData,
+    step: ProcessStep | None = None,
 ) -> None:
-    check_project(project, data.is_member)
-    check_access(resource, project, period, data.qualifications, step)
+    check_opening(resource, period, data.opening)
+    check_project(project, data.may_book)
+    check_access(resource, project, period, entrants, data.qualifications, data.eligible, step)
     check_availability(project, period, data.occupancy)
 
 
@@ -416,21 +554,44 @@ def check_room_released(resource: Resource) -> None:
             raise BookingError(message)
 
 
+def check_slot(
+    resource: Resource,
+    project: AtmpProject | None,
+    period: DateTimeTZRange,
+    occupancy: Occupancy,
+    opening: OpeningDays,
+) -> None:
+    """The rules a calendar answers for a free cell from what it has loaded: timing, opening, overlap and
+    changeover (``project`` None: against every project). The rest depend on who books, for whom."""
+    _check_resource_and_timing(resource, period, 1)
+    check_opening(resource, period, opening)
+    check_availability(project, period, occupancy)
+
+
 def check_booking(
     user,
     resource: Resource,
     project: AtmpProject,
     period: DateTimeTZRange,
-    persons: int,
+    entrants: Iterable | None = None,
     step: ProcessStep | None = None,
 ) -> None:
     """Every rule a new booking must pass; raises ``BookingError`` with the first one that fails.
 
-    Writes nothing: it answers "would this booking be allowed?".
+    ``entrants``: the people who will enter, the booker alone if not named. Writes nothing: it
+    answers "would this booking be allowed?".
     """
-    _check_resource_and_timing(resource, period, persons)
+    entrants = _entrants(user, entrants)
+    _check_resource_and_timing(resource, period, len(entrants))
     check_room_released(resource)
-    _check_loaded(resource, project, period, RuleData.load(user, resource, project, period), step)
+    _check_loaded(resource, project, period, entrants, RuleData.load(user, resource, project, period, entrants), step)
+
+
+def _entrants(user, entrants: Iterable | None) -> list:
+    """The named entrants, each once; the booker alone if none were named."""
+    if entrants is None:
+        return [user]
+    return list({person.pk: person for person in entrants}.values())
 
 
 FREE_SEARCH_MAX_DAYS = 31
@@ -453,14 +614,18 @@ def _check_search_days(first_day: datetime.date, last_day: datetime.date) -> Non
         )
 
 
-def _candidates(resource: Resource, duration: datetime.timedelta, first_day: datetime.date, last_day: datetime.date):
-    """Periods of ``duration`` starting every 30 minutes of the facility's opening hours."""
-    facility = resource.facility
+def _candidates(
+    resource: Resource,
+    duration: datetime.timedelta,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    opening: OpeningDays,
+):
+    """Periods of ``duration`` starting every 30 minutes of the resource's bookable hours."""
     for offset in range((last_day - first_day).days + 1):
-        day = first_day + datetime.timedelta(days=offset)
-        if day.weekday() not in facility.open_weekdays:
+        hours = bookable_hours(resource, first_day + datetime.timedelta(days=offset), opening)
+        if hours is None:
             continue
-        hours = opening_hours(facility, day)
         start = hours.lower
         while start + duration <= hours.upper:
             yield DateTimeTZRange(start, start + duration)
@@ -474,12 +639,12 @@ def free_slots(
     duration: datetime.timedelta,
     first_day: datetime.date,
     last_day: datetime.date,
-    persons: int = 1,
 ) -> list[FreeSlot]:
     """The periods of ``duration``, starting every 30 minutes of opening hours, that ``user`` could book.
 
     Each candidate passes the rules of ``check_booking`` on data loaded once per resource: a few
     queries per resource, however many candidates; a room on hold has none. At most 31 days are searched.
+    ``user`` enters alone.
     """
     _check_search_days(first_day, last_day)
     window = local_days(first_day, last_day)
@@ -489,11 +654,11 @@ def free_slots(
             check_room_released(resource)
         except BookingError:
             continue  # a room on hold has no free time until it is released
-        data = RuleData.load(user, resource, project, window)
-        for period in _candidates(resource, duration, first_day, last_day):
+        data = RuleData.load(user, resource, project, window, [user])
+        for period in _candidates(resource, duration, first_day, last_day, data.opening):
             try:
-                _check_resource_and_timing(resource, period, persons)
-                _check_loaded(resource, project, period, data)
+                _check_resource_and_timing(resource, period, 1)
+                _check_loaded(resource, project, period, [user], data)
             except BookingError:
                 continue
             found.append(FreeSlot(resource, period.lower, period.upper))
@@ -504,21 +669,61 @@ def free_slots(
 MAX_SERIES_DATES = 100
 
 
-def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None, horizon_days: int) -> list[DateTimeTZRange]:
-    """The periods of a booking and its repeats, each at the same local wall-clock times; a series ends
-    within the resource's ``horizon_days`` and has at most MAX_SERIES_DATES dates."""
+def check_series_window(resource: Resource, recurrence: Recurrence) -> None:
+    """A series ends inside the resource's how-far-ahead window; asked before any date is counted."""
+    last_day = timezone.localdate() + datetime.timedelta(days=resource.booking_horizon_days)
+    if recurrence.until > last_day:
+        raise BookingError(
+            _(
+                "%(resource)s can be booked at most %(days)s days ahead, so a series may repeat until %(date)s "
+                "at the latest; choose an earlier repeat end date."
+            )
+            % {"resource": resource, "days": resource.booking_horizon_days, "date": formats.date_format(last_day)}
+        )
+
+
+def check_series_length(count: int) -> None:
+    if count > MAX_SERIES_DATES:
+        raise BookingError(
+            _(
+                "A series has at most %(max)s dates and this one would have %(count)s; "
+                "choose fewer weekdays or an earlier repeat end date."
+            )
+            % {"max": MAX_SERIES_DATES, "count": count}
+        )
+
+
+CLOSURE_SERIES_MAX_DAYS = 366
+
+
+def check_closure_series_window(start: datetime.date, recurrence: Recurrence) -> None:
+    last_day = start + datetime.timedelta(days=CLOSURE_SERIES_MAX_DAYS)
+    if recurrence.until > last_day:
+        raise BookingError(
+            _("A recurring closure repeats for at most a year, until %(date)s; choose an earlier repeat end date.")
+            % {"date": formats.date_format(last_day)}
+        )
+
+
+def occurrences(
+    period: DateTimeTZRange, recurrence: Recurrence | None, resource: Resource | None
+) -> list[DateTimeTZRange]:
+    """The periods of a booking (or of a closure: ``resource`` None) and its repeats, each at the same local
+    wall-clock times.
+
+    A series is bounded by the resource's how-far-ahead window (a closure's by a year) and by ``MAX_SERIES_DATES``.
+    """
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if recurrence is None:
         return [DateTimeTZRange(start, end)]
     if recurrence.until < start.date():
         raise BookingError(_("The repeat end date is before the first booking; choose a later date."))
-    if recurrence.until > timezone.localdate() + datetime.timedelta(days=horizon_days):
-        raise BookingError(
-            _("This resource can be booked at most %(days)s days ahead; choose an earlier repeat end date.")
-            % {"days": horizon_days}
-        )
     if not recurrence.weekdays:
         raise BookingError(_("Choose the weekdays to repeat the booking on."))
+    if resource is None:
+        check_closure_series_window(start.date(), recurrence)
+    else:
+        check_series_window(resource, recurrence)
     length = end.date() - start.date()
     periods = []
     day = start.date()
@@ -526,11 +731,7 @@ def occurrences(period: DateTimeTZRange, recurrence: Recurrence | None, horizon_
         if day.weekday() in recurrence.weekdays or day == start.date():
             periods.append(DateTimeTZRange(local_datetime(day, start.time()), local_datetime(day + length, end.time())))
         day += datetime.timedelta(days=1)
-    if len(periods) > MAX_SERIES_DATES:
-        raise BookingError(
-            _("A series has at most %(max)s dates, this one %(count)s; choose an earlier repeat end date.")
-            % {"max": MAX_SERIES_DATES, "count": len(periods)}
-        )
+    check_series_length(len(periods))
     return periods
 
 
@@ -570,34 +771,30 @@ def create_booking(
     resource: Resource,
     project: AtmpProject,
     period: DateTimeTZRange,
-    persons: int,
     purpose: str,
+    entrants: Iterable | None = None,
     equipment: Iterable[Resource] = (),
     recurrence: Recurrence | None = None,
     step: ProcessStep | None = None,
 ) -> list[Booking]:
     """Book ``resource`` (and equipment in the same room) for ``by``, once or recurring; all or nothing.
 
+    ``entrants``: the people who will enter, each checked (the booker alone if none are named).
     Returns the bookings made, the first booking first. A resource that needs approval gets
     ``requested`` bookings, others ``approved`` ones.
     """
+    entrants = _entrants(by, entrants)
     equipment = list(equipment)
     check_equipment_in_room(resource, equipment)
-    periods = occurrences(period, recurrence, resource.booking_horizon_days)
+    periods = occurrences(period, recurrence, resource)
     series = uuid.uuid4() if len(periods) > 1 else None
     try:
         with transaction.atomic():
             _lock([resource, *equipment])
-            problems = []
-            for each in periods:
-                try:
-                    for item in [resource, *equipment]:
-                        check_booking(by, item, project, each, persons if item is resource else 1, step)
-                except BookingError as error:
-                    problems.append((each, error.message))
+            problems = _problems(by, [resource, *equipment], project, periods, entrants, step)
             if problems:
                 raise _refusal(problems, len(periods))
-            return _insert_all(by, resource, equipment, project, step, periods, persons, purpose, series)
+            return _insert_all(by, resource, equipment, project, step, periods, entrants, purpose, series)
     except IntegrityError as error:
         # A booking that slipped past the checks (another connection, a race): the same message.
         if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
@@ -605,20 +802,60 @@ def create_booking(
         raise BookingError(conflict_message(resource, periods[0])) from error
 
 
-def _insert_all(by, resource, equipment, project, step, periods, persons, purpose, series) -> list[Booking]:
+def _problems(
+    by, items: list[Resource], project: AtmpProject, periods: list[DateTimeTZRange], entrants: list, step=None
+):
+    """Each date's first refusal, from ``check_booking``'s rules on data loaded once per resource for the
+    whole series (a few queries per resource, however many dates)."""
+    problems, valid = [], []
+    for each in periods:
+        try:
+            for item in items:  # first and without queries: a period must be valid before it is queried
+                _check_resource_and_timing(item, each, len(entrants))
+                check_room_released(item)
+        except BookingError as error:
+            problems.append((each, error.message))
+        else:
+            valid.append(each)
+    if valid:
+        window = DateTimeTZRange(valid[0].lower, max(each.upper for each in valid))
+        data = {item.pk: RuleData.load(by, item, project, window, entrants) for item in items}
+        for each in valid:
+            try:
+                for item in items:
+                    _check_loaded(item, project, each, entrants, data[item.pk], step)
+            except BookingError as error:
+                problems.append((each, error.message))
+    return sorted(problems, key=lambda problem: problem[0].lower)
+
+
+def _insert_all(by, resource, equipment, project, step, periods, entrants, purpose, series) -> list[Booking]:
     bookings = []
     for period in periods:
-        parent = _insert(by, resource, project, step, period, persons, purpose, series, None)
+        parent = _insert(by, resource, project, step, period, purpose, series, None)
         bookings.append(parent)
         for item in equipment:
-            bookings.append(_insert(by, item, project, step, period, 1, purpose, series, parent))
-        if parent.status == BookingStatus.REQUESTED:
-            notifications.booking_changed("requested", parent)
+            bookings.append(_insert(by, item, project, step, period, purpose, series, parent))
+    Booking.entrants.through.objects.bulk_create(
+        Booking.entrants.through(booking_id=booking.pk, user_id=person.pk)
+        for booking in bookings
+        for person in entrants
+    )
+    requested = [b for b in bookings if b.parent_id is None and b.status == BookingStatus.REQUESTED]
+    if requested:
+        notifications.booking_changed("requested", requested[0], dates=_dates(requested))  # one e-mail per series
     return bookings
 
 
-def _insert(user, resource, project, step, period, persons, purpose, series, parent) -> Booking:
-    status = BookingStatus.REQUESTED if resource.requires_approval else BookingStatus.APPROVED
+def _dates(bookings: list[Booking]) -> list[datetime.datetime] | None:
+    """The local starts of a series' bookings, for its one e-mail; None for a single booking."""
+    return [timezone.localtime(b.period.lower) for b in bookings] if len(bookings) > 1 else None
+
+
+def _insert(user, resource, project, step, period, purpose, series, parent) -> Booking:
+    # Equipment booked with a room that needs approval waits for the room's decision.
+    waits = resource.requires_approval or (parent is not None and parent.status == BookingStatus.REQUESTED)
+    status = BookingStatus.REQUESTED if waits else BookingStatus.APPROVED
     fields = {"decided_at": timezone.now()} if status == BookingStatus.APPROVED else {}
     return Booking.objects.create(
         resource=resource,
@@ -626,7 +863,6 @@ def _insert(user, resource, project, step, period, persons, purpose, series, par
         project=project,
         step=step,
         booked_by=user,
-        persons=persons,
         purpose=purpose,
         status=status,
         series=series,
@@ -641,13 +877,84 @@ def _locked(booking: Booking) -> Booking:
 
 @transaction.atomic
 def approve_booking(booking: Booking, by, comment: str = "") -> Booking:
+    """Approve a request and the equipment requests that wait for it."""
     require(permissions.can_decide_booking(by))
     locked = _locked(booking)
     if locked.status != BookingStatus.REQUESTED:
         raise BookingError(_("Only requested bookings can be approved; this one is %s.") % locked.get_status_display())
-    _decide(locked, by, BookingStatus.APPROVED, comment)
+    for each in [locked, *locked.equipment_bookings.filter(status=BookingStatus.REQUESTED)]:
+        _decide(each, by, BookingStatus.APPROVED, comment)
     notifications.booking_changed("approved", locked)
     return locked
+
+
+def series_bookings(series: uuid.UUID) -> QuerySet:
+    """The dates of a series: its room (or single resource) bookings, without the equipment booked with them."""
+    return Booking.objects.filter(series=series, parent__isnull=True).order_by("period")
+
+
+def _locked_series(series: uuid.UUID, statuses) -> list[Booking]:
+    return list(Booking.objects.select_for_update().filter(series=series, status__in=statuses).order_by("period", "pk"))
+
+
+def _first_date(bookings: list[Booking]) -> Booking:
+    return next((b for b in bookings if b.parent_id is None), bookings[0])
+
+
+@transaction.atomic
+def approve_series(series: uuid.UUID, by, comment: str = "") -> list[Booking]:
+    """Approve every requested date of a series, with the equipment booked with them; one e-mail."""
+    require(permissions.can_decide_booking(by))
+    requested = _locked_series(series, [BookingStatus.REQUESTED])
+    if not requested:
+        raise BookingError(_("No date of this series waits for a decision."))
+    for booking in requested:
+        _decide(booking, by, BookingStatus.APPROVED, comment)
+    dates = [b for b in requested if b.parent_id is None]
+    notifications.booking_changed("approved", _first_date(requested), dates=_dates(dates))
+    return requested
+
+
+@transaction.atomic
+def reject_series(series: uuid.UUID, by, comment: str) -> list[Booking]:
+    """Reject every requested date of a series and release the equipment booked with them; one e-mail."""
+    require(permissions.can_decide_booking(by))
+    if not comment.strip():
+        raise BookingError(_("Say why the booking is rejected: the booker reads the comment."))
+    requested = _locked_series(series, [BookingStatus.REQUESTED])
+    if not requested:
+        raise BookingError(_("No date of this series waits for a decision."))
+    dates = [b for b in requested if b.parent_id is None]
+    for booking in dates:
+        _decide(booking, by, BookingStatus.REJECTED, comment.strip())
+    released = Booking.objects.filter(parent__in=dates).active()
+    _cancel([*released, *(b for b in requested if b.parent_id is not None)], by, comment.strip())
+    notifications.booking_changed("rejected", _first_date(requested), dates=_dates(dates))
+    return requested
+
+
+@transaction.atomic
+def cancel_series(series: uuid.UUID, by, reason: str, from_day: datetime.date | None = None) -> list[Booking]:
+    """Cancel the live dates of a series, all or those from ``from_day`` on, with one reason and one e-mail.
+
+    The booker cancels the dates that have not started; facility staff any.
+    """
+    live = _locked_series(series, ACTIVE_STATUSES)
+    if not live:
+        raise BookingError(_("No date of this series is live."))
+    require(permissions.can_cancel_booking(by, live[0]))
+    if not reason.strip():
+        raise BookingError(_("Give a reason for cancelling."))
+    if from_day is not None:
+        live = [b for b in live if b.start.date() >= from_day]
+    if not permissions.can_cancel_started_booking(by):
+        live = [b for b in live if not b.has_started]
+    if not live:
+        raise BookingError(_("No date of this series from that day on can still be cancelled."))
+    _cancel(live, by, reason.strip())
+    dates = [b for b in live if b.parent_id is None]
+    notifications.booking_changed("cancelled", _first_date(live), dates=_dates(dates))
+    return live
 
 
 @transaction.atomic
@@ -732,12 +1039,19 @@ def check_closure(closure: Closure, *, cancel_affected: bool = False) -> list[Bo
 
     Returns the bookings it would cancel.
     """
-    check_period_order(closure.period)
-    if closure.resource_id and closure.resource.facility_id != closure.facility_id:
-        raise BookingError(
-            _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
-        )
-    affected = list(bookings_affected_by(closure))
+    return check_closures([closure], cancel_affected=cancel_affected)
+
+
+def check_closures(closures: list[Closure], *, cancel_affected: bool = False) -> list[Booking]:
+    """``check_closure`` for the closures of a series: the bookings they would cancel, each once."""
+    affected: dict[int, Booking] = {}
+    for closure in closures:
+        check_period_order(closure.period)
+        if closure.resource_id and closure.resource.facility_id != closure.facility_id:
+            raise BookingError(
+                _("%(resource)s is not in %(facility)s.") % {"resource": closure.resource, "facility": closure.facility}
+            )
+        affected |= {booking.pk: booking for booking in bookings_affected_by(closure)}
     if affected and not cancel_affected:
         raise BookingError(
             ngettext(
@@ -747,31 +1061,73 @@ def check_closure(closure: Closure, *, cancel_affected: bool = False) -> list[Bo
             )
             % {"count": len(affected)}
         )
-    return affected
+    return sorted(affected.values(), key=lambda booking: booking.period.lower)
+
+
+def _cancel_for(closure: Closure, affected: list[Booking], by) -> None:
+    reason = _("Closed for %(reason)s.") % {"reason": closure.get_reason_display().lower()}
+    _cancel(affected, by, f"{reason} {closure.note}".strip())
+    for booking in affected:
+        notifications.booking_changed("cancelled", booking)
+
+
+def closures_of(closure: Closure, recurrence: Recurrence | None) -> list[Closure]:
+    """The closure, or one closure per date of ``recurrence``, sharing a series; not saved."""
+    periods = occurrences(closure.period, recurrence, None)
+    if len(periods) == 1:
+        return [closure]
+    series = uuid.uuid4()
+    fields = {
+        "facility": closure.facility,
+        "resource": closure.resource,
+        "reason": closure.reason,
+        "note": closure.note,
+    }
+    return [Closure(period=period, series=series, **fields) for period in periods]
 
 
 @transaction.atomic
-def create_closure(closure: Closure, by, *, cancel_affected: bool = False) -> list[Booking]:
-    """Save a closure; bookings in its way are refused unless ``cancel_affected``, then cancelled with its reason.
+def create_closure(
+    closure: Closure, by, *, cancel_affected: bool = False, recurrence: Recurrence | None = None
+) -> list[Booking]:
+    """Save a closure, or one per date of ``recurrence`` (e.g. cleaning every Friday 15:00-17:00); bookings in
+    their way are refused unless ``cancel_affected``, then cancelled with its reason.
 
     Returns the bookings cancelled.
     """
     require(permissions.can_manage_facility(by))
     _lock(resources_covered_by(closure))  # as create_booking does: no booking slips in meanwhile
-    affected = check_closure(closure, cancel_affected=cancel_affected)
-    closure.created_by = by
-    closure.save()
-    reason = _("Closed for %(reason)s.") % {"reason": closure.get_reason_display().lower()}
-    _cancel(affected, by, f"{reason} {closure.note}".strip())
-    for booking in affected:
-        notifications.booking_changed("cancelled", booking)
+    closures = closures_of(closure, recurrence)
+    affected = check_closures(closures, cancel_affected=cancel_affected)
+    for each in closures:
+        each.created_by = by
+        each.save()
+    _cancel_for(closure, affected, by)
     return affected
 
 
-def delete_closure(closure: Closure, by) -> None:
-    """Lift a closure; the bookings it cancelled stay cancelled."""
+@transaction.atomic
+def update_closure(closure: Closure, by, *, reason: str, cancel_affected: bool = False) -> list[Booking]:
+    """Save a corrected closure (period, scope, reason, note); the audit trail keeps ``reason``.
+
+    Bookings it now covers (it was widened) are refused unless ``cancel_affected``, then cancelled.
+    """
     require(permissions.can_manage_facility(by))
-    with recorded(by, reason=_("Closure lifted.")):
+    if not reason.strip():
+        raise BookingError(_("Say why the closure is changed: the audit trail keeps it."))
+    _lock(resources_covered_by(closure))
+    affected = check_closure(closure, cancel_affected=cancel_affected)
+    _cancel_for(closure, affected, by)
+    # Last: one request's changes share one audit context, whose reason is the one set last.
+    with recorded(by, reason=reason.strip()):
+        closure.save()
+    return affected
+
+
+def delete_closure(closure: Closure, by, reason: str = "") -> None:
+    """Lift a closure; the bookings it cancelled stay cancelled. The audit trail keeps ``reason``."""
+    require(permissions.can_manage_facility(by))
+    with recorded(by, reason=reason.strip() or _("Closure lifted.")):
         closure.delete()
 
 

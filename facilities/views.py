@@ -18,12 +18,15 @@ from .forms import (
     BookingForm,
     CalendarProjectForm,
     CancelForm,
-    ClosureForm,
+    ClosureChangeForm,
+    ClosureDeleteForm,
     FreeTimeForm,
+    NewClosureForm,
     NotificationPreferencesForm,
     QualificationForm,
     RejectForm,
     RenewQualificationForm,
+    SeriesCancelForm,
     UsageReportForm,
 )
 from .models import (
@@ -140,7 +143,7 @@ def free_time(request):
 @require_GET
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
-    mine = Booking.objects.visible_to(request.user).filter(booked_by=request.user).with_details()
+    mine = Booking.objects.visible_to(request.user).booked_or_entered_by(request.user).with_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
     context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
     return render(request, "facilities/booking_list.html", context)
@@ -148,6 +151,7 @@ def booking_list(request):
 
 def booking_new(request):
     initial = {key: request.GET[key] for key in ("resource", "project", "start", "end") if key in request.GET}
+    initial["entrants"] = [request.user.pk]
     form = BookingForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -157,7 +161,7 @@ def booking_new(request):
                 resource=data["resource"],
                 project=data["project"],
                 period=form.period,
-                persons=data["persons"],
+                entrants=data["entrants"] or None,  # none named: the booker alone
                 purpose=data["purpose"],
                 equipment=data["equipment"],
                 recurrence=form.recurrence,
@@ -186,6 +190,7 @@ def booking_detail(request, pk):
     context = {
         "booking": booking,
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
+        "entrants": [services.person_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "cancel_form": CancelForm(),
@@ -233,6 +238,71 @@ def booking_reject(request, pk):
     return redirect("facilities:pending")
 
 
+def _visible_series(request, series) -> list[Booking]:
+    """The dates of the series, or 404 to those who may not see it."""
+    dates = list(
+        services.series_bookings(series).filter(pk__in=Booking.objects.visible_to(request.user)).with_details()
+    )
+    if not dates:
+        raise Http404
+    return dates
+
+
+@require_GET
+def series_detail(request, series):
+    dates = _visible_series(request, series)
+    first = dates[0]
+    context = {
+        "series": series,
+        "first": first,
+        "dates": dates,
+        "may_cancel": any(b.is_active for b in dates) and permissions.can_cancel_booking(request.user, first),
+        "may_decide": any(b.status == BookingStatus.REQUESTED for b in dates)
+        and permissions.can_decide_booking(request.user),
+        "cancel_form": SeriesCancelForm(),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "facilities/series_detail.html", context)
+
+
+@require_POST
+def series_approve(request, series):
+    require(permissions.can_decide_booking(request.user))
+    _visible_series(request, series)
+    _report(request, services.approve_series, series, request.user, success=_("The series was approved."))
+    return redirect("facilities:pending")
+
+
+@require_POST
+def series_reject(request, series):
+    require(permissions.can_decide_booking(request.user))
+    _visible_series(request, series)
+    form = RejectForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    _report(request, services.reject_series, series, request.user, comment, success=_("The series was rejected."))
+    return redirect("facilities:pending")
+
+
+@require_POST
+def series_cancel(request, series):
+    dates = _visible_series(request, series)
+    require(permissions.can_cancel_booking(request.user, dates[0]))
+    form = SeriesCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason for cancelling, and the first day to cancel as YYYY-MM-DD."))
+        return redirect("facilities:series_detail", series=series)
+    _report(
+        request,
+        services.cancel_series,
+        series,
+        request.user,
+        form.cleaned_data["reason"],
+        form.cleaned_data["from_day"],
+        success=_("The dates of the series were cancelled."),
+    )
+    return redirect("facilities:series_detail", series=series)
+
+
 def pending(request):
     # The permission first: others get 403 for every method, as on the other staff pages.
     require(permissions.can_decide_booking(request.user))
@@ -241,37 +311,88 @@ def pending(request):
 
 @require_GET
 def _pending_requests(request):
-    requests = Booking.objects.visible_to(request.user).pending().upcoming().with_details()
+    requests = Booking.objects.visible_to(request.user).pending().upcoming().one_row_per_series().with_details()
     return render(
         request, "facilities/pending.html", {"page_obj": _page(request, requests), "reject_form": RejectForm()}
     )
 
 
+def _cancelled_message(count: int) -> str:
+    return ngettext(
+        "The closure was saved; %(count)s booking was cancelled.",
+        "The closure was saved; %(count)s bookings were cancelled.",
+        count,
+    ) % {"count": count}
+
+
 def closure_list(request):
     require(permissions.can_manage_facility(request.user))
-    form = ClosureForm(request.POST if request.method == "POST" else None)
+    form = NewClosureForm(request.POST if request.method == "POST" else None)
     affected = None
     if request.method == "POST" and form.is_valid():
         closure = form.instance
         try:
-            cancelled = services.create_closure(closure, request.user, cancel_affected="confirm" in request.POST)
+            cancelled = services.create_closure(
+                closure, request.user, cancel_affected="confirm" in request.POST, recurrence=form.recurrence
+            )
         except services.BookingError as error:
-            affected = services.bookings_affected_by(closure)
+            # A refusal for bookings in the way lists them to confirm; any other refusal lists none.
+            try:
+                affected = services.check_closures(services.closures_of(closure, form.recurrence), cancel_affected=True)
+            except services.BookingError:
+                affected = None
             messages.warning(request, error.message)
         else:
-            messages.success(
-                request,
-                ngettext(
-                    "The closure was saved; %(count)s booking was cancelled.",
-                    "The closure was saved; %(count)s bookings were cancelled.",
-                    len(cancelled),
-                )
-                % {"count": len(cancelled)},
-            )
+            messages.success(request, _cancelled_message(len(cancelled)))
             return redirect("facilities:closures")
-    closures = Closure.objects.upcoming().select_related("facility", "resource", "created_by")
-    context = {"form": form, "affected": affected, "page_obj": _page(request, closures)}
+    show_past = request.GET.get("show") == "past"
+    closures = (Closure.objects.past() if show_past else Closure.objects.upcoming()).select_related(
+        "facility", "resource", "created_by"
+    )
+    context = {
+        "form": form,
+        "affected": affected,
+        "page_obj": _page(request, closures),
+        "show_past": show_past,
+        "delete_form": ClosureDeleteForm(),
+    }
     return render(request, "facilities/closure_list.html", context)
+
+
+def closure_edit(request, pk):
+    """Correct a closure's period, scope, reason or note; a widened closure lists the bookings it would cancel."""
+    require(permissions.can_manage_facility(request.user))
+    closure = get_object_or_404(Closure.objects.select_related("facility", "resource"), pk=pk)
+    form = ClosureChangeForm(request.POST if request.method == "POST" else None, instance=closure)
+    affected = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.update_closure(
+                form.instance,
+                request.user,
+                reason=form.cleaned_data["change_reason"],
+                cancel_affected="confirm" in request.POST,
+            )
+        except services.BookingError as error:
+            affected = services.bookings_affected_by(form.instance)
+            messages.warning(request, error.message)
+        else:
+            messages.success(request, _cancelled_message(len(cancelled)))
+            return redirect("facilities:closures")
+    return render(request, "facilities/closure_edit.html", {"form": form, "closure": closure, "affected": affected})
+
+
+@require_POST
+def closure_delete(request, pk):
+    require(permissions.can_manage_facility(request.user))
+    closure = get_object_or_404(Closure, pk=pk)
+    form = ClosureDeleteForm(request.POST)
+    if form.is_valid():
+        services.delete_closure(closure, request.user, form.cleaned_data["reason"])
+        messages.success(request, _("The closure was lifted; the bookings it cancelled stay cancelled."))
+    else:
+        messages.error(request, _("Give a reason for lifting the closure."))
+    return redirect("facilities:closures")
 
 
 def qualification_manage(request):

@@ -20,7 +20,12 @@ def personal_data(user) -> dict:
     changes they made (the audit trail)."""
     memberships = Membership.objects.filter(user=user).select_related("group").order_by("group__name")
     qualifications = Qualification.objects.filter(user=user).select_related("resource").order_by("valid_from")
-    bookings = Booking.objects.filter(booked_by=user).select_related("resource", "project").order_by("period")
+    bookings = (
+        Booking.objects.booked_or_entered_by(user)
+        .select_related("resource", "project", "booked_by")
+        .prefetch_related("entrants")
+        .order_by("period")
+    )
     applications = GroupApplication.objects.filter(applicant=user).order_by("created_at")
     invitations = Invitation.objects.filter(email__iexact=user.email).select_related("group") if user.email else []
     return {
@@ -51,7 +56,8 @@ def personal_data(user) -> dict:
                 "project": b.project.code,
                 "start": _iso(b.period.lower),
                 "end": _iso(b.period.upper),
-                "persons": b.persons,
+                "booked_by_you": b.booked_by == user,
+                "entrants": [person.get_username() for person in b.entrants.all()],
                 "purpose": b.purpose,
                 "status": b.status,
                 "cancellation_reason": b.cancellation_reason,

@@ -251,6 +251,22 @@ def booker(member, equipment, qualify):
 
 
 @pytest.fixture
+def team(group, add_member, equipment, qualify):
+    """``team(n)``: n new members of the group, each gowned for grade B and trained on the equipment."""
+
+    def make(count):
+        people = []
+        for _ in range(count):
+            person = add_member(group)
+            qualify(person, grade="B")
+            qualify(person, resource=equipment)
+            people.append(person)
+        return people
+
+    return make
+
+
+@pytest.fixture
 def admitted_project(group, make_project):
     return make_project(group, status=ProjectStatus.ACTIVE, acronym="HSC", gmo_class=1)
 

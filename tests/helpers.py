@@ -48,9 +48,14 @@ def bulk_bookings(
     status=BookingStatus.APPROVED,
     step=datetime.timedelta(minutes=20),
     length=datetime.timedelta(minutes=15),
+    entrants=(),
+    series=None,
 ):
-    """``count`` bookings ``step`` apart from ``first``, in one INSERT; ``status`` may be a function of n."""
-    Booking.objects.bulk_create(
+    """``count`` bookings ``step`` apart from ``first``, in one INSERT; ``status`` may be a function of n.
+
+    Each names ``user`` and ``entrants`` as its entrants; ``series``: one series for them all.
+    """
+    bookings = Booking.objects.bulk_create(
         Booking(
             resource=resource,
             project=project,
@@ -58,9 +63,16 @@ def bulk_bookings(
             period=(first + step * n, first + step * n + length),
             purpose=f"Run {n}",
             status=status(n) if callable(status) else status,
+            series=series,
         )
         for n in range(count)
     )
+    Booking.entrants.through.objects.bulk_create(
+        Booking.entrants.through(booking_id=booking.pk, user_id=person.pk)
+        for booking in bookings
+        for person in {user, *entrants}
+    )
+    return bookings
 
 
 def all_at_once(count, action):

@@ -35,7 +35,6 @@ def requested_booking(booker, room, admitted_project, booking_day, at):
         resource=room,
         project=admitted_project,
         period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-        persons=1,
         purpose="Process run",
     )
     return booking

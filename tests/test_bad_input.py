@@ -98,7 +98,7 @@ class TestBookingForm:
             "project": data.draw(st.one_of(st.just(str(admitted_project.pk)), anything), label="project"),
             "start": data.draw(st.one_of(datetimes, junk), label="start"),
             "end": data.draw(st.one_of(datetimes, junk), label="end"),
-            "persons": data.draw(st.one_of(numbers, junk), label="persons"),
+            "entrants": data.draw(st.one_of(st.just(str(booker.pk)), numbers, junk), label="entrants"),
             "purpose": data.draw(junk, label="purpose"),
             "equipment": data.draw(st.one_of(st.just(str(equipment.pk)), anything), label="equipment"),
             "repeat_weekdays": data.draw(st.lists(st.one_of(numbers, junk), max_size=3), label="weekdays"),
@@ -118,7 +118,7 @@ class TestBookingForm:
             "project": admitted_project.pk,
             "start": start.isoformat(sep=" ", timespec="minutes"),
             "end": end.isoformat(sep=" ", timespec="minutes"),
-            "persons": 1,
+            "entrants": booker.pk,
             "purpose": "Fuzzed process run",
         }
         response = post_and_check(client, "/bookings/new/", form)

@@ -23,7 +23,7 @@ def admin_data(room, admitted_project, booker, booking_day):
             "booked_by": booker.pk,
             "start": f"{booking_day}T{start}",
             "end": f"{booking_day}T{end}",
-            "persons": 1,
+            "entrants": [booker.pk],
             "purpose": "Booked at the front desk",
             **changes,
         }
@@ -51,7 +51,7 @@ def test_an_overlapping_booking_in_the_admin_is_a_form_error(client, admin_user,
 
 def test_admin_rules_refuse_an_unqualified_booker(client, admin_user, admin_data, pi):
     client.force_login(admin_user)
-    response = client.post(ADD_BOOKING, admin_data(booked_by=pi.pk))
+    response = client.post(ADD_BOOKING, admin_data(booked_by=pi.pk, entrants=[pi.pk]))
     assert "no valid gowning qualification" in response.text
     assert not Booking.objects.exists()
 
@@ -81,7 +81,6 @@ def test_a_closure_over_bookings_is_refused_in_the_admin(
         resource=room,
         project=admitted_project,
         period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "10:00")),
-        persons=1,
         purpose="x",
     )
     client.force_login(admin_user)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facilities import services
-from facilities.models import Booking, BookingStatus, Closure, Qualification
+from facilities.models import Booking, BookingStatus, Closure, Qualification, Resource
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,20 @@ def test_demo_bookings_obey_the_rules_and_seeding_again_adds_nothing(demo, setti
     assert Closure.objects.count() == 3
     later = timezone.now() + datetime.timedelta(days=2)
     for booking in bookings.filter(period__startswith__gt=later):
-        data = services.RuleData.load(booking.booked_by, booking.resource, booking.project, booking.period)
-        services.check_project(booking.project, data.is_member)
-        services.check_timing(booking.resource, booking.period, booking.persons)
-        services.check_access(booking.resource, booking.project, booking.period, data.qualifications)
+        entrants = list(booking.entrants.all())
+        data = services.RuleData.load(booking.booked_by, booking.resource, booking.project, booking.period, entrants)
+        services.check_project(booking.project, data.may_book)
+        services.check_timing(booking.resource, booking.period, len(entrants))
+        services.check_opening(booking.resource, booking.period, data.opening)
+        services.check_access(
+            booking.resource, booking.project, booking.period, entrants, data.qualifications, data.eligible
+        )
         assert not Closure.objects.affecting(booking.resource).overlapping(booking.period).exists()
+    assert bookings.filter(series__isnull=False).count() >= 3
+    running = bookings.get(resource__slug="incubator-b2", period__contains=timezone.now())
+    assert running.period.upper - running.period.lower > datetime.timedelta(days=9)  # ten days, give or take DST
+    assert Resource.objects.requalification_due_within(30).filter(kind="room").exists()
+    assert not Booking.objects.filter(entrants__isnull=True).exists()
     counts = (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Booking.objects.count(), Closure.objects.count(), Qualification.objects.count()) == counts

@@ -1,6 +1,7 @@
 """The booking pages: the form with hand-crafted POSTs, who sees and changes what, and queries per page."""
 
 import datetime
+import uuid
 
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -17,14 +18,14 @@ NEW = reverse("facilities:booking_new")
 
 
 @pytest.fixture
-def form_data(room, admitted_project, booking_day):
+def form_data(room, admitted_project, booking_day, booker):
     def data(**changes):
         values = {
             "resource": room.slug,
             "project": admitted_project.pk,
             "start": f"{booking_day}T09:00",
             "end": f"{booking_day}T13:00",
-            "persons": 2,
+            "entrants": [booker.pk],
             "purpose": "Lentiviral transduction, process development run 3",
         }
         return {**values, **changes}
@@ -41,7 +42,6 @@ def booking(booker, room, admitted_project, booking_day, at):
         resource=room,
         project=admitted_project,
         period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
-        persons=2,
         purpose="Media fill",
     )
     return booking
@@ -88,9 +88,8 @@ class TestTheBookingForm:
         [
             ({"start": "next tuesday", "end": "2026-13-45T25:99"}, "Enter a valid date/time."),
             ({"start": "", "end": ""}, "This field is required."),
-            ({"persons": 999}, "Ensure this value is less than or equal to 50."),
-            ({"persons": 4}, "holds at most 3 persons"),
-            ({"persons": 0}, "Ensure this value is greater than or equal to 1."),
+            ({"entrants": ["999999"]}, "Select a valid choice. 999999 is not one of the available choices."),
+            ({"entrants": ["somebody"]}, "“somebody” is not a valid value."),
             ({"resource": "no-such-room"}, "Select a valid choice."),
             ({"project": 999999}, "Select a valid choice."),
             ({"purpose": ""}, "This field is required."),
@@ -146,8 +145,8 @@ class TestTheBookingForm:
 
     def test_an_unqualified_member_is_told_which_qualification_is_missing(self, client, pi, form_data):
         client.force_login(pi)
-        response = client.post(NEW, form_data())
-        assert "You hold no valid gowning qualification for Grade B" in response.text
+        response = client.post(NEW, form_data(entrants=[pi.pk]))
+        assert "pi holds no valid gowning qualification for Grade B" in response.text
         assert not Booking.objects.exists()
 
     def test_an_overlap_names_the_conflicting_slot(self, client, booker, form_data, booking):
@@ -314,6 +313,7 @@ def test_list_queries_do_not_grow_with_bookings(
     url = reverse(f"facilities:{url_name}")
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     hourly = {"step": datetime.timedelta(hours=1), "length": datetime.timedelta(minutes=30)}
+    hourly |= {"entrants": [facility_user]}
     bulk_bookings(5, resource=room, project=admitted_project, user=booker, first=tomorrow, status=status, **hourly)
     with django_assert_max_num_queries(10) as few:
         assert client.get(url).status_code == 200
@@ -322,3 +322,116 @@ def test_list_queries_do_not_grow_with_bookings(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert "Page 1 of 20" in response.text
+
+
+class TestEntrantsOnTheForm:
+    def test_the_form_offers_the_group_and_facility_staff_and_books_the_named_team(
+        self, client, booker, team, outsider, facility_user, form_data
+    ):
+        people = team(2)
+        client.force_login(booker)
+        page = client.get(NEW).text
+        for person in [booker, *people, facility_user]:
+            assert f'value="{person.pk}"' in page
+        assert f'value="{outsider.pk}"' not in page
+        response = client.post(NEW, form_data(entrants=[p.pk for p in people]))
+        assert response.status_code == 302
+        assert set(Booking.objects.get().entrants.all()) == set(people)
+
+    def test_four_entrants_in_a_room_for_three_are_refused_by_a_hand_made_post(self, client, booker, team, form_data):
+        client.force_login(booker)
+        response = client.post(NEW, form_data(entrants=[booker.pk, *(p.pk for p in team(3))]))
+        assert response.status_code == 200
+        assert "Grade B suite holds at most 3 persons; name fewer entrants." in response.text
+        assert not Booking.objects.exists()
+
+    def test_an_unqualified_entrant_is_refused_by_name(self, client, booker, add_member, group, form_data):
+        novice = add_member(group, username="novice")
+        client.force_login(booker)
+        response = client.post(NEW, form_data(entrants=[booker.pk, novice.pk]))
+        assert "novice holds no valid gowning qualification for Grade B" in response.text
+        assert not Booking.objects.exists()
+
+    def test_an_outsider_posted_by_hand_is_not_a_choice(self, client, booker, outsider, form_data):
+        client.force_login(booker)
+        response = client.post(NEW, form_data(entrants=[outsider.pk]))
+        assert f"Select a valid choice. {outsider.pk} is not one of the available choices." in response.text
+        assert not Booking.objects.exists()
+
+    def test_an_entrant_sees_the_booking_in_their_list_dashboard_and_feed(
+        self, client, pi, team, room, admitted_project, booking_day, at
+    ):
+        from facilities import services
+
+        [entrant] = team(1)
+        [booking] = services.create_booking(
+            by=pi,
+            resource=room,
+            project=admitted_project,
+            period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
+            purpose="Media fill",
+            entrants=[entrant],
+        )
+        client.force_login(entrant)
+        assert booking.get_absolute_url() in client.get(reverse("facilities:booking_list")).text
+        assert booking.get_absolute_url() in client.get("/").text
+        feed = services.feed_of(entrant)
+        assert "Media fill" in client.get(feed.get_absolute_url()).content.decode()
+
+
+def test_the_pending_queue_keeps_its_queries_with_series_and_entrants(
+    client, room, admitted_project, booker, facility_user, django_assert_max_num_queries
+):
+    """Series of ten dates each, one row per series: 10 bookings make one row, 1,000 make a hundred."""
+    client.force_login(facility_user)
+    url = reverse("facilities:pending")
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+
+    def series(count):
+        Booking.objects.all().delete()
+        for n in range(count // 10):
+            bulk_bookings(
+                10,
+                resource=room,
+                project=admitted_project,
+                user=booker,
+                first=tomorrow + n * datetime.timedelta(hours=10),
+                status=BookingStatus.REQUESTED,
+                step=datetime.timedelta(hours=1),
+                length=datetime.timedelta(minutes=30),
+                entrants=[facility_user],
+                series=uuid.uuid4(),
+            )
+
+    series(10)
+    with django_assert_max_num_queries(10) as few:
+        assert client.get(url).text.count("Series of 10 dates") == 1
+    series(1000)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.text.count("Series of 10 dates") == 25
+    assert "Page 1 of 4" in response.text
+
+
+def test_the_form_groups_equipment_by_room_and_names_each_resource_s_room(client, booker, room, equipment):
+    from facilities.models import Resource, ResourceKind
+
+    lab = Resource.objects.create(facility=room.facility, kind=ResourceKind.ROOM, name="Grade D lab", slug="lab")
+    Resource.objects.create(facility=room.facility, kind=ResourceKind.EQUIPMENT, name="Centrifuge", slug="cf", room=lab)
+    client.force_login(booker)
+    page = client.get(NEW, {"resource": room.slug}).text
+    assert (
+        page.index("<strong>Grade B suite</strong>")
+        < page.index('name="equipment" value="bsc"')
+        < page.index("<strong>Grade D lab</strong>")
+    )
+    assert page.index("<strong>Grade D lab</strong>") < page.index('name="equipment" value="cf"')
+    assert '"bsc": "Grade B suite"' in page and '"cf": "Grade D lab"' in page
+    assert "js/booking_form" in page
+
+
+def test_a_form_naming_no_entrants_books_the_booker_alone(client, booker, form_data):
+    client.force_login(booker)
+    response = client.post(NEW, form_data(entrants=[]))
+    assert response.status_code == 302
+    assert list(Booking.objects.get().entrants.all()) == [booker]

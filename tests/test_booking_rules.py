@@ -14,9 +14,9 @@ from facilities.models import (
     BookingStatus,
     Closure,
     ClosureReason,
-    EquipmentQualificationStatus,
     Qualification,
     QualificationKind,
+    QualificationState,
     Resource,
     ResourceKind,
 )
@@ -32,14 +32,13 @@ pytestmark = pytest.mark.django_db
 def book(booker, room, admitted_project, booking_day, at):
     """Book ``room`` for the admitted project from 09:00 to 13:00 on ``booking_day`` unless told otherwise."""
 
-    def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, persons=2, **extra):
+    def book(start="09:00", end="13:00", *, day=None, user=None, resource=None, project=None, **extra):
         day = day or booking_day
         return services.create_booking(
             by=user or booker,
             resource=resource or room,
             project=project or admitted_project,
             period=DateTimeTZRange(at(day, start), at(day, end)),
-            persons=persons,
             purpose="Process development run",
             **extra,
         )
@@ -82,25 +81,26 @@ class TestRule2QualificationsAndContainment:
             book()
 
     def test_training_is_needed_on_equipment_that_requires_it(self, book, booker, equipment):
-        assert book(resource=equipment, persons=1)
+        assert book(resource=equipment)
         booker.qualifications.filter(kind="training").delete()
-        with pytest.raises(BookingError, match="You need valid training on Biosafety cabinet"):
-            book("14:00", "16:00", resource=equipment, persons=1)
+        with pytest.raises(BookingError, match="member needs valid training on Biosafety cabinet"):
+            book("14:00", "16:00", resource=equipment)
 
     @pytest.mark.parametrize(
-        "status", [EquipmentQualificationStatus.REQUALIFICATION_DUE, EquipmentQualificationStatus.OUT_OF_SERVICE]
+        "status",
+        [QualificationState.IN_QUALIFICATION, QualificationState.OUT_OF_SERVICE, QualificationState.QUARANTINED],
     )
     def test_equipment_not_qualified_cannot_be_booked(self, book, equipment, status):
         equipment.qualification_status = status
         equipment.save()
         with pytest.raises(BookingError, match="cannot be booked: its status is"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
 
     def test_equipment_past_its_requalification_date_cannot_be_booked(self, book, equipment, booking_day):
         equipment.requalification_due = booking_day - datetime.timedelta(days=1)
         equipment.save()
         with pytest.raises(BookingError, match="due for requalification"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
 
     def test_a_gmo_class_above_the_room_s_containment_is_refused(self, book, room, equipment, admitted_project):
         admitted_project.gmo_class = 3
@@ -108,7 +108,7 @@ class TestRule2QualificationsAndContainment:
         with pytest.raises(BookingError, match="approved for contained use class 2 only"):
             book()
         with pytest.raises(BookingError, match="approved for contained use class 2 only"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
 
 
 class TestRule3OverlapsClosuresChangeover:
@@ -142,7 +142,7 @@ class TestRule3OverlapsClosuresChangeover:
         with pytest.raises(BookingError, match=r"closed for cleaning and disinfection on .* from 08:00 to 10:00"):
             book()
         with pytest.raises(BookingError, match="closed for cleaning"):
-            book(resource=equipment, persons=1)
+            book(resource=equipment)
         assert book("10:00", "12:00")
 
     def test_a_closure_of_the_whole_facility_blocks_everything(self, book, facility, facility_user, booking_day, at):
@@ -191,9 +191,9 @@ class TestRule3OverlapsClosuresChangeover:
         [booking] = book()
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO facilities_booking (resource_id, period, project_id, booked_by_id, persons, purpose, "
+                "INSERT INTO facilities_booking (resource_id, period, project_id, booked_by_id, purpose, "
                 "status, decision_comment, cancellation_reason, created_at) "
-                "SELECT resource_id, period, project_id, booked_by_id, 1, 'raw', 'approved', '', '', now() "
+                "SELECT resource_id, period, project_id, booked_by_id, 'raw', 'approved', '', '', now() "
                 "FROM facilities_booking WHERE id = %s",
                 [booking.pk],
             )
@@ -245,10 +245,11 @@ class TestRule4TimesDurationOccupancy:
         with pytest.raises(BookingError, match="at most 3 days ahead"):
             book()
 
-    def test_persons_within_the_maximum_occupancy(self, book):
+    def test_entrants_within_the_maximum_occupancy(self, book, booker, team):
         with pytest.raises(BookingError, match="holds at most 3 persons"):
-            book(persons=999)
-        assert book(persons=3)
+            book(entrants=[booker, *team(3)])
+        [booking] = book(entrants=[booker, *team(2)])
+        assert booking.entrants.count() == 3
 
     def test_an_inactive_resource_cannot_be_booked(self, book, room):
         room.active = False
@@ -333,7 +334,7 @@ class TestRule6RecurringAndCombined:
         services.reject_booking(room_booking, facility_user, "Suite reserved for a media fill")
         equipment_booking.refresh_from_db()
         assert equipment_booking.status == BookingStatus.CANCELLED
-        assert book(resource=equipment, persons=1)
+        assert book(resource=equipment)
 
     def test_equipment_from_another_room_is_refused(self, book, room, facility):
         other_room = Resource.objects.create(facility=facility, kind=ResourceKind.ROOM, name="Grade D lab", slug="d")
@@ -349,8 +350,9 @@ class TestDaylightSaving:
 
     @pytest.fixture
     def open_every_day(self, facility, room):
-        """The change days are Sundays, and the next one may be most of a year ahead."""
+        """The change days are Sundays (Easter Sunday in 2027), and the next one may be most of a year ahead."""
         facility.open_weekdays = list(range(7))
+        facility.closed_on_public_holidays = False
         facility.save()
         room.booking_horizon_days = 800
         room.save()
@@ -530,3 +532,242 @@ class TestOneRuleInTwoForms:
         for user in (booker, pi, outsider, facility_user, admin_user, make_user()):
             assert can_view_booking(user, booking) == (user in visible)
             assert Booking.objects.visible_to(user).filter(pk=booking.pk).exists() == (user in visible)
+
+
+class TestRule7Entrants:
+    def test_a_pi_books_for_a_qualified_team_without_entering(self, book, pi, team):
+        people = team(2)
+        [booking] = book(user=pi, entrants=people)
+        assert booking.booked_by == pi
+        assert set(booking.entrants.all()) == set(people)
+
+    def test_an_entrant_without_gowning_is_refused_with_their_name_and_the_day(self, book, booker, add_member, group):
+        novice = add_member(group, username="novice")
+        novice.first_name, novice.last_name = "Nora", "Novice"
+        novice.save()
+        with pytest.raises(BookingError, match=r"Nora Novice holds no valid gowning qualification for Grade B .* on "):
+            book(entrants=[booker, novice])
+        assert not Booking.objects.exists()
+
+    def test_gowning_must_hold_on_every_day_for_each_entrant(self, book, booker, team, booking_day):
+        [colleague] = team(1)
+        colleague.qualifications.filter(kind="gowning").update(valid_until=booking_day - datetime.timedelta(days=1))
+        with pytest.raises(BookingError, match=rf"{colleague.username} holds no valid gowning"):
+            book(entrants=[booker, colleague])
+
+    def test_each_entrant_needs_training_on_the_equipment_booked_with_the_room(self, book, booker, team, equipment):
+        [colleague] = team(1)
+        colleague.qualifications.filter(kind="training").delete()
+        with pytest.raises(BookingError, match=rf"{colleague.username} needs valid training on Biosafety cabinet"):
+            book(entrants=[booker, colleague], equipment=[equipment])
+
+    def test_an_entrant_outside_the_group_is_refused(self, book, outsider, qualify):
+        qualify(outsider, grade="B")
+        with pytest.raises(BookingError, match="outsider is neither a member of Stem Cell Lab nor facility staff"):
+            book(entrants=[outsider])
+
+    def test_facility_staff_may_enter(self, book, booker, facility_user, qualify):
+        qualify(facility_user, grade="B")
+        [booking] = book(entrants=[booker, facility_user])
+        assert booking.entrants.count() == 2
+
+    def test_an_entrant_named_twice_counts_once(self, book, booker, team):
+        [booking] = book(entrants=[booker, booker, *team(2)])
+        assert booking.entrants.count() == 3
+
+    def test_equipment_booked_with_the_room_names_the_same_entrants(self, book, booker, team, equipment):
+        people = [booker, *team(1)]
+        bookings = book(entrants=people, equipment=[equipment])
+        assert [set(b.entrants.all()) for b in bookings] == [set(people), set(people)]
+
+    def test_entrants_see_the_booking(self, book, pi, team, make_user):
+        [entrant] = team(1)
+        [booking] = book(user=pi, entrants=[entrant])
+        assert can_view_booking(entrant, booking)
+        assert list(Booking.objects.booked_or_entered_by(entrant)) == [booking]
+        assert list(Booking.objects.involving(entrant)) == [booking]
+        assert not Booking.objects.booked_or_entered_by(make_user()).exists()
+
+
+@pytest.fixture
+def incubator(room):
+    return Resource.objects.create(
+        facility=room.facility,
+        kind=ResourceKind.EQUIPMENT,
+        name="CO2 incubator",
+        slug="incubator",
+        equipment_type="CO2 incubator",
+        room=room,
+        round_the_clock=True,
+        max_days=14,
+    )
+
+
+class TestRule8RoundTheClock:
+    def test_a_ten_day_incubator_booking_over_a_weekend_is_accepted(
+        self, booker, incubator, admitted_project, booking_day, at
+    ):
+        period = DateTimeTZRange(at(booking_day, "16:00"), at(booking_day + datetime.timedelta(days=10), "10:00"))
+        [booking] = services.create_booking(
+            by=booker, resource=incubator, project=admitted_project, period=period, purpose="Expansion"
+        )
+        assert booking.period.upper - booking.period.lower > datetime.timedelta(days=9)
+
+    def test_a_twenty_day_incubator_booking_is_refused(self, booker, incubator, admitted_project, booking_day, at):
+        period = DateTimeTZRange(at(booking_day, "16:00"), at(booking_day + datetime.timedelta(days=20), "10:00"))
+        with pytest.raises(BookingError, match="Bookings of CO2 incubator last at most 14 days"):
+            services.create_booking(
+                by=booker, resource=incubator, project=admitted_project, period=period, purpose="Expansion"
+            )
+
+    def test_a_room_still_keeps_to_opening_hours_and_its_longest_booking(self, book, booking_day):
+        with pytest.raises(BookingError, match="opening hours"):
+            book("09:00", "10:00", day=booking_day + datetime.timedelta(days=5))
+        with pytest.raises(BookingError, match="opening hours"):
+            book("18:00", "21:00")
+
+
+class TestRule9QualifiedRooms:
+    def test_a_room_booking_ending_after_the_room_s_requalification_date_is_refused(self, book, room, booking_day):
+        room.requalification_due = booking_day - datetime.timedelta(days=1)
+        room.save()
+        with pytest.raises(BookingError, match=r"Grade B suite is due for requalification on .*; book it before"):
+            book()
+        room.requalification_due = booking_day
+        room.save()
+        assert book()
+
+    def test_equipment_in_a_room_due_for_requalification_is_refused_too(self, book, room, equipment, booking_day):
+        room.requalification_due = booking_day - datetime.timedelta(days=1)
+        room.save()
+        with pytest.raises(BookingError, match="Grade B suite is due for requalification"):
+            book(resource=Resource.objects.select_related("room").get(pk=equipment.pk))
+
+    @pytest.mark.parametrize("status", [QualificationState.IN_QUALIFICATION, QualificationState.QUARANTINED])
+    def test_a_room_not_qualified_is_refused(self, book, room, status):
+        room.qualification_status = status
+        room.save()
+        with pytest.raises(BookingError, match="Grade B suite cannot be booked: its status is"):
+            book()
+
+    def test_calibration_has_its_own_date(self, book, equipment, booking_day):
+        equipment.calibration_due = booking_day - datetime.timedelta(days=1)
+        equipment.save()
+        with pytest.raises(BookingError, match=r"Biosafety cabinet is due for calibration on "):
+            book(resource=equipment)
+        assert not equipment.requalification_overdue
+
+    def test_the_status_shown_follows_the_date(self, room):
+        room.requalification_due = timezone.localdate() - datetime.timedelta(days=1)
+        assert room.qualification_status_label == "Requalification due"
+        room.requalification_due = timezone.localdate()
+        assert room.qualification_status_label == "Qualified (IQ/OQ/PQ complete)"
+        room.qualification_status = QualificationState.QUARANTINED
+        assert room.qualification_status_label == "Quarantined"
+
+    def test_the_facility_sets_the_interval_per_grade(self, room, facility_user):
+        today = timezone.localdate()
+        services.requalify(room, by=facility_user, qualified_on=datetime.date(2026, 8, 31))
+        assert room.requalification_due == datetime.date(2027, 2, 28)  # grade B: 6 months
+        room.grade = "D"
+        services.requalify(room, by=facility_user, qualified_on=datetime.date(2026, 8, 31))
+        assert room.requalification_due == datetime.date(2027, 8, 31)  # grade D: 12 months
+        room.grade = "B"
+        room.requalification_due = today + datetime.timedelta(days=200)
+        with pytest.raises(BookingError, match="Grade B is requalified at least every 6 months"):
+            services.check_requalification_interval(room)
+        room.facility.requalification_months_ab = 3
+        room.requalification_due = today + datetime.timedelta(days=120)
+        with pytest.raises(BookingError, match="at least every 3 months"):
+            services.check_requalification_interval(room)
+
+    def test_only_facility_staff_requalify(self, room, member):
+        with pytest.raises(PermissionDenied):
+            services.requalify(room, by=member, qualified_on=timezone.localdate())
+
+
+class TestRule8ClosedDays:
+    @pytest.fixture
+    def christmas(self, room):
+        """The next Christmas Day on a weekday, at least three weeks ahead (a series starts two weeks before)."""
+        room.booking_horizon_days = 3000
+        room.save()
+        year = timezone.localdate().year
+        while True:
+            day = datetime.date(year, 12, 25)
+            if day.weekday() < 5 and day > timezone.localdate() + datetime.timedelta(days=21):
+                return day
+            year += 1
+
+    def test_a_booking_on_christmas_day_is_refused(self, book, christmas):
+        with pytest.raises(BookingError, match=r"Test pre-GMP facility is closed on .* \(Christmas Day\)"):
+            book(day=christmas)
+
+    def test_a_series_over_christmas_lists_that_date(self, book, christmas):
+        week = datetime.timedelta(days=7)
+        with pytest.raises(BookingError) as refusal:
+            book(day=christmas - 2 * week, recurrence=Recurrence(frozenset({christmas.weekday()}), christmas))
+        assert "1 of 3 dates cannot be booked" in refusal.value.message
+        assert f"{christmas.day} Dec {christmas.year}: " in refusal.value.message
+        assert "Christmas Day" in refusal.value.message
+        assert not Booking.objects.exists()
+
+    def test_round_the_clock_resources_run_through_holidays(self, booker, incubator, admitted_project, christmas, at):
+        incubator.booking_horizon_days = 3000
+        incubator.save()
+        period = DateTimeTZRange(at(christmas - datetime.timedelta(days=2), "10:00"), at(christmas, "10:00"))
+        assert services.create_booking(
+            by=booker, resource=incubator, project=admitted_project, period=period, purpose="Expansion"
+        )
+
+    def test_the_facility_may_open_on_a_holiday_at_other_hours(self, book, room, christmas):
+        from facilities.models import OpeningException
+
+        OpeningException.objects.create(
+            facility=room.facility,
+            first_day=christmas,
+            last_day=christmas,
+            closed=False,
+            opens_at=datetime.time(8),
+            closes_at=datetime.time(12),
+            note="Campaign",
+        )
+        with pytest.raises(BookingError, match="is open from 08:00 to 12:00 \\(Campaign\\); book inside those hours"):
+            book("09:00", "13:00", day=christmas)
+        assert book("08:00", "12:00", day=christmas)
+
+    def test_the_facility_s_own_closed_days_refuse(self, book, room, booking_day):
+        from facilities.models import OpeningException
+
+        OpeningException.objects.create(
+            facility=room.facility,
+            first_day=booking_day - datetime.timedelta(days=3),
+            last_day=booking_day + datetime.timedelta(days=3),
+            note="Summer shutdown",
+        )
+        with pytest.raises(BookingError, match=r"is closed on .* \(Summer shutdown\); choose another day"):
+            book()
+
+
+class TestStaffBookOnBehalf:
+    def test_facility_staff_book_for_any_admitted_project_naming_its_entrants(
+        self, book, facility_user, booker, admitted_project
+    ):
+        [booking] = book(user=facility_user, entrants=[booker])
+        assert (booking.booked_by, booking.project) == (facility_user, admitted_project)
+        assert list(booking.entrants.all()) == [booker]
+
+    def test_staff_may_not_book_a_project_that_is_not_admitted(self, book, facility_user, booker, group, make_project):
+        draft = make_project(group, status=ProjectStatus.DRAFT)
+        with pytest.raises(BookingError, match="only accepted or active projects may book"):
+            book(user=facility_user, project=draft, entrants=[booker])
+
+    def test_the_form_offers_staff_every_admitted_project(
+        self, client, facility_user, admitted_project, make_group, make_project
+    ):
+        other = make_project(make_group("other-lab"), status=ProjectStatus.ACTIVE, acronym="OTHER")
+        draft = make_project(make_group("third-lab"), status=ProjectStatus.DRAFT, acronym="DRAFT")
+        client.force_login(facility_user)
+        page = client.get("/bookings/new/").text
+        assert admitted_project.code in page and other.code in page
+        assert draft.code not in page

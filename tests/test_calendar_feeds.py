@@ -24,7 +24,6 @@ def book(booker, room, admitted_project, at):
             resource=room,
             project=admitted_project,
             period=DateTimeTZRange(at(day, start), at(day, end)),
-            persons=1,
             purpose="Run",
         )
         return booking
@@ -114,7 +113,7 @@ def test_a_failing_mail_server_does_not_fail_the_booking(
                 "project": admitted_project.pk,
                 "start": f"{booking_day}T09:00",
                 "end": f"{booking_day}T10:00",
-                "persons": 1,
+                "entrants": [booker.pk],
                 "purpose": "Run",
             },
         )
@@ -263,3 +262,27 @@ def test_a_closure_that_cancels_a_booking_tells_the_booker_why(
     assert booker.email in message.to
     assert "Closed for maintenance" in message.body
     assert b"STATUS:CANCELLED" in message.attachments[0][1].encode()
+
+
+def test_entrants_get_the_decisions_and_the_reminder(
+    booker, team, room, admitted_project, pi, at, django_capture_on_commit_callbacks
+):
+    room.facility.open_weekdays = list(range(7))
+    room.facility.save()
+    [entrant] = team(1)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    [booking] = services.create_booking(
+        by=pi,
+        resource=room,
+        project=admitted_project,
+        period=DateTimeTZRange(at(tomorrow, "09:00"), at(tomorrow, "11:00")),
+        purpose="Run",
+        entrants=[booker, entrant],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=None)
+    [reminder] = mail.outbox
+    assert set(reminder.to) == {pi.email, booker.email, entrant.email}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_booking(booking, pi, "Plans changed")
+    assert set(mail.outbox[1].to) == {pi.email, booker.email, entrant.email}

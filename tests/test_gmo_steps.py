@@ -53,7 +53,6 @@ def book(booker, level_1_room, car_t, booking_day, at):
             resource=level_1_room,
             project=project or car_t,
             period=DateTimeTZRange(at(booking_day, start), at(booking_day, end)),
-            persons=1,
             purpose="Cryopreservation",
             step=step,
         )
@@ -111,7 +110,7 @@ class TestTheService:
 class TestTheBookingForm:
     def data(self, room, project, booking_day, **changes):
         return {"resource": room.slug, "project": project.pk, "start": f"{booking_day}T09:00",
-                "end": f"{booking_day}T13:00", "persons": 1, "purpose": "Transduction", **changes}  # fmt: skip
+                "end": f"{booking_day}T13:00", "purpose": "Transduction", **changes}  # fmt: skip
 
     def test_the_step_is_offered_and_booked(self, client, booker, level_1_room, car_t, booking_day):
         client.force_login(booker)
@@ -196,7 +195,7 @@ class TestTheApi:
 
     def data(self, room, project, day, at, **changes):
         period = {"start": at(day, "09:00").isoformat(), "end": at(day, "13:00").isoformat()}
-        return {"resource": room.slug, "project": project.code, **period, "persons": 1, "purpose": "Cryo", **changes}
+        return {"resource": room.slug, "project": project.code, **period, "purpose": "Cryo", **changes}
 
     def test_a_booking_names_its_step_through_the_api_too(
         self, api_client, booker, level_1_room, car_t, admitted_project, booking_day, at

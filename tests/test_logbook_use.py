@@ -164,7 +164,6 @@ def test_an_em_result_above_the_action_limit_opens_a_deviation_and_holds_the_roo
             resource=room,
             project=admitted_project,
             period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-            persons=1,
             purpose="Run",
         )
     with pytest.raises(services.LogbookError, match="on hold since"):

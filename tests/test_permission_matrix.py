@@ -19,7 +19,8 @@ from django.test import override_settings
 from django.urls import get_resolver, resolve, reverse
 
 from api.services import create_token
-from facilities.models import Booking, BookingStatus, Qualification
+from facilities.demo import SERIES
+from facilities.models import Booking, BookingStatus, Closure, Qualification
 from facilities.services import feed_of
 from logbook.models import Cleaning, Deviation, DeviationStatus
 from projects import services as project_services
@@ -124,7 +125,14 @@ MATRIX = {
     "/bookings/{booking}/cancel/": ("302 405 405 405 405 405 405 405", "302 302 302 404 403 302 404 404"),
     "/bookings/{booking}/approve/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
     "/bookings/{booking}/reject/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    # {series}: the researcher's requested series
+    "/bookings/series/{series}/": ("302 200 200 404 200 200 404 404", "302 405 405 405 405 405 405 405"),
+    "/bookings/series/{series}/approve/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    "/bookings/series/{series}/reject/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
+    "/bookings/series/{series}/cancel/": ("302 405 405 405 405 405 405 405", "302 302 302 404 403 302 404 404"),
     "/closures/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
+    "/closures/{closure}/edit/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
+    "/closures/{closure}/delete/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
     "/qualifications/": ("302 200 200 200 200 200 200 200", "302 405 405 405 405 405 405 405"),
     "/qualifications/manage/": ("302 200 200 403 403 403 403 403", "302 200 200 403 403 403 403 403"),
     "/qualifications/{qualification}/renew/": ("302 405 405 405 405 405 405 405", "302 302 302 403 403 403 403 403"),
@@ -234,6 +242,8 @@ def demo(django_db_setup, django_db_blocker):
                 "active": _demo_project(ProjectStatus.ACTIVE, group=group),
                 "feed": feed_of(users["researcher"]).token,
                 "staff_feed": feed_of(users["facility"]).token,
+                "series": str(SERIES),
+                "closure": Closure.objects.first().pk,
                 "invitation": invitation.pk,
                 "invitation_token": invitation_token,
                 "application": GroupApplication.objects.pending().first().pk,
@@ -283,6 +293,8 @@ SAMPLE = {
     "qualification": 1,
     "feed": "t",
     "staff_feed": "t",
+    "series": "00000000-0000-0000-0000-000000000000",
+    "closure": 1,
     "invitation": 1,
     "invitation_token": "t",
     "application": 1,
@@ -340,7 +352,13 @@ PUBLIC = {
     "facilities:calendar_feed",  # secret token instead of a login
     "facilities:resource_feed",
 }
-SAMPLE_VALUES = {"slug": "some-slug", "int": "1", "str": "some-value", "path": "some/path", "uuid": "0" * 32}
+SAMPLE_VALUES = {
+    "slug": "some-slug",
+    "int": "1",
+    "str": "some-value",
+    "path": "some/path",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _sample_path(route):

@@ -21,7 +21,6 @@ def booking(booker, room, admitted_project, booking_day, at):
         resource=room,
         project=admitted_project,
         period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-        persons=1,
         purpose="Media fill",
     )
     return booking

@@ -85,7 +85,6 @@ def booking_form(room, project, day):
         "project": project.pk,
         "start": f"{day}T09:00",
         "end": f"{day}T10:00",
-        "persons": 1,
         "purpose": "Run",
     }
 

@@ -1,5 +1,7 @@
 """The Swedish wording a GMP/ATMP expert corrected, read from the compiled catalogue."""
 
+import datetime
+
 import polib
 import pytest
 from django.conf import settings
@@ -9,8 +11,8 @@ from facilities.models import (
     GRADE_IN_SENTENCE,
     BookingStatus,
     CleanRoomGrade,
-    EquipmentQualificationStatus,
     ProtectionLevel,
+    QualificationState,
     Resource,
 )
 from facilities.models.facility import Weekday
@@ -23,7 +25,14 @@ CORRECTED = [
     (lambda: CleanRoomGrade.A_IN_B.label, "Klass A-zon i klass B-rum"),
     (lambda: GRADE_IN_SENTENCE[CleanRoomGrade.A_IN_B], "klass A-zon i klass B-rum"),
     (lambda: GRADE_IN_SENTENCE[CleanRoomGrade.B], "renrumsklass B"),
-    (lambda: EquipmentQualificationStatus.REQUALIFICATION_DUE.label, "Omkvalificering krävs"),
+    (
+        lambda: (
+            Resource(
+                qualification_status=QualificationState.QUALIFIED, requalification_due=datetime.date(2000, 1, 1)
+            ).qualification_status_label
+        ),
+        "Omkvalificering krävs",
+    ),
     (lambda: AtmpClass.TEP.label, "Vävnadstekniskt framställd produkt (TEP)"),
     (lambda: GeneticModification.AAV.label, "Adenoassocierad virusvektor (AAV)"),
     (lambda: MilestoneKind.PRIME.label, "Antagen till PRIME"),

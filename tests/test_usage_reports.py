@@ -50,6 +50,8 @@ def company_project(make_group, make_project):
 def march(rated, admitted_project, company_project, member, facility_user):
     """March 2027 in the test facility (open Monday to Friday, 07:00-19:00)."""
     room, equipment = rated
+    room.facility.closed_on_public_holidays = False  # the hand-computed hours predate holidays (Easter 2027)
+    room.facility.save()
     group = admitted_project.group
     group.cost_centre = "MED-1"
     group.save()
@@ -124,6 +126,7 @@ def test_the_period_counts_elapsed_hours_across_daylight_saving_changes():
 
 def test_opening_hours_follow_the_wall_clock_on_the_daylight_saving_day(room, facility_user):
     room.facility.open_weekdays = list(range(7))
+    room.facility.closed_on_public_holidays = False
     room.facility.save()
     (usage,) = resource_usage(
         ReportPeriod.days(datetime.date(2027, 3, 28), datetime.date(2027, 3, 28)), user=facility_user
@@ -133,12 +136,21 @@ def test_opening_hours_follow_the_wall_clock_on_the_daylight_saving_day(room, fa
 
 def test_round_the_clock_opening_hours_count_the_extra_hour_when_the_clocks_go_back(room, facility_user):
     room.facility.open_weekdays = list(range(7))
+    room.facility.closed_on_public_holidays = False
     room.facility.opens_at, room.facility.closes_at = datetime.time(0, 0), datetime.time(23, 59)
     room.facility.save()
     (usage,) = resource_usage(
         ReportPeriod.days(datetime.date(2026, 10, 25), datetime.date(2026, 10, 25)), user=facility_user
     )
     assert usage.open_hours == Decimal("24.98")  # 24 h 59 min of elapsed time on a 25-hour day
+
+
+def test_a_round_the_clock_resource_is_open_24_hours_every_day(room, facility_user):
+    room.round_the_clock = True
+    room.save()
+    week = ReportPeriod.days(datetime.date(2027, 3, 22), datetime.date(2027, 3, 28))  # Sunday: 23 hours
+    (usage,) = resource_usage(week, user=facility_user)
+    assert usage.open_hours == 7 * 24 - 1
 
 
 def test_resource_figures_equal_the_hand_computed_ones(march, facility_user):
@@ -350,7 +362,8 @@ def test_report_queries_do_not_grow_with_bookings(
 
     client.force_login(facility_user)
     bulk(10)
-    with django_assert_max_num_queries(13) as few:  # a facility's: one more, for the ids of its resources
+    # A facility's: one more, for the ids of its resources. One for the facilities' exception days.
+    with django_assert_max_num_queries(14) as few:
         assert "2.50" in client.get(MARCH + scope).text
     bulk(2000)
     Facility.objects.bulk_create(Facility(name=f"Unit {n}", slug=f"unit-{n}") for n in range(30))
@@ -366,3 +379,25 @@ def test_the_reports_link_shows_for_facility_staff_only(client, member, facility
     assert f'href="{URL}"' not in client.get(reverse("dashboard")).text
     client.force_login(facility_user)
     assert f'href="{URL}">Reports</a>' in client.get(reverse("dashboard")).text
+
+
+def test_public_holidays_and_exception_days_take_open_hours_away(room, facility_user):
+    from facilities.models import OpeningException
+
+    easter_week = ReportPeriod.days(datetime.date(2027, 3, 22), datetime.date(2027, 3, 28))
+    (usage,) = resource_usage(easter_week, user=facility_user)
+    assert usage.open_hours == 4 * 12  # Good Friday closed
+    OpeningException.objects.create(
+        facility=room.facility,
+        first_day=datetime.date(2027, 3, 26),
+        last_day=datetime.date(2027, 3, 26),
+        closed=False,
+        opens_at=datetime.time(9),
+        closes_at=datetime.time(13),
+        note="Open for a campaign",
+    )
+    OpeningException.objects.create(
+        facility=room.facility, first_day=datetime.date(2027, 3, 22), last_day=datetime.date(2027, 3, 23), note="HVAC"
+    )
+    (usage,) = resource_usage(easter_week, user=facility_user)
+    assert usage.open_hours == 2 * 12 + 4

@@ -3,6 +3,7 @@
 from .bookings import ACTIVE_STATUSES, Booking, BookingQuerySet, BookingStatus, resource_key
 from .closures import Closure, ClosureQuerySet, ClosureReason
 from .facility import Facility, Weekday, working_days
+from .opening import OpeningException, OpeningExceptionQuerySet
 from .preferences import CalendarFeed, NotificationPreferences, new_feed_token
 from .qualifications import Qualification, QualificationKind, QualificationQuerySet
 from .resources import (
@@ -10,8 +11,8 @@ from .resources import (
     GRADE_IN_SENTENCE,
     GRADE_ORDER,
     CleanRoomGrade,
-    EquipmentQualificationStatus,
     ProtectionLevel,
+    QualificationState,
     Resource,
     ResourceKind,
     ResourceQuerySet,
@@ -31,13 +32,15 @@ __all__ = [
     "Closure",
     "ClosureQuerySet",
     "ClosureReason",
-    "EquipmentQualificationStatus",
     "Facility",
     "NotificationPreferences",
+    "OpeningException",
+    "OpeningExceptionQuerySet",
     "ProtectionLevel",
     "Qualification",
     "QualificationKind",
     "QualificationQuerySet",
+    "QualificationState",
     "Resource",
     "ResourceKind",
     "ResourceQuerySet",

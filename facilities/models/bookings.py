@@ -4,10 +4,12 @@ import datetime
 
 import pghistory
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,15 +39,26 @@ def resource_key(resource):
     return models.Func(value, value, models.Value("[]"), function="int8range", output_field=BigIntegerRangeField())
 
 
+def entered_by(user) -> models.Q:
+    """Bookings that name ``user`` as an entrant; a subquery, so that no booking is listed twice."""
+    return models.Q(pk__in=Booking.entrants.through.objects.filter(user=user).values("booking_id"))
+
+
 class BookingQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 
     def involving(self, user):
-        """The user's own bookings and those of the projects of their research groups."""
+        """The user's own bookings, those they enter and those of the projects of their research groups."""
         return self.filter(
-            models.Q(booked_by=user) | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
+            models.Q(booked_by=user)
+            | entered_by(user)
+            | models.Q(project__group__in=ResearchGroup.objects.with_member(user))
         )
+
+    def booked_or_entered_by(self, user):
+        """The bookings ``user`` made or will enter: their own list, dashboard and e-mails."""
+        return self.filter(models.Q(booked_by=user) | entered_by(user))
 
     def visible_to(self, user):
         """The bookings ``user`` may see in full: facility staff every one, others those involving them."""
@@ -85,8 +98,23 @@ class BookingQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=BookingStatus.REQUESTED).order_by("period")
 
+    def one_row_per_series(self):
+        """These bookings with a series shown once, by its first date here, and ``series_starts``: the starts of
+        its dates here. Equipment waiting for its room's decision is left to the room's row."""
+        rows = self.exclude(parent__status=BookingStatus.REQUESTED)
+        first_of_series = rows.filter(series__isnull=False).order_by("series", "period").distinct("series").values("pk")
+        starts = rows.filter(series=models.OuterRef("series"), parent__isnull=True).order_by("period")
+        return rows.filter(models.Q(series__isnull=True) | models.Q(pk__in=first_of_series)).annotate(
+            series_starts=ArraySubquery(starts.values(start=Lower("period")))
+        )
+
     def with_details(self):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by", "step")
+
+    def with_entrants(self):
+        return self.prefetch_related(
+            models.Prefetch("entrants", queryset=get_user_model().objects.order_by("username"))
+        )
 
     def first_with_details(self, count: int):
         """The first ``count`` of these bookings, in their order, with their details; one query.
@@ -120,7 +148,12 @@ class Booking(models.Model):
         verbose_name=_("process step"),
         help_text=_("For a GMO project: the step done, whose contained-use class the room must be approved for."),
     )
-    persons = models.PositiveSmallIntegerField(_("persons"), default=1)
+    entrants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="entered_bookings",
+        verbose_name=_("entrants"),
+        help_text=_("The people who will enter; their number is the booking's occupancy."),
+    )
     purpose = models.CharField(_("purpose"), max_length=500)
     status = models.CharField(
         _("status"), max_length=10, choices=BookingStatus.choices, default=BookingStatus.REQUESTED
@@ -193,7 +226,6 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=models.Q(period__startswith__lt=Upper("period")), name="booking_period_order"
             ),
-            models.CheckConstraint(condition=models.Q(persons__gte=1), name="booking_at_least_one_person"),
         ]
         # Pages ask for what is still ahead; with years of history these find it without reading the past.
         indexes = [

@@ -14,10 +14,16 @@ from .resources import Resource
 
 
 class ClosureReason(models.TextChoices):
+    """Why a room closes. Routine environmental monitoring during work is no reason: only monitoring at rest."""
+
     MAINTENANCE = "maintenance", _("Maintenance")
     CLEANING = "cleaning", _("Cleaning and disinfection")
-    ENVIRONMENTAL_MONITORING = "environmental_monitoring", _("Environmental monitoring")
+    DECONTAMINATION = "decontamination", _("Decontamination (e.g. hydrogen peroxide vapour)")
+    ENVIRONMENTAL_MONITORING = "environmental_monitoring", _("Environmental monitoring at rest")
     QUALIFICATION = "qualification", _("Qualification (IQ/OQ/PQ)")
+    CALIBRATION = "calibration", _("Calibration")
+    INVESTIGATION_HOLD = "investigation_hold", _("Investigation hold")
+    UTILITY_SHUTDOWN = "utility_shutdown", _("Utility or HVAC shutdown")
 
 
 class ClosureQuerySet(models.QuerySet):
@@ -30,6 +36,9 @@ class ClosureQuerySet(models.QuerySet):
 
     def upcoming(self):
         return self.filter(period__endswith__gt=timezone.now()).order_by("period")
+
+    def past(self):
+        return self.filter(period__endswith__lte=timezone.now()).order_by("-period")
 
 
 @pghistory.track()
@@ -51,6 +60,13 @@ class Closure(models.Model):
     reason = models.CharField(_("reason"), max_length=30, choices=ClosureReason.choices)
     period = DateTimeRangeField(_("period"))
     note = models.CharField(_("note"), max_length=300, blank=True)
+    series = models.UUIDField(
+        _("recurring series"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Shared by the closures of one series."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
     )

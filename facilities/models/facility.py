@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,24 @@ class Facility(models.Model):
         default=working_days,
     )
 
+    closed_on_public_holidays = models.BooleanField(
+        _("closed on public holidays"),
+        default=True,
+        help_text=_("Swedish public holidays; add exception days to open on one or to close on others."),
+    )
+    requalification_months_ab = models.PositiveSmallIntegerField(
+        _("requalification interval, grades A and B (months)"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text=_("EU GMP Annex 1: at most every 6 months."),
+    )
+    requalification_months_cd = models.PositiveSmallIntegerField(
+        _("requalification interval, grades C and D (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("EU GMP Annex 1: at most every 12 months."),
+    )
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("facility")
@@ -50,6 +69,14 @@ class Facility(models.Model):
 
     def get_absolute_url(self):
         return reverse("facilities:facility_detail", args=[self.slug])
+
+    def requalification_months(self, grade: str) -> int | None:
+        """How often rooms and zones of ``grade`` are requalified; None for unclassified ones."""
+        if grade in ("A", "B"):
+            return self.requalification_months_ab
+        if grade in ("C", "D"):
+            return self.requalification_months_cd
+        return None
 
     @property
     def open_weekday_names(self) -> str:

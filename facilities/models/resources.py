@@ -60,10 +60,13 @@ class ProtectionLevel(models.IntegerChoices):
     LEVEL_4 = 4, _("Protection level 4")
 
 
-class EquipmentQualificationStatus(models.TextChoices):
+class QualificationState(models.TextChoices):
+    """The state staff set for a room or piece of equipment; whether requalification is due follows from its date."""
+
     QUALIFIED = "qualified", _("Qualified (IQ/OQ/PQ complete)")
-    REQUALIFICATION_DUE = "requalification_due", _("Requalification due")
+    IN_QUALIFICATION = "in_qualification", _("In qualification")
     OUT_OF_SERVICE = "out_of_service", _("Out of service")
+    QUARANTINED = "quarantined", _("Quarantined")
 
 
 # Qualifications and equipment due within this many days are flagged to their holders and to facility staff.
@@ -75,9 +78,9 @@ class ResourceQuerySet(models.QuerySet):
         return self.filter(active=True)
 
     def requalification_due_within(self, days: int):
-        """Active equipment whose requalification date has passed or falls within ``days``."""
+        """Active rooms and equipment whose requalification date has passed or falls within ``days``."""
         due_by = timezone.localdate() + datetime.timedelta(days=days)
-        return self.active().filter(kind=ResourceKind.EQUIPMENT, requalification_due__lte=due_by)
+        return self.active().filter(requalification_due__lte=due_by)
 
 
 @pghistory.track()
@@ -90,7 +93,11 @@ class Resource(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
     grade = models.CharField(
-        _("clean-room grade"), max_length=1, choices=CleanRoomGrade.choices, blank=True, help_text=_("Rooms only.")
+        _("clean-room grade"),
+        max_length=1,
+        choices=CleanRoomGrade.choices,
+        blank=True,
+        help_text=_("Rooms, and grade A zones such as a safety cabinet."),
     )
     max_occupancy = models.PositiveSmallIntegerField(
         _("maximum occupancy"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)]
@@ -115,12 +122,26 @@ class Resource(models.Model):
     qualification_status = models.CharField(
         _("qualification status"),
         max_length=20,
-        choices=EquipmentQualificationStatus.choices,
-        default=EquipmentQualificationStatus.QUALIFIED,
-        help_text=_("Equipment only: the state of its IQ/OQ/PQ."),
+        choices=QualificationState.choices,
+        default=QualificationState.QUALIFIED,
+        help_text=_(
+            "Rooms: their classification; equipment: its IQ/OQ/PQ. Whether requalification is due follows from "
+            "the date below."
+        ),
     )
     requalification_due = models.DateField(
-        _("next requalification"), null=True, blank=True, help_text=_("Equipment cannot be booked after this date.")
+        _("next requalification"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bookings may not end after this date. For graded rooms and zones at most the facility's interval ahead."
+        ),
+    )
+    calibration_due = models.DateField(
+        _("next calibration"),
+        null=True,
+        blank=True,
+        help_text=_("Equipment: bookings may not end after this date; separate from qualification."),
     )
     training_required = models.BooleanField(
         _("training required"), default=False, help_text=_("Only users trained on this resource may book it.")
@@ -130,6 +151,20 @@ class Resource(models.Model):
     )
     min_duration_minutes = models.PositiveIntegerField(_("shortest booking (minutes)"), default=30)
     max_duration_minutes = models.PositiveIntegerField(_("longest booking (minutes)"), default=600)
+    round_the_clock = models.BooleanField(
+        _("bookable around the clock"),
+        default=False,
+        help_text=_(
+            "Incubators, freezers, closed processors: bookings may run through nights, weekends and holidays, "
+            "up to the longest round-the-clock booking. Opening hours and the longest booking in minutes apply "
+            "only to other resources."
+        ),
+    )
+    max_days = models.PositiveSmallIntegerField(
+        _("longest round-the-clock booking (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+    )
     lead_time_hours = models.PositiveIntegerField(
         _("lead time (hours)"), default=0, help_text=_("How long before its start a booking must be made.")
     )
@@ -194,6 +229,17 @@ class Resource(models.Model):
         if billing_category == BillingCategory.EXTERNAL:
             return self.external_hourly_rate
         return self.internal_hourly_rate
+
+    @property
+    def requalification_overdue(self) -> bool:
+        return self.requalification_due is not None and self.requalification_due < timezone.localdate()
+
+    @property
+    def qualification_status_label(self) -> str:
+        """The state staff set, or "Requalification due" once a qualified resource's date has passed."""
+        if self.qualification_status == QualificationState.QUALIFIED and self.requalification_overdue:
+            return str(_("Requalification due"))
+        return self.get_qualification_status_display()
 
     @property
     def occupancy_limit(self) -> int | None:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("facilities", "0007_scale_indexes"),
+        ("facilities", "0012_closure_series_and_reasons"),
         ("projects", "0008_process_steps"),
     ]
 
