@@ -117,6 +117,14 @@ EQUIPMENT = [
 ]  # fmt: skip
 
 
+def _room_requalification_due(facility: Facility, slug: str, grade: str, today: datetime.date):
+    """Classified rooms were requalified 40 days ago (one is due soon); unclassified rooms are not requalified."""
+    if slug == DUE_SOON:
+        return today + datetime.timedelta(days=10)
+    months = facility.requalification_months(grade)
+    return add_months(today - datetime.timedelta(days=40), months) if months else None
+
+
 def seed(users: dict) -> Facility:
     facility, _ = Facility.objects.get_or_create(
         slug="pre-gmp",
@@ -140,9 +148,7 @@ def seed(users: dict) -> Facility:
                 "protection_level": protection_level,
                 "internal_hourly_rate": ROOM_RATES[grade][0],
                 "external_hourly_rate": ROOM_RATES[grade][1],
-                "requalification_due": today + datetime.timedelta(days=10)
-                if slug == DUE_SOON
-                else add_months(today - datetime.timedelta(days=40), facility.requalification_months(grade)),
+                "requalification_due": _room_requalification_due(facility, slug, grade, today),
                 **ROOM_RULES[grade],
             },
         )
