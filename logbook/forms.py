@@ -2,7 +2,6 @@ import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,13 +31,9 @@ class CheckInForm(forms.Form):
 
     def __init__(self, *args, booking: Booking, **kwargs):
         super().__init__(*args, **kwargs)
-        # The booker and the members of the project's group may enter under this booking.
-        self.fields["entrants"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True)
-            .filter(Q(pk=booking.booked_by_id) | Q(memberships__group=booking.project.group_id))
-            .distinct()
-            .order_by("first_name", "last_name", "username")
+        # The booking's named entrants, each checked for the room when it was booked, may enter under it.
+        self.fields["entrants"].queryset = booking.entrants.filter(is_active=True).order_by(
+            "first_name", "last_name", "username"
         )
 
 

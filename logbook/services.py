@@ -277,13 +277,25 @@ def check_in(booking: Booking, *, by, entrants, batch: str = "") -> UseRecord:
     """Record the actual start of a booking, who entered and which batch."""
     require(permissions.can_record_use(by, booking))
     booking = Booking.objects.select_for_update(of=("self",)).select_related("resource__room").get(pk=booking.pk)
-    entrants = list(entrants)
+    entrants = list({person.pk: person for person in entrants}.values())
     if not entrants:
         raise LogbookError(_("Tick who enters the room."))
+    check_entrants_named(booking, entrants)
     check_check_in(booking, batch.strip())
     use = UseRecord.objects.create(booking=booking, kind=UseKind.CHECK_IN, recorded_by=by, batch=batch.strip())
     UseEntrant.objects.bulk_create(UseEntrant(use=use, user=user) for user in entrants)
     return use
+
+
+def check_entrants_named(booking: Booking, entrants: list) -> None:
+    """Only the booking's named entrants enter under it: they are the ones its rules checked."""
+    named = set(booking.entrants.values_list("pk", flat=True))
+    others = [person for person in entrants if person.pk not in named]
+    if others:
+        raise LogbookError(
+            _("%(people)s is not named as an entrant of this booking; add them to a booking of their own.")
+            % {"people": ", ".join(str(person) for person in others)}
+        )
 
 
 @transaction.atomic

@@ -40,6 +40,7 @@ def make_booking(room, booker, admitted_project):
             purpose="Vector production",
             status=BookingStatus.APPROVED,
         )
+        booking.entrants.add(booker)  # as the booking service names the booker when nobody else is named
         booking.refresh_from_db()  # the period as a range, as the database gives it
         return booking
 
@@ -69,6 +70,15 @@ def test_check_in_and_out_record_the_actual_use_and_who_entered(make_booking, bo
     assert list(use.entrants.all()) == [booker]
     out = services.check_out(booking, by=booker)
     assert (use.kind, out.kind, use.batch) == (UseKind.CHECK_IN, UseKind.CHECK_OUT, "B-001")
+
+
+def test_only_the_booking_s_named_entrants_check_in(make_booking, booker, manager):
+    booking = make_booking(10)
+    with pytest.raises(services.LogbookError, match="manager is not named as an entrant of this booking"):
+        services.check_in(booking, by=booker, entrants=[booker, manager])
+    assert not booking.use_records.exists()
+    booking.entrants.add(manager)
+    assert services.check_in(booking, by=booker, entrants=[booker, manager, booker]).entrants.count() == 2
 
 
 def test_check_in_opens_30_minutes_before_the_start(make_booking, booker):
