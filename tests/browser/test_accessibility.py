@@ -4,6 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from facilities.models import Booking
 from logbook.models import Cleaning, Deviation
@@ -68,7 +69,11 @@ PAGES = [
     (
         "researcher",
         lambda: (
-            Booking.objects.filter(booked_by__username="researcher").upcoming().first().get_absolute_url() + "check-in/"
+            Booking.objects.filter(booked_by__username="researcher", period__startswith__gt=timezone.now())
+            .order_by("period")
+            .first()
+            .get_absolute_url()
+            + "check-in/"
         ),
         "Check in",
     ),
