@@ -326,3 +326,23 @@ def api_client(db):
         return Client(headers={"authorization": f"Bearer {secret}"})
 
     return make
+
+
+@pytest.fixture
+def book_room(booker, room, admitted_project, booking_day, at):
+    """``book_room(start, end, purpose)``: the booker's booking of the room on ``booking_day``, through the service."""
+    from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+
+    from facilities.services import create_booking
+
+    def book(start="09:00", end="13:00", purpose="Media fill"):
+        [booking] = create_booking(
+            by=booker,
+            resource=room,
+            project=admitted_project,
+            period=DateTimeTZRange(at(booking_day, start), at(booking_day, end)),
+            purpose=purpose,
+        )
+        return booking
+
+    return book

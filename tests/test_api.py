@@ -5,10 +5,8 @@ import json
 
 import pytest
 from django.core.cache import cache
-from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.urls import reverse
 
-from facilities import services
 from facilities.models import Booking, BookingStatus, Resource, ResourceKind
 from projects.models import ProjectStatus
 from tests.helpers import bulk_bookings
@@ -25,15 +23,8 @@ def fresh_rate_limits():
 
 
 @pytest.fixture
-def booking(booker, room, admitted_project, booking_day, at):
-    [booking] = services.create_booking(
-        by=booker,
-        resource=room,
-        project=admitted_project,
-        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
-        purpose="Media fill",
-    )
-    return booking
+def booking(book_room):
+    return book_room("09:00", "13:00", "Media fill")
 
 
 @pytest.fixture

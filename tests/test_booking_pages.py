@@ -34,17 +34,8 @@ def form_data(room, admitted_project, booking_day, booker):
 
 
 @pytest.fixture
-def booking(booker, room, admitted_project, booking_day, at):
-    from facilities import services
-
-    [booking] = services.create_booking(
-        by=booker,
-        resource=room,
-        project=admitted_project,
-        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "13:00")),
-        purpose="Media fill",
-    )
-    return booking
+def booking(book_room):
+    return book_room("09:00", "13:00", "Media fill")
 
 
 class TestTheBookingForm:

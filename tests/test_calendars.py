@@ -19,15 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def booking(booker, room, admitted_project, booking_day, at):
-    [booking] = services.create_booking(
-        by=booker,
-        resource=room,
-        project=admitted_project,
-        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-        purpose="Media fill run",
-    )
-    return booking
+def booking(book_room):
+    return book_room("09:00", "11:00", "Media fill run")
 
 
 def week_url(room, day):

@@ -32,15 +32,8 @@ def closure(room, facility_user, booking_day, at):
 
 
 @pytest.fixture
-def booking(booker, room, admitted_project, booking_day, at):
-    [booking] = services.create_booking(
-        by=booker,
-        resource=room,
-        project=admitted_project,
-        period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-        purpose="Expansion",
-    )
-    return booking
+def booking(book_room):
+    return book_room("09:00", "11:00", "Expansion")
 
 
 def edit_data(closure, booking_day, **changes):
