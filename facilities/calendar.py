@@ -1,22 +1,30 @@
-"""Calendar grids of resources: a week, a facility's day, a month's booked share.
+"""Calendars of resources: a facility's schedule, a resource's week, a month's booked share.
 
-Built from local wall-clock times in the portal's time zone, so that a day with a
-daylight-saving change still shows 07:00, 07:30, … as on any other day. Each grid
-reads its bookings and closures with one query each, whatever their number. A cell
-shows what the booking service's ``Occupancy`` answers for it, so a cell marked
-changeover is one the service refuses for the viewer's project.
+The schedule and the week are built from intervals, not from cells: each resource's bookings, closures,
+hold, changeover and closed hours are painted over its days, and what stays uncovered is free time,
+asked of the booking service once per free stretch (``check_slot``), so a link to free time is a booking
+the service accepts. Each calendar reads its bookings and closures with one query each, whatever their
+number. Blocks are sized in columns of local time, so a day of a daylight-saving change has one hour
+more or less.
 """
 
 import calendar as stdlib_calendar
+import dataclasses
 import datetime
+import heapq
+import itertools
+import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from atmp_portal import dates
 from projects.models import AtmpProject
@@ -24,13 +32,14 @@ from projects.models import AtmpProject
 from . import services
 from .models import Booking, Closure, Facility, Resource, Weekday
 from .opening import OpeningDays, bookable_hours
-from .periods import local_datetime, local_days, overlap, widened
+from .periods import changeover_of, local_datetime, local_days, overlap, widened
 
 SLOT = datetime.timedelta(minutes=30)
 
 
 class CalendarParameterError(ValueError):
-    """A ``week``, ``date``, ``month`` or ``project`` parameter naming no such thing; the message is for the user."""
+    """A ``week``, ``date``, ``month``, ``days`` or ``project`` parameter naming no such thing; the message is
+    for the user."""
 
 
 def parse_week(value: str | None) -> datetime.date:
@@ -68,6 +77,15 @@ def parse_month(value: str | None) -> datetime.date:
     return _bounded(first)
 
 
+def parse_days(value: str | None) -> int:
+    """How many days a schedule shows: 1 (without a value) or 7."""
+    if not value:
+        return 1
+    if value not in ("1", "7"):
+        raise CalendarParameterError(_("“%(value)s” is not a number of days; write 1 or 7.") % {"value": value})
+    return int(value)
+
+
 def _bounded(day: datetime.date) -> datetime.date:
     if not dates.in_range(day):
         raise CalendarParameterError(dates.OUT_OF_RANGE % {"first": dates.FIRST_YEAR, "last": dates.LAST_YEAR})
@@ -79,41 +97,113 @@ def iso_week(day: datetime.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-@dataclass
-class Cell:
-    """One table cell: free, booked, closed, changeover or past, spanning ``span`` slots.
+# The schedule's columns: five minutes in a day's view, fifteen in a seven-day one, so that seven whole days
+# (with a 25-hour day of a daylight-saving change) stay within the widths static/css/schedule.css defines.
+DAY_UNIT = datetime.timedelta(minutes=5)
+WEEK_UNIT = datetime.timedelta(minutes=15)
+MAX_UNITS = 700
 
-    ``url``: the booking form prefilled with this start, or the booking for those who may see it.
+# What a block is; its text says so too, the colour only helps the eye.
+APPROVED, REQUESTED, CLOSED, HOLD, CHANGEOVER, FREE, UNAVAILABLE, OFF = (
+    "approved",
+    "requested",
+    "closed",
+    "hold",
+    "changeover",
+    "free",
+    "unavailable",
+    "off",
+)
+LEGEND = [
+    (FREE, gettext_lazy("Free: follow the link, or drag across it, to book")),
+    (APPROVED, gettext_lazy("Approved booking")),
+    (REQUESTED, gettext_lazy("Requested booking, waiting for approval")),
+    (CHANGEOVER, gettext_lazy("Changeover between projects")),
+    (CLOSED, gettext_lazy("Closure")),
+    (HOLD, gettext_lazy("Room on hold")),
+    (UNAVAILABLE, gettext_lazy("Not bookable: past, too soon, too short or too far ahead")),
+    (OFF, gettext_lazy("Facility closed")),
+]
+
+# Where painted intervals overlap, the lowest rank shows.
+_CLOSURE_RANK, _BOOKING_RANK, _OFF_RANK, _HOLD_RANK, _CHANGEOVER_RANK = range(5)
+
+
+@dataclass(slots=True)
+class Block:
+    """A stretch of one resource's time: a booking, closure, hold, changeover, closed hours, or free time.
+
+    ``start``/``end``: where it shows; ``period``: a booking's own, also where the calendar cuts it; ``url``:
+    the booking, or for free time the booking form prefilled with a period the service accepts; ``note``:
+    why it is not bookable.
     """
 
     kind: str
     label: str
-    start: datetime.datetime
-    booking: Booking | None = None
-    span: int = 1
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
     url: str = ""
+    note: str = ""
+    period: DateTimeTZRange | None = None
+
+    def text(self, start: datetime.datetime, end: datetime.datetime) -> str:
+        """What the block is, and when: a booking its own period, anything else from ``start`` to ``end``."""
+        when = _period_text(self.period.lower, self.period.upper) if self.period else _period_text(start, end)
+        if self.kind == FREE:
+            return _("Free %(when)s") % {"when": when}
+        return f"{when} {self.label}"
 
 
-@dataclass
-class Slot:
-    start: datetime.datetime
-    end: datetime.datetime
+@dataclass(slots=True)
+class Piece:
+    """The part of a block shown in one row: ``units`` columns from column ``offset`` of the row."""
 
+    block: Block
+    shown_start: datetime.datetime
+    shown_end: datetime.datetime
+    offset: int
+    units: int
+    first_of_day: bool = False
 
-def slots_in(hours: DateTimeTZRange | None) -> list[Slot]:
-    """``hours`` (None: none) in slots of local wall-clock time."""
-    if hours is None:
-        return []
-    slots = []
-    moment = timezone.localtime(hours.lower).replace(tzinfo=None)
-    closing = timezone.localtime(hours.upper).replace(tzinfo=None)
-    while moment < closing:
-        following = min(moment + SLOT, closing)
-        slots.append(
-            Slot(local_datetime(moment.date(), moment.time()), local_datetime(following.date(), following.time()))
+    @property
+    def kind(self) -> str:
+        return self.block.kind
+
+    @property
+    def text(self) -> str:
+        return self.block.text(self.shown_start, self.shown_end)
+
+    @property
+    def html(self) -> str:
+        """One element per piece, built here rather than by the template: a week of fifty rooms has thousands."""
+        block = self.block
+        text = escape(self.text)
+        title = f"{text}: {escape(block.note)}" if block.note else text
+        classes = f"b b-{block.kind} u{self.units}{' b-day' if self.first_of_day else ''}"
+        if not block.url:
+            return mark_safe(f'<span role="cell" class="{classes}" title="{title}">{text}</span>')
+        drag = ""
+        if block.kind == FREE:
+            drag = f' data-from="{_local_value(self.shown_start)}" data-to="{_local_value(self.shown_end)}"'
+        return mark_safe(  # every value above is escaped
+            f'<span role="cell" class="{classes}" title="{title}"{drag}><a href="{escape(block.url)}">{text}</a></span>'
         )
-        moment = following
-    return slots
+
+
+def _local_value(moment: datetime.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%dT%H:%M}"
+
+
+EN_DASH = "\N{EN DASH}"
+
+
+def _period_text(start: datetime.datetime, end: datetime.datetime) -> str:
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    if start.date() == end.date():
+        return f"{start:%H:%M}{EN_DASH}{end:%H:%M}"
+    if end.time() == datetime.time.min and end.date() == start.date() + datetime.timedelta(days=1):
+        return f"{start:%H:%M}{EN_DASH}24:00"
+    return f"{formats.date_format(start, 'D j M H:i')} {EN_DASH} {formats.date_format(end, 'D j M H:i')}"
 
 
 @dataclass
@@ -135,82 +225,256 @@ class Viewer:
                 "purpose": booking.purpose,
                 "booker": booking.booked_by.get_full_name() or booking.booked_by.get_username(),
             }
-        return _("Booked: %(group)s") % {"group": booking.project.group.name}
+        return _("%(status)s: %(group)s") % {
+            "status": booking.get_status_display(),
+            "group": booking.project.group.name,
+        }
 
     @property
     def project_query(self) -> str:
         """Keeps the chosen project in the calendar's links to other weeks and days."""
         return f"&{urlencode({'project': self.project.pk})}" if self.project else ""
 
-    def proposal(self, resource: Resource, start: datetime.datetime) -> DateTimeTZRange:
-        """The period a click on a free cell proposes: the resource's shortest booking, or one hour."""
-        return DateTimeTZRange(start, start + datetime.timedelta(minutes=resource.min_duration_minutes or 60))
-
     def booking_url(self, resource: Resource, period: DateTimeTZRange) -> str:
         """The booking form, prefilled with this resource, start, end and the viewer's project."""
-        start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
-        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}"}
+        fields = {"resource": resource.slug, "start": _local_value(period.lower), "end": _local_value(period.upper)}
         if self.project:
             fields["project"] = self.project.pk
         return f"{reverse('facilities:booking_new')}?{urlencode(fields, safe=':')}"
 
 
-def _cell(slot: Slot, occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now) -> Cell:
-    """What the booking service would say about ``slot``: closed, booked, changeover, past, unavailable or free.
+def snap_minutes(resource: Resource) -> int:
+    """The steps a dragged selection snaps to: half hours, or finer where the shortest booking needs it."""
+    return math.gcd(int(SLOT.total_seconds() // 60), resource.min_duration_minutes or 60)
 
-    A free cell links to the booking form with the period ``viewer.proposal`` makes, and only if the service's
-    rules for it pass (``check_slot``): lead time, how far ahead, opening hours, closed days, changeover.
-    """
-    start = timezone.localtime(slot.start)
-    period = DateTimeTZRange(slot.start, slot.end)
-    closure = occupancy.closure_in_the_way(period)
-    if closure:
-        return Cell("closed", _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}, start)
-    booking = occupancy.booking_in_the_way(period)
-    if booking:
+
+def _next_step(moment: datetime.datetime, minutes: int) -> datetime.datetime:
+    # Stockholm's offsets from UTC are whole hours, so steps counted in UTC fall on local half hours too.
+    step = minutes * 60
+    return datetime.datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, tz=datetime.UTC)
+
+
+def _covers(resource, days, occupancy: services.Occupancy, opening: OpeningDays, hold, viewer: Viewer) -> list:
+    """What takes up ``resource``'s time on ``days``, as (start, end, rank, block); the rest is free time."""
+    covers = []
+    closed = Block(OFF, _("Closed"))
+    for day in days:
+        whole_day = local_days(day, day)
+        hours = bookable_hours(resource, day, opening)
+        if hours is None:
+            reason = opening.closed_reason(day)
+            label = _("Closed: %(reason)s") % {"reason": reason} if reason else closed.label
+            covers.append((whole_day.lower, whole_day.upper, _OFF_RANK, Block(OFF, label)))
+            continue
+        covers.append((whole_day.lower, hours.lower, _OFF_RANK, closed))
+        covers.append((hours.upper, whole_day.upper, _OFF_RANK, closed))
+    for closure in occupancy.closures:
+        label = _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}
+        covers.append((closure.period.lower, closure.period.upper, _CLOSURE_RANK, Block(CLOSED, label)))
+    gap = changeover_of(resource)
+    project_id = viewer.project.pk if viewer.project else None
+    for booking in occupancy.bookings:
+        start, end = booking.period.lower, booking.period.upper
         url = booking.get_absolute_url() if booking.visible else ""
-        return Cell("booked", viewer.label(booking), start, booking=booking, url=url)
-    neighbour = occupancy.changeover_neighbour(viewer.project, period)
-    if neighbour:
-        return Cell("changeover", _("Changeover"), start, booking=neighbour)
-    if slot.start < now:
-        return Cell("past", _("Past"), start)
-    resource = occupancy.resource
-    if not resource.active:
-        return Cell("free", _("Free"), start)
-    proposal = viewer.proposal(resource, start)
+        block = Block(booking.status, viewer.label(booking), url=url, period=booking.period)
+        covers.append((start, end, _BOOKING_RANK, block))
+        if gap and booking.project_id != project_id:
+            changeover = Block(CHANGEOVER, _("Changeover"))
+            covers.append((start - gap, start, _CHANGEOVER_RANK, changeover))
+            covers.append((end, end + gap, _CHANGEOVER_RANK, changeover))
+    if hold:
+        until_released = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+        covers.append((hold.since, until_released, _HOLD_RANK, Block(HOLD, _("On hold"), note=hold.message)))
+    return covers
+
+
+def _painted(window: DateTimeTZRange, covers: list) -> list[list]:
+    """``window`` cut into [start, end, block] where covers overlap the lowest rank shows; block None: free time.
+
+    One sweep over the covers' edges with a heap of those under way: the work grows with the number of
+    bookings and closures, not with the hours shown.
+    """
+    lower, upper = window.lower, window.upper
+    clipped = sorted(
+        (
+            (max(start, lower), min(end, upper), rank, n, block)
+            for n, (start, end, rank, block) in enumerate(covers)
+            if start < upper and lower < end
+        ),
+        key=lambda cover: cover[0],
+    )
+    edges = sorted({lower, upper, *(cover[0] for cover in clipped), *(cover[1] for cover in clipped)})
+    segments: list[list] = []
+    under_way: list = []
+    following = 0
+    for start, end in itertools.pairwise(edges):
+        while following < len(clipped) and clipped[following][0] <= start:
+            _start, cover_end, rank, n, block = clipped[following]
+            heapq.heappush(under_way, (rank, n, cover_end, block))
+            following += 1
+        while under_way and under_way[0][2] <= start:
+            heapq.heappop(under_way)
+        shown = under_way[0][3] if under_way else None
+        if segments and segments[-1][2] is shown:
+            segments[-1][1] = end
+        else:
+            segments.append([start, end, shown])
+    return segments
+
+
+def _free_blocks(
+    resource: Resource,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    occupancy: services.Occupancy,
+    opening: OpeningDays,
+    viewer: Viewer,
+    now: datetime.datetime,
+) -> list[Block]:
+    """Free time from ``start`` to ``end``, as the booking service answers it for the whole stretch at once.
+
+    The part before the resource's lead time is not bookable; the rest links to the booking form with the
+    longest period from its start the resource takes, if the service's rules for that period pass
+    (``check_slot``: timing, duration, how far ahead, opening hours, closed days, overlap, changeover).
+    """
+    blocks = []
+    earliest = max(start, _next_step(now + datetime.timedelta(hours=resource.lead_time_hours), snap_minutes(resource)))
+    if start < earliest:
+        too_soon = DateTimeTZRange(start, min(earliest, end))
+        blocks.append(
+            Block(
+                UNAVAILABLE, _("Not bookable"), too_soon.lower, too_soon.upper, note=_timing_refusal(resource, too_soon)
+            )
+        )
+        if earliest >= end:
+            return blocks
+    longest = (
+        datetime.timedelta(days=resource.max_days)
+        if resource.round_the_clock
+        else datetime.timedelta(minutes=resource.max_duration_minutes)
+    )
+    proposal = DateTimeTZRange(earliest, min(end, earliest + longest))
     try:
         services.check_slot(resource, viewer.project, proposal, occupancy, opening)
-    except services.BookingError:
-        return Cell("unavailable", _("Not bookable"), start)
-    return Cell("free", _("Free"), start, url=viewer.booking_url(resource, proposal))
+    except services.BookingError as refusal:
+        blocks.append(Block(UNAVAILABLE, _("Not bookable"), earliest, end, note=refusal.message))
+    else:
+        blocks.append(Block(FREE, _("Free"), earliest, end, url=viewer.booking_url(resource, proposal)))
+    return blocks
 
 
-def _merged(cells: list[Cell]) -> list[Cell | None]:
-    """Consecutive cells of one booking, closure or changeover become one cell spanning them; None marks the rest."""
-    merged: list[Cell | None] = []
-    last = None
-    for cell in cells:
-        same = (
-            last is not None
-            and cell.kind == last.kind
-            and cell.kind in ("booked", "closed", "changeover", "past", "unavailable")
-            and cell.label == last.label
-            and cell.booking is last.booking
-        )
-        if same:
-            last.span += 1
-            merged.append(None)
+def _timing_refusal(resource: Resource, period: DateTimeTZRange) -> str:
+    try:
+        services.check_not_past(period)
+        services.check_lead_time(resource, period)
+    except services.BookingError as refusal:
+        return refusal.message
+    return ""
+
+
+def resource_blocks(
+    resource: Resource,
+    days: list[datetime.date],
+    occupancy: services.Occupancy,
+    opening: OpeningDays,
+    hold: services.RoomHoldNotice | None,
+    viewer: Viewer,
+    now: datetime.datetime,
+) -> list[Block]:
+    """``resource``'s whole ``days`` as consecutive blocks, from its bookings, closures, hold and opening hours."""
+    blocks = []
+    covers = _covers(resource, days, occupancy, opening, hold, viewer)
+    for start, end, shown in _painted(local_days(days[0], days[-1]), covers):
+        if shown is None:
+            blocks.extend(_free_blocks(resource, start, end, occupancy, opening, viewer, now))
         else:
-            merged.append(cell)
-            last = cell
-    return merged
+            blocks.append(dataclasses.replace(shown, start=start, end=end))
+    return blocks
 
 
-def _lane(
-    slots: list[Slot], occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now
-) -> list[Cell | None]:
-    return _merged([_cell(slot, occupancy, opening, viewer, now) for slot in slots])
+def shown_hours(days: list[datetime.date], opening: OpeningDays, round_the_clock: bool) -> list[DateTimeTZRange]:
+    """The stretch of each of ``days`` a calendar shows: the whole day where a resource runs round the clock, else
+    the same wall-clock hours every day, from the earliest opening to the latest closing of the days shown."""
+    if round_the_clock:
+        return [local_days(day, day) for day in days]
+    facility = opening.facility
+    opens, closes = facility.opens_at, facility.closes_at
+    for day in days:
+        exception = opening.exception_on(day)
+        if exception is not None and not exception.closed:
+            opens, closes = min(opens, exception.opens_at), max(closes, exception.closes_at)
+    return [DateTimeTZRange(local_datetime(day, opens), local_datetime(day, closes)) for day in days]
+
+
+def placed(blocks: list[Block], spans: list[DateTimeTZRange], unit: datetime.timedelta) -> list[list[Piece]]:
+    """The pieces of ``blocks`` in each of ``spans``, sized in ``unit`` columns from the span's start.
+
+    A block shorter than half a column where it falls shows in the text of no column; its neighbours close the gap.
+    """
+    rows = []
+    first = 0
+    for span in spans:
+        while first < len(blocks) and blocks[first].end <= span.lower:
+            first += 1
+        row, position = [], 0
+        for block in itertools.islice(blocks, first, None):
+            if block.start >= span.upper:
+                break
+            shown_start, shown_end = max(block.start, span.lower), min(block.end, span.upper)
+            end_column = round((shown_end - span.lower) / unit)
+            if end_column > position:
+                row.append(Piece(block, shown_start, shown_end, position, end_column - position, first_of_day=not row))
+                position = end_column
+        rows.append(row)
+    return rows
+
+
+def joined(rows: list[list[Piece]]) -> list[Piece]:
+    """The rows of consecutive days as one, a block running on from one day into the next as one piece."""
+    pieces: list[Piece] = []
+    position = 0
+    for row in rows:
+        for piece in row:
+            last = pieces[-1] if pieces else None
+            if (
+                last is not None
+                and piece.first_of_day
+                and last.block is piece.block
+                and last.shown_end == piece.shown_start
+            ):
+                last.units += piece.units
+                last.shown_end = piece.shown_end
+            else:
+                piece.offset = position
+                pieces.append(piece)
+            position += piece.units
+    return pieces
+
+
+@dataclass
+class HourMark:
+    label: str
+    units: int
+    first_of_day: bool
+
+
+def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark]:
+    """Column headings of one day's stretch: every hour, or every third of a day shown round the clock."""
+    every = 1 if span.upper - span.lower <= datetime.timedelta(hours=14) else 3
+    edges = [span.lower]
+    hour = _next_step(span.lower, 60)
+    while hour < span.upper:
+        if timezone.localtime(hour).hour % every == 0 and hour > span.lower:
+            edges.append(hour)
+        hour += datetime.timedelta(hours=1)
+    edges.append(span.upper)
+    marks, position = [], 0
+    for start, end in itertools.pairwise(edges):
+        end_column = round((end - span.lower) / unit)
+        if end_column > position:
+            marks.append(HourMark(f"{timezone.localtime(start):%H:%M}", end_column - position, not marks))
+            position = end_column
+    return marks
 
 
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
@@ -235,75 +499,103 @@ def _window(first_day: datetime.date, days: int) -> DateTimeTZRange:
 
 
 @dataclass
-class WeekRow:
-    time: datetime.time
-    cells: list[Cell | None]
+class Lane:
+    """One resource's row of the schedule."""
+
+    resource: Resource
+    pieces: list[Piece]
+    snap: int
 
 
-def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
-    """Columns: the days of the week the resource may be booked; rows: its bookable hours in slots.
+@dataclass
+class DayHeading:
+    day: datetime.date
+    units: int
 
-    A resource that runs around the clock shows every day from 00:00, so a multi-day booking runs
-    down one column and on into the next.
+
+def facility_schedule(
+    facility: Facility, resources: list[Resource], first_day: datetime.date, days: int, viewer: Viewer
+) -> dict:
+    """Each of ``resources`` (the facility's, their rooms loaded) as one row of blocks over ``days`` days.
+
+    Four queries whatever the number of resources and bookings: exception days, bookings, closures, holds.
     """
-    facility = resource.facility
-    days = [monday + datetime.timedelta(days=n) for n in range(7)]
-    opening = OpeningDays.load(facility, days[0], days[-1])
-    hours = {day: bookable_hours(resource, day, opening) for day in days}
-    open_days = [day for day, day_hours in hours.items() if day_hours is not None]
-    window = _window(monday, 7)
-    occupancy = services.Occupancy(
-        resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
-    )
+    shown_days = [first_day + datetime.timedelta(days=n) for n in range(days)]
+    opening = OpeningDays.load(facility, shown_days[0], shown_days[-1])
+    window = _window(first_day, days)
+    bookings = _bookings_in(resources, window, viewer.user)
+    closures = _closures_in(facility, window)
+    rooms = {
+        resource.containing_room.pk: resource.containing_room for resource in resources if resource.containing_room
+    }
+    holds = services.holds_of(list(rooms.values()))
+    spans = shown_hours(shown_days, opening, any(resource.round_the_clock for resource in resources))
+    unit = DAY_UNIT if days == 1 else WEEK_UNIT
     now = timezone.now()
-    columns = [_lane(slots_in(hours[day]), occupancy, opening, viewer, now) for day in open_days]
-    # Row labels from the longest column: a day of a daylight-saving change has one hour more or less.
-    longest = max(open_days, key=lambda day: len(slots_in(hours[day])), default=monday)
-    times = [timezone.localtime(slot.start).time() for slot in slots_in(hours[longest])]
-    rows = [
-        WeekRow(time, [column[index] if index < len(column) else None for column in columns])
-        for index, time in enumerate(times)
-    ]
+    lanes = []
+    for resource in resources:
+        room = resource.containing_room
+        occupancy = services.Occupancy(resource, closures, bookings)
+        blocks = resource_blocks(
+            resource, shown_days, occupancy, opening, holds.get(room.pk if room else None), viewer, now
+        )
+        lanes.append(Lane(resource, joined(placed(blocks, spans, unit)), snap_minutes(resource)))
+    marks = [mark for span in spans for mark in hour_marks(span, unit)]
+    step = datetime.timedelta(days=days)
     return {
-        "days": open_days,
-        "closed_days": [
-            (day, opening.closed_reason(day)) for day in days if day not in open_days and opening.closed_reason(day)
-        ],
-        "rows": rows,
-        "week": iso_week(monday),
-        "previous_week": iso_week(monday - datetime.timedelta(days=7)),
-        "next_week": iso_week(monday + datetime.timedelta(days=7)),
-        "this_week": iso_week(timezone.localdate()),
+        "day": first_day,
+        "days": days,
+        "last_day": shown_days[-1],
+        "day_headings": [
+            DayHeading(day, sum(m.units for m in hour_marks(span, unit)))
+            for day, span in zip(shown_days, spans, strict=True)
+        ]
+        if days > 1
+        else [],
+        "hour_marks": marks,
+        "lanes": lanes,
+        "legend": LEGEND,
+        "closed_reason": opening.closed_reason(first_day),
+        "previous_day": first_day - step,
+        "next_day": first_day + step,
+        "today": timezone.localdate(),
         "project_query": viewer.project_query,
     }
 
 
 @dataclass
-class ResourceLane:
-    resource: Resource
-    cells: list[Cell | None]
+class DayRow:
+    """One day of a resource's week."""
+
+    day: datetime.date
+    pieces: list[Piece]
 
 
-def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
-    """Each of ``resources`` (the facility's) as one row of the day's slots."""
-    opening = OpeningDays.load(facility, day, day)
-    slots = slots_in(opening.hours(day))
-    window = _window(day, 1)
-    bookings = _bookings_in(resources, window, viewer.user)
-    closures = _closures_in(facility, window)
-    now = timezone.now()
-    lanes = [
-        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), opening, viewer, now))
-        for resource in resources
-    ]
+def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
+    """The resource's week as one row of blocks per day; a booking running over midnight shows in each day's row."""
+    facility = resource.facility
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    opening = OpeningDays.load(facility, days[0], days[-1])
+    window = _window(monday, 7)
+    occupancy = services.Occupancy(
+        resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
+    )
+    room = resource.containing_room
+    hold = services.holds_of([room]).get(room.pk) if room else None
+    spans = shown_hours(days, opening, resource.round_the_clock)
+    blocks = resource_blocks(resource, days, occupancy, opening, hold, viewer, timezone.now())
+    rows = [DayRow(day, pieces) for day, pieces in zip(days, placed(blocks, spans, DAY_UNIT), strict=True)]
+    # Column headings from the longest day: a day of a daylight-saving change has one hour more or less.
+    longest = max(spans, key=lambda span: span.upper - span.lower)
     return {
-        "day": day,
-        "closed_reason": opening.closed_reason(day),
-        "times": [timezone.localtime(slot.start).time() for slot in slots],
-        "lanes": lanes,
-        "previous_day": day - datetime.timedelta(days=1),
-        "next_day": day + datetime.timedelta(days=1),
-        "today": timezone.localdate(),
+        "rows": rows,
+        "hour_marks": hour_marks(longest, DAY_UNIT),
+        "legend": LEGEND,
+        "snap": snap_minutes(resource),
+        "week": iso_week(monday),
+        "previous_week": iso_week(monday - datetime.timedelta(days=7)),
+        "next_week": iso_week(monday + datetime.timedelta(days=7)),
+        "this_week": iso_week(timezone.localdate()),
         "project_query": viewer.project_query,
     }
 
