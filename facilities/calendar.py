@@ -24,7 +24,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from atmp_portal import dates
 from projects.models import AtmpProject
@@ -263,7 +263,7 @@ def _covers(resource, days, occupancy: services.Occupancy, opening: OpeningDays,
         hours = bookable_hours(resource, day, opening)
         if hours is None:
             reason = opening.closed_reason(day)
-            label = _("Closed: %(reason)s") % {"reason": reason} if reason else closed.label
+            label = pgettext("facility closed", "Closed: %(reason)s") % {"reason": reason} if reason else closed.label
             covers.append((whole_day.lower, whole_day.upper, _OFF_RANK, Block(OFF, label)))
             continue
         covers.append((whole_day.lower, hours.lower, _OFF_RANK, closed))

@@ -487,4 +487,4 @@ def test_the_schedule_speaks_swedish(client, booking, room, booker, booking_day)
     text = response.text
     for english in ("Free ", "Changeover", "Approved booking", "Resource", "Seven days", "Previous day"):
         assert english not in text
-    assert f"Ledig 12:00{DASH}19:00" in text
+    assert f"Ledigt 12:00{DASH}19:00" in text
