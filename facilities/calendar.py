@@ -9,18 +9,21 @@ more or less.
 """
 
 import calendar as stdlib_calendar
-import dataclasses
 import datetime
+import functools
 import heapq
 import itertools
 import math
+import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -30,7 +33,7 @@ from atmp_portal import dates
 from projects.models import AtmpProject
 
 from . import services
-from .models import Booking, Closure, Facility, Resource, Weekday
+from .models import Booking, BookingStatus, Closure, Facility, Resource, Weekday
 from .opening import OpeningDays, bookable_hours
 from .periods import changeover_of, local_datetime, local_days, overlap, widened
 
@@ -150,7 +153,7 @@ class Block:
         """What the block is, and when: a booking its own period, anything else from ``start`` to ``end``."""
         when = _period_text(self.period.lower, self.period.upper) if self.period else _period_text(start, end)
         if self.kind == FREE:
-            return _("Free %(when)s") % {"when": when}
+            return self.label % {"when": when}
         return f"{when} {self.label}"
 
 
@@ -190,15 +193,53 @@ class Piece:
         )
 
 
+@dataclass(frozen=True)
+class _Words:
+    """The calendar's words in one language, translated once rather than for each of thousands of blocks."""
+
+    closed: str
+    closed_day: str
+    closure: str
+    changeover: str
+    on_hold: str
+    not_bookable: str
+    free: str
+    visible_booking: str
+    hidden_booking: str
+    statuses: dict[str, str]
+
+
+@functools.lru_cache(maxsize=8)
+def _words_in(language: str) -> _Words:
+    with translation.override(language):
+        return _Words(
+            closed=_("Closed"),
+            closed_day=pgettext("facility closed", "Closed: %(reason)s"),
+            closure=_("Closed: %(reason)s"),
+            changeover=_("Changeover"),
+            on_hold=_("On hold"),
+            not_bookable=_("Not bookable"),
+            free=_("Free %(when)s"),
+            visible_booking=_("%(project)s, %(status)s: %(purpose)s (%(booker)s)"),
+            hidden_booking=_("%(status)s: %(group)s"),
+            statuses={status: str(label) for status, label in BookingStatus.choices},
+        )
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    # The portal's zone without asking the request's active one each time: calendars convert thousands of times.
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
 def _local_value(moment: datetime.datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%dT%H:%M}"
+    return f"{_local(moment):%Y-%m-%dT%H:%M}"
 
 
 EN_DASH = "\N{EN DASH}"
 
 
 def _period_text(start: datetime.datetime, end: datetime.datetime) -> str:
-    start, end = timezone.localtime(start), timezone.localtime(end)
+    start, end = _local(start), _local(end)
     if start.date() == end.date():
         return f"{start:%H:%M}{EN_DASH}{end:%H:%M}"
     if end.time() == datetime.time.min and end.date() == start.date() + datetime.timedelta(days=1):
@@ -218,16 +259,17 @@ class Viewer:
     project: AtmpProject | None = None
 
     def label(self, booking: Booking) -> str:
+        words = self.words
         if booking.visible:
-            return _("%(project)s, %(status)s: %(purpose)s (%(booker)s)") % {
+            return words.visible_booking % {
                 "project": booking.project.code,
-                "status": booking.get_status_display().lower(),
+                "status": words.statuses[booking.status].lower(),
                 "purpose": booking.purpose,
-                "booker": booking.booked_by.get_full_name() or booking.booked_by.get_username(),
+                "booker": booking.booker_name,
             }
-        return _("%(status)s: %(group)s") % {
-            "status": booking.get_status_display(),
-            "group": booking.project.group.name,
+        return words.hidden_booking % {
+            "status": words.statuses[booking.status],
+            "group": booking.group_name,
         }
 
     @property
@@ -240,7 +282,23 @@ class Viewer:
         fields = {"resource": resource.slug, "start": _local_value(period.lower), "end": _local_value(period.upper)}
         if self.project:
             fields["project"] = self.project.pk
-        return f"{reverse('facilities:booking_new')}?{urlencode(fields, safe=':')}"
+        return f"{self.booking_form}?{urlencode(fields, safe=':')}"
+
+    def booking_page(self, booking: Booking) -> str:
+        """``booking.get_absolute_url()``, from one ``reverse`` for all the calendar's bookings."""
+        return self._booking_page % booking.pk
+
+    @functools.cached_property
+    def _booking_page(self) -> str:
+        return reverse("facilities:booking_detail", args=[0]).replace("/0/", "/%d/")
+
+    @functools.cached_property
+    def booking_form(self) -> str:
+        return reverse("facilities:booking_new")
+
+    @functools.cached_property
+    def words(self) -> _Words:
+        return _words_in(translation.get_language() or settings.LANGUAGE_CODE)
 
 
 def snap_minutes(resource: Resource) -> int:
@@ -257,34 +315,37 @@ def _next_step(moment: datetime.datetime, minutes: int) -> datetime.datetime:
 def _covers(resource, days, occupancy: services.Occupancy, opening: OpeningDays, hold, viewer: Viewer) -> list:
     """What takes up ``resource``'s time on ``days``, as (start, end, rank, block); the rest is free time."""
     covers = []
-    closed = Block(OFF, _("Closed"))
+    words = viewer.words
+    closed = Block(OFF, words.closed)
+    changeover = Block(CHANGEOVER, words.changeover)
     for day in days:
         whole_day = local_days(day, day)
         hours = bookable_hours(resource, day, opening)
         if hours is None:
             reason = opening.closed_reason(day)
-            label = pgettext("facility closed", "Closed: %(reason)s") % {"reason": reason} if reason else closed.label
+            label = words.closed_day % {"reason": reason} if reason else closed.label
             covers.append((whole_day.lower, whole_day.upper, _OFF_RANK, Block(OFF, label)))
             continue
         covers.append((whole_day.lower, hours.lower, _OFF_RANK, closed))
         covers.append((hours.upper, whole_day.upper, _OFF_RANK, closed))
     for closure in occupancy.closures:
-        label = _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}
+        label = words.closure % {"reason": closure.get_reason_display()}
         covers.append((closure.period.lower, closure.period.upper, _CLOSURE_RANK, Block(CLOSED, label)))
     gap = changeover_of(resource)
     project_id = viewer.project.pk if viewer.project else None
+    shown = local_days(days[0], days[-1])
     for booking in occupancy.bookings:
         start, end = booking.period.lower, booking.period.upper
-        url = booking.get_absolute_url() if booking.visible else ""
-        block = Block(booking.status, viewer.label(booking), url=url, period=booking.period)
-        covers.append((start, end, _BOOKING_RANK, block))
+        if overlap(booking.period, shown):  # the others only bring their changeover into the days shown
+            url = viewer.booking_page(booking) if booking.visible else ""
+            block = Block(booking.status, viewer.label(booking), url=url, period=booking.period)
+            covers.append((start, end, _BOOKING_RANK, block))
         if gap and booking.project_id != project_id:
-            changeover = Block(CHANGEOVER, _("Changeover"))
             covers.append((start - gap, start, _CHANGEOVER_RANK, changeover))
             covers.append((end, end + gap, _CHANGEOVER_RANK, changeover))
     if hold:
         until_released = datetime.datetime.max.replace(tzinfo=datetime.UTC)
-        covers.append((hold.since, until_released, _HOLD_RANK, Block(HOLD, _("On hold"), note=hold.message)))
+        covers.append((hold.since, until_released, _HOLD_RANK, Block(HOLD, words.on_hold, note=hold.message)))
     return covers
 
 
@@ -343,7 +404,11 @@ def _free_blocks(
         too_soon = DateTimeTZRange(start, min(earliest, end))
         blocks.append(
             Block(
-                UNAVAILABLE, _("Not bookable"), too_soon.lower, too_soon.upper, note=_timing_refusal(resource, too_soon)
+                UNAVAILABLE,
+                viewer.words.not_bookable,
+                too_soon.lower,
+                too_soon.upper,
+                note=_timing_refusal(resource, too_soon),
             )
         )
         if earliest >= end:
@@ -357,9 +422,9 @@ def _free_blocks(
     try:
         services.check_slot(resource, viewer.project, proposal, occupancy, opening)
     except services.BookingError as refusal:
-        blocks.append(Block(UNAVAILABLE, _("Not bookable"), earliest, end, note=refusal.message))
+        blocks.append(Block(UNAVAILABLE, viewer.words.not_bookable, earliest, end, note=refusal.message))
     else:
-        blocks.append(Block(FREE, _("Free"), earliest, end, url=viewer.booking_url(resource, proposal)))
+        blocks.append(Block(FREE, viewer.words.free, earliest, end, url=viewer.booking_url(resource, proposal)))
     return blocks
 
 
@@ -388,7 +453,7 @@ def resource_blocks(
         if shown is None:
             blocks.extend(_free_blocks(resource, start, end, occupancy, opening, viewer, now))
         else:
-            blocks.append(dataclasses.replace(shown, start=start, end=end))
+            blocks.append(Block(shown.kind, shown.label, start, end, shown.url, shown.note, shown.period))
     return blocks
 
 
@@ -464,7 +529,7 @@ def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark
     edges = [span.lower]
     hour = _next_step(span.lower, 60)
     while hour < span.upper:
-        if timezone.localtime(hour).hour % every == 0 and hour > span.lower:
+        if _local(hour).hour % every == 0 and hour > span.lower:
             edges.append(hour)
         hour += datetime.timedelta(hours=1)
     edges.append(span.upper)
@@ -472,18 +537,33 @@ def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark
     for start, end in itertools.pairwise(edges):
         end_column = round((end - span.lower) / unit)
         if end_column > position:
-            marks.append(HourMark(f"{timezone.localtime(start):%H:%M}", end_column - position, not marks))
+            marks.append(HourMark(f"{_local(start):%H:%M}", end_column - position, not marks))
             position = end_column
     return marks
 
 
+# What a calendar shows of a booking and what the booking rules read of its neighbours (the project's code
+# in a refusal): loading no more makes a week of a large facility's bookings several times cheaper.
+BOOKING_FIELDS = ("period", "status", "purpose", "resource_id", "project__code")
+
+
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
-    """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not; one query."""
+    """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
+    and booker's names; one query."""
     visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
     return list(
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
-        .annotate(visible=Exists(visible))
-        .select_related("project__group", "booked_by")
+        .annotate(
+            visible=Exists(visible),
+            group_name=F("project__group__name"),
+            # As User.get_full_name() or the username.
+            booker_name=Coalesce(
+                NullIf(Trim(Concat("booked_by__first_name", Value(" "), "booked_by__last_name")), Value("")),
+                "booked_by__username",
+            ),
+        )
+        .select_related("project")
+        .only(*BOOKING_FIELDS)
         .order_by("period")
     )
 
@@ -532,10 +612,13 @@ def facility_schedule(
     spans = shown_hours(shown_days, opening, any(resource.round_the_clock for resource in resources))
     unit = DAY_UNIT if days == 1 else WEEK_UNIT
     now = timezone.now()
+    bookings_of: dict[int, list[Booking]] = {}
+    for booking in bookings:
+        bookings_of.setdefault(booking.resource_id, []).append(booking)
     lanes = []
     for resource in resources:
         room = resource.containing_room
-        occupancy = services.Occupancy(resource, closures, bookings)
+        occupancy = services.Occupancy(resource, closures, bookings_of.get(resource.pk, []))
         blocks = resource_blocks(
             resource, shown_days, occupancy, opening, holds.get(room.pk if room else None), viewer, now
         )
