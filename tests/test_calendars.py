@@ -76,6 +76,18 @@ def test_a_booking_from_ten_to_twelve_is_one_block_placed_and_sized_by_its_times
     assert f'class="b b-{booking.status} u24"' in block.html
 
 
+@pytest.mark.parametrize("round_the_clock", [False, True], ids=["twelve-hours", "twenty-four-hours"])
+def test_blocks_come_from_intervals_not_from_the_hours_shown(booker, room, book_room, booking_day, round_the_clock):
+    """An empty day is one free block, a day with one booking a handful, however many hours the row shows."""
+    room.round_the_clock = round_the_clock
+    room.save()
+    viewer = calendar.Viewer(booker)
+    assert [piece.kind for piece in schedule_lane(room.facility, room, booking_day, viewer)] == ["free"]
+    booking = book_room("10:00", "12:00", "Media fill run")
+    kinds = [piece.kind for piece in schedule_lane(room.facility, room, booking_day, viewer)]
+    assert kinds == ["free", "changeover", booking.status, "changeover", "free"]
+
+
 def test_the_week_shows_the_booking_its_changeover_and_one_free_link_per_free_stretch(
     client, booking, room, booker, booking_day
 ):
