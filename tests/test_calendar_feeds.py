@@ -48,10 +48,13 @@ def test_the_feed_parses_with_one_event_per_booking_at_the_local_start(
     assert response["Content-Type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
     events = {event["UID"]: event for event in calendar.walk("VEVENT")}
-    assert set(events) == {f"booking-{first.pk}@localhost", f"booking-{second.pk}@localhost"}
-    start = events[f"booking-{first.pk}@localhost"].decoded("DTSTART")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert set(events) == {str(first.uid), str(second.uid)}
+    start = events[str(first.uid)].decoded("DTSTART")
     assert (start.date(), start.strftime("%H:%M"), str(start.tzinfo)) == (booking_day, "09:00", "Europe/Stockholm")
-    assert events[f"booking-{second.pk}@localhost"]["STATUS"] == "CANCELLED"
+    assert events[str(second.uid)]["STATUS"] == "CANCELLED"
+    assert (events[str(first.uid)]["SEQUENCE"], events[str(second.uid)]["SEQUENCE"]) == (0, 1)
     assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Stockholm"
 
 
