@@ -51,7 +51,7 @@ def _send(
     """Queue one message per language of the ``recipients`` (users or addresses).
 
     ``subject``: a lazy text and its values. ``invitations``: the bookings to attach as calendar
-    invitations, loaded ``_for_invitation``.
+    invitations, loaded ``_for_email``.
     """
     context = {**context, "site_url": settings.SITE_URL}
     text, values = subject
@@ -70,15 +70,12 @@ def _send(
 
 
 def _for_email(bookings):
-    return bookings.with_details().select_related("project__project_lead")
-
-
-def _for_invitation(bookings):
-    return _for_email(bookings).with_entrants()
+    """With what the e-mail and its calendar invitation read: details, project lead, entrants."""
+    return bookings.with_details().select_related("project__project_lead").with_entrants()
 
 
 def send_booking_email(event: str, booking: Booking, recipients: Iterable, series_dates=None) -> None:
-    """``booking`` and ``series_dates`` (the bookings of a series the e-mail is about) loaded ``_for_invitation``."""
+    """``booking`` and ``series_dates`` (the bookings of a series the e-mail is about) loaded ``_for_email``."""
     subject, headline = BOOKING_EVENTS[event]
     dates = [each.start for each in series_dates] if series_dates else None
     context = {"booking": booking, "headline": headline, "event": event, "dates": dates}
@@ -97,7 +94,7 @@ def booking_changed(event: str, booking: Booking, series_dates: Sequence[Booking
     ``series_dates``: the bookings of a series the change is about, for one e-mail about them all.
     """
     about = [booking, *(series_dates or [])]
-    saved = {each.pk: each for each in _for_invitation(Booking.objects).filter(pk__in=[b.pk for b in about])}
+    saved = {each.pk: each for each in _for_email(Booking.objects).filter(pk__in=[b.pk for b in about])}
     booking = saved[booking.pk]  # as it will be committed
     if event == "requested":
         staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
@@ -110,7 +107,7 @@ def booking_changed(event: str, booking: Booking, series_dates: Sequence[Booking
 def send_booking_reminders() -> int:
     """Remind bookers and entrants of tomorrow's bookings; safe to run every hour, each booking is claimed once."""
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    due = _for_invitation(Booking.objects).filter(
+    due = _for_email(Booking.objects).filter(
         status__in=ACTIVE_STATUSES,
         parent__isnull=True,  # equipment booked with its room is in the room's e-mail
         reminder_sent_at__isnull=True,
