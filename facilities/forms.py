@@ -345,4 +345,4 @@ class FreeTimeForm(forms.Form):
 class NotificationPreferencesForm(forms.ModelForm):
     class Meta:
         model = NotificationPreferences
-        fields = ["booking_reminders", "qualification_expiry", "new_requests"]
+        fields = ["booking_reminders", "qualification_expiry", "new_requests", "language"]

@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -31,6 +32,7 @@ from .models import (
     BookingStatus,
     CalendarFeed,
     Closure,
+    NotificationPreferences,
     ProtectionLevel,
     Qualification,
     QualificationKind,
@@ -841,15 +843,16 @@ def _insert_all(by, resource, equipment, project, step, periods, entrants, purpo
         for booking in bookings
         for person in entrants
     )
-    requested = [b for b in bookings if b.parent_id is None and b.status == BookingStatus.REQUESTED]
-    if requested:
-        notifications.booking_changed("requested", requested[0], dates=_dates(requested))  # one e-mail per series
+    # One e-mail per series: a request to facility staff, or the confirmation of a booking approved at once.
+    dates = [b for b in bookings if b.parent_id is None]
+    event = "requested" if dates[0].status == BookingStatus.REQUESTED else "confirmed"
+    notifications.booking_changed(event, dates[0], series_dates=_series_dates(dates))
     return bookings
 
 
-def _dates(bookings: list[Booking]) -> list[datetime.datetime] | None:
-    """The local starts of a series' bookings, for its one e-mail; None for a single booking."""
-    return [timezone.localtime(b.period.lower) for b in bookings] if len(bookings) > 1 else None
+def _series_dates(bookings: list[Booking]) -> list[Booking] | None:
+    """A series' bookings, for its one e-mail; None for a single booking."""
+    return bookings if len(bookings) > 1 else None
 
 
 def _insert(user, resource, project, step, period, purpose, series, parent) -> Booking:
@@ -911,7 +914,7 @@ def approve_series(series: uuid.UUID, by, comment: str = "") -> list[Booking]:
     for booking in requested:
         _decide(booking, by, BookingStatus.APPROVED, comment)
     dates = [b for b in requested if b.parent_id is None]
-    notifications.booking_changed("approved", _first_date(requested), dates=_dates(dates))
+    notifications.booking_changed("approved", _first_date(requested), series_dates=_series_dates(dates))
     return requested
 
 
@@ -929,7 +932,7 @@ def reject_series(series: uuid.UUID, by, comment: str) -> list[Booking]:
         _decide(booking, by, BookingStatus.REJECTED, comment.strip())
     released = Booking.objects.filter(parent__in=dates).active()
     _cancel([*released, *(b for b in requested if b.parent_id is not None)], by, comment.strip())
-    notifications.booking_changed("rejected", _first_date(requested), dates=_dates(dates))
+    notifications.booking_changed("rejected", _first_date(requested), series_dates=_series_dates(dates))
     return requested
 
 
@@ -953,7 +956,7 @@ def cancel_series(series: uuid.UUID, by, reason: str, from_day: datetime.date | 
         raise BookingError(_("No date of this series from that day on can still be cancelled."))
     _cancel(live, by, reason.strip())
     dates = [b for b in live if b.parent_id is None]
-    notifications.booking_changed("cancelled", _first_date(live), dates=_dates(dates))
+    notifications.booking_changed("cancelled", _first_date(live), series_dates=_series_dates(dates))
     return live
 
 
@@ -979,8 +982,9 @@ def _decide(booking: Booking, by, status: str, comment: str) -> None:
         timezone.now(),
         comment,
     )
+    booking.sequence += 1  # calendar programs replace the event with a higher sequence
     with recorded(by, reason=comment):
-        booking.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+        booking.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "sequence", "updated_at"])
 
 
 @transaction.atomic
@@ -1002,7 +1006,12 @@ def cancel_booking(booking: Booking, by, reason: str) -> Booking:
 def _cancel(bookings: Iterable[Booking], by, reason: str) -> None:
     with recorded(by, reason=reason):
         Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
-            status=BookingStatus.CANCELLED, cancelled_by=by, cancelled_at=timezone.now(), cancellation_reason=reason
+            status=BookingStatus.CANCELLED,
+            cancelled_by=by,
+            cancelled_at=timezone.now(),
+            cancellation_reason=reason,
+            sequence=F("sequence") + 1,
+            updated_at=timezone.now(),
         )
 
 
@@ -1011,7 +1020,7 @@ def correct_booking_purpose(booking: Booking, *, by, purpose: str, reason: str) 
     require(permissions.can_manage_facility(by))
     booking.purpose = purpose
     with recorded(by, reason=reason):
-        booking.save(update_fields=["purpose"])
+        booking.save(update_fields=["purpose", "updated_at"])
     return booking
 
 
@@ -1176,3 +1185,15 @@ def regenerate_feed_token(user) -> CalendarFeed:
     """Give the user's calendar a new secret address; the old one stops working at once."""
     feed, _created = CalendarFeed.objects.update_or_create(user=user, defaults={"token": new_feed_token()})
     return feed
+
+
+def language_of(user) -> str:
+    """The language the portal writes to ``user`` in: the one they chose, else the site's."""
+    chosen = NotificationPreferences.objects.filter(user=user).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE
+
+
+def remember_language(user, language: str) -> None:
+    """Keep ``language`` (one of ``LANGUAGES``) as the language of the portal's e-mails and feeds to ``user``."""
+    if language in dict(settings.LANGUAGES):
+        NotificationPreferences.objects.update_or_create(user=user, defaults={"language": language})

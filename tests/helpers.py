@@ -1,11 +1,13 @@
 """Helpers shared by several test modules (fixtures live in conftest.py)."""
 
 import datetime
+import email
 import os
 import subprocess
 import sys
 import threading
 
+import icalendar
 from django.conf import settings
 from django.db import connection
 from django.urls import URLPattern, URLResolver
@@ -98,3 +100,19 @@ def all_at_once(count, action):
     for thread in threads:
         thread.join(timeout=30)
     return returned, raised
+
+
+def calendar_parts(message) -> list[tuple[str, icalendar.Calendar]]:
+    """The ``text/calendar`` parts of a sent e-mail as a mail program reads them: the part's method and its calendar."""
+    parsed = email.message_from_bytes(message.message().as_bytes())
+    return [
+        (part.get_param("method"), icalendar.Calendar.from_ical(part.get_payload(decode=True)))
+        for part in parsed.walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+
+
+def html_part(message) -> str:
+    """The HTML alternative of a sent e-mail."""
+    [(html, _mimetype)] = message.alternatives
+    return html
