@@ -46,7 +46,7 @@ NUMBER_FORMATS = {
     Kind.MONEY: '#,##0.00 "kr"',
     Kind.PERCENT: "0.0%",
     Kind.DATE: "yyyy-mm-dd",
-    Kind.DATETIME: "yyyy-mm-dd hh:mm",
+    Kind.DATETIME: "yyyy-mm-dd hh:mm:ss",
 }
 
 
@@ -96,7 +96,7 @@ def _csv_value(value, kind: Kind, dialect: CsvDialect) -> str:
     if kind == Kind.INTEGER:
         return str(value)
     if kind == Kind.DATETIME:
-        return f"{_local(value):%Y-%m-%d %H:%M}"
+        return f"{_local(value):%Y-%m-%d %H:%M:%S}"
     if kind == Kind.DATE:
         return value.isoformat()
     return spreadsheet_safe(value)

@@ -107,6 +107,7 @@ TEMPLATES = [
                     )
                 ]
             ),
+            "builtins": ["atmp_portal.templatetags.portal"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

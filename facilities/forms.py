@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
+from atmp_portal.people import full_name
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
@@ -18,7 +19,6 @@ from .services import (
     BookingError,
     Recurrence,
     check_period_order,
-    person_name,
     possible_entrants,
 )
 
@@ -134,7 +134,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         self.fields["step"].queryset = ProcessStep.objects.filter(project__in=projects).select_related("project")
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
         self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
-        self.fields["entrants"].label_from_instance = person_name
+        self.fields["entrants"].label_from_instance = full_name
 
     @property
     def resource_rooms(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal.people import full_name
 from atmp_portal.roles import facility_staff_condition
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
@@ -192,10 +193,6 @@ def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime
     return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
 
 
-def person_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
     """``person`` holds a gowning qualification for the room's grade, or a stricter one, valid on every day."""
     room = resource.containing_room
@@ -211,7 +208,7 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
                 "ask facility staff to qualify or requalify them, or name another entrant."
             )
             % {
-                "person": person_name(person),
+                "person": full_name(person),
                 "grade": GRADE_IN_SENTENCE[room.grade],
                 "date": formats.date_format(missing[0]),
             }
@@ -230,7 +227,7 @@ def check_training(resource: Resource, days: list[datetime.date], qualifications
                 "%(person)s needs valid training on %(resource)s on %(date)s; "
                 "ask facility staff to record it, or name another entrant."
             )
-            % {"person": person_name(person), "resource": resource, "date": formats.date_format(missing[0])}
+            % {"person": full_name(person), "resource": resource, "date": formats.date_format(missing[0])}
         )
 
 
@@ -239,7 +236,7 @@ def check_entrant_eligible(project: AtmpProject, person, eligible: bool) -> None
     if not eligible:
         raise BookingError(
             _("%(person)s is neither a member of %(group)s nor facility staff; name only them as entrants.")
-            % {"person": person_name(person), "group": project.group}
+            % {"person": full_name(person), "group": project.group}
         )
 
 

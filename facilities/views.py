@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from atmp_portal import exports
+from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
@@ -191,7 +192,7 @@ def booking_detail(request, pk):
     context = {
         "booking": booking,
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
-        "entrants": [services.person_name(person) for person in booking.entrants.order_by("last_name", "username")],
+        "entrants": [full_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "cancel_form": CancelForm(),

@@ -1,11 +1,14 @@
 """Helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import csv
 import datetime
+import io
 import os
 import subprocess
 import sys
 import threading
 
+import pandas
 from django.conf import settings
 from django.db import connection
 from django.urls import URLPattern, URLResolver
@@ -98,3 +101,15 @@ def all_at_once(count, action):
     for thread in threads:
         thread.join(timeout=30)
     return returned, raised
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a CSV download, which opens with a BOM so that Excel reads it as UTF-8."""
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def csv_frame(response, **options) -> pandas.DataFrame:
+    """A CSV download as pandas reads it: without options, it must find the header and the columns."""
+    return pandas.read_csv(io.BytesIO(response.content), **options)

@@ -6,13 +6,11 @@ booking (neither counts), a room closure, an equipment closure inside it (counte
 closure of the whole facility (outside opening hours, so it takes nothing away).
 """
 
-import csv
 import datetime
 import io
 from decimal import Decimal
 
 import openpyxl
-import pandas
 import pytest
 from django.urls import reverse
 
@@ -20,7 +18,7 @@ from facilities.models import Booking, BookingStatus, CleanRoomGrade, Closure, C
 from facilities.periods import local_datetime
 from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
 from projects.models import BillingCategory, ProjectStatus
-from tests.helpers import bulk_bookings
+from tests.helpers import bulk_bookings, csv_frame, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -202,22 +200,12 @@ def test_the_page_shows_the_figures_tables_and_charts(client, march, facility_us
     assert "<script" not in page.split("<main")[1].split("</main>")[0]
 
 
-def _csv_rows(response):
-    text = response.content.decode("utf-8")
-    assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
-
-
-def _frame(response, **options):
-    return pandas.read_csv(io.BytesIO(response.content), **options)
-
-
 def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_user):
     room, _equipment = march
     client.force_login(facility_user)
     response = client.get(MARCH + "&format=csv&table=resources")
     assert response["Content-Disposition"] == 'attachment; filename="usage-2027-03-01-2027-03-31-resources.csv"'
-    rows = _csv_rows(response)
+    rows = csv_rows(response)
     assert rows[0][3:] == [
         "Open hours (h)",
         "Closure hours (h)",
@@ -227,7 +215,7 @@ def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_
     ]
     room_row = next(row for row in rows if row[1:2] == [room.name])
     assert room_row[3:] == ["276.00", "24.00", "252.00", "33.00", "13.1"]
-    billing = [row for row in _csv_rows(client.get(MARCH + "&format=csv&table=groups")) if row[:1] == ["Stem Cell Lab"]]
+    billing = [row for row in csv_rows(client.get(MARCH + "&format=csv&table=groups")) if row[:1] == ["Stem Cell Lab"]]
     assert [row[5:] for row in billing] == [
         ["Biosafety cabinet", "3.00", "500.00", "1500.00"],
         ["Grade B suite", "31.00", "1000.00", "31000.00"],
@@ -277,11 +265,11 @@ def test_the_workbook_is_ready_for_finance(client, march, facility_user):
 
 def test_pandas_reads_each_csv_without_options(client, march, facility_user):
     client.force_login(facility_user)
-    resources = _frame(client.get(MARCH + "&format=csv&table=resources&dialect=excel"))
+    resources = csv_frame(client.get(MARCH + "&format=csv&table=resources&dialect=excel"))
     assert list(resources.columns)[:2] == ["Facility", "Resource"]
     room = resources.set_index("Resource").loc["Grade B suite"]
     assert (room["Booked hours (h)"], room["Utilisation (%)"]) == (33.0, 13.1)
-    groups = _frame(client.get(MARCH + "&format=csv&table=groups"))
+    groups = csv_frame(client.get(MARCH + "&format=csv&table=groups"))
     assert groups["Cost (SEK)"].dtype == "float64"
     assert groups.groupby("Research group")["Cost (SEK)"].sum().to_dict() == {
         "Biotech AB": 4000,
@@ -302,7 +290,7 @@ def test_the_swedish_csv_splits_on_semicolons_with_decimal_commas(client, march,
     assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0].count(";") == 7 and ";33,00;13,1" in text
-    frame = _frame(response, sep=";", decimal=",")
+    frame = csv_frame(response, sep=";", decimal=",")
     row = frame.set_index(frame.columns[1]).loc["Renrum för åtgärder"]
     assert list(row.iloc[2:]) == [276.0, 24.0, 252.0, 33.0, 13.1]
     assert frame[frame.columns[7]].dtype == "float64"
@@ -315,7 +303,7 @@ def test_text_from_users_comes_back_exactly_and_never_runs_as_a_formula(client, 
     admitted_project.title = "=1+1"
     admitted_project.save()
     client.force_login(facility_user)
-    rows = _csv_rows(client.get(MARCH + "&format=csv&table=groups"))
+    rows = csv_rows(client.get(MARCH + "&format=csv&table=groups"))
     assert ["Stem Cell Lab", "'-4711+MED"] in [row[:2] for row in rows]
     assert "'=1+1" in [row[4] for row in rows]
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&format=xlsx").content))
@@ -380,10 +368,10 @@ def test_the_files_name_the_chosen_facility(client, march, second_facility, faci
     assert response["Content-Disposition"] == (
         'attachment; filename="usage-test-facility-2027-03-01-2027-03-31-resources.csv"'
     )
-    rows = _csv_rows(response)
+    rows = csv_rows(response)
     assert {row[0] for row in rows[1:]} == {"Test pre-GMP facility"}
     assert not [row for row in rows if "Isolator room" in row]
-    assert not [row for row in _csv_rows(client.get(MARCH + "&facility=test-facility&format=csv&table=groups"))
+    assert not [row for row in csv_rows(client.get(MARCH + "&facility=test-facility&format=csv&table=groups"))
                 if "Vector Lab" in row]  # fmt: skip
 
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&facility=test-facility&format=xlsx").content))
