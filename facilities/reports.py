@@ -46,7 +46,7 @@ class ReportPeriod:
     def month(cls, year: int, month: int) -> "ReportPeriod":
         first = datetime.date(year, month, 1)
         following = datetime.date(year + month // 12, month % 12 + 1, 1)
-        return cls(first, following - datetime.timedelta(days=1), formats.date_format(first, "F Y"))
+        return cls(first, following - datetime.timedelta(days=1), formats.date_format(first, "YEAR_MONTH_FORMAT"))
 
     @classmethod
     def quarter(cls, year: int, quarter: int) -> "ReportPeriod":

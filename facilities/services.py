@@ -756,7 +756,7 @@ def _refusal(problems: list[tuple[DateTimeTZRange, str]], total: int) -> Booking
             "count": len(problems),
             "total": total,
             "dates": " ".join(
-                f"{formats.date_format(timezone.localtime(p.lower), 'D j M Y')}: {m}" for p, m in problems
+                f"{formats.date_format(timezone.localtime(p.lower), 'WEEKDAY_DATE_FORMAT')}: {m}" for p, m in problems
             ),
         }
     )

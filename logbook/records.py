@@ -96,7 +96,7 @@ def _corrected(record, summary: str) -> str:
     if original is None:
         return summary
     return _("Correction of the entry signed %(time)s (%(reason)s): %(summary)s") % {
-        "time": formats.date_format(timezone.localtime(original.signed_at), "D j M Y H:i"),
+        "time": formats.date_format(timezone.localtime(original.signed_at), "DATETIME_FORMAT"),
         "reason": record.correction_reason,
         "summary": summary,
     }

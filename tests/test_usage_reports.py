@@ -193,11 +193,20 @@ def test_the_page_shows_the_figures_tables_and_charts(client, march, facility_us
     page = response.text
     assert "Usage report: March 2027" in page
     assert "743.00 h" in page
-    for figure in ("276.00", "24.00", "33.00", "13.1", "31000.00", "32500.00", "4000.00", "EXT-9", "MED-1"):
+    for figure in ("276.00", "24.00", "33.00", "13.1", "31,000.00", "32,500.00", "4,000.00", "EXT-9", "MED-1"):
         assert figure in page
     assert page.count('<svg class="bar-chart"') == 2
     assert "13.1 %" in page and "34.00 h" in page  # the bars carry their numbers
     assert "<script" not in page.split("<main")[1].split("</main>")[0]
+
+
+def test_the_swedish_page_writes_money_and_hours_the_swedish_way(client, march, facility_user):
+    client.force_login(facility_user)
+    client.cookies["django_language"] = "sv"
+    page = client.get(MARCH).text
+    assert "mars 2027" in page
+    assert "36,00 h bokade totalt; 36\xa0500 kr." in page
+    assert "31\xa0000,00" in page
 
 
 def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_user):
