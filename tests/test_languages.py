@@ -62,3 +62,8 @@ def test_both_languages_name_the_same_date_formats():
     for path in (settings.BASE_DIR / "templates").rglob("*.*"):
         used |= set(re.findall(r'\|(?:date|time):"([^"]*)"', path.read_text()))
     assert used and used <= names
+
+
+@pytest.mark.parametrize("amount", [None, "", "not a number"])
+def test_money_of_nothing_is_nothing(amount):
+    assert _render("{{ amount|money }}", "sv", amount=amount) == ""

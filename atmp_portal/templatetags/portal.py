@@ -1,6 +1,6 @@
 """Filters every template has without loading them (settings.TEMPLATES builtins)."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import formats
@@ -16,8 +16,9 @@ register.filter("person", full_name)
 @register.filter
 def money(amount) -> str:
     """Kronor with thousands separators, "12 345 kr" in Swedish and "12,345 SEK" in English; öre only if any."""
-    if amount is None or amount == "":
-        return ""
-    amount = Decimal(amount)
+    try:
+        amount = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""  # as Django's own number filters, nothing rather than an error page
     places = 0 if amount == amount.to_integral_value() else 2
     return _("%(amount)s SEK") % {"amount": formats.number_format(amount, places, force_grouping=True)}
