@@ -207,6 +207,7 @@ def test_the_swedish_page_writes_money_and_hours_the_swedish_way(client, march, 
     assert "mars 2027" in page
     assert "36,00 h bokade totalt; 36\xa0500 kr." in page
     assert "31\xa0000,00" in page
+    assert "13,1 %" in page and "34,00 h" in page  # the charts' bars
 
 
 def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_user):
