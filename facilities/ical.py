@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
+from atmp_portal.people import full_name
+
 from .models import Booking, BookingStatus
 
 STATUS = {
@@ -55,7 +57,7 @@ def attendees(booking: Booking) -> list[vCalAddress]:
     return [
         _address(
             person.email,
-            person.get_full_name() or person.get_username(),
+            full_name(person),
             CUTYPE="INDIVIDUAL",
             ROLE="REQ-PARTICIPANT",
             PARTSTAT="ACCEPTED" if person == booking.booked_by else "NEEDS-ACTION",

@@ -19,6 +19,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal.people import full_name
 from atmp_portal.roles import facility_staff_condition
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
@@ -194,10 +195,6 @@ def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime
     return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
 
 
-def person_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
     """``person`` holds a gowning qualification for the room's grade, or a stricter one, valid on every day."""
     room = resource.containing_room
@@ -213,7 +210,7 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
                 "ask facility staff to qualify or requalify them, or name another entrant."
             )
             % {
-                "person": person_name(person),
+                "person": full_name(person),
                 "grade": GRADE_IN_SENTENCE[room.grade],
                 "date": formats.date_format(missing[0]),
             }
@@ -232,7 +229,7 @@ def check_training(resource: Resource, days: list[datetime.date], qualifications
                 "%(person)s needs valid training on %(resource)s on %(date)s; "
                 "ask facility staff to record it, or name another entrant."
             )
-            % {"person": person_name(person), "resource": resource, "date": formats.date_format(missing[0])}
+            % {"person": full_name(person), "resource": resource, "date": formats.date_format(missing[0])}
         )
 
 
@@ -241,7 +238,7 @@ def check_entrant_eligible(project: AtmpProject, person, eligible: bool) -> None
     if not eligible:
         raise BookingError(
             _("%(person)s is neither a member of %(group)s nor facility staff; name only them as entrants.")
-            % {"person": person_name(person), "group": project.group}
+            % {"person": full_name(person), "group": project.group}
         )
 
 
@@ -761,7 +758,7 @@ def _refusal(problems: list[tuple[DateTimeTZRange, str]], total: int) -> Booking
             "count": len(problems),
             "total": total,
             "dates": " ".join(
-                f"{formats.date_format(timezone.localtime(p.lower), 'D j M Y')}: {m}" for p, m in problems
+                f"{formats.date_format(timezone.localtime(p.lower), 'WEEKDAY_DATE_FORMAT')}: {m}" for p, m in problems
             ),
         }
     )

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from atmp_portal import exports
+from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
@@ -193,7 +195,7 @@ def booking_detail(request, pk):
     context = {
         "booking": booking,
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
-        "entrants": [services.person_name(person) for person in booking.entrants.order_by("last_name", "username")],
+        "entrants": [full_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "cancel_form": CancelForm(),
@@ -446,12 +448,6 @@ def my_qualifications(request):
     return render(request, "facilities/my_qualifications.html", context)
 
 
-def _download(content, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 def usage_report(request):
     require(permissions.can_read_reports(request.user))
@@ -462,16 +458,20 @@ def usage_report(request):
     scope = f"{report.facility.slug}-" if report.facility else ""
     filename = f"usage-{scope}{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
     if form.export_format == "csv":
-        response = _download(b"", "text/csv; charset=utf-8", f"{filename}.csv")
-        report_exports.write_csv(report, response)
-        return response
+        table = report_exports.report_table(report, form.export_table)
+        return exports.csv_download(request, table, f"{filename}-{form.export_table}")
     if form.export_format == "xlsx":
-        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return _download(report_exports.workbook_bytes(report), xlsx, f"{filename}.xlsx")
+        return exports.xlsx_download(report_exports.workbook_tables(report), filename)
     # The page shows the groups a page at a time (at a large centre: hundreds of groups, thousands of
     # lines); the totals and the CSV and XLSX files cover them all.
     groups = Paginator(report.groups, PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "report": report, "page_obj": groups, "charts": reports.usage_charts(report, groups)}
+    context = {
+        "form": form,
+        "report": report,
+        "page_obj": groups,
+        "charts": reports.usage_charts(report, groups),
+        "table_choices": report_exports.TABLE_CHOICES,
+    }
     return render(request, "facilities/usage_report.html", context)
 
 

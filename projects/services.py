@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from atmp_portal import mail
+from atmp_portal.people import full_name
 from atmp_portal.roles import CENTRE_REVIEWERS
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
@@ -103,7 +104,7 @@ def add_member(group: ResearchGroup, *, identifier: str, role: str, actor) -> Me
         require(permissions.can_assign_pi(actor, group))
     user = find_user(identifier)
     if group.memberships.filter(user=user).exists():
-        raise ProjectError(_("%(user)s is already a member of %(group)s.") % {"user": user, "group": group})
+        raise ProjectError(_("%(user)s is already a member of %(group)s.") % {"user": full_name(user), "group": group})
     if role == MembershipRole.PI:
         membership = Membership.objects.create(group=group, user=user, role=MembershipRole.MEMBER)
         return _make_pi(membership)
@@ -121,7 +122,7 @@ def change_role(membership: Membership, role: str, *, actor) -> Membership:
     if membership.role == MembershipRole.PI:
         raise ProjectError(
             _("A group always keeps a PI: make another member PI first, then change %(user)s's role.")
-            % {"user": membership.user}
+            % {"user": full_name(membership.user)}
         )
     if role == MembershipRole.PI:
         return _make_pi(membership)
@@ -136,7 +137,7 @@ def remove_member(membership: Membership, *, actor) -> None:
     if membership.role == MembershipRole.PI:
         raise ProjectError(
             _("%(user)s is the group's PI and cannot be removed: make another member PI first.")
-            % {"user": membership.user}
+            % {"user": full_name(membership.user)}
         )
     membership.delete()
 
@@ -250,7 +251,7 @@ def _decide(application: GroupApplication, status: str, *, actor, comment: str, 
 def send_application_mail(application_id: int, *, to_reviewers: bool) -> None:
     """Queue the news of a new application for the reviewers, or of the decision for the applicant."""
     application = GroupApplication.objects.select_related("applicant", "decided_by").get(pk=application_id)
-    applicant = application.applicant.get_full_name() or application.applicant.get_username()
+    applicant = full_name(application.applicant)
     if to_reviewers:
 
         def compose() -> tuple[str, str]:
@@ -367,7 +368,7 @@ def revoke_invitation(invitation: Invitation, *, actor) -> None:
 def send_invitation_mail(invitation_id: int, token: str) -> None:
     """Queue the e-mail with the invitation's link, the one place outside the invitee's hands that holds its secret."""
     invitation = Invitation.objects.select_related("group", "invited_by").get(pk=invitation_id)
-    inviter = invitation.invited_by.get_full_name() or invitation.invited_by.get_username()
+    inviter = full_name(invitation.invited_by)
 
     def compose() -> tuple[str, str]:
         subject = _("Invitation to the research group %s") % invitation.group
@@ -483,7 +484,7 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
             "See the project: %(url)s\n"
         ) % {
             "project": f"{project.code} {project.title}",
-            "actor": change.actor.get_full_name() or change.actor.get_username(),
+            "actor": full_name(change.actor),
             "from": change.get_from_status_display(),
             "to": change.get_to_status_display(),
             "comment": change.comment,

@@ -1,13 +1,16 @@
 """Helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import csv
 import datetime
 import email
+import io
 import os
 import subprocess
 import sys
 import threading
 
 import icalendar
+import pandas
 from django.conf import settings
 from django.db import connection
 from django.urls import URLPattern, URLResolver
@@ -116,3 +119,15 @@ def html_part(message) -> str:
     """The HTML alternative of a sent e-mail."""
     [(html, _mimetype)] = message.alternatives
     return html
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a CSV download, which opens with a BOM so that Excel reads it as UTF-8."""
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def csv_frame(response, **options) -> pandas.DataFrame:
+    """A CSV download as pandas reads it: without options, it must find the header and the columns."""
+    return pandas.read_csv(io.BytesIO(response.content), **options)
