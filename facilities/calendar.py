@@ -244,7 +244,7 @@ def _period_text(start: datetime.datetime, end: datetime.datetime) -> str:
         return f"{start:%H:%M}{EN_DASH}{end:%H:%M}"
     if end.time() == datetime.time.min and end.date() == start.date() + datetime.timedelta(days=1):
         return f"{start:%H:%M}{EN_DASH}24:00"
-    return f"{formats.date_format(start, 'D j M H:i')} {EN_DASH} {formats.date_format(end, 'D j M H:i')}"
+    return f"{formats.date_format(start, 'DAY_TIME_FORMAT')} {EN_DASH} {formats.date_format(end, 'DAY_TIME_FORMAT')}"
 
 
 @dataclass
@@ -556,7 +556,7 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
         .annotate(
             visible=Exists(visible),
             group_name=F("project__group__name"),
-            # As User.get_full_name() or the username.
+            # As atmp_portal.people.full_name: the full name, or the username where the account has none.
             booker_name=Coalesce(
                 NullIf(Trim(Concat("booked_by__first_name", Value(" "), "booked_by__last_name")), Value("")),
                 "booked_by__username",

@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from atmp_portal.people import full_name
 from atmp_portal.rules import RuleError, require
 from facilities import notifications
 from facilities import services as booking_services
@@ -65,7 +66,7 @@ class LogbookError(RuleError):
 
 
 def _when(moment: datetime.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "D j M Y H:i")
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 # Electronic signatures
@@ -305,7 +306,7 @@ def check_entrants_named(booking: Booking, entrants: list) -> None:
     if others:
         raise LogbookError(
             _("%(people)s is not named as an entrant of this booking; add them to a booking of their own.")
-            % {"people": ", ".join(str(person) for person in others)}
+            % {"people": ", ".join(full_name(person) for person in others)}
         )
 
 
