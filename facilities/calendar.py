@@ -572,10 +572,11 @@ def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
     return list(Closure.objects.filter(facility=facility).overlapping(window))
 
 
-def _window(first_day: datetime.date, days: int) -> DateTimeTZRange:
-    # A changeover around a booking of the day before or after may reach into the shown days.
+def _window(first_day: datetime.date, days: int, resources) -> DateTimeTZRange:
+    """The shown days and the longest changeover of ``resources`` either side: a booking just outside the days
+    shown may bring its changeover into them."""
     whole_days = local_days(first_day, first_day + datetime.timedelta(days=days - 1))
-    return widened(whole_days, datetime.timedelta(days=1))
+    return widened(whole_days, max((changeover_of(resource) for resource in resources), default=datetime.timedelta()))
 
 
 @dataclass
@@ -602,7 +603,7 @@ def facility_schedule(
     """
     shown_days = [first_day + datetime.timedelta(days=n) for n in range(days)]
     opening = OpeningDays.load(facility, shown_days[0], shown_days[-1])
-    window = _window(first_day, days)
+    window = _window(first_day, days, resources)
     bookings = _bookings_in(resources, window, viewer.user)
     closures = _closures_in(facility, window)
     rooms = {
@@ -659,7 +660,7 @@ def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> 
     facility = resource.facility
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     opening = OpeningDays.load(facility, days[0], days[-1])
-    window = _window(monday, 7)
+    window = _window(monday, 7, [resource])
     occupancy = services.Occupancy(
         resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
     )
@@ -693,7 +694,9 @@ class MonthDay:
 def month_overview(resource: Resource, first: datetime.date) -> dict:
     """The booked share of each day's bookable hours, from one query of the month's bookings."""
     last_day = stdlib_calendar.monthrange(first.year, first.month)[1]
-    bookings = list(Booking.objects.of_resources_overlapping([resource.pk], _window(first, last_day)))
+    bookings = list(
+        Booking.objects.of_resources_overlapping([resource.pk], local_days(first, first.replace(day=last_day)))
+    )
     opening = OpeningDays.load(resource.facility, first, first.replace(day=last_day))
     weeks = []
     for week in stdlib_calendar.Calendar().monthdatescalendar(first.year, first.month):
