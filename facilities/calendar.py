@@ -106,6 +106,9 @@ DAY_UNIT = datetime.timedelta(minutes=5)
 WEEK_UNIT = datetime.timedelta(minutes=15)
 MAX_UNITS = 700
 
+# The schedule's resources per page: a day of 25 and a week of 10 resources keep a page's blocks to a few hundred.
+RESOURCES_PER_PAGE = {1: 25, 7: 10}
+
 # What a block is; its text says so too, the colour only helps the eye.
 APPROVED, REQUESTED, CLOSED, HOLD, CHANGEOVER, FREE, UNAVAILABLE, OFF = (
     "approved",

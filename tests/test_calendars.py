@@ -318,6 +318,31 @@ def test_the_schedule_queries_do_not_grow_with_resources(
         assert client.get(schedule_url(facility, booking_day, days=7)).status_code == 200
 
 
+@pytest.mark.parametrize("days", [1, 7])
+def test_the_schedule_shows_a_page_of_resources_says_so_and_links_to_the_others(
+    client, facility, room, booker, booking_day, days, django_assert_max_num_queries
+):
+    from facilities.models import Resource, ResourceKind
+
+    per_page = calendar.RESOURCES_PER_PAGE[days]
+    Resource.objects.bulk_create(
+        Resource(facility=facility, kind=ResourceKind.EQUIPMENT, name=f"Incubator {n:02d}", slug=f"inc-{n}", room=room)
+        for n in range(2 * per_page)
+    )
+    total = facility.resources.active().count()
+    client.force_login(booker)
+    with django_assert_max_num_queries(12) as first:
+        response = client.get(schedule_url(facility, booking_day, days))
+    assert response.text.count('role="rowheader"') == per_page
+    assert f"Resources 1{DASH}{per_page} of {total}" in response.text
+    assert f"?date={booking_day}&amp;days={days}&amp;page=2" in response.text  # the pager keeps the day shown
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        last = client.get(f"{schedule_url(facility, booking_day, days)}&page=3")
+    assert last.text.count('role="rowheader"') == total - 2 * per_page
+    assert f"Resources {2 * per_page + 1}{DASH}{total} of {total}" in last.text
+    assert f"date={booking_day - datetime.timedelta(days=days)}&amp;days={days}&amp;page=3" in last.text
+
+
 # --- The calendars ask the booking service's rules, once per free stretch ---
 
 
