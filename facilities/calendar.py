@@ -15,7 +15,6 @@ import heapq
 import html
 import itertools
 import math
-import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import quote_plus, urlencode
 
@@ -236,8 +235,9 @@ def _words_in(language: str) -> _Words:
 
 
 def _local(moment: datetime.datetime) -> datetime.datetime:
-    # The portal's zone without asking the request's active one each time: calendars convert thousands of times.
-    return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    # The portal's zone, kept by Django, rather than the request's active one or the settings': calendars convert
+    # thousands of times.
+    return moment.astimezone(timezone.get_default_timezone())
 
 
 def _local_value(moment: datetime.datetime) -> str:
