@@ -253,7 +253,15 @@ def _period_text(start: datetime.datetime, end: datetime.datetime) -> str:
         return f"{start:%H:%M}{EN_DASH}{end:%H:%M}"
     if end.time() == datetime.time.min and end.date() == start.date() + datetime.timedelta(days=1):
         return f"{start:%H:%M}{EN_DASH}24:00"
-    return f"{formats.date_format(start, 'DAY_TIME_FORMAT')} {EN_DASH} {formats.date_format(end, 'DAY_TIME_FORMAT')}"
+    language = translation.get_language()
+    return f"{_day_time(start, language)} {EN_DASH} {_day_time(end, language)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_time(moment: datetime.datetime, language: str | None) -> str:
+    """``moment`` as DAY_TIME_FORMAT in the active ``language``, kept: a week's rows share their closing and
+    opening times, and Django's date formatting is slow for thousands of them."""
+    return formats.date_format(moment, "DAY_TIME_FORMAT")
 
 
 @dataclass
@@ -267,7 +275,7 @@ class Viewer:
     user: object
     project: AtmpProject | None = None
 
-    def label(self, booking: Booking) -> str:
+    def label(self, booking: "ShownBooking") -> str:
         words = self.words
         if booking.visible:
             return words.visible_booking % {
@@ -294,7 +302,7 @@ class Viewer:
             f"&end={_local_value(period.upper)}{self.project_query}"
         )
 
-    def booking_page(self, booking: Booking) -> str:
+    def booking_page(self, booking: "ShownBooking") -> str:
         """``booking.get_absolute_url()``, from one ``reverse`` for all the calendar's bookings."""
         return self._booking_page % booking.pk
 
@@ -552,16 +560,34 @@ def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark
     return marks
 
 
-# What a calendar shows of a booking and what the booking rules read of its neighbours (the project's code
-# in a refusal): loading no more makes a week of a large facility's bookings several times cheaper.
-BOOKING_FIELDS = ("period", "status", "purpose", "resource_id", "project__code")
+@dataclass(slots=True)
+class ProjectCode:
+    code: str
 
 
-def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
+@dataclass(slots=True)
+class ShownBooking:
+    """What a calendar shows of a booking and what the booking rules (``services.Occupancy``) read of it: the
+    project's code names a neighbour in a refusal. Read as values, not model instances: a week of a large
+    facility has a thousand bookings."""
+
+    pk: int
+    period: DateTimeTZRange
+    status: str
+    purpose: str
+    resource_id: int
+    project_id: int
+    project: ProjectCode
+    visible: bool
+    group_name: str
+    booker_name: str
+
+
+def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]:
     """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
     and booker's names; one query."""
     visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
-    return list(
+    rows = (
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
         .annotate(
             visible=Exists(visible),
@@ -572,10 +598,24 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
                 "booked_by__username",
             ),
         )
-        .select_related("project")
-        .only(*BOOKING_FIELDS)
         .order_by("period")
+        .values_list(
+            "pk",
+            "period",
+            "status",
+            "purpose",
+            "resource_id",
+            "project_id",
+            "project__code",
+            "visible",
+            "group_name",
+            "booker_name",
+        )
     )
+    return [
+        ShownBooking(pk, period, status, purpose, resource_id, project_id, ProjectCode(code), *shown)
+        for pk, period, status, purpose, resource_id, project_id, code, *shown in rows
+    ]
 
 
 def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
@@ -627,7 +667,7 @@ def facility_schedule(
     spans = shown_hours(shown_days, opening, any(resource.round_the_clock for resource in resources))
     unit = DAY_UNIT if days == 1 else WEEK_UNIT
     now = timezone.now()
-    bookings_of: dict[int, list[Booking]] = {}
+    bookings_of: dict[int, list[ShownBooking]] = {}
     for booking in bookings:
         bookings_of.setdefault(booking.resource_id, []).append(booking)
     lanes = []
