@@ -195,6 +195,14 @@ class Piece:
             f'<span role="cell" class="{classes}" title="{title}"{drag}><a href="{url}">{text}</a></span>'
         )
 
+    @property
+    def item_html(self) -> str:
+        """The piece as an item of its day's list, the week's form on a narrow screen."""
+        text = html.escape(self.text)
+        if self.block.url:
+            text = f'<a href="{html.escape(self.block.url)}">{text}</a>'
+        return f'<li class="b-{self.block.kind}">{text}</li>'
+
 
 def row_html(pieces: list[Piece]) -> str:
     """A row's pieces as one string, so that the template renders one node per row rather than one per piece."""
@@ -711,6 +719,10 @@ class DayRow:
     @property
     def html(self) -> str:
         return row_html(self.pieces)
+
+    @property
+    def agenda_html(self) -> str:
+        return mark_safe("".join(piece.item_html for piece in self.pieces))  # each piece escapes its values
 
 
 def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:

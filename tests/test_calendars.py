@@ -88,6 +88,43 @@ def test_blocks_come_from_intervals_not_from_the_hours_shown(booker, room, book_
     assert kinds == ["free", "changeover", booking.status, "changeover", "free"]
 
 
+def rendered_nodes(client, path, monkeypatch) -> int:
+    """How many template nodes rendering ``path`` takes."""
+    from django.template import base
+
+    count = 0
+    render = base.Node.render_annotated
+
+    def counted(node, context):
+        nonlocal count
+        count += 1
+        return render(node, context)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(base.Node, "render_annotated", counted)
+        assert client.get(path).status_code == 200
+    return count
+
+
+@pytest.mark.parametrize("page", ["schedule", "week"])
+def test_the_calendars_render_as_many_template_nodes_for_twenty_bookings_as_for_one(
+    client, room, booker, admitted_project, booking_day, at, page, monkeypatch
+):
+    """A row of blocks is one node, however many bookings, closures and free stretches it shows."""
+    client.force_login(booker)
+    path = schedule_url(room.facility, booking_day) if page == "schedule" else week_url(room, booking_day)
+    hour = datetime.timedelta(hours=1)
+    bulk_bookings(1, resource=room, project=admitted_project, user=booker, first=at(booking_day, "08:00"))
+    one = rendered_nodes(client, path, monkeypatch)
+    Booking.objects.all().delete()
+    bulk_bookings(
+        20, resource=room, project=admitted_project, user=booker, first=at(booking_day, "08:00"), step=hour / 3
+    )
+    blocks = len(schedule_lane(room.facility, room, booking_day, calendar.Viewer(booker)))
+    assert blocks > 20  # the bookings and the time between them
+    assert rendered_nodes(client, path, monkeypatch) == one
+
+
 def test_the_week_shows_the_booking_its_changeover_and_one_free_link_per_free_stretch(
     client, booking, room, booker, booking_day
 ):
