@@ -57,6 +57,16 @@ class ChangeRoleForm(forms.Form):
         self.fields["role"].choices = role_choices(may_assign_pi)
 
 
+class CommentForm(forms.Form):
+    """The comment on a workflow step or a decision; ``required`` where its reader needs to know why."""
+
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].required = required
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

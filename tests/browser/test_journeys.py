@@ -71,6 +71,7 @@ def test_book_a_free_slot_from_the_week_approve_and_cancel(demo, log_in, live_se
 
     page = switch_user(page, log_in, "researcher")
     page.goto(f"{live_server.url}{booking.get_absolute_url()}")
+    page.get_by_role("link", name="Cancel booking").click()
     page.get_by_label("Reason").fill("The vector batch failed release testing.")
     page.get_by_role("button", name="Cancel booking").click()
     expect(page.get_by_text("Cancelled").first).to_be_visible()
