@@ -519,6 +519,7 @@ def calendar_settings(request):
     form = NotificationPreferencesForm(
         request.POST if request.method == "POST" else None,
         instance=preferences or NotificationPreferences(user=request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -66,6 +66,14 @@ class CommentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["comment"].required = required
 
+    @classmethod
+    def posted(cls, data) -> str:
+        """The posted comment; a ProjectError with the form's message where it is too long."""
+        form = cls(data, required=False)  # whether one is needed is the workflow's rule, with its own message
+        if not form.is_valid():
+            raise services.ProjectError(form.errors["comment"][0])
+        return form.cleaned_data["comment"]
+
 
 class DateInput(forms.DateInput):
     input_type = "date"

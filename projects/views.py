@@ -270,8 +270,8 @@ def application_decide(request, application_id, approve):
             back_url=reverse("projects:application_queue"),
             form=CommentForm(required=True),
         )
-    comment = request.POST.get("comment", "")
     try:
+        comment = CommentForm.posted(request.POST)
         if approve:
             group = services.approve_group_application(application, actor=request.user, comment=comment)
         else:
@@ -408,7 +408,7 @@ def project_transition(request, code, name):
             form=CommentForm(required=transition.comment_required),
         )
     try:
-        workflow.transition_project(project, name, actor=request.user, comment=request.POST.get("comment", ""))
+        workflow.transition_project(project, name, actor=request.user, comment=CommentForm.posted(request.POST))
     except services.ProjectError as error:
         messages.error(request, error.message)
     else:
