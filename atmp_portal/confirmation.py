@@ -4,7 +4,10 @@ from django.shortcuts import render
 
 
 def confirmation_page(request, *, title: str, consequence: str, action_label: str, back_url: str, form=None):
-    """A page saying what the action will do, with the action's form (its fields, if any) and a way back."""
+    """A page saying what the action will do, with the action's form (its fields, if any) and a way back.
+
+    A posted form comes back with its errors (400), and nothing has changed.
+    """
     context = {
         "title": title,
         "consequence": consequence,
@@ -12,4 +15,4 @@ def confirmation_page(request, *, title: str, consequence: str, action_label: st
         "back_url": back_url,
         "form": form,
     }
-    return render(request, "confirm.html", context)
+    return render(request, "confirm.html", context, status=400 if form is not None and form.is_bound else 200)

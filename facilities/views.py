@@ -219,7 +219,8 @@ def _booking_named(booking: Booking) -> dict:
 def booking_cancel(request, pk):
     booking = _visible_booking(request, pk)
     require(permissions.can_cancel_booking(request.user, booking))
-    if request.method == "GET":
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
         return confirmation_page(
             request,
             title=_("Cancel the booking?"),
@@ -227,10 +228,9 @@ def booking_cancel(request, pk):
             % _booking_named(booking),
             action_label=_("Cancel booking"),
             back_url=booking.get_absolute_url(),
-            form=CancelForm(),
+            form=form,
         )
-    form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    reason = form.cleaned_data["reason"]
     _report(request, services.cancel_booking, booking, request.user, reason, success=_("The booking was cancelled."))
     return redirect(booking)
 
@@ -247,7 +247,8 @@ def booking_approve(request, pk):
 def booking_reject(request, pk):
     require(permissions.can_decide_booking(request.user))
     booking = _visible_booking(request, pk)
-    if request.method == "GET":
+    form = RejectForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
         return confirmation_page(
             request,
             title=_("Reject the request?"),
@@ -255,10 +256,9 @@ def booking_reject(request, pk):
             % _booking_named(booking),
             action_label=_("Reject"),
             back_url=booking.get_absolute_url(),
-            form=RejectForm(),
+            form=form,
         )
-    form = RejectForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    comment = form.cleaned_data["comment"]
     _report(request, services.reject_booking, booking, request.user, comment, success=_("The booking was rejected."))
     return redirect("facilities:pending")
 
@@ -300,7 +300,8 @@ def series_approve(request, series):
 def series_reject(request, series):
     require(permissions.can_decide_booking(request.user))
     dates = _visible_series(request, series)
-    if request.method == "GET":
+    form = RejectForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
         return confirmation_page(
             request,
             title=_("Reject the series?"),
@@ -308,10 +309,9 @@ def series_reject(request, series):
             % {"resource": dates[0].resource.name},
             action_label=_("Reject the series"),
             back_url=reverse("facilities:series_detail", kwargs={"series": series}),
-            form=RejectForm(),
+            form=form,
         )
-    form = RejectForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    comment = form.cleaned_data["comment"]
     _report(request, services.reject_series, series, request.user, comment, success=_("The series was rejected."))
     return redirect("facilities:pending")
 
@@ -320,7 +320,8 @@ def series_reject(request, series):
 def series_cancel(request, series):
     dates = _visible_series(request, series)
     require(permissions.can_cancel_booking(request.user, dates[0]))
-    if request.method == "GET":
+    form = SeriesCancelForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
         return confirmation_page(
             request,
             title=_("Cancel the series?"),
@@ -328,12 +329,8 @@ def series_cancel(request, series):
             % {"resource": dates[0].resource.name},
             action_label=_("Cancel the dates"),
             back_url=reverse("facilities:series_detail", kwargs={"series": series}),
-            form=SeriesCancelForm(),
+            form=form,
         )
-    form = SeriesCancelForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason for cancelling, and the first day to cancel as YYYY-MM-DD."))
-        return redirect("facilities:series_detail", series=series)
     _report(
         request,
         services.cancel_series,

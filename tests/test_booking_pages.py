@@ -166,8 +166,12 @@ class TestWhoSeesAndChangesABooking:
         response = client.get(booking.get_absolute_url())
         assert f'href="{url}"' in response.text
         assert 'name="reason"' not in response.text  # asked on the confirmation page, not here
-        response = client.post(url, {"reason": ""}, follow=True)
-        assert "Give a reason for cancelling." in response.text
+        for bad, message in (("", "This field is required."), ("x" * 111_000, "at most 500 characters")):
+            response = client.post(url, {"reason": bad})
+            assert response.status_code == 400  # the confirmation page again, with the field's message
+            assert message in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
         client.post(url, {"reason": "Donor material did not arrive"})
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CANCELLED
@@ -227,8 +231,9 @@ class TestWhoSeesAndChangesABooking:
         client.force_login(facility_user)
         response = client.get(reverse("facilities:pending"))
         assert booking.get_absolute_url() in response.text
-        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": ""}, follow=True)
-        assert "Say why the booking is rejected" in response.text
+        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": " "})
+        assert response.status_code == 400
+        assert "This field is required." in response.text
         booking.refresh_from_db()
         assert booking.status == BookingStatus.REQUESTED
         client.post(reverse("facilities:booking_approve", args=[booking.pk]))
