@@ -236,6 +236,9 @@ class BookingAdmin(LocalPeriodMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
         "series",
         "parent",
         "created_at",
+        "updated_at",
+        "uid",
+        "sequence",
     ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -313,6 +316,6 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreferences)
 class NotificationPreferencesAdmin(admin.ModelAdmin):
-    list_display = ["user", "booking_reminders", "qualification_expiry", "new_requests"]
+    list_display = ["user", "booking_reminders", "qualification_expiry", "new_requests", "language"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]

@@ -7,17 +7,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
+from atmp_portal.people import full_name
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .permissions import can_book_on_behalf, can_decide_booking
+from .report_exports import TABLE_CHOICES
 from .reports import ReportPeriod
 from .services import (
     FREE_SEARCH_MAX_DAYS,
     BookingError,
     Recurrence,
     check_period_order,
-    person_name,
     possible_entrants,
 )
 
@@ -133,7 +134,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         self.fields["step"].queryset = ProcessStep.objects.filter(project__in=projects).select_related("project")
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
         self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
-        self.fields["entrants"].label_from_instance = person_name
+        self.fields["entrants"].label_from_instance = full_name
 
     @property
     def resource_rooms(self) -> dict[str, str]:
@@ -262,6 +263,14 @@ class UsageReportForm(forms.Form):
         choices=[("html", _("Web page")), ("csv", "CSV"), ("xlsx", _("Excel workbook (XLSX)"))],
         required=False,
     )
+    # A CSV file holds one table; the page links to each.
+    table = forms.ChoiceField(
+        label=_("Table"),
+        choices=TABLE_CHOICES,
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("There is no such table in the report; choose resources or groups.")},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -321,6 +330,10 @@ class UsageReportForm(forms.Form):
     def export_format(self) -> str:
         return self.cleaned_data.get("format") or "html"
 
+    @property
+    def export_table(self) -> str:
+        return self.cleaned_data.get("table") or TABLE_CHOICES[0][0]
+
 
 class FreeTimeForm(forms.Form):
     resources = forms.ModelMultipleChoiceField(
@@ -347,9 +360,9 @@ class NotificationPreferencesForm(forms.ModelForm):
 
     class Meta:
         model = NotificationPreferences
-        fields = ["booking_reminders", "qualification_expiry", "new_requests"]
+        fields = ["booking_reminders", "qualification_expiry", "new_requests", "language"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if not can_decide_booking(user):
-            del self.fields["new_requests"]
+            del self.fields["new_requests", "language"]

@@ -1,17 +1,18 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from atmp_portal import exports
 from atmp_portal.confirmation import confirmation_page
+from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
-from facilities.services import person_name
 
 from . import permissions, reports, services, workflow
 from .filters import ProjectFilter
@@ -106,7 +107,7 @@ def member_add(request, slug):
         except services.ProjectError as error:
             form.add_error("user", error.message)
         else:
-            messages.success(request, _("%(user)s was added to the group.") % {"user": membership.user})
+            messages.success(request, _("%(user)s was added to the group.") % {"user": full_name(membership.user)})
             return redirect(group)
     return _render_group_detail(request, group, add_form=form, status=400)
 
@@ -135,7 +136,8 @@ def member_role(request, slug, membership_id):
         else:
             messages.success(
                 request,
-                _("%(user)s is now %(role)s.") % {"user": membership.user, "role": membership.get_role_display()},
+                _("%(user)s is now %(role)s.")
+                % {"user": full_name(membership.user), "role": membership.get_role_display()},
             )
     return redirect(membership.group)
 
@@ -147,11 +149,11 @@ def member_remove(request, slug, membership_id):
     if request.method == "GET":
         return confirmation_page(
             request,
-            title=_("Remove %(user)s from the group?") % {"user": person_name(membership.user)},
+            title=_("Remove %(user)s from the group?") % {"user": full_name(membership.user)},
             consequence=_(
                 "%(user)s leaves %(group)s and no longer sees its projects or books for them, until added again."
             )
-            % {"user": person_name(membership.user), "group": membership.group.name},
+            % {"user": full_name(membership.user), "group": membership.group.name},
             action_label=_("Remove"),
             back_url=membership.group.get_absolute_url(),
         )
@@ -160,7 +162,7 @@ def member_remove(request, slug, membership_id):
     except services.ProjectError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("%(user)s was removed from the group.") % {"user": membership.user})
+        messages.success(request, _("%(user)s was removed from the group.") % {"user": full_name(membership.user)})
     return redirect(membership.group)
 
 
@@ -330,11 +332,9 @@ def project_portfolio(request):
 def project_export(request):
     require(permissions.can_see_portfolio(request.user))
     _filterset, projects = _filtered_projects(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"atmp-projects-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    reports.write_projects_csv(projects, response)
-    return response
+    return exports.csv_download(
+        request, reports.projects_table(projects), f"atmp-projects-{timezone.localdate():%Y-%m-%d}"
+    )
 
 
 def _visible_project(request, code):

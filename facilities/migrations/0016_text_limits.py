@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("facilities", "0014_audit_triggers"),
+        ("facilities", "0015_booking_calendar_identity_and_language"),
     ]
 
     operations = [
