@@ -356,7 +356,7 @@ class FreeTimeForm(forms.Form):
 
 
 class NotificationPreferencesForm(forms.ModelForm):
-    """The e-mails ``user`` may turn off: the request notices only to those who decide on requests."""
+    """The e-mails ``user`` may turn off, the request notices only to those who decide on them; and their language."""
 
     class Meta:
         model = NotificationPreferences
@@ -365,4 +365,4 @@ class NotificationPreferencesForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if not can_decide_booking(user):
-            del self.fields["new_requests", "language"]
+            del self.fields["new_requests"]
