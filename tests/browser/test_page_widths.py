@@ -11,6 +11,8 @@ MAIN_PAGES = [
     ("researcher", "/bookings/"),
     ("researcher", "/resources/grade-b-suite-1/"),
     ("researcher", "/facilities/pre-gmp/"),
+    ("researcher", "/facilities/pre-gmp/schedule/"),
+    ("researcher", "/facilities/pre-gmp/schedule/?days=7"),
     ("researcher", "/bookings/new/?resource=grade-b-suite-1"),
     ("facility", "/"),
     ("facility", "/bookings/pending/"),
