@@ -11,7 +11,7 @@ from atmp_portal.people import full_name
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
-from .permissions import can_book_on_behalf
+from .permissions import can_book_on_behalf, can_decide_booking
 from .report_exports import TABLE_CHOICES
 from .reports import ReportPeriod
 from .services import (
@@ -356,6 +356,13 @@ class FreeTimeForm(forms.Form):
 
 
 class NotificationPreferencesForm(forms.ModelForm):
+    """The e-mails ``user`` may turn off, the request notices only to those who decide on them; and their language."""
+
     class Meta:
         model = NotificationPreferences
         fields = ["booking_reminders", "qualification_expiry", "new_requests", "language"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_decide_booking(user):
+            del self.fields["new_requests"]

@@ -164,9 +164,15 @@ class TestWhoSeesAndChangesABooking:
     def test_the_booker_cancels_with_a_reason(self, client, booking, booker):
         client.force_login(booker)
         url = reverse("facilities:booking_cancel", args=[booking.pk])
-        assert client.get(url).status_code == 405
-        response = client.post(url, {"reason": ""}, follow=True)
-        assert "Give a reason for cancelling." in response.text
+        response = client.get(booking.get_absolute_url())
+        assert f'href="{url}"' in response.text
+        assert 'name="reason"' not in response.text  # asked on the confirmation page, not here
+        for bad, message in (("", "This field is required."), ("x" * 111_000, "at most 500 characters")):
+            response = client.post(url, {"reason": bad})
+            assert response.status_code == 400  # the confirmation page again, with the field's message
+            assert message in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
         client.post(url, {"reason": "Donor material did not arrive"})
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CANCELLED
@@ -180,13 +186,43 @@ class TestWhoSeesAndChangesABooking:
         booking.refresh_from_db()
         assert booking.status == BookingStatus.APPROVED
 
+    def test_cancelling_asks_for_confirmation_first(self, client, booking, booker):
+        client.force_login(booker)
+        url = reverse("facilities:booking_cancel", args=[booking.pk])
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Cancel the booking?" in response.text
+        assert "This cannot be undone." in response.text
+        assert 'name="reason"' in response.text
+        assert f'href="{booking.get_absolute_url()}"' in response.text  # the way back
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
+        client.post(url, {"reason": "Donor material did not arrive"})
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+
+    def test_rejecting_asks_for_confirmation_and_a_reason_first(self, client, booking, facility_user):
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.REQUESTED)
+        client.force_login(facility_user)
+        url = reverse("facilities:booking_reject", args=[booking.pk])
+        assert f'href="{url}"' in client.get(reverse("facilities:pending")).text
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Reject the request?" in response.text
+        assert 'name="comment"' in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REQUESTED
+        client.post(url, {"comment": "The suite is in requalification"})
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REJECTED
+
     @pytest.mark.parametrize("action", ["approve", "reject"])
     def test_approve_and_reject_are_refused_to_the_wrong_roles(self, client, booking, booker, pi, outsider, action):
         Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.REQUESTED)
         url = reverse(f"facilities:booking_{action}", args=[booking.pk])
         for user in (booker, pi, outsider):
             client.force_login(user)
-            assert client.get(url).status_code == 405
+            assert client.get(url).status_code == {"approve": 405, "reject": 403}[action]
             assert client.post(url, {"comment": "Fine by me"}).status_code == 403
         booking.refresh_from_db()
         assert booking.status == BookingStatus.REQUESTED
@@ -196,8 +232,9 @@ class TestWhoSeesAndChangesABooking:
         client.force_login(facility_user)
         response = client.get(reverse("facilities:pending"))
         assert booking.get_absolute_url() in response.text
-        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": ""}, follow=True)
-        assert "Say why the booking is rejected" in response.text
+        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": " "})
+        assert response.status_code == 400
+        assert "This field is required." in response.text
         booking.refresh_from_db()
         assert booking.status == BookingStatus.REQUESTED
         client.post(reverse("facilities:booking_approve", args=[booking.pk]))

@@ -119,11 +119,43 @@ def test_reviewers_see_submissions_and_the_portfolio_chart(client, group, make_p
     assert "Booking requests waiting" not in page
 
 
-def test_administrators_see_every_section(client, busy_day, admin_user):
+def test_administrators_see_every_staff_section(client, busy_day, admin_user):
     client.force_login(admin_user)
     page = client.get(URL).text
-    for heading in FACILITY_HEADINGS + REVIEWER_HEADINGS + ("My next bookings", "My qualifications"):
+    for heading in FACILITY_HEADINGS + REVIEWER_HEADINGS:
         assert heading in page
+
+
+# The sections of one's own work, by their headings' ids: "My qualifications" is in the user menu too.
+OWN_WORK_SECTIONS = ('id="my-groups"', 'id="my-projects"', 'id="my-next-bookings"', 'id="my-qualifications"')
+
+
+def test_staff_outside_every_group_see_no_empty_sections_of_their_own(client, busy_day, facility_user, reviewer):
+    for user in (facility_user, reviewer):
+        client.force_login(user)
+        page = client.get(URL).text
+        for section in OWN_WORK_SECTIONS:
+            assert section not in page, (user, section)
+
+
+def test_staff_see_their_own_qualifications_and_a_member_of_a_group_all_of_their_own_work(
+    client, busy_day, facility_user, group, qualify, member
+):
+    qualify(facility_user, grade="B")
+    client.force_login(facility_user)
+    page = client.get(URL).text
+    assert 'id="my-qualifications"' in page and 'id="my-groups"' not in page
+    client.force_login(member)
+    page = client.get(URL).text
+    for section in OWN_WORK_SECTIONS:
+        assert section in page
+
+
+def test_someone_with_no_role_yet_reads_how_to_join_a_group(client, make_user):
+    client.force_login(make_user("newcomer"))
+    page = client.get(URL).text
+    assert 'id="my-groups"' in page
+    assert "You are not a member of a research group yet." in page
 
 
 @pytest.mark.parametrize("viewer", ["booker", "admin_user"])
@@ -150,4 +182,4 @@ def test_dashboard_queries_do_not_grow_with_bookings(
     bulk(2000)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(URL)
-    assert "My next bookings" in response.text
+    assert {"booker": "My next bookings", "admin_user": "Booking requests waiting"}[viewer] in response.text

@@ -169,7 +169,7 @@ class Booking(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_comment = models.TextField(_("decision comment"), blank=True)
+    decision_comment = models.TextField(_("decision comment"), max_length=1000, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -179,7 +179,7 @@ class Booking(models.Model):
         verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    cancellation_reason = models.TextField(_("cancellation reason"), max_length=1000, blank=True)
     series = models.UUIDField(
         _("recurring series"),
         null=True,
