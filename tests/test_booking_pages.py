@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -426,3 +428,18 @@ def test_a_form_naming_no_entrants_books_the_booker_alone(client, booker, form_d
     response = client.post(NEW, form_data(entrants=[]))
     assert response.status_code == 302
     assert list(Booking.objects.get().entrants.all()) == [booker]
+
+
+def test_a_refused_booking_runs_no_more_queries_than_an_accepted_one(
+    client, booker, form_data, book_room, booking_day
+):
+    """The refusal shows the form again from the choices validation fetched: no second round of queries."""
+    book_room("09:00", "13:00")
+    client.force_login(booker)
+    with CaptureQueriesContext(connection) as accepted:
+        response = client.post(NEW, form_data(start=f"{booking_day}T14:00", end=f"{booking_day}T16:00"))
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as refused:
+        response = client.post(NEW, form_data())
+    assert response.status_code == 200 and "already booked" in response.text
+    assert len(refused) <= len(accepted)
