@@ -456,6 +456,8 @@ def usage_report(request):
     form = UsageReportForm(request.GET)
     if not form.is_valid():
         return render(request, "facilities/usage_report.html", {"form": form}, status=400)
+    if form.export_format not in ("csv", "xlsx"):
+        return _usage_report_page(request, form)
     report = reports.usage_report(form.period, facility=form.cleaned_data["facility"], user=request.user)
     scope = f"{report.facility.slug}-" if report.facility else ""
     filename = f"usage-{scope}{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
@@ -466,10 +468,25 @@ def usage_report(request):
     if form.export_format == "xlsx":
         xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return _download(report_exports.workbook_bytes(report), xlsx, f"{filename}.xlsx")
-    # The page shows the groups a page at a time (at a large centre: hundreds of groups, thousands of
-    # lines); the totals and the CSV and XLSX files cover them all.
-    groups = Paginator(report.groups, PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "report": report, "page_obj": groups, "charts": reports.usage_charts(report, groups)}
+
+
+def _usage_report_page(request, form):
+    # The page shows resources and groups a page at a time (at a large centre: hundreds of resources and
+    # groups, thousands of lines), built alone; the totals and the CSV and XLSX files cover them all.
+    report = reports.usage_report_page(
+        form.period,
+        facility=form.cleaned_data["facility"],
+        user=request.user,
+        per_page=PER_PAGE,
+        resource_page=request.GET.get("resources_page"),
+        group_page=request.GET.get("page"),
+    )
+    context = {
+        "form": form,
+        "report": report,
+        "page_obj": report.groups,
+        "charts": reports.usage_charts(report, report.groups),
+    }
     return render(request, "facilities/usage_report.html", context)
 
 

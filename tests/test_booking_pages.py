@@ -4,8 +4,8 @@ import datetime
 import uuid
 
 import pytest
-from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -430,9 +430,7 @@ def test_a_form_naming_no_entrants_books_the_booker_alone(client, booker, form_d
     assert list(Booking.objects.get().entrants.all()) == [booker]
 
 
-def test_a_refused_booking_runs_no_more_queries_than_an_accepted_one(
-    client, booker, form_data, book_room, booking_day
-):
+def test_a_refused_booking_runs_no_more_queries_than_an_accepted_one(client, booker, form_data, book_room, booking_day):
     """The refusal shows the form again from the choices validation fetched: no second round of queries."""
     book_room("09:00", "13:00")
     client.force_login(booker)
