@@ -287,7 +287,7 @@ def prepare(scale: int, system: bool) -> dict:
         "port": port,
         "facts": facts,
         "seed_output": seed_output.splitlines()[0],
-        "logins": {name: Session(port).login(name).cookies for name in ("facility", "researcher")},
+        "logins": {user: Session(port).login(user).cookies for user in {page.user for page in PAGES} - {None}},
         "slots": iter(facts["free_slots"]),  # the opening rules' free half hours within the booking window
         "slot_lock": threading.Lock(),
         "runs": {},
