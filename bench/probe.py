@@ -67,6 +67,8 @@ def facts() -> dict:
         # A half hour inside a load booking (08:00-12:00): the booking form refuses it as taken.
         "taken_slot": slot(post_days[0], datetime.time(9)),
         "race_days": [day.isoformat() for day in race_days],
+        # Free, and taken by neither the load nor the race: the in-process booking POST (rolled back).
+        "unused_slot": slot(race_days[-1], FREE_STARTS[0]),
     }
 
 

@@ -321,8 +321,7 @@ def measure(target: dict, page: Page, seconds: float) -> None:
 def results_of(target: dict) -> dict:
     """Each page's numbers, and its queries and p50 split measured in-process."""
     facts = target["facts"]
-    post_slot = ("2099-01-05T12:00", "2099-01-05T12:30")  # rolled back; far ahead so never in use
-    form_slots = {"free": post_slot, "taken": facts["taken_slot"]}
+    form_slots = {"free": facts["unused_slot"], "taken": facts["taken_slot"]}
     specs = {
         page.name: f"{page.user}:{'POST' if page.post else 'GET'}:{path_of(page, facts)}"
         + ("|" + urllib.parse.urlencode(booking_form(facts, form_slots[page.post])) if page.post else "")
