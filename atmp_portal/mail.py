@@ -4,16 +4,22 @@
 only if the change that caused it commits. A worker (``manage.py mail_worker``) sends it with
 ``EMAIL_BACKEND``; a failed attempt is tried again later, each wait twice the one before, and after
 ``EMAIL_MAX_ATTEMPTS`` the task stays failed in the admin, where it can be sent again.
+
+Each message is written in its recipients' language (``in_their_languages``) and says it was sent by a
+machine (``Auto-Submitted``, RFC 3834), so that out-of-office replies do not answer it.
 """
 
 import base64
 import datetime
 import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import TaskResult, TaskResultStatus, task
 from django_tasks.signals import task_finished
 from django_tasks_db import DatabaseBackend
@@ -24,7 +30,32 @@ logger = logging.getLogger(__name__)
 
 def enqueue(message: EmailMessage) -> None:
     """Queue ``message``; call it inside the transaction of the change the e-mail is about."""
+    message.extra_headers.setdefault("Auto-Submitted", "auto-generated")
     deliver_email.enqueue(to_json(message))
+
+
+def in_their_languages(recipients: Iterable) -> Iterator[list[str]]:
+    """The addresses of ``recipients`` (users or e-mail addresses), one group per language, with that language
+    active while the caller writes the group's message.
+
+    The language is the one in the preferences of the user with the address; an address without a user, or a
+    user who chose none, gets the site's. One query, however many recipients.
+    """
+    addresses = {each if isinstance(each, str) else each.email for each in recipients} - {""}
+    if not addresses:
+        return
+    chosen = dict(
+        get_user_model()
+        .objects.filter(email__in=addresses)
+        .exclude(notification_preferences__language="")
+        .values_list("email", "notification_preferences__language")
+    )
+    by_language = defaultdict(list)
+    for address in sorted(addresses):
+        by_language[chosen.get(address) or settings.LANGUAGE_CODE].append(address)
+    for language, group in sorted(by_language.items()):
+        with translation.override(language):
+            yield group
 
 
 def to_json(message: EmailMessage) -> dict:

@@ -110,6 +110,7 @@ TEMPLATES = [
                     )
                 ]
             ),
+            "builtins": ["atmp_portal.templatetags.portal"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -193,6 +194,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("sv", _("Swedish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Named date formats per language (DAY_TIME_FORMAT, ...) that templates use instead of format strings.
+FORMAT_MODULE_PATH = ["atmp_portal.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Stockholm"
 USE_TZ = True

@@ -6,12 +6,13 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import translation
-from django.views import defaults
+from django.views import defaults, i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from atmp_portal import dashboard as dashboard_sections
 from facilities import permissions as facility_permissions
+from facilities import services as facility_services
 from projects import permissions as project_permissions
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,15 @@ def dashboard(request):
     if project_permissions.can_review_project(request.user):
         context["reviewer"] = dashboard_sections.reviewer_section(request.user)
     return render(request, "dashboard.html", context)
+
+
+@login_not_required  # anyone may choose the language of the pages
+def set_language(request):
+    """Django's language switcher; for a signed-in user the choice is kept as the language of their e-mails."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        facility_services.remember_language(request.user, request.POST.get("language", ""))
+    return response
 
 
 @login_not_required

@@ -5,7 +5,6 @@ admin and raw SQL are recorded too) into event tables the database keeps
 append-only. Snapshots are never rewritten, not even when a person is anonymised.
 """
 
-import csv
 from dataclasses import dataclass
 
 import pghistory
@@ -13,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from pghistory.models import Events
 
+from atmp_portal.exports import Column, Kind, Table
+from atmp_portal.people import full_name
 from facilities.models import Booking, Closure, Qualification, Resource
 from logbook.models import Deviation
 from projects.models import (
@@ -85,7 +86,7 @@ def history_of(obj: models.Model) -> list[HistoryEntry]:
             HistoryEntry(
                 at=event.pgh_created_at,
                 label=event.pgh_label,
-                actor=actor.get_username() if actor else "",
+                actor=full_name(actor),
                 url=context.get("url", ""),
                 reason=context.get("reason", ""),
                 changes=changes,
@@ -94,16 +95,23 @@ def history_of(obj: models.Model) -> list[HistoryEntry]:
     return entries
 
 
-CSV_HEADER = ["time", "event", "user", "url", "reason", "field", "old value", "new value"]
-
-
-def write_history_csv(entries: list[HistoryEntry], stream) -> None:
+def history_table(entries: list[HistoryEntry]) -> Table:
     """One row per changed field, for inspectors and spreadsheets."""
-    writer = csv.writer(stream)
-    writer.writerow(CSV_HEADER)
-    for entry in entries:
-        for change in entry.changes:
-            writer.writerow(
-                [entry.at.isoformat(), entry.label, entry.actor, entry.url, entry.reason, change.field, change.old,
-                 change.new]
-            )  # fmt: skip
+    return Table(
+        "history",
+        [
+            Column("time", Kind.DATETIME),
+            Column("event"),
+            Column("user"),
+            Column("url"),
+            Column("reason"),
+            Column("field"),
+            Column("old value"),
+            Column("new value"),
+        ],
+        [
+            (entry.at, entry.label, entry.actor, entry.url, entry.reason, change.field, change.old, change.new)
+            for entry in entries
+            for change in entry.changes
+        ],
+    )

@@ -1,7 +1,8 @@
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from atmp_portal import exports
 from atmp_portal.rules import require
 
 from . import permissions, services
@@ -16,8 +17,5 @@ def object_history(request, model, pk):
     obj = get_object_or_404(services.TRACKED_MODELS[model], pk=pk)
     entries = services.history_of(obj)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="history-{model}-{pk}.csv"'
-        services.write_history_csv(entries, response)
-        return response
+        return exports.csv_download(request, services.history_table(entries), f"history-{model}-{pk}")
     return render(request, "audit/history.html", {"object": obj, "model": model, "entries": entries})

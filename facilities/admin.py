@@ -219,6 +219,9 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
         "series",
         "parent",
         "created_at",
+        "updated_at",
+        "uid",
+        "sequence",
     ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -296,6 +299,6 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreferences)
 class NotificationPreferencesAdmin(admin.ModelAdmin):
-    list_display = ["user", "booking_reminders", "qualification_expiry", "new_requests"]
+    list_display = ["user", "booking_reminders", "qualification_expiry", "new_requests", "language"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atmp_portal import dates
+from atmp_portal.people import full_name
 from projects.models import AtmpProject
 
 from . import services
@@ -133,7 +134,7 @@ class Viewer:
                 "project": booking.project.code,
                 "status": booking.get_status_display().lower(),
                 "purpose": booking.purpose,
-                "booker": booking.booked_by.get_full_name() or booking.booked_by.get_username(),
+                "booker": full_name(booking.booked_by),
             }
         return _("Booked: %(group)s") % {"group": booking.project.group.name}
 

@@ -8,17 +8,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
+from atmp_portal.people import full_name
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .permissions import can_book_on_behalf
+from .report_exports import TABLE_CHOICES
 from .reports import ReportPeriod
 from .services import (
     FREE_SEARCH_MAX_DAYS,
     BookingError,
     Recurrence,
     check_period_order,
-    person_name,
     possible_entrants,
 )
 
@@ -216,7 +217,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         self.fields["step"].fetch(ProcessStep.objects.filter(project__in=projects).select_related("project"))
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
         self.fields["entrants"].fetch(possible_entrants(projects.values("group")))
-        self.fields["entrants"].label_from_instance = person_name
+        self.fields["entrants"].label_from_instance = full_name
 
     @property
     def resource_rooms(self) -> dict[str, str]:
@@ -345,6 +346,14 @@ class UsageReportForm(forms.Form):
         choices=[("html", _("Web page")), ("csv", "CSV"), ("xlsx", _("Excel workbook (XLSX)"))],
         required=False,
     )
+    # A CSV file holds one table; the page links to each.
+    table = forms.ChoiceField(
+        label=_("Table"),
+        choices=TABLE_CHOICES,
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("There is no such table in the report; choose resources or groups.")},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -404,6 +413,10 @@ class UsageReportForm(forms.Form):
     def export_format(self) -> str:
         return self.cleaned_data.get("format") or "html"
 
+    @property
+    def export_table(self) -> str:
+        return self.cleaned_data.get("table") or TABLE_CHOICES[0][0]
+
 
 class FreeTimeForm(forms.Form):
     resources = forms.ModelMultipleChoiceField(
@@ -428,4 +441,4 @@ class FreeTimeForm(forms.Form):
 class NotificationPreferencesForm(forms.ModelForm):
     class Meta:
         model = NotificationPreferences
-        fields = ["booking_reminders", "qualification_expiry", "new_requests"]
+        fields = ["booking_reminders", "qualification_expiry", "new_requests", "language"]

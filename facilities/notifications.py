@@ -2,11 +2,12 @@
 
 The worker sends them (atmp_portal.mail): a failing mail server never fails or slows the change.
 Decisions and cancellations are always sent; reminders, expiry warnings and new-request
-notices follow ``NotificationPreferences``.
+notices follow ``NotificationPreferences``, and each recipient reads them in their own language.
+A booking e-mail carries the booking as a calendar invitation (iMIP): one ``.ics`` part per date.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +30,7 @@ EXPIRY_WARNING_DAYS = 30
 BOOKING_EVENTS = {
     "requested": (_("Booking request: %(booking)s"), _("A booking waits for your decision.")),
     "approved": (_("Booking approved: %(booking)s"), _("The booking was approved.")),
+    "confirmed": (_("Booking confirmed: %(booking)s"), _("The booking is confirmed; it needs no approval.")),
     "rejected": (_("Booking rejected: %(booking)s"), _("The booking request was rejected.")),
     "cancelled": (_("Booking cancelled: %(booking)s"), _("The booking was cancelled.")),
     "reminder": (_("Reminder, tomorrow: %(booking)s"), _("A reminder of your booking tomorrow.")),
@@ -39,30 +41,45 @@ BOOKING_EVENTS = {
 }
 
 
-def _send(subject: str, template: str, context: dict, recipients: Iterable[str], attachment: Booking | None) -> None:
-    recipients = sorted({address for address in recipients if address})
-    if not recipients:
-        return
+def _send(
+    subject: tuple[str, dict],
+    template: str,
+    context: dict,
+    recipients: Iterable,
+    invitations: Sequence[Booking] = (),
+) -> None:
+    """Queue one message per language of the ``recipients`` (users or addresses).
+
+    ``subject``: a lazy text and its values. ``invitations``: the bookings to attach as calendar
+    invitations, loaded ``_for_email``.
+    """
     context = {**context, "site_url": settings.SITE_URL}
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"facilities/email/{template}.txt", context), to=recipients
-    )
-    message.attach_alternative(render_to_string(f"facilities/email/{template}.html", context), "text/html")
-    if attachment is not None:
-        content = ical.calendar_of([attachment], str(attachment))
-        message.attach(f"booking-{attachment.pk}.ics", content, "text/calendar")
-    mail.enqueue(message)
+    text, values = subject
+    for addresses in mail.in_their_languages(recipients):
+        message = EmailMultiAlternatives(
+            subject=str(text) % values,
+            body=render_to_string(f"facilities/email/{template}.txt", context),
+            to=addresses,
+        )
+        message.attach_alternative(render_to_string(f"facilities/email/{template}.html", context), "text/html")
+        for booking in invitations:
+            # RFC 6047: the part's Content-Type names the same method as the calendar inside it.
+            content_type = f"text/calendar; method={ical.method_of(booking)}"
+            message.attach(f"booking-{booking.pk}.ics", ical.invitation_of(booking).decode(), content_type)
+        mail.enqueue(message)
 
 
 def _for_email(bookings):
-    return bookings.with_details().select_related("project__project_lead")
+    """With what the e-mail and its calendar invitation read: details, project lead, entrants."""
+    return bookings.with_details().select_related("project__project_lead").with_entrants()
 
 
-def send_booking_email(event: str, booking: Booking, recipients: Iterable[str], dates=None) -> None:
-    """``booking`` loaded ``_for_email``; ``dates``: the local starts of the series' dates the e-mail is about."""
+def send_booking_email(event: str, booking: Booking, recipients: Iterable, series_dates=None) -> None:
+    """``booking`` and ``series_dates`` (the bookings of a series the e-mail is about) loaded ``_for_email``."""
     subject, headline = BOOKING_EVENTS[event]
+    dates = [each.start for each in series_dates] if series_dates else None
     context = {"booking": booking, "headline": headline, "event": event, "dates": dates}
-    _send(str(subject) % {"booking": booking}, "booking", context, recipients, booking)
+    _send((subject, {"booking": booking}), "booking", context, recipients, series_dates or [booking])
 
 
 def _wants(field: str):
@@ -70,20 +87,21 @@ def _wants(field: str):
     return ~Q(**{f"notification_preferences__{field}": False})
 
 
-def booking_changed(event: str, booking: Booking, dates: list[datetime.datetime] | None = None) -> None:
+def booking_changed(event: str, booking: Booking, series_dates: Sequence[Booking] | None = None) -> None:
     """In the transaction of the change: a request goes to the facility staff who want to know;
     approvals, rejections and cancellations go to the booker, the project lead and the entrants.
 
-    ``dates``: a series' dates, for one e-mail about them all.
+    ``series_dates``: the bookings of a series the change is about, for one e-mail about them all.
     """
-    saved = _for_email(Booking.objects).get(pk=booking.pk)  # as it will be committed
+    about = [booking, *(series_dates or [])]
+    saved = {each.pk: each for each in _for_email(Booking.objects).filter(pk__in=[b.pk for b in about])}
+    booking = saved[booking.pk]  # as it will be committed
     if event == "requested":
         staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
-        recipients = staff.filter(_wants("new_requests")).values_list("email", flat=True)
+        recipients = list(staff.filter(_wants("new_requests")))
     else:
-        entrants = saved.entrants.values_list("email", flat=True)
-        recipients = [saved.booked_by.email, saved.project.project_lead.email, *entrants]
-    send_booking_email(event, saved, recipients, dates)
+        recipients = [booking.booked_by, booking.project.project_lead, *booking.entrants.all()]
+    send_booking_email(event, booking, recipients, [saved[each.pk] for each in series_dates or []])
 
 
 def send_booking_reminders() -> int:
@@ -104,7 +122,7 @@ def send_booking_reminders() -> int:
             ):
                 continue
             people = {booking.booked_by, *booking.entrants.all()}
-            recipients = [person.email for person in people if _preferences(person).booking_reminders]
+            recipients = [person for person in people if _preferences(person).booking_reminders]
             if recipients:
                 send_booking_email("reminder", booking, recipients)
                 sent += 1
@@ -122,9 +140,9 @@ def send_expiry_warnings() -> int:
             ):
                 continue
             if _preferences(qualification.user).qualification_expiry:
-                subject = _("Your qualification expires on %(date)s") % {"date": qualification.valid_until}
+                subject = (_("Your qualification expires on %(date)s"), {"date": qualification.valid_until})
                 context = {"qualification": qualification}
-                _send(subject, "qualification_expiry", context, [qualification.user.email], None)
+                _send(subject, "qualification_expiry", context, [qualification.user])
                 sent += 1
     return sent
 

@@ -48,11 +48,11 @@ def describe_period(period: DateTimeTZRange) -> str:
     start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
     if start.date() != end.date():
         return _("from %(start)s to %(end)s") % {
-            "start": formats.date_format(start, "D j M Y H:i"),
-            "end": formats.date_format(end, "D j M Y H:i"),
+            "start": formats.date_format(start, "DATETIME_FORMAT"),
+            "end": formats.date_format(end, "DATETIME_FORMAT"),
         }
     return _("on %(day)s from %(start)s to %(end)s") % {
-        "day": formats.date_format(start, "D j M Y"),
+        "day": formats.date_format(start, "WEEKDAY_DATE_FORMAT"),
         "start": f"{start:%H:%M}",
         "end": f"{end:%H:%M}",
     }

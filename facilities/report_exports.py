@@ -1,48 +1,51 @@
-"""The usage report as files: CSV and an Excel workbook with the same tables, units and period."""
-
-import csv
-import io
-from dataclasses import dataclass
-from decimal import Decimal
+"""The usage report as tables for CSV files (one table each) and an Excel workbook (all of them)."""
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
+from django.utils.translation import gettext_lazy
 
-from atmp_portal.exports import spreadsheet_safe
+from atmp_portal.exports import Column, Kind, Table
 
 from .reports import UsageReport
 
-
-@dataclass
-class Table:
-    title: str
-    headers: list[str]
-    rows: list[list]
+# The report's tables by the name ``?table=`` gives them.
+TABLE_CHOICES = [("resources", gettext_lazy("Resources")), ("groups", gettext_lazy("Groups and projects"))]
 
 
-def _preamble(report: UsageReport) -> list[list]:
+def period_table(report: UsageReport) -> Table:
     period = report.period
-    facility = [[_("Facility"), report.facility.name, report.facility.slug]] if report.facility else []
-    return [
-        [_("LU-ATMP facility usage report")],
-        [_("Period"), period.label, f"{period.first_day:%Y-%m-%d}", f"{period.last_day:%Y-%m-%d}"],
-        *facility,
-        [_("Hours in the period (h)"), period.hours],
-    ]
+    return Table(
+        _("Period"),
+        [
+            Column(_("Period")),
+            Column(_("First day"), Kind.DATE),
+            Column(_("Last day"), Kind.DATE),
+            Column(_("Facility")),
+            Column(_("Hours in the period (h)"), Kind.HOURS),
+        ],
+        [
+            [
+                period.label,
+                period.first_day,
+                period.last_day,
+                report.facility.name if report.facility else _("All facilities"),
+                period.hours,
+            ]
+        ],
+    )
 
 
-def report_tables(report: UsageReport) -> list[Table]:
-    resources = Table(
+def resources_table(report: UsageReport) -> Table:
+    return Table(
         _("Resources"),
         [
-            _("Facility"),
-            _("Resource"),
-            _("Kind"),
-            _("Open hours (h)"),
-            _("Closure hours (h)"),
-            _("Available hours (h)"),
-            _("Booked hours (h)"),
-            _("Utilisation (%)"),
+            Column(_("Facility")),
+            Column(_("Resource")),
+            Column(_("Kind")),
+            Column(_("Open hours (h)"), Kind.HOURS),
+            Column(_("Closure hours (h)"), Kind.HOURS),
+            Column(_("Available hours (h)"), Kind.HOURS),
+            Column(_("Booked hours (h)"), Kind.HOURS),
+            Column(_("Utilisation (%)"), Kind.PERCENT),
         ],
         [
             [
@@ -58,18 +61,21 @@ def report_tables(report: UsageReport) -> list[Table]:
             for row in report.resources
         ],
     )
-    billing = Table(
+
+
+def groups_table(report: UsageReport) -> Table:
+    return Table(
         _("Groups and projects"),
         [
-            _("Research group"),
-            _("Cost centre"),
-            _("Billing category"),
-            _("Project"),
-            _("Project title"),
-            _("Resource"),
-            _("Booked hours (h)"),
-            _("Hourly rate (SEK/h)"),
-            _("Cost (SEK)"),
+            Column(_("Research group")),
+            Column(_("Cost centre")),
+            Column(_("Billing category")),
+            Column(_("Project")),
+            Column(_("Project title")),
+            Column(_("Resource")),
+            Column(_("Booked hours (h)"), Kind.HOURS),
+            Column(_("Hourly rate (SEK/h)"), Kind.MONEY),
+            Column(_("Cost (SEK)"), Kind.MONEY),
         ],
         [
             [
@@ -87,33 +93,15 @@ def report_tables(report: UsageReport) -> list[Table]:
             for line in group_row.lines
         ],
     )
-    return [resources, billing]
 
 
-def _text_safe(value):
-    """Numbers stay numbers; text is guarded against running as a formula."""
-    return value if isinstance(value, int | Decimal) else spreadsheet_safe(value)
+REPORT_TABLES = {"resources": resources_table, "groups": groups_table}
 
 
-def write_csv(report: UsageReport, out) -> None:
-    writer = csv.writer(out)
-    writer.writerows([_text_safe(value) for value in row] for row in _preamble(report))
-    for table in report_tables(report):
-        writer.writerow([])
-        writer.writerow([table.title])
-        writer.writerow(table.headers)
-        writer.writerows([_text_safe(value) for value in row] for row in table.rows)
+def report_table(report: UsageReport, name: str) -> Table:
+    return REPORT_TABLES[name](report)
 
 
-def workbook_bytes(report: UsageReport) -> bytes:
-    """An XLSX file: one sheet per table, each opening with the period."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for table in report_tables(report):
-        # Sheet names may not hold some characters and have at most 31 of them.
-        sheet = workbook.create_sheet(table.title[:31])
-        for row in [*_preamble(report), [], table.headers, *table.rows]:
-            sheet.append([_text_safe(value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def workbook_tables(report: UsageReport) -> list[Table]:
+    """Every table of the report, then its period and facility."""
+    return [*(table(report) for table in REPORT_TABLES.values()), period_table(report)]

@@ -47,7 +47,7 @@ class ReportPeriod:
     def month(cls, year: int, month: int) -> "ReportPeriod":
         first = datetime.date(year, month, 1)
         following = datetime.date(year + month // 12, month % 12 + 1, 1)
-        return cls(first, following - datetime.timedelta(days=1), formats.date_format(first, "F Y"))
+        return cls(first, following - datetime.timedelta(days=1), formats.date_format(first, "YEAR_MONTH_FORMAT"))
 
     @classmethod
     def quarter(cls, year: int, quarter: int) -> "ReportPeriod":
@@ -458,7 +458,7 @@ def usage_charts(report: UsageReport | UsageReportPage, groups: Iterable[GroupUs
             (
                 row.resource.name,
                 row.utilisation or 0,
-                f"{row.utilisation} %" if row.utilisation is not None else _("no open hours"),
+                f"{formats.number_format(row.utilisation, 1)} %" if row.utilisation is not None else _("no open hours"),
             )
             for row in report.resources
         ),
@@ -467,6 +467,9 @@ def usage_charts(report: UsageReport | UsageReportPage, groups: Iterable[GroupUs
     hours = bar_chart(
         "group-hours-chart",
         _("Booked hours per research group, %(period)s") % {"period": report.period.label},
-        ((row.group.name, row.hours, f"{row.hours} h") for row in groups),
+        (
+            (row.group.name, row.hours, f"{formats.number_format(row.hours, 2, force_grouping=True)} h")
+            for row in groups
+        ),
     )
     return {"utilisation": utilisation, "group_hours": hours}

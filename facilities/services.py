@@ -10,14 +10,16 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal.people import full_name
 from atmp_portal.roles import facility_staff_condition
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
@@ -31,6 +33,7 @@ from .models import (
     BookingStatus,
     CalendarFeed,
     Closure,
+    NotificationPreferences,
     ProtectionLevel,
     Qualification,
     QualificationKind,
@@ -192,10 +195,6 @@ def _uncovered_days(qualifications: Iterable[Qualification], days: list[datetime
     return [day for day in days if not any(q.valid_from <= day <= q.valid_until for q in qualifications)]
 
 
-def person_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def check_gowning(resource: Resource, days: list[datetime.date], qualifications: list[Qualification], person) -> None:
     """``person`` holds a gowning qualification for the room's grade, or a stricter one, valid on every day."""
     room = resource.containing_room
@@ -211,7 +210,7 @@ def check_gowning(resource: Resource, days: list[datetime.date], qualifications:
                 "ask facility staff to qualify or requalify them, or name another entrant."
             )
             % {
-                "person": person_name(person),
+                "person": full_name(person),
                 "grade": GRADE_IN_SENTENCE[room.grade],
                 "date": formats.date_format(missing[0]),
             }
@@ -230,7 +229,7 @@ def check_training(resource: Resource, days: list[datetime.date], qualifications
                 "%(person)s needs valid training on %(resource)s on %(date)s; "
                 "ask facility staff to record it, or name another entrant."
             )
-            % {"person": person_name(person), "resource": resource, "date": formats.date_format(missing[0])}
+            % {"person": full_name(person), "resource": resource, "date": formats.date_format(missing[0])}
         )
 
 
@@ -239,7 +238,7 @@ def check_entrant_eligible(project: AtmpProject, person, eligible: bool) -> None
     if not eligible:
         raise BookingError(
             _("%(person)s is neither a member of %(group)s nor facility staff; name only them as entrants.")
-            % {"person": person_name(person), "group": project.group}
+            % {"person": full_name(person), "group": project.group}
         )
 
 
@@ -759,7 +758,7 @@ def _refusal(problems: list[tuple[DateTimeTZRange, str]], total: int) -> Booking
             "count": len(problems),
             "total": total,
             "dates": " ".join(
-                f"{formats.date_format(timezone.localtime(p.lower), 'D j M Y')}: {m}" for p, m in problems
+                f"{formats.date_format(timezone.localtime(p.lower), 'WEEKDAY_DATE_FORMAT')}: {m}" for p, m in problems
             ),
         }
     )
@@ -841,15 +840,16 @@ def _insert_all(by, resource, equipment, project, step, periods, entrants, purpo
         for booking in bookings
         for person in entrants
     )
-    requested = [b for b in bookings if b.parent_id is None and b.status == BookingStatus.REQUESTED]
-    if requested:
-        notifications.booking_changed("requested", requested[0], dates=_dates(requested))  # one e-mail per series
+    # One e-mail per series: a request to facility staff, or the confirmation of a booking approved at once.
+    dates = [b for b in bookings if b.parent_id is None]
+    event = "requested" if dates[0].status == BookingStatus.REQUESTED else "confirmed"
+    notifications.booking_changed(event, dates[0], series_dates=_series_dates(dates))
     return bookings
 
 
-def _dates(bookings: list[Booking]) -> list[datetime.datetime] | None:
-    """The local starts of a series' bookings, for its one e-mail; None for a single booking."""
-    return [timezone.localtime(b.period.lower) for b in bookings] if len(bookings) > 1 else None
+def _series_dates(bookings: list[Booking]) -> list[Booking] | None:
+    """A series' bookings, for its one e-mail; None for a single booking."""
+    return bookings if len(bookings) > 1 else None
 
 
 def _insert(user, resource, project, step, period, purpose, series, parent) -> Booking:
@@ -911,7 +911,7 @@ def approve_series(series: uuid.UUID, by, comment: str = "") -> list[Booking]:
     for booking in requested:
         _decide(booking, by, BookingStatus.APPROVED, comment)
     dates = [b for b in requested if b.parent_id is None]
-    notifications.booking_changed("approved", _first_date(requested), dates=_dates(dates))
+    notifications.booking_changed("approved", _first_date(requested), series_dates=_series_dates(dates))
     return requested
 
 
@@ -929,7 +929,7 @@ def reject_series(series: uuid.UUID, by, comment: str) -> list[Booking]:
         _decide(booking, by, BookingStatus.REJECTED, comment.strip())
     released = Booking.objects.filter(parent__in=dates).active()
     _cancel([*released, *(b for b in requested if b.parent_id is not None)], by, comment.strip())
-    notifications.booking_changed("rejected", _first_date(requested), dates=_dates(dates))
+    notifications.booking_changed("rejected", _first_date(requested), series_dates=_series_dates(dates))
     return requested
 
 
@@ -953,7 +953,7 @@ def cancel_series(series: uuid.UUID, by, reason: str, from_day: datetime.date | 
         raise BookingError(_("No date of this series from that day on can still be cancelled."))
     _cancel(live, by, reason.strip())
     dates = [b for b in live if b.parent_id is None]
-    notifications.booking_changed("cancelled", _first_date(live), dates=_dates(dates))
+    notifications.booking_changed("cancelled", _first_date(live), series_dates=_series_dates(dates))
     return live
 
 
@@ -979,8 +979,9 @@ def _decide(booking: Booking, by, status: str, comment: str) -> None:
         timezone.now(),
         comment,
     )
+    booking.sequence += 1  # calendar programs replace the event with a higher sequence
     with recorded(by, reason=comment):
-        booking.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+        booking.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "sequence", "updated_at"])
 
 
 @transaction.atomic
@@ -1002,7 +1003,12 @@ def cancel_booking(booking: Booking, by, reason: str) -> Booking:
 def _cancel(bookings: Iterable[Booking], by, reason: str) -> None:
     with recorded(by, reason=reason):
         Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
-            status=BookingStatus.CANCELLED, cancelled_by=by, cancelled_at=timezone.now(), cancellation_reason=reason
+            status=BookingStatus.CANCELLED,
+            cancelled_by=by,
+            cancelled_at=timezone.now(),
+            cancellation_reason=reason,
+            sequence=F("sequence") + 1,
+            updated_at=timezone.now(),
         )
 
 
@@ -1011,7 +1017,7 @@ def correct_booking_purpose(booking: Booking, *, by, purpose: str, reason: str) 
     require(permissions.can_manage_facility(by))
     booking.purpose = purpose
     with recorded(by, reason=reason):
-        booking.save(update_fields=["purpose"])
+        booking.save(update_fields=["purpose", "updated_at"])
     return booking
 
 
@@ -1176,3 +1182,15 @@ def regenerate_feed_token(user) -> CalendarFeed:
     """Give the user's calendar a new secret address; the old one stops working at once."""
     feed, _created = CalendarFeed.objects.update_or_create(user=user, defaults={"token": new_feed_token()})
     return feed
+
+
+def language_of(user) -> str:
+    """The language the portal writes to ``user`` in: the one they chose, else the site's."""
+    chosen = NotificationPreferences.objects.filter(user=user).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE
+
+
+def remember_language(user, language: str) -> None:
+    """Keep ``language`` (one of ``LANGUAGES``) as the language of the portal's e-mails and feeds to ``user``."""
+    if language in dict(settings.LANGUAGES):
+        NotificationPreferences.objects.update_or_create(user=user, defaults={"language": language})

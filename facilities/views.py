@@ -3,13 +3,18 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from atmp_portal import exports
+from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
@@ -191,7 +196,7 @@ def booking_detail(request, pk):
     context = {
         "booking": booking,
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
-        "entrants": [services.person_name(person) for person in booking.entrants.order_by("last_name", "username")],
+        "entrants": [full_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "cancel_form": CancelForm(),
@@ -444,12 +449,6 @@ def my_qualifications(request):
     return render(request, "facilities/my_qualifications.html", context)
 
 
-def _download(content, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 def usage_report(request):
     require(permissions.can_read_reports(request.user))
@@ -462,12 +461,10 @@ def usage_report(request):
     scope = f"{report.facility.slug}-" if report.facility else ""
     filename = f"usage-{scope}{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
     if form.export_format == "csv":
-        response = _download(b"", "text/csv; charset=utf-8", f"{filename}.csv")
-        report_exports.write_csv(report, response)
-        return response
+        table = report_exports.report_table(report, form.export_table)
+        return exports.csv_download(request, table, f"{filename}-{form.export_table}")
     if form.export_format == "xlsx":
-        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return _download(report_exports.workbook_bytes(report), xlsx, f"{filename}.xlsx")
+        return exports.xlsx_download(report_exports.workbook_tables(report), filename)
 
 
 def _usage_report_page(request, form):
@@ -486,6 +483,7 @@ def _usage_report_page(request, form):
         "report": report,
         "page_obj": report.groups,
         "charts": reports.usage_charts(report, report.groups),
+        "table_choices": report_exports.TABLE_CHOICES,
     }
     return render(request, "facilities/usage_report.html", context)
 
@@ -534,12 +532,35 @@ def _recent(bookings):
     return bookings.filter(period__endswith__gte=timezone.now() - FEED_HISTORY).with_details()
 
 
+def _feed(request, user, bookings, name) -> HttpResponse:
+    """The recent ``bookings`` as a subscribed calendar in the language of the feed's owner.
+
+    A calendar program that has the newest version gets 304 Not Modified: the version is told by the
+    bookings' last change and their number (a booking gone from the feed changes the number), read in
+    one query before anything is built.
+    """
+    bookings = _recent(bookings)
+    language = services.language_of(user)
+    version = bookings.aggregate(changed=Max("updated_at"), count=Count("pk"))
+    changed = version["changed"].timestamp() if version["changed"] else 0
+    etag = quote_etag(f"{version['count']}-{changed}-{language}")
+    last_modified = int(changed) or None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        with translation.override(language):
+            response = _ics(ical.feed_of(bookings, str(name)))
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified)
+    return response
+
+
 @login_not_required  # calendar programs send the secret token, not a session
 @require_safe
 def calendar_feed(request, token):
     user = _feed_user(token)
     bookings = Booking.objects.visible_to(user).involving(user)
-    return _ics(ical.calendar_of(_recent(bookings), _("LU-ATMP bookings")))
+    return _feed(request, user, bookings, gettext_lazy("LU-ATMP bookings"))
 
 
 @login_not_required  # as calendar_feed; the token's owner must be facility staff
@@ -549,4 +570,4 @@ def resource_feed(request, token, slug):
     if not permissions.can_read_resource_feed(user):
         raise Http404
     resource = get_object_or_404(Resource, slug=slug)
-    return _ics(ical.calendar_of(_recent(Booking.objects.visible_to(user).for_resource(resource)), resource.name))
+    return _feed(request, user, Booking.objects.visible_to(user).for_resource(resource), resource.name)

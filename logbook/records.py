@@ -1,6 +1,5 @@
 """Reading the logbook: a room's entries newest first, and the rooms' status board; fixed numbers of queries."""
 
-import csv
 import datetime
 from dataclasses import dataclass
 
@@ -10,7 +9,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from atmp_portal.exports import spreadsheet_safe
+from atmp_portal.exports import Column, Kind, Table
+from atmp_portal.people import full_name
 from facilities.models import Booking, Resource, ResourceKind
 from facilities.periods import local_days
 
@@ -96,7 +96,7 @@ def _corrected(record, summary: str) -> str:
     if original is None:
         return summary
     return _("Correction of the entry signed %(time)s (%(reason)s): %(summary)s") % {
-        "time": formats.date_format(timezone.localtime(original.signed_at), "D j M Y H:i"),
+        "time": formats.date_format(timezone.localtime(original.signed_at), "DATETIME_FORMAT"),
         "reason": record.correction_reason,
         "summary": summary,
     }
@@ -154,20 +154,19 @@ def load_entries(rows) -> list[Entry]:
     return entries
 
 
-def write_csv(entries: list[Entry], stream) -> None:
-    writer = csv.writer(stream)
-    writer.writerow([_("Time"), _("Kind"), _("Entry"), _("By"), _("Signature")])
-    for entry in entries:
-        writer.writerow(
-            spreadsheet_safe(value)
-            for value in (
-                entry.at.isoformat(),
-                entry.kind_label,
-                entry.summary,
-                entry.by.get_username() if entry.by else "",
-                entry.meaning,
-            )
-        )
+def logbook_table(entries: list[Entry]) -> Table:
+    """The room's entries as one table for CSV."""
+    return Table(
+        _("Logbook"),
+        [
+            Column(_("Time"), Kind.DATETIME),
+            Column(_("Kind")),
+            Column(_("Entry")),
+            Column(_("By")),
+            Column(_("Signature")),
+        ],
+        [(entry.at, entry.kind_label, entry.summary, full_name(entry.by), entry.meaning) for entry in entries],
+    )
 
 
 # The status board

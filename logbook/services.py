@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from atmp_portal.people import full_name
 from atmp_portal.rules import RuleError, require
 from facilities import notifications
 from facilities.models import Booking, BookingStatus, CleanRoomGrade, Resource
@@ -64,7 +65,7 @@ class LogbookError(RuleError):
 
 
 def _when(moment: datetime.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "D j M Y H:i")
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 # Electronic signatures
@@ -294,7 +295,7 @@ def check_entrants_named(booking: Booking, entrants: list) -> None:
     if others:
         raise LogbookError(
             _("%(people)s is not named as an entrant of this booking; add them to a booking of their own.")
-            % {"people": ", ".join(str(person) for person in others)}
+            % {"people": ", ".join(full_name(person) for person in others)}
         )
 
 

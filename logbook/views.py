@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from atmp_portal import exports
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
 from facilities.models import Booking, Facility, Resource, ResourceKind
@@ -238,10 +239,7 @@ def room_logbook(request, slug):
         return render(request, "logbook/room_logbook.html", {"room": room, "filter_form": form}, status=400)
     rows = records.entry_rows(room, **form.cleaned_data)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="logbook-{room.slug}.csv"'
-        records.write_csv(records.load_entries(rows), response)
-        return response
+        return exports.csv_download(request, records.logbook_table(records.load_entries(rows)), f"logbook-{room.slug}")
     page = _page(request, rows)
     entries = records.load_entries(page.object_list)
     for entry in entries:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
+from atmp_portal.people import full_name
 
 from . import services
 from .models import (
@@ -99,7 +100,7 @@ class AtmpProjectForm(forms.ModelForm):
         self.fields["project_lead"].queryset = (
             get_user_model().objects.filter(memberships__group__in=groups).distinct().order_by("last_name", "username")
         )
-        self.fields["project_lead"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.username})"
+        self.fields["project_lead"].label_from_instance = lambda u: f"{full_name(u)} ({u.username})"
         if not self.instance.pk:
             self.initial.setdefault("project_lead", user.pk)
         self.helper = FormHelper()

@@ -1,13 +1,14 @@
-"""Read-only views of many projects at once: the portfolio matrix, its chart and the CSV export."""
+"""Read-only views of many projects at once: the portfolio matrix, its chart and the table of the CSV export."""
 
-import csv
 from collections import Counter
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atmp_portal.charts import bar_chart
-from atmp_portal.exports import spreadsheet_safe
+from atmp_portal.exports import Column, Kind, Table
+from atmp_portal.people import full_name
 
 from .models import AtmpClass, DevelopmentStage
 
@@ -42,37 +43,35 @@ def class_stage_matrix(projects) -> dict:
     }
 
 
-def write_projects_csv(projects, out) -> None:
-    writer = csv.writer(out)
-    writer.writerow(
+def projects_table(projects) -> Table:
+    """The project list as one table for CSV, one row per project."""
+    return Table(
+        _("Projects"),
         [
-            _("Reference code"),
-            _("Acronym"),
-            _("Title"),
-            _("Research group"),
-            _("Project lead"),
-            _("ATMP class"),
-            _("Cell origin"),
-            _("Genetic modification / vector"),
-            _("Development stage"),
-            _("TRL"),
-            _("GMO contained-use class"),
-            _("Indication"),
-            _("Therapeutic area"),
-            _("Status"),
-            _("Expected start"),
-            _("Last change"),
-        ]
-    )
-    for p in projects.iterator(chunk_size=500):
-        writer.writerow(
-            spreadsheet_safe(value)
-            for value in (
+            Column(_("Reference code")),
+            Column(_("Acronym")),
+            Column(_("Title")),
+            Column(_("Research group")),
+            Column(_("Project lead")),
+            Column(_("ATMP class")),
+            Column(_("Cell origin")),
+            Column(_("Genetic modification / vector")),
+            Column(_("Development stage")),
+            Column(_("TRL"), Kind.INTEGER),
+            Column(_("GMO contained-use class")),
+            Column(_("Indication")),
+            Column(_("Therapeutic area")),
+            Column(_("Status")),
+            Column(_("Expected start"), Kind.DATE),
+            Column(_("Last change"), Kind.DATE),
+        ],
+        (
+            (
                 p.code,
                 p.acronym,
                 p.title,
                 p.group.name,
-                p.project_lead.get_full_name() or p.project_lead.username,
+                full_name(p.project_lead),
                 p.get_atmp_class_display(),
                 p.get_cell_origin_display(),
                 p.get_genetic_modification_display(),
@@ -83,6 +82,8 @@ def write_projects_csv(projects, out) -> None:
                 p.therapeutic_area,
                 p.get_status_display(),
                 p.expected_start,
-                p.updated_at.date(),
+                timezone.localdate(p.updated_at),
             )
-        )
+            for p in projects.iterator(chunk_size=500)
+        ),
+    )

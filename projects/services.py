@@ -8,13 +8,14 @@ that fails raises ``ProjectError`` with a message meant for the user; an actor w
 import datetime
 import secrets
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from atmp_portal import mail
+from atmp_portal.people import full_name
 from atmp_portal.roles import CENTRE_REVIEWERS
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
@@ -102,7 +104,7 @@ def add_member(group: ResearchGroup, *, identifier: str, role: str, actor) -> Me
         require(permissions.can_assign_pi(actor, group))
     user = find_user(identifier)
     if group.memberships.filter(user=user).exists():
-        raise ProjectError(_("%(user)s is already a member of %(group)s.") % {"user": user, "group": group})
+        raise ProjectError(_("%(user)s is already a member of %(group)s.") % {"user": full_name(user), "group": group})
     if role == MembershipRole.PI:
         membership = Membership.objects.create(group=group, user=user, role=MembershipRole.MEMBER)
         return _make_pi(membership)
@@ -120,7 +122,7 @@ def change_role(membership: Membership, role: str, *, actor) -> Membership:
     if membership.role == MembershipRole.PI:
         raise ProjectError(
             _("A group always keeps a PI: make another member PI first, then change %(user)s's role.")
-            % {"user": membership.user}
+            % {"user": full_name(membership.user)}
         )
     if role == MembershipRole.PI:
         return _make_pi(membership)
@@ -135,7 +137,7 @@ def remove_member(membership: Membership, *, actor) -> None:
     if membership.role == MembershipRole.PI:
         raise ProjectError(
             _("%(user)s is the group's PI and cannot be removed: make another member PI first.")
-            % {"user": membership.user}
+            % {"user": full_name(membership.user)}
         )
     membership.delete()
 
@@ -249,29 +251,37 @@ def _decide(application: GroupApplication, status: str, *, actor, comment: str, 
 def send_application_mail(application_id: int, *, to_reviewers: bool) -> None:
     """Queue the news of a new application for the reviewers, or of the decision for the applicant."""
     application = GroupApplication.objects.select_related("applicant", "decided_by").get(pk=application_id)
-    applicant = application.applicant.get_full_name() or application.applicant.get_username()
+    applicant = full_name(application.applicant)
     if to_reviewers:
-        recipients = reviewer_addresses()
-        subject = _("New application for a research group: %s") % application.name
-        body = _("%(applicant)s applies for the research group %(name)s.\n\nDecide on it here: %(url)s\n") % {
-            "applicant": applicant,
-            "name": application.name,
-            "url": settings.SITE_URL + reverse("projects:application_queue"),
-        }
+
+        def compose() -> tuple[str, str]:
+            subject = _("New application for a research group: %s") % application.name
+            body = _("%(applicant)s applies for the research group %(name)s.\n\nDecide on it here: %(url)s\n") % {
+                "applicant": applicant,
+                "name": application.name,
+                "url": settings.SITE_URL + reverse("projects:application_queue"),
+            }
+            return subject, body
+
+        recipients = reviewers()
     else:
-        recipients = [application.applicant.email] if application.applicant.email else []
-        subject = _("Your application for %(name)s: %(status)s") % {
-            "name": application.name,
-            "status": application.get_status_display(),
-        }
-        body = _("Your application for the research group %(name)s was %(status)s.\n\n%(comment)s\n\n"
-                 "See your applications: %(url)s\n") % {
-            "name": application.name,
-            "status": application.get_status_display().lower(),
-            "comment": application.decision_comment,
-            "url": settings.SITE_URL + reverse("projects:my_applications"),
-        }  # fmt: skip
-    send_to(recipients, subject, body)
+
+        def compose() -> tuple[str, str]:
+            subject = _("Your application for %(name)s: %(status)s") % {
+                "name": application.name,
+                "status": application.get_status_display(),
+            }
+            body = _("Your application for the research group %(name)s was %(status)s.\n\n%(comment)s\n\n"
+                     "See your applications: %(url)s\n") % {
+                "name": application.name,
+                "status": application.get_status_display().lower(),
+                "comment": application.decision_comment,
+                "url": settings.SITE_URL + reverse("projects:my_applications"),
+            }  # fmt: skip
+            return subject, body
+
+        recipients = [application.applicant]
+    send_to(recipients, compose)
 
 
 # Invitations
@@ -358,20 +368,24 @@ def revoke_invitation(invitation: Invitation, *, actor) -> None:
 def send_invitation_mail(invitation_id: int, token: str) -> None:
     """Queue the e-mail with the invitation's link, the one place outside the invitee's hands that holds its secret."""
     invitation = Invitation.objects.select_related("group", "invited_by").get(pk=invitation_id)
-    inviter = invitation.invited_by.get_full_name() or invitation.invited_by.get_username()
-    subject = _("Invitation to the research group %s") % invitation.group
-    body = _(
-        "%(inviter)s invites you to join the research group %(group)s as %(role)s in the LU-ATMP portal.\n\n"
-        "Log in and accept the invitation here (the link works once, until %(expires)s):\n%(url)s\n\n"
-        "Log in with the account of this e-mail address.\n"
-    ) % {
-        "inviter": inviter,
-        "group": invitation.group,
-        "role": invitation.get_role_display().lower(),
-        "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d"),
-        "url": settings.SITE_URL + reverse("projects:invitation", args=[token]),
-    }
-    send_to([invitation.email], subject, body)
+    inviter = full_name(invitation.invited_by)
+
+    def compose() -> tuple[str, str]:
+        subject = _("Invitation to the research group %s") % invitation.group
+        body = _(
+            "%(inviter)s invites you to join the research group %(group)s as %(role)s in the LU-ATMP portal.\n\n"
+            "Log in and accept the invitation here (the link works once, until %(expires)s):\n%(url)s\n\n"
+            "Log in with the account of this e-mail address.\n"
+        ) % {
+            "inviter": inviter,
+            "group": invitation.group,
+            "role": invitation.get_role_display().lower(),
+            "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d"),
+            "url": settings.SITE_URL + reverse("projects:invitation", args=[token]),
+        }
+        return subject, body
+
+    send_to([invitation.email], compose)
 
 
 # ATMP projects
@@ -462,35 +476,37 @@ def send_status_mail(change_id: int, to_reviewers: bool) -> None:
         pk=change_id
     )
     project = change.project
-    if to_reviewers:
-        recipients = reviewer_addresses()
-    else:
-        recipients = sorted({u.email for u in (project.group.pi, project.project_lead) if u.email})
-    subject = _("%(code)s is now %(status)s") % {"code": project.code, "status": change.get_to_status_display()}
-    body = _(
-        "%(project)s\n\n%(actor)s changed the status from %(from)s to %(to)s.\n\n%(comment)s\n\n"
-        "See the project: %(url)s\n"
-    ) % {
-        "project": f"{project.code} {project.title}",
-        "actor": change.actor.get_full_name() or change.actor.get_username(),
-        "from": change.get_from_status_display(),
-        "to": change.get_to_status_display(),
-        "comment": change.comment,
-        "url": settings.SITE_URL + reverse("projects:project_detail", args=[project.code]),
-    }
-    send_to(recipients, subject, body)
+
+    def compose() -> tuple[str, str]:
+        subject = _("%(code)s is now %(status)s") % {"code": project.code, "status": change.get_to_status_display()}
+        body = _(
+            "%(project)s\n\n%(actor)s changed the status from %(from)s to %(to)s.\n\n%(comment)s\n\n"
+            "See the project: %(url)s\n"
+        ) % {
+            "project": f"{project.code} {project.title}",
+            "actor": full_name(change.actor),
+            "from": change.get_from_status_display(),
+            "to": change.get_to_status_display(),
+            "comment": change.comment,
+            "url": settings.SITE_URL + reverse("projects:project_detail", args=[project.code]),
+        }
+        return subject, body
+
+    send_to(reviewers() if to_reviewers else [project.group.pi, project.project_lead], compose)
 
 
-def reviewer_addresses() -> list[str]:
-    """The e-mail addresses of the centre's active reviewers."""
-    reviewers = get_user_model().objects.filter(groups__name=CENTRE_REVIEWERS, is_active=True).exclude(email="")
-    return sorted(set(reviewers.values_list("email", flat=True)))
+def reviewers() -> QuerySet:
+    """The centre's active reviewers with an e-mail address."""
+    return get_user_model().objects.filter(groups__name=CENTRE_REVIEWERS, is_active=True).exclude(email="")
 
 
-def send_to(recipients: list[str], subject: str, body: str) -> None:
-    """Queue a notice in the transaction of the change it tells of (``atmp_portal.mail``); no one to tell, no mail."""
-    if recipients:
-        mail.enqueue(EmailMessage(subject, body, None, recipients))
+def send_to(recipients: Iterable, compose: Callable[[], tuple[str, str]]) -> None:
+    """Queue a notice in the transaction of the change it tells of (``atmp_portal.mail``), one message per
+    language of the ``recipients`` (users or addresses), ``compose`` giving its subject and body in that language.
+    No one to tell, no mail."""
+    for addresses in mail.in_their_languages(recipients):
+        subject, body = compose()
+        mail.enqueue(EmailMessage(subject, body, None, addresses))
 
 
 # Project documents

@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from atmp_portal import exports
+from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
@@ -102,7 +104,7 @@ def member_add(request, slug):
         except services.ProjectError as error:
             form.add_error("user", error.message)
         else:
-            messages.success(request, _("%(user)s was added to the group.") % {"user": membership.user})
+            messages.success(request, _("%(user)s was added to the group.") % {"user": full_name(membership.user)})
             return redirect(group)
     return _render_group_detail(request, group, add_form=form, status=400)
 
@@ -131,7 +133,8 @@ def member_role(request, slug, membership_id):
         else:
             messages.success(
                 request,
-                _("%(user)s is now %(role)s.") % {"user": membership.user, "role": membership.get_role_display()},
+                _("%(user)s is now %(role)s.")
+                % {"user": full_name(membership.user), "role": membership.get_role_display()},
             )
     return redirect(membership.group)
 
@@ -145,7 +148,7 @@ def member_remove(request, slug, membership_id):
     except services.ProjectError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("%(user)s was removed from the group.") % {"user": membership.user})
+        messages.success(request, _("%(user)s was removed from the group.") % {"user": full_name(membership.user)})
     return redirect(membership.group)
 
 
@@ -302,11 +305,9 @@ def project_portfolio(request):
 def project_export(request):
     require(permissions.can_see_portfolio(request.user))
     _filterset, projects = _filtered_projects(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"atmp-projects-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    reports.write_projects_csv(projects, response)
-    return response
+    return exports.csv_download(
+        request, reports.projects_table(projects), f"atmp-projects-{timezone.localdate():%Y-%m-%d}"
+    )
 
 
 def _visible_project(request, code):

@@ -1,11 +1,16 @@
 """Helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import csv
 import datetime
+import email
+import io
 import os
 import subprocess
 import sys
 import threading
 
+import icalendar
+import pandas
 from django.conf import settings
 from django.db import connection
 from django.urls import URLPattern, URLResolver
@@ -98,3 +103,31 @@ def all_at_once(count, action):
     for thread in threads:
         thread.join(timeout=30)
     return returned, raised
+
+
+def calendar_parts(message) -> list[tuple[str, icalendar.Calendar]]:
+    """The ``text/calendar`` parts of a sent e-mail as a mail program reads them: the part's method and its calendar."""
+    parsed = email.message_from_bytes(message.message().as_bytes())
+    return [
+        (part.get_param("method"), icalendar.Calendar.from_ical(part.get_payload(decode=True)))
+        for part in parsed.walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+
+
+def html_part(message) -> str:
+    """The HTML alternative of a sent e-mail."""
+    [(html, _mimetype)] = message.alternatives
+    return html
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a CSV download, which opens with a BOM so that Excel reads it as UTF-8."""
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def csv_frame(response, **options) -> pandas.DataFrame:
+    """A CSV download as pandas reads it: without options, it must find the header and the columns."""
+    return pandas.read_csv(io.BytesIO(response.content), **options)

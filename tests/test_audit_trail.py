@@ -1,9 +1,6 @@
 """The audit trail: every change recorded by the database with who, when, old and new values and why,
 in tables the database itself keeps append-only."""
 
-import csv
-import io
-
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -13,6 +10,7 @@ from facilities import services as booking_services
 from facilities.models import Booking, BookingStatus, Qualification
 from projects.models import AtmpProject, ProjectStatus
 from projects.workflow import transition_project
+from tests.helpers import csv_frame
 
 EVENT_MODELS = [model.pgh_event_model for model in TRACKED_MODELS.values()]
 
@@ -133,8 +131,9 @@ class TestHistoryPage:
         client.force_login(facility_user)
         response = client.get(f"/history/project/{project.pk}/?format=csv")
         assert response["Content-Type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        updates = {row["field"]: (row["old value"], row["new value"]) for row in rows if row["event"] == "update"}
+        frame = csv_frame(response, dtype=str)
+        rows = frame[frame["event"] == "update"]
+        updates = {row["field"]: (row["old value"], row["new value"]) for _, row in rows.iterrows()}
         assert updates["title"] == ("Autologous CAR-T process", "New")
         assert updates["acronym"][1] == "NEW"
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facilities.models import Booking, BookingStatus, Closure, Qualification
+from facilities.services import cancel_booking
 from projects.models import ProjectStatus
 from tests.helpers import bulk_bookings
 
@@ -462,3 +463,23 @@ def test_the_form_keeps_its_queries_and_lists_only_the_chosen_facility_s_equipme
     assert f'name="equipment" value="{equipment.slug}"' in page and 'name="equipment" value="cabinet-0"' not in page
     page = client.get(NEW, {"resource": "lab-3"}).text
     assert 'name="equipment" value="cabinet-3"' in page and f'name="equipment" value="{equipment.slug}"' not in page
+
+
+SWEDISH_MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+
+def test_pages_and_mails_name_people_by_full_name_and_date_the_swedish_way(
+    client, book_room, booker, facility_user, booking_day, mailoutbox, django_capture_on_commit_callbacks
+):
+    booker.first_name, booker.last_name = "Anna", "Berg"
+    booker.save()
+    booking = book_room("09:00", "13:00", "Media fill")
+    client.force_login(facility_user)
+    client.cookies["django_language"] = "sv"
+    page = client.get(booking.get_absolute_url()).text
+    assert "Anna Berg" in page and ">member<" not in page
+    # booking_day is a Monday: "mån 8 dec 2026 09:00"
+    assert f"mån {booking_day.day} {SWEDISH_MONTHS[booking_day.month - 1]} {booking_day.year} 09:00" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_booking(booking, by=facility_user, reason="Room on hold")
+    assert mailoutbox and all("Anna Berg" in message.body for message in mailoutbox)

@@ -12,6 +12,7 @@ from icalendar import Calendar
 
 from facilities import services
 from facilities.models import CalendarFeed, Qualification
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +49,13 @@ def test_the_feed_parses_with_one_event_per_booking_at_the_local_start(
     assert response["Content-Type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
     events = {event["UID"]: event for event in calendar.walk("VEVENT")}
-    assert set(events) == {f"booking-{first.pk}@localhost", f"booking-{second.pk}@localhost"}
-    start = events[f"booking-{first.pk}@localhost"].decoded("DTSTART")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert set(events) == {str(first.uid), str(second.uid)}
+    start = events[str(first.uid)].decoded("DTSTART")
     assert (start.date(), start.strftime("%H:%M"), str(start.tzinfo)) == (booking_day, "09:00", "Europe/Stockholm")
-    assert events[f"booking-{second.pk}@localhost"]["STATUS"] == "CANCELLED"
+    assert events[str(second.uid)]["STATUS"] == "CANCELLED"
+    assert (events[str(first.uid)]["SEQUENCE"], events[str(second.uid)]["SEQUENCE"]) == (0, 1)
     assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Stockholm"
 
 
@@ -286,3 +290,141 @@ def test_entrants_get_the_decisions_and_the_reminder(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_booking(booking, pi, "Plans changed")
     assert set(mail.outbox[1].to) == {pi.email, booker.email, entrant.email}
+
+
+def _mail_to(user):
+    [message] = [each for each in mail.outbox if user.email in each.to]
+    return message
+
+
+def test_a_booking_is_invited_then_cancelled_under_one_uid_with_a_higher_sequence(
+    book, booker, pi, team, room, admitted_project, booking_day, at, settings, django_capture_on_commit_callbacks
+):
+    booker.first_name, booker.last_name = "Åsa", "Öberg"
+    booker.save()
+    [entrant] = team(1)
+    with django_capture_on_commit_callbacks(execute=True):  # approved at once: its confirmation is the invitation
+        [booking] = services.create_booking(
+            by=booker,
+            resource=room,
+            project=admitted_project,
+            period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+            purpose="Run",
+            entrants=[booker, entrant],
+        )
+    [created] = mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_booking(booking, booker, "Plans changed")
+    cancelled = mail.outbox[1]
+
+    [(created_method, invitation)] = helpers.calendar_parts(created)
+    [(cancelled_method, cancellation)] = helpers.calendar_parts(cancelled)
+    assert (created_method, invitation["METHOD"]) == ("REQUEST", "REQUEST")
+    assert (cancelled_method, cancellation["METHOD"]) == ("CANCEL", "CANCEL")
+    [first], [second] = invitation.walk("VEVENT"), cancellation.walk("VEVENT")
+    assert first["UID"] == second["UID"] == str(booking.uid)
+    assert second["SEQUENCE"] > first["SEQUENCE"]
+    assert second["STATUS"] == "CANCELLED"
+    for event in (first, second):
+        assert event["ORGANIZER"] == "mailto:noreply@atmp.lu.se"
+        assert event["ORGANIZER"].params["CN"] == "LU-ATMP portal"
+        attendees = {str(attendee): attendee.params for attendee in event["ATTENDEE"]}
+        assert set(attendees) == {f"mailto:{booker.email}", f"mailto:{entrant.email}"}
+        assert attendees[f"mailto:{booker.email}"]["CN"] == "Åsa Öberg"
+        assert attendees[f"mailto:{booker.email}"]["PARTSTAT"] == "ACCEPTED"
+    assert created.extra_headers["Auto-Submitted"] == "auto-generated"
+    assert set(created.to) == {booker.email, pi.email, entrant.email}
+
+
+def test_a_series_invites_to_each_date_as_its_own_event(
+    booker, room, admitted_project, booking_day, at, django_capture_on_commit_callbacks
+):
+    from facilities.services import Recurrence
+
+    room.booking_horizon_days = 3000
+    room.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings = services.create_booking(
+            by=booker,
+            resource=room,
+            project=admitted_project,
+            period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
+            purpose="Run",
+            recurrence=Recurrence(frozenset({0}), booking_day + datetime.timedelta(days=14)),
+        )
+    [message] = mail.outbox
+    uids = [calendar.walk("VEVENT")[0]["UID"] for _method, calendar in helpers.calendar_parts(message)]
+    assert uids == [str(booking.uid) for booking in bookings]
+
+
+def test_one_approval_mails_a_swedish_user_in_swedish_and_an_english_user_in_english(
+    book, booker, pi, room, facility_user, booking_day, django_capture_on_commit_callbacks
+):
+    from facilities.models import NotificationPreferences
+
+    NotificationPreferences.objects.create(user=booker, language="sv")
+    NotificationPreferences.objects.create(user=pi, language="en")
+    room.requires_approval = True
+    room.save()
+    booking = book(booking_day)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_booking(booking, facility_user)
+    swedish, english = _mail_to(booker), _mail_to(pi)
+    assert swedish.to == [booker.email] and english.to == [pi.email]
+    assert swedish.subject.startswith("Bokning godkänd") and english.subject.startswith("Booking approved")
+    assert "Bokningen har godkänts." in swedish.body and "The booking was approved." in english.body
+    assert '<html lang="sv">' in helpers.html_part(swedish) and '<html lang="en">' in helpers.html_part(english)
+    [(_method, swedish_calendar)] = helpers.calendar_parts(swedish)
+    [(_method, english_calendar)] = helpers.calendar_parts(english)
+    assert swedish_calendar.walk("VEVENT")[0]["SUMMARY"].startswith("Bokning av")
+    assert english_calendar.walk("VEVENT")[0]["SUMMARY"].startswith("Booking of")
+    assert swedish.extra_headers["Auto-Submitted"] == english.extra_headers["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_feed_is_not_modified_until_a_booking_changes(
+    client, book, booker, booking_day, django_assert_max_num_queries
+):
+    booking = book(booking_day)
+    url = feed_of(client, booker).get_absolute_url()
+    with django_assert_max_num_queries(5):
+        first = client.get(url)
+    assert first.status_code == 200 and first["ETag"] and first["Last-Modified"]
+    calendar = Calendar.from_ical(first.content)
+    assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
+    assert calendar["X-PUBLISHED-TTL"] == "PT1H"
+    with django_assert_max_num_queries(4):  # the token's owner, their role, their language, the version
+        again = client.get(url, headers={"if-none-match": first["ETag"]})
+    assert (again.status_code, again.content, again["ETag"]) == (304, b"", first["ETag"])
+    assert client.get(url, headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
+    services.cancel_booking(booking, booker, "Plans changed")
+    changed = client.get(url, headers={"if-none-match": first["ETag"]})
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    assert b"STATUS:CANCELLED" in changed.content
+
+
+def test_feed_uids_are_the_e_mails_and_outlive_a_new_site_address(
+    client, book, booker, booking_day, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = book(booking_day)
+    [(_method, invitation)] = helpers.calendar_parts(mail.outbox[0])
+    mailed_uid = invitation.walk("VEVENT")[0]["UID"]
+    url = feed_of(client, booker).get_absolute_url()
+    feeds = []
+    for site in ("https://atmp.lu.se", "https://portal.example.org"):
+        settings.SITE_URL = site
+        feeds.append(Calendar.from_ical(client.get(url).content))
+    assert [[event["UID"] for event in feed.walk("VEVENT")] for feed in feeds] == [[mailed_uid], [mailed_uid]]
+    assert mailed_uid == str(booking.uid)
+    assert feeds[1].walk("VEVENT")[0]["URL"].startswith("https://portal.example.org/")
+
+
+def test_a_feed_speaks_its_owners_language(client, book, booker, booking_day):
+    from facilities.models import NotificationPreferences
+
+    book(booking_day)
+    NotificationPreferences.objects.create(user=booker, language="sv")
+    feed = Calendar.from_ical(client.get(feed_of(client, booker).get_absolute_url()).content)
+    assert feed["X-WR-CALNAME"] == "LU-ATMP-bokningar"
+    assert feed.walk("VEVENT")[0]["SUMMARY"].startswith("Bokning av")

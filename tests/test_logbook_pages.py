@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from atmp_portal.roles import QUALITY_ASSURANCE
 from logbook.models import Cleaning, CleaningAgent, Deviation, EmResult, LineClearance, RoomHold, SignatureMeaning
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, csv_frame, csv_rows
 
 
 @pytest.fixture
@@ -62,15 +62,20 @@ def test_the_logbook_lists_entries_newest_first_and_filters_by_kind(client, room
 
 
 def test_the_logbook_filters_by_period_and_exports_csv(client, room, facility_user):
+    facility_user.first_name, facility_user.last_name = "Eva", "Lind"
+    facility_user.save()
     _cleanings(room, facility_user, 3)
     client.force_login(facility_user)
     day = (timezone.localdate() - datetime.timedelta(days=30)).isoformat()
     response = client.get(f"/resources/grade-b-suite/logbook/?kind=cleaning&first_day={day}&last_day={day}&format=csv")
     assert response["Content-Type"].startswith("text/csv")
-    rows = response.content.decode().strip().splitlines()
-    assert len(rows) == 4 and rows[0].startswith("Time")
+    rows = csv_rows(response)
+    assert len(rows) == 4 and rows[0][0] == "Time"
+    frame = csv_frame(response)
+    assert list(frame.columns) == ["Time", "Kind", "Entry", "By", "Signature"]
+    assert set(frame["By"]) == {"Eva Lind"}
     later = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-    assert client.get(f"/resources/grade-b-suite/logbook/?first_day={later}&format=csv").content.count(b"\n") == 1
+    assert len(csv_rows(client.get(f"/resources/grade-b-suite/logbook/?first_day={later}&format=csv"))) == 1
 
 
 def test_bad_filters_are_a_400(client, room, facility_user):

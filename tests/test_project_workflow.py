@@ -168,6 +168,23 @@ class TestMail:
         assert sorted(mailoutbox[0].to) == sorted([pi.email, lead.email])
         assert "Not an ATMP." in mailoutbox[0].body
 
+    def test_a_decision_reaches_each_person_in_their_language_whoever_decided(
+        self, client, group, pi, lead, reviewer, make_project, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        from facilities.models import NotificationPreferences
+
+        NotificationPreferences.objects.create(user=pi, language="sv")
+        project = make_project(group, status=ProjectStatus.UNDER_REVIEW, project_lead=lead)
+        client.force_login(reviewer)
+        client.post("/i18n/setlang/", {"language": "sv", "next": "/"})  # the reviewer works in Swedish
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(transition_url(project, "reject"), {"comment": "Not an ATMP."})
+        by_address = {message.to[0]: message for message in mailoutbox}
+        assert set(by_address) == {pi.email, lead.email}
+        assert "har ändrat status" in by_address[pi.email].body
+        assert "changed the status" in by_address[lead.email].body
+        assert by_address[lead.email].extra_headers["Auto-Submitted"] == "auto-generated"
+
     def test_no_mail_before_the_commit(self, client, group, pi, reviewer, make_project, mailoutbox):
         client.force_login(pi)
         client.post(transition_url(make_project(group), "submit"))

@@ -1,8 +1,5 @@
 """Project pages: registration and editing, who sees what, search, filters, the portfolio and the export."""
 
-import csv
-import io
-
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -11,6 +8,7 @@ from django.urls import reverse
 from projects import services
 from projects.filters import ProjectFilter
 from projects.models import AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, RegulatoryMilestone
+from tests.helpers import csv_frame, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -395,10 +393,23 @@ class TestPortfolio:
         client.force_login(facility_user)
         response = client.get(EXPORT_URL, {"atmp_class": "tep"})
         assert response["Content-Type"].startswith("text/csv")
-        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        rows = csv_rows(response)
         assert rows[0][0] == "Reference code"
         assert len(rows) == 2
         assert rows[1][2] == "'=HYPERLINK(evil)"
+
+    def test_the_csv_export_opens_in_pandas_and_in_swedish_excel(self, client, group, facility_user, make_project):
+        lead = group.pi
+        lead.first_name, lead.last_name = "Anna", "Berg"
+        lead.save()
+        make_project(group, title="Återställd immunförsvar", atmp_class=AtmpClass.TEP, trl=4, project_lead=lead)
+        client.force_login(facility_user)
+        frame = csv_frame(client.get(EXPORT_URL, {"dialect": "excel"}))
+        assert frame["TRL"].tolist() == [4]
+        assert frame["Project lead"].tolist() == ["Anna Berg"]
+        swedish = csv_frame(client.get(EXPORT_URL, {"dialect": "excel-sv"}), sep=";", decimal=",")
+        assert swedish["Title"].tolist() == ["Återställd immunförsvar"]
+        assert swedish["TRL"].tolist() == [4]
 
 
 def test_reviewers_find_the_queue_on_the_dashboard(client, group, reviewer, member, make_project):

@@ -1,6 +1,7 @@
 """``seed_demo --scale N``: N units of load data on top of the demo, in proportion, each unit loaded once."""
 
 import io
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -52,7 +53,8 @@ def test_scale_loads_units_in_proportion_on_top_of_the_demo_and_only_once():
     )
     inserts = BookingEvent.objects.filter(pgh_label="insert").count()
     booking = load_bookings.first()
-    booking.pk, booking.period = None, ("2099-01-05T08:00Z", "2099-01-05T09:00Z")
+    # A copy is another calendar event: it needs its own UID.
+    booking.pk, booking.uid, booking.period = None, uuid.uuid4(), ("2099-01-05T08:00Z", "2099-01-05T09:00Z")
     booking.save()
     assert BookingEvent.objects.filter(pgh_label="insert").count() == inserts + 1
 

@@ -6,7 +6,6 @@ booking (neither counts), a room closure, an equipment closure inside it (counte
 closure of the whole facility (outside opening hours, so it takes nothing away).
 """
 
-import csv
 import datetime
 import io
 from decimal import Decimal
@@ -28,7 +27,7 @@ from facilities.models import (
 from facilities.periods import local_datetime
 from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
 from projects.models import BillingCategory, ProjectStatus
-from tests.helpers import bulk_bookings
+from tests.helpers import bulk_bookings, csv_frame, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -203,29 +202,39 @@ def test_the_page_shows_the_figures_tables_and_charts(client, march, facility_us
     page = response.text
     assert "Usage report: March 2027" in page
     assert "743.00 h" in page
-    for figure in ("276.00", "24.00", "33.00", "13.1", "31000.00", "32500.00", "4000.00", "EXT-9", "MED-1"):
+    for figure in ("276.00", "24.00", "33.00", "13.1", "31,000.00", "32,500.00", "4,000.00", "EXT-9", "MED-1"):
         assert figure in page
     assert page.count('<svg class="bar-chart"') == 2
     assert "13.1 %" in page and "34.00 h" in page  # the bars carry their numbers
     assert "<script" not in page.split("<main")[1].split("</main>")[0]
 
 
-def _csv_rows(response):
-    return list(csv.reader(io.StringIO(response.content.decode())))
+def test_the_swedish_page_writes_money_and_hours_the_swedish_way(client, march, facility_user):
+    client.force_login(facility_user)
+    client.cookies["django_language"] = "sv"
+    page = client.get(MARCH).text
+    assert "mars 2027" in page
+    assert "36,00 h bokade totalt; 36\xa0500 kr." in page
+    assert "31\xa0000,00" in page
+    assert "13,1 %" in page and "34,00 h" in page  # the charts' bars
 
 
 def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_user):
     room, _equipment = march
     client.force_login(facility_user)
-    response = client.get(MARCH + "&format=csv")
-    assert response["Content-Disposition"] == 'attachment; filename="usage-2027-03-01-2027-03-31.csv"'
-    rows = _csv_rows(response)
-    assert rows[1] == ["Period", "March 2027", "2027-03-01", "2027-03-31"]
-    assert rows[2] == ["Hours in the period (h)", "743.00"]
-    assert "Utilisation (%)" in rows[5]
+    response = client.get(MARCH + "&format=csv&table=resources")
+    assert response["Content-Disposition"] == 'attachment; filename="usage-2027-03-01-2027-03-31-resources.csv"'
+    rows = csv_rows(response)
+    assert rows[0][3:] == [
+        "Open hours (h)",
+        "Closure hours (h)",
+        "Available hours (h)",
+        "Booked hours (h)",
+        "Utilisation (%)",
+    ]
     room_row = next(row for row in rows if row[1:2] == [room.name])
     assert room_row[3:] == ["276.00", "24.00", "252.00", "33.00", "13.1"]
-    billing = [row for row in rows if row[:1] == ["Stem Cell Lab"]]
+    billing = [row for row in csv_rows(client.get(MARCH + "&format=csv&table=groups")) if row[:1] == ["Stem Cell Lab"]]
     assert [row[5:] for row in billing] == [
         ["Biosafety cabinet", "3.00", "500.00", "1500.00"],
         ["Grade B suite", "31.00", "1000.00", "31000.00"],
@@ -233,26 +242,104 @@ def test_csv_and_xlsx_hold_the_same_numbers_as_the_page(client, march, facility_
 
     response = client.get(MARCH + "&format=xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    resources, groups = workbook.worksheets
-    assert resources["B2"].value == "March 2027"
+    resources, groups, period = workbook.worksheets
+    assert [cell.value for cell in period[2]] == [
+        "March 2027",
+        datetime.datetime(2027, 3, 1),
+        datetime.datetime(2027, 3, 31),
+        "All facilities",
+        743,
+    ]
     values = [[cell.value for cell in row] for row in resources.iter_rows()]
-    assert "Open hours (h)" in values[4]
+    assert "Open hours (h)" in values[0]
     room_cells = next(row for row in values if row[1:2] == [room.name])
-    assert [float(value) for value in room_cells[3:]] == [276, 24, 252, 33, 13.1]
+    assert [float(value) for value in room_cells[3:]] == [276, 24, 252, 33, 0.131]
     costs = [row[8] for row in groups.iter_rows(values_only=True) if row[0] == "Stem Cell Lab"]
     assert costs == [1500, 31000]
 
 
-def test_text_from_users_cannot_run_as_a_formula_in_the_files(client, march, admitted_project, facility_user):
-    group = admitted_project.group
-    group.cost_centre = "=HYPERLINK(evil)"
-    group.save()
+def test_the_workbook_is_ready_for_finance(client, march, facility_user):
+    """Numbers are numbers with their formats, dates are dates; the header stays in view and filters."""
     client.force_login(facility_user)
-    rows = _csv_rows(client.get(MARCH + "&format=csv"))
-    assert ["Stem Cell Lab", "'=HYPERLINK(evil)"] in [row[:2] for row in rows]
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&format=xlsx").content))
-    cells = [row[1] for row in workbook.worksheets[1].iter_rows(values_only=True) if row[0] == "Stem Cell Lab"]
-    assert cells == ["'=HYPERLINK(evil)", "'=HYPERLINK(evil)"]
+    resources, groups, period = workbook.worksheets
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == sheet.dimensions
+        assert all(sheet.column_dimensions[letter].width > 8 for letter in "ABCDE")
+        assert all(cell.font.bold for cell in sheet[1])
+    room = next(row for row in resources.iter_rows(min_row=2) if row[1].value == "Grade B suite")
+    assert [(cell.data_type, cell.number_format) for cell in room[3:]] == [("n", "0.0")] * 4 + [("n", "0.0%")]
+    line = next(
+        row for row in groups.iter_rows(min_row=2) if [row[0].value, row[5].value] == ["Stem Cell Lab", "Grade B suite"]
+    )
+    hours, rate, cost = line[6:]
+    assert (hours.value, hours.number_format) == (31, "0.0")
+    assert (cost.value, cost.data_type) == (31000, "n")
+    assert rate.number_format == cost.number_format == '#,##0.00 "kr"'
+    first_day = period["B2"]
+    assert first_day.is_date and first_day.number_format == "yyyy-mm-dd"
+    assert resources.column_dimensions["B"].width >= len("Biosafety cabinet")
+
+
+def test_pandas_reads_each_csv_without_options(client, march, facility_user):
+    client.force_login(facility_user)
+    resources = csv_frame(client.get(MARCH + "&format=csv&table=resources&dialect=excel"))
+    assert list(resources.columns)[:2] == ["Facility", "Resource"]
+    room = resources.set_index("Resource").loc["Grade B suite"]
+    assert (room["Booked hours (h)"], room["Utilisation (%)"]) == (33.0, 13.1)
+    groups = csv_frame(client.get(MARCH + "&format=csv&table=groups"))
+    assert groups["Cost (SEK)"].dtype == "float64"
+    assert groups.groupby("Research group")["Cost (SEK)"].sum().to_dict() == {
+        "Biotech AB": 4000,
+        "Stem Cell Lab": 32500,
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "query"), [("sv", ""), ("en", "&dialect=excel-sv")], ids=["swedish-user", "chosen"]
+)
+def test_the_swedish_csv_splits_on_semicolons_with_decimal_commas(client, march, facility_user, language, query):
+    room = march[0]
+    room.name = "Renrum för åtgärder"
+    room.save()
+    client.force_login(facility_user)
+    client.cookies["django_language"] = language
+    response = client.get(MARCH + "&format=csv&table=resources" + query)
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
+    text = response.content.decode("utf-8-sig")
+    assert text.splitlines()[0].count(";") == 7 and ";33,00;13,1" in text
+    frame = csv_frame(response, sep=";", decimal=",")
+    row = frame.set_index(frame.columns[1]).loc["Renrum för åtgärder"]
+    assert list(row.iloc[2:]) == [276.0, 24.0, 252.0, 33.0, 13.1]
+    assert frame[frame.columns[7]].dtype == "float64"
+
+
+def test_text_from_users_comes_back_exactly_and_never_runs_as_a_formula(client, march, admitted_project, facility_user):
+    group = admitted_project.group
+    group.cost_centre = "-4711+MED"
+    group.save()
+    admitted_project.title = "=1+1"
+    admitted_project.save()
+    client.force_login(facility_user)
+    rows = csv_rows(client.get(MARCH + "&format=csv&table=groups"))
+    assert ["Stem Cell Lab", "'-4711+MED"] in [row[:2] for row in rows]
+    assert "'=1+1" in [row[4] for row in rows]
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&format=xlsx").content))
+    lines = [row for row in workbook.worksheets[1].iter_rows(min_row=2) if row[0].value == "Stem Cell Lab"]
+    assert [(row[1].value, row[1].data_type) for row in lines] == [("-4711+MED", "s")] * 2
+    assert [(row[4].value, row[4].data_type) for row in lines] == [("=1+1", "s")] * 2
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("&table=everything", "There is no such table in the report"), ("&dialect=lotus", "There is no such CSV dialect")],
+)
+def test_unknown_tables_and_dialects_get_a_clear_message(client, march, facility_user, query, message):
+    client.force_login(facility_user)
+    response = client.get(MARCH + "&format=csv" + query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
 
 
 def test_a_facility_report_counts_only_that_facilitys_resources(march, second_facility, facility_user):
@@ -290,26 +377,26 @@ def test_the_page_and_its_charts_show_only_the_chosen_facility(client, march, se
     assert "Isolator room" not in page and "Vector Lab" not in page
     assert "36.00 h booked in all" in page
     assert page.count('<svg class="bar-chart"') == 2
-    assert 'href="?month=2027-03&amp;facility=test-facility&amp;format=csv"' in page
+    assert 'href="?month=2027-03&amp;facility=test-facility&amp;format=csv&amp;table=groups"' in page
+    assert 'href="?month=2027-03&amp;facility=test-facility&amp;format=xlsx"' in page
 
 
 def test_the_files_name_the_chosen_facility(client, march, second_facility, facility_user):
     client.force_login(facility_user)
     response = client.get(MARCH + "&facility=test-facility&format=csv")
-    assert response["Content-Disposition"] == 'attachment; filename="usage-test-facility-2027-03-01-2027-03-31.csv"'
-    rows = _csv_rows(response)
-    assert rows[2] == ["Facility", "Test pre-GMP facility", "test-facility"]
-    assert rows[3] == ["Hours in the period (h)", "743.00"]
-    assert not [row for row in rows if "Isolator room" in row or "Vector Lab" in row]
+    assert response["Content-Disposition"] == (
+        'attachment; filename="usage-test-facility-2027-03-01-2027-03-31-resources.csv"'
+    )
+    rows = csv_rows(response)
+    assert {row[0] for row in rows[1:]} == {"Test pre-GMP facility"}
+    assert not [row for row in rows if "Isolator room" in row]
+    assert not [row for row in csv_rows(client.get(MARCH + "&facility=test-facility&format=csv&table=groups"))
+                if "Vector Lab" in row]  # fmt: skip
 
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(MARCH + "&facility=test-facility&format=xlsx").content))
-    for sheet in workbook.worksheets:
-        assert [sheet["A3"].value, sheet["B3"].value] == ["Facility", "Test pre-GMP facility"]
+    assert workbook.worksheets[-1]["D2"].value == "Test pre-GMP facility"
     names = [row[1] for row in workbook.worksheets[0].iter_rows(values_only=True)]
     assert "Grade B suite" in names and "Isolator room" not in names
-
-    whole_centre = _csv_rows(client.get(MARCH + "&format=csv"))
-    assert "Facility" not in [row[0] for row in whole_centre[:3]]
 
 
 @pytest.mark.parametrize("who", ["member", "reviewer", "pi"])

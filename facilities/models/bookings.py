@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField, RangeOperators
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
@@ -133,7 +134,8 @@ class BookingQuerySet(models.QuerySet):
         return self.model.objects.filter(pk__in=first).with_details().order_by(*ordering)
 
 
-@pghistory.track()
+# The calendar fields are bookkeeping for calendar programs: the status changes that move them are tracked.
+@pghistory.track(exclude=["uid", "sequence", "updated_at"])
 class Booking(models.Model):
     resource = models.ForeignKey(
         Resource, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("resource")
@@ -201,6 +203,15 @@ class Booking(models.Model):
         help_text=_("For equipment booked together with its room."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The calendar event's identity in e-mails and feeds alike; the database draws it, existing rows included.
+    uid = models.UUIDField(_("calendar UID"), db_default=RandomUUID(), unique=True, editable=False)
+    sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        default=0,
+        editable=False,
+        help_text=_("Counts the changes sent to calendars, so that they take the newest."),
+    )
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
 
     objects = BookingQuerySet.as_manager()

@@ -33,7 +33,8 @@ class CalendarFeed(models.Model):
 
 
 class NotificationPreferences(models.Model):
-    """The e-mails a user may turn off; decisions and cancellations are always sent."""
+    """The e-mails a user may turn off, and the language they are written in; decisions and cancellations are
+    always sent."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -47,6 +48,13 @@ class NotificationPreferences(models.Model):
         _("new booking requests (facility staff)"),
         default=True,
         help_text=_("The pending requests page lists them too."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the portal's e-mails to you; choosing a language in the menu sets it too."),
     )
 
     class Meta:

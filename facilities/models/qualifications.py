@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal.people import full_name
+
 from .resources import GRADE_ORDER, Resource
 
 
@@ -86,4 +88,4 @@ class Qualification(models.Model):
 
     def __str__(self):
         what = self.get_grade_display() if self.kind == QualificationKind.GOWNING else self.resource
-        return f"{self.user}: {self.get_kind_display()} {what}"
+        return f"{full_name(self.user)}: {self.get_kind_display()} {what}"

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal.people import full_name
+
 
 class OrganisationUnit(models.TextChoices):
     MEDICINE = "medicine", _("Faculty of Medicine")
@@ -110,7 +112,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} ({self.get_role_display()}), {self.group}"
+        return f"{full_name(self.user)} ({self.get_role_display()}), {self.group}"
 
     @property
     def can_manage_group(self) -> bool:

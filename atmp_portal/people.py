@@ -1,0 +1,8 @@
+"""How the portal names a person: by full name, by username only where the account has no name."""
+
+
+def full_name(user) -> str:
+    """ "Anna Berg" for the account ``anna``; the username where no name is given; empty for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
