@@ -516,4 +516,4 @@ def test_the_page_shows_resources_a_page_at_a_time_with_totals_of_all(
     second_page = client.get(MARCH + "&resources_page=2").text
     assert "Resources 26 to 32 of 32" in second_page and "Spare room 29" in second_page
     for page in (first_page, second_page):
-        assert "2.50 h booked in all; 2500.00 SEK." in page
+        assert "2.50 h booked in all; 2,500 SEK." in page
