@@ -1,37 +1,48 @@
-"""Calendar grids of resources: a week, a facility's day, a month's booked share.
+"""Calendars of resources: a facility's schedule, a resource's week, a month's booked share.
 
-Built from local wall-clock times in the portal's time zone, so that a day with a
-daylight-saving change still shows 07:00, 07:30, … as on any other day. Each grid
-reads its bookings and closures with one query each, whatever their number. A cell
-shows what the booking service's ``Occupancy`` answers for it, so a cell marked
-changeover is one the service refuses for the viewer's project.
+The schedule and the week are built from intervals, not from cells: each resource's bookings, closures,
+hold, changeover and closed hours are painted over its days, and what stays uncovered is free time,
+asked of the booking service once per free stretch (``check_slot``), so a link to free time is a booking
+the service accepts. Each calendar reads its bookings and closures with one query each, whatever their
+number. Blocks are sized in columns of local time, so a day of a daylight-saving change has one hour
+more or less.
 """
 
 import calendar as stdlib_calendar
 import datetime
+import functools
+import heapq
+import itertools
+import math
+import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from atmp_portal import dates
-from atmp_portal.people import full_name
 from projects.models import AtmpProject
 
 from . import services
-from .models import Booking, Closure, Facility, Resource, Weekday
+from .models import Booking, BookingStatus, Closure, Facility, Resource, Weekday
 from .opening import OpeningDays, bookable_hours
-from .periods import local_datetime, local_days, overlap, widened
+from .periods import changeover_of, local_datetime, local_days, overlap, widened
 
 SLOT = datetime.timedelta(minutes=30)
 
 
 class CalendarParameterError(ValueError):
-    """A ``week``, ``date``, ``month`` or ``project`` parameter naming no such thing; the message is for the user."""
+    """A ``week``, ``date``, ``month``, ``days`` or ``project`` parameter naming no such thing; the message is
+    for the user."""
 
 
 def parse_week(value: str | None) -> datetime.date:
@@ -69,6 +80,15 @@ def parse_month(value: str | None) -> datetime.date:
     return _bounded(first)
 
 
+def parse_days(value: str | None) -> int:
+    """How many days a schedule shows: 1 (without a value) or 7."""
+    if not value:
+        return 1
+    if value not in ("1", "7"):
+        raise CalendarParameterError(_("“%(value)s” is not a number of days; write 1 or 7.") % {"value": value})
+    return int(value)
+
+
 def _bounded(day: datetime.date) -> datetime.date:
     if not dates.in_range(day):
         raise CalendarParameterError(dates.OUT_OF_RANGE % {"first": dates.FIRST_YEAR, "last": dates.LAST_YEAR})
@@ -80,41 +100,151 @@ def iso_week(day: datetime.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-@dataclass
-class Cell:
-    """One table cell: free, booked, closed, changeover or past, spanning ``span`` slots.
+# The schedule's columns: five minutes in a day's view, fifteen in a seven-day one, so that seven whole days
+# (with a 25-hour day of a daylight-saving change) stay within the widths static/css/schedule.css defines.
+DAY_UNIT = datetime.timedelta(minutes=5)
+WEEK_UNIT = datetime.timedelta(minutes=15)
+MAX_UNITS = 700
 
-    ``url``: the booking form prefilled with this start, or the booking for those who may see it.
+# What a block is; its text says so too, the colour only helps the eye.
+APPROVED, REQUESTED, CLOSED, HOLD, CHANGEOVER, FREE, UNAVAILABLE, OFF = (
+    "approved",
+    "requested",
+    "closed",
+    "hold",
+    "changeover",
+    "free",
+    "unavailable",
+    "off",
+)
+LEGEND = [
+    (FREE, gettext_lazy("Free: follow the link, or drag across it, to book")),
+    (APPROVED, gettext_lazy("Approved booking")),
+    (REQUESTED, gettext_lazy("Requested booking, waiting for approval")),
+    (CHANGEOVER, gettext_lazy("Changeover between projects")),
+    (CLOSED, gettext_lazy("Closure")),
+    (HOLD, gettext_lazy("Room on hold")),
+    (UNAVAILABLE, gettext_lazy("Not bookable: past, too soon, too short or too far ahead")),
+    (OFF, gettext_lazy("Facility closed")),
+]
+
+# Where painted intervals overlap, the lowest rank shows.
+_CLOSURE_RANK, _BOOKING_RANK, _OFF_RANK, _HOLD_RANK, _CHANGEOVER_RANK = range(5)
+
+
+@dataclass(slots=True)
+class Block:
+    """A stretch of one resource's time: a booking, closure, hold, changeover, closed hours, or free time.
+
+    ``start``/``end``: where it shows; ``period``: a booking's own, also where the calendar cuts it; ``url``:
+    the booking, or for free time the booking form prefilled with a period the service accepts; ``note``:
+    why it is not bookable.
     """
 
     kind: str
     label: str
-    start: datetime.datetime
-    booking: Booking | None = None
-    span: int = 1
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
     url: str = ""
+    note: str = ""
+    period: DateTimeTZRange | None = None
+
+    def text(self, start: datetime.datetime, end: datetime.datetime) -> str:
+        """What the block is, and when: a booking its own period, anything else from ``start`` to ``end``."""
+        when = _period_text(self.period.lower, self.period.upper) if self.period else _period_text(start, end)
+        if self.kind == FREE:
+            return self.label % {"when": when}
+        return f"{when} {self.label}"
 
 
-@dataclass
-class Slot:
-    start: datetime.datetime
-    end: datetime.datetime
+@dataclass(slots=True)
+class Piece:
+    """The part of a block shown in one row: ``units`` columns from column ``offset`` of the row."""
 
+    block: Block
+    shown_start: datetime.datetime
+    shown_end: datetime.datetime
+    offset: int
+    units: int
+    first_of_day: bool = False
 
-def slots_in(hours: DateTimeTZRange | None) -> list[Slot]:
-    """``hours`` (None: none) in slots of local wall-clock time."""
-    if hours is None:
-        return []
-    slots = []
-    moment = timezone.localtime(hours.lower).replace(tzinfo=None)
-    closing = timezone.localtime(hours.upper).replace(tzinfo=None)
-    while moment < closing:
-        following = min(moment + SLOT, closing)
-        slots.append(
-            Slot(local_datetime(moment.date(), moment.time()), local_datetime(following.date(), following.time()))
+    @property
+    def kind(self) -> str:
+        return self.block.kind
+
+    @property
+    def text(self) -> str:
+        return self.block.text(self.shown_start, self.shown_end)
+
+    @property
+    def html(self) -> str:
+        """One element per piece, built here rather than by the template: a week of fifty rooms has thousands."""
+        block = self.block
+        text = escape(self.text)
+        title = f"{text}: {escape(block.note)}" if block.note else text
+        classes = f"b b-{block.kind} u{self.units}{' b-day' if self.first_of_day else ''}"
+        if not block.url:
+            return mark_safe(f'<span role="cell" class="{classes}" title="{title}">{text}</span>')
+        drag = ""
+        if block.kind == FREE:
+            drag = f' data-from="{_local_value(self.shown_start)}" data-to="{_local_value(self.shown_end)}"'
+        return mark_safe(  # every value above is escaped
+            f'<span role="cell" class="{classes}" title="{title}"{drag}><a href="{escape(block.url)}">{text}</a></span>'
         )
-        moment = following
-    return slots
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The calendar's words in one language, translated once rather than for each of thousands of blocks."""
+
+    closed: str
+    closed_day: str
+    closure: str
+    changeover: str
+    on_hold: str
+    not_bookable: str
+    free: str
+    visible_booking: str
+    hidden_booking: str
+    statuses: dict[str, str]
+
+
+@functools.lru_cache(maxsize=8)
+def _words_in(language: str) -> _Words:
+    with translation.override(language):
+        return _Words(
+            closed=_("Closed"),
+            closed_day=pgettext("facility closed", "Closed: %(reason)s"),
+            closure=_("Closed: %(reason)s"),
+            changeover=_("Changeover"),
+            on_hold=_("On hold"),
+            not_bookable=_("Not bookable"),
+            free=_("Free %(when)s"),
+            visible_booking=_("%(project)s, %(status)s: %(purpose)s (%(booker)s)"),
+            hidden_booking=_("%(status)s: %(group)s"),
+            statuses={status: str(label) for status, label in BookingStatus.choices},
+        )
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    # The portal's zone without asking the request's active one each time: calendars convert thousands of times.
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def _local_value(moment: datetime.datetime) -> str:
+    return f"{_local(moment):%Y-%m-%dT%H:%M}"
+
+
+EN_DASH = "\N{EN DASH}"
+
+
+def _period_text(start: datetime.datetime, end: datetime.datetime) -> str:
+    start, end = _local(start), _local(end)
+    if start.date() == end.date():
+        return f"{start:%H:%M}{EN_DASH}{end:%H:%M}"
+    if end.time() == datetime.time.min and end.date() == start.date() + datetime.timedelta(days=1):
+        return f"{start:%H:%M}{EN_DASH}24:00"
+    return f"{formats.date_format(start, 'DAY_TIME_FORMAT')} {EN_DASH} {formats.date_format(end, 'DAY_TIME_FORMAT')}"
 
 
 @dataclass
@@ -129,98 +259,311 @@ class Viewer:
     project: AtmpProject | None = None
 
     def label(self, booking: Booking) -> str:
+        words = self.words
         if booking.visible:
-            return _("%(project)s, %(status)s: %(purpose)s (%(booker)s)") % {
+            return words.visible_booking % {
                 "project": booking.project.code,
-                "status": booking.get_status_display().lower(),
+                "status": words.statuses[booking.status].lower(),
                 "purpose": booking.purpose,
-                "booker": full_name(booking.booked_by),
+                "booker": booking.booker_name,
             }
-        return _("Booked: %(group)s") % {"group": booking.project.group.name}
+        return words.hidden_booking % {
+            "status": words.statuses[booking.status],
+            "group": booking.group_name,
+        }
 
     @property
     def project_query(self) -> str:
         """Keeps the chosen project in the calendar's links to other weeks and days."""
         return f"&{urlencode({'project': self.project.pk})}" if self.project else ""
 
-    def proposal(self, resource: Resource, start: datetime.datetime) -> DateTimeTZRange:
-        """The period a click on a free cell proposes: the resource's shortest booking, or one hour."""
-        return DateTimeTZRange(start, start + datetime.timedelta(minutes=resource.min_duration_minutes or 60))
-
     def booking_url(self, resource: Resource, period: DateTimeTZRange) -> str:
         """The booking form, prefilled with this resource, start, end and the viewer's project."""
-        start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
-        fields = {"resource": resource.slug, "start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}"}
+        fields = {"resource": resource.slug, "start": _local_value(period.lower), "end": _local_value(period.upper)}
         if self.project:
             fields["project"] = self.project.pk
-        return f"{reverse('facilities:booking_new')}?{urlencode(fields, safe=':')}"
+        return f"{self.booking_form}?{urlencode(fields, safe=':')}"
+
+    def booking_page(self, booking: Booking) -> str:
+        """``booking.get_absolute_url()``, from one ``reverse`` for all the calendar's bookings."""
+        return self._booking_page % booking.pk
+
+    @functools.cached_property
+    def _booking_page(self) -> str:
+        return reverse("facilities:booking_detail", args=[0]).replace("/0/", "/%d/")
+
+    @functools.cached_property
+    def booking_form(self) -> str:
+        return reverse("facilities:booking_new")
+
+    @functools.cached_property
+    def words(self) -> _Words:
+        return _words_in(translation.get_language() or settings.LANGUAGE_CODE)
 
 
-def _cell(slot: Slot, occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now) -> Cell:
-    """What the booking service would say about ``slot``: closed, booked, changeover, past, unavailable or free.
+def snap_minutes(resource: Resource) -> int:
+    """The steps a dragged selection snaps to: half hours, or finer where the shortest booking needs it."""
+    return math.gcd(int(SLOT.total_seconds() // 60), resource.min_duration_minutes or 60)
 
-    A free cell links to the booking form with the period ``viewer.proposal`` makes, and only if the service's
-    rules for it pass (``check_slot``): lead time, how far ahead, opening hours, closed days, changeover.
+
+def _next_step(moment: datetime.datetime, minutes: int) -> datetime.datetime:
+    # Stockholm's offsets from UTC are whole hours, so steps counted in UTC fall on local half hours too.
+    step = minutes * 60
+    return datetime.datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, tz=datetime.UTC)
+
+
+def _covers(resource, days, occupancy: services.Occupancy, opening: OpeningDays, hold, viewer: Viewer) -> list:
+    """What takes up ``resource``'s time on ``days``, as (start, end, rank, block); the rest is free time."""
+    covers = []
+    words = viewer.words
+    closed = Block(OFF, words.closed)
+    changeover = Block(CHANGEOVER, words.changeover)
+    for day in days:
+        whole_day = local_days(day, day)
+        hours = bookable_hours(resource, day, opening)
+        if hours is None:
+            reason = opening.closed_reason(day)
+            label = words.closed_day % {"reason": reason} if reason else closed.label
+            covers.append((whole_day.lower, whole_day.upper, _OFF_RANK, Block(OFF, label)))
+            continue
+        covers.append((whole_day.lower, hours.lower, _OFF_RANK, closed))
+        covers.append((hours.upper, whole_day.upper, _OFF_RANK, closed))
+    for closure in occupancy.closures:
+        label = words.closure % {"reason": closure.get_reason_display()}
+        covers.append((closure.period.lower, closure.period.upper, _CLOSURE_RANK, Block(CLOSED, label)))
+    gap = changeover_of(resource)
+    project_id = viewer.project.pk if viewer.project else None
+    shown = local_days(days[0], days[-1])
+    for booking in occupancy.bookings:
+        start, end = booking.period.lower, booking.period.upper
+        if overlap(booking.period, shown):  # the others only bring their changeover into the days shown
+            url = viewer.booking_page(booking) if booking.visible else ""
+            block = Block(booking.status, viewer.label(booking), url=url, period=booking.period)
+            covers.append((start, end, _BOOKING_RANK, block))
+        if gap and booking.project_id != project_id:
+            covers.append((start - gap, start, _CHANGEOVER_RANK, changeover))
+            covers.append((end, end + gap, _CHANGEOVER_RANK, changeover))
+    if hold:
+        until_released = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+        covers.append((hold.since, until_released, _HOLD_RANK, Block(HOLD, words.on_hold, note=hold.message)))
+    return covers
+
+
+def _painted(window: DateTimeTZRange, covers: list) -> list[list]:
+    """``window`` cut into [start, end, block] where covers overlap the lowest rank shows; block None: free time.
+
+    One sweep over the covers' edges with a heap of those under way: the work grows with the number of
+    bookings and closures, not with the hours shown.
     """
-    start = timezone.localtime(slot.start)
-    period = DateTimeTZRange(slot.start, slot.end)
-    closure = occupancy.closure_in_the_way(period)
-    if closure:
-        return Cell("closed", _("Closed: %(reason)s") % {"reason": closure.get_reason_display()}, start)
-    booking = occupancy.booking_in_the_way(period)
-    if booking:
-        url = booking.get_absolute_url() if booking.visible else ""
-        return Cell("booked", viewer.label(booking), start, booking=booking, url=url)
-    neighbour = occupancy.changeover_neighbour(viewer.project, period)
-    if neighbour:
-        return Cell("changeover", _("Changeover"), start, booking=neighbour)
-    if slot.start < now:
-        return Cell("past", _("Past"), start)
-    resource = occupancy.resource
-    if not resource.active:
-        return Cell("free", _("Free"), start)
-    proposal = viewer.proposal(resource, start)
+    lower, upper = window.lower, window.upper
+    clipped = sorted(
+        (
+            (max(start, lower), min(end, upper), rank, n, block)
+            for n, (start, end, rank, block) in enumerate(covers)
+            if start < upper and lower < end
+        ),
+        key=lambda cover: cover[0],
+    )
+    edges = sorted({lower, upper, *(cover[0] for cover in clipped), *(cover[1] for cover in clipped)})
+    segments: list[list] = []
+    under_way: list = []
+    following = 0
+    for start, end in itertools.pairwise(edges):
+        while following < len(clipped) and clipped[following][0] <= start:
+            _start, cover_end, rank, n, block = clipped[following]
+            heapq.heappush(under_way, (rank, n, cover_end, block))
+            following += 1
+        while under_way and under_way[0][2] <= start:
+            heapq.heappop(under_way)
+        shown = under_way[0][3] if under_way else None
+        if segments and segments[-1][2] is shown:
+            segments[-1][1] = end
+        else:
+            segments.append([start, end, shown])
+    return segments
+
+
+def _free_blocks(
+    resource: Resource,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    occupancy: services.Occupancy,
+    opening: OpeningDays,
+    viewer: Viewer,
+    now: datetime.datetime,
+) -> list[Block]:
+    """Free time from ``start`` to ``end``, as the booking service answers it for the whole stretch at once.
+
+    The part before the resource's lead time is not bookable; the rest links to the booking form with the
+    longest period from its start the resource takes, if the service's rules for that period pass
+    (``check_slot``: timing, duration, how far ahead, opening hours, closed days, overlap, changeover).
+    """
+    blocks = []
+    earliest = max(start, _next_step(now + datetime.timedelta(hours=resource.lead_time_hours), snap_minutes(resource)))
+    if start < earliest:
+        too_soon = DateTimeTZRange(start, min(earliest, end))
+        blocks.append(
+            Block(
+                UNAVAILABLE,
+                viewer.words.not_bookable,
+                too_soon.lower,
+                too_soon.upper,
+                note=_timing_refusal(resource, too_soon),
+            )
+        )
+        if earliest >= end:
+            return blocks
+    longest = (
+        datetime.timedelta(days=resource.max_days)
+        if resource.round_the_clock
+        else datetime.timedelta(minutes=resource.max_duration_minutes)
+    )
+    proposal = DateTimeTZRange(earliest, min(end, earliest + longest))
     try:
         services.check_slot(resource, viewer.project, proposal, occupancy, opening)
-    except services.BookingError:
-        return Cell("unavailable", _("Not bookable"), start)
-    return Cell("free", _("Free"), start, url=viewer.booking_url(resource, proposal))
+    except services.BookingError as refusal:
+        blocks.append(Block(UNAVAILABLE, viewer.words.not_bookable, earliest, end, note=refusal.message))
+    else:
+        blocks.append(Block(FREE, viewer.words.free, earliest, end, url=viewer.booking_url(resource, proposal)))
+    return blocks
 
 
-def _merged(cells: list[Cell]) -> list[Cell | None]:
-    """Consecutive cells of one booking, closure or changeover become one cell spanning them; None marks the rest."""
-    merged: list[Cell | None] = []
-    last = None
-    for cell in cells:
-        same = (
-            last is not None
-            and cell.kind == last.kind
-            and cell.kind in ("booked", "closed", "changeover", "past", "unavailable")
-            and cell.label == last.label
-            and cell.booking is last.booking
-        )
-        if same:
-            last.span += 1
-            merged.append(None)
+def _timing_refusal(resource: Resource, period: DateTimeTZRange) -> str:
+    try:
+        services.check_not_past(period)
+        services.check_lead_time(resource, period)
+    except services.BookingError as refusal:
+        return refusal.message
+    return ""
+
+
+def resource_blocks(
+    resource: Resource,
+    days: list[datetime.date],
+    occupancy: services.Occupancy,
+    opening: OpeningDays,
+    hold: services.RoomHoldNotice | None,
+    viewer: Viewer,
+    now: datetime.datetime,
+) -> list[Block]:
+    """``resource``'s whole ``days`` as consecutive blocks, from its bookings, closures, hold and opening hours."""
+    blocks = []
+    covers = _covers(resource, days, occupancy, opening, hold, viewer)
+    for start, end, shown in _painted(local_days(days[0], days[-1]), covers):
+        if shown is None:
+            blocks.extend(_free_blocks(resource, start, end, occupancy, opening, viewer, now))
         else:
-            merged.append(cell)
-            last = cell
-    return merged
+            blocks.append(Block(shown.kind, shown.label, start, end, shown.url, shown.note, shown.period))
+    return blocks
 
 
-def _lane(
-    slots: list[Slot], occupancy: services.Occupancy, opening: OpeningDays, viewer: Viewer, now
-) -> list[Cell | None]:
-    return _merged([_cell(slot, occupancy, opening, viewer, now) for slot in slots])
+def shown_hours(days: list[datetime.date], opening: OpeningDays, round_the_clock: bool) -> list[DateTimeTZRange]:
+    """The stretch of each of ``days`` a calendar shows: the whole day where a resource runs round the clock, else
+    the same wall-clock hours every day, from the earliest opening to the latest closing of the days shown."""
+    if round_the_clock:
+        return [local_days(day, day) for day in days]
+    facility = opening.facility
+    opens, closes = facility.opens_at, facility.closes_at
+    for day in days:
+        exception = opening.exception_on(day)
+        if exception is not None and not exception.closed:
+            opens, closes = min(opens, exception.opens_at), max(closes, exception.closes_at)
+    return [DateTimeTZRange(local_datetime(day, opens), local_datetime(day, closes)) for day in days]
+
+
+def placed(blocks: list[Block], spans: list[DateTimeTZRange], unit: datetime.timedelta) -> list[list[Piece]]:
+    """The pieces of ``blocks`` in each of ``spans``, sized in ``unit`` columns from the span's start.
+
+    A block shorter than half a column where it falls shows in the text of no column; its neighbours close the gap.
+    """
+    rows = []
+    first = 0
+    for span in spans:
+        while first < len(blocks) and blocks[first].end <= span.lower:
+            first += 1
+        row, position = [], 0
+        for block in itertools.islice(blocks, first, None):
+            if block.start >= span.upper:
+                break
+            shown_start, shown_end = max(block.start, span.lower), min(block.end, span.upper)
+            end_column = round((shown_end - span.lower) / unit)
+            if end_column > position:
+                row.append(Piece(block, shown_start, shown_end, position, end_column - position, first_of_day=not row))
+                position = end_column
+        rows.append(row)
+    return rows
+
+
+def joined(rows: list[list[Piece]]) -> list[Piece]:
+    """The rows of consecutive days as one, a block running on from one day into the next as one piece."""
+    pieces: list[Piece] = []
+    position = 0
+    for row in rows:
+        for piece in row:
+            last = pieces[-1] if pieces else None
+            if (
+                last is not None
+                and piece.first_of_day
+                and last.block is piece.block
+                and last.shown_end == piece.shown_start
+            ):
+                last.units += piece.units
+                last.shown_end = piece.shown_end
+            else:
+                piece.offset = position
+                pieces.append(piece)
+            position += piece.units
+    return pieces
+
+
+@dataclass
+class HourMark:
+    label: str
+    units: int
+    first_of_day: bool
+
+
+def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark]:
+    """Column headings of one day's stretch: every hour, or every third of a day shown round the clock."""
+    every = 1 if span.upper - span.lower <= datetime.timedelta(hours=14) else 3
+    edges = [span.lower]
+    hour = _next_step(span.lower, 60)
+    while hour < span.upper:
+        if _local(hour).hour % every == 0 and hour > span.lower:
+            edges.append(hour)
+        hour += datetime.timedelta(hours=1)
+    edges.append(span.upper)
+    marks, position = [], 0
+    for start, end in itertools.pairwise(edges):
+        end_column = round((end - span.lower) / unit)
+        if end_column > position:
+            marks.append(HourMark(f"{_local(start):%H:%M}", end_column - position, not marks))
+            position = end_column
+    return marks
+
+
+# What a calendar shows of a booking and what the booking rules read of its neighbours (the project's code
+# in a refusal): loading no more makes a week of a large facility's bookings several times cheaper.
+BOOKING_FIELDS = ("period", "status", "purpose", "resource_id", "project__code")
 
 
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
-    """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not; one query."""
+    """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
+    and booker's names; one query."""
     visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
     return list(
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
-        .annotate(visible=Exists(visible))
-        .select_related("project__group", "booked_by")
+        .annotate(
+            visible=Exists(visible),
+            group_name=F("project__group__name"),
+            # As atmp_portal.people.full_name: the full name, or the username where the account has none.
+            booker_name=Coalesce(
+                NullIf(Trim(Concat("booked_by__first_name", Value(" "), "booked_by__last_name")), Value("")),
+                "booked_by__username",
+            ),
+        )
+        .select_related("project")
+        .only(*BOOKING_FIELDS)
         .order_by("period")
     )
 
@@ -229,82 +572,114 @@ def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
     return list(Closure.objects.filter(facility=facility).overlapping(window))
 
 
-def _window(first_day: datetime.date, days: int) -> DateTimeTZRange:
-    # A changeover around a booking of the day before or after may reach into the shown days.
+def _window(first_day: datetime.date, days: int, resources) -> DateTimeTZRange:
+    """The shown days and the longest changeover of ``resources`` either side: a booking just outside the days
+    shown may bring its changeover into them."""
     whole_days = local_days(first_day, first_day + datetime.timedelta(days=days - 1))
-    return widened(whole_days, datetime.timedelta(days=1))
+    return widened(whole_days, max((changeover_of(resource) for resource in resources), default=datetime.timedelta()))
 
 
 @dataclass
-class WeekRow:
-    time: datetime.time
-    cells: list[Cell | None]
+class Lane:
+    """One resource's row of the schedule."""
+
+    resource: Resource
+    pieces: list[Piece]
+    snap: int
 
 
-def week_grid(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
-    """Columns: the days of the week the resource may be booked; rows: its bookable hours in slots.
+@dataclass
+class DayHeading:
+    day: datetime.date
+    units: int
 
-    A resource that runs around the clock shows every day from 00:00, so a multi-day booking runs
-    down one column and on into the next.
+
+def facility_schedule(
+    facility: Facility, resources: list[Resource], first_day: datetime.date, days: int, viewer: Viewer
+) -> dict:
+    """Each of ``resources`` (the facility's, their rooms loaded) as one row of blocks over ``days`` days.
+
+    Four queries whatever the number of resources and bookings: exception days, bookings, closures, holds.
     """
-    facility = resource.facility
-    days = [monday + datetime.timedelta(days=n) for n in range(7)]
-    opening = OpeningDays.load(facility, days[0], days[-1])
-    hours = {day: bookable_hours(resource, day, opening) for day in days}
-    open_days = [day for day, day_hours in hours.items() if day_hours is not None]
-    window = _window(monday, 7)
-    occupancy = services.Occupancy(
-        resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
-    )
+    shown_days = [first_day + datetime.timedelta(days=n) for n in range(days)]
+    opening = OpeningDays.load(facility, shown_days[0], shown_days[-1])
+    window = _window(first_day, days, resources)
+    bookings = _bookings_in(resources, window, viewer.user)
+    closures = _closures_in(facility, window)
+    rooms = {
+        resource.containing_room.pk: resource.containing_room for resource in resources if resource.containing_room
+    }
+    holds = services.holds_of(list(rooms.values()))
+    spans = shown_hours(shown_days, opening, any(resource.round_the_clock for resource in resources))
+    unit = DAY_UNIT if days == 1 else WEEK_UNIT
     now = timezone.now()
-    columns = [_lane(slots_in(hours[day]), occupancy, opening, viewer, now) for day in open_days]
-    # Row labels from the longest column: a day of a daylight-saving change has one hour more or less.
-    longest = max(open_days, key=lambda day: len(slots_in(hours[day])), default=monday)
-    times = [timezone.localtime(slot.start).time() for slot in slots_in(hours[longest])]
-    rows = [
-        WeekRow(time, [column[index] if index < len(column) else None for column in columns])
-        for index, time in enumerate(times)
-    ]
+    bookings_of: dict[int, list[Booking]] = {}
+    for booking in bookings:
+        bookings_of.setdefault(booking.resource_id, []).append(booking)
+    lanes = []
+    for resource in resources:
+        room = resource.containing_room
+        occupancy = services.Occupancy(resource, closures, bookings_of.get(resource.pk, []))
+        blocks = resource_blocks(
+            resource, shown_days, occupancy, opening, holds.get(room.pk if room else None), viewer, now
+        )
+        lanes.append(Lane(resource, joined(placed(blocks, spans, unit)), snap_minutes(resource)))
+    marks = [mark for span in spans for mark in hour_marks(span, unit)]
+    step = datetime.timedelta(days=days)
     return {
-        "days": open_days,
-        "closed_days": [
-            (day, opening.closed_reason(day)) for day in days if day not in open_days and opening.closed_reason(day)
-        ],
-        "rows": rows,
-        "week": iso_week(monday),
-        "previous_week": iso_week(monday - datetime.timedelta(days=7)),
-        "next_week": iso_week(monday + datetime.timedelta(days=7)),
-        "this_week": iso_week(timezone.localdate()),
+        "day": first_day,
+        "days": days,
+        "last_day": shown_days[-1],
+        "day_headings": [
+            DayHeading(day, sum(m.units for m in hour_marks(span, unit)))
+            for day, span in zip(shown_days, spans, strict=True)
+        ]
+        if days > 1
+        else [],
+        "hour_marks": marks,
+        "lanes": lanes,
+        "legend": LEGEND,
+        "closed_reason": opening.closed_reason(first_day),
+        "previous_day": first_day - step,
+        "next_day": first_day + step,
+        "today": timezone.localdate(),
         "project_query": viewer.project_query,
     }
 
 
 @dataclass
-class ResourceLane:
-    resource: Resource
-    cells: list[Cell | None]
+class DayRow:
+    """One day of a resource's week."""
+
+    day: datetime.date
+    pieces: list[Piece]
 
 
-def facility_day(facility: Facility, resources: list[Resource], day: datetime.date, viewer: Viewer) -> dict:
-    """Each of ``resources`` (the facility's) as one row of the day's slots."""
-    opening = OpeningDays.load(facility, day, day)
-    slots = slots_in(opening.hours(day))
-    window = _window(day, 1)
-    bookings = _bookings_in(resources, window, viewer.user)
-    closures = _closures_in(facility, window)
-    now = timezone.now()
-    lanes = [
-        ResourceLane(resource, _lane(slots, services.Occupancy(resource, closures, bookings), opening, viewer, now))
-        for resource in resources
-    ]
+def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:
+    """The resource's week as one row of blocks per day; a booking running over midnight shows in each day's row."""
+    facility = resource.facility
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    opening = OpeningDays.load(facility, days[0], days[-1])
+    window = _window(monday, 7, [resource])
+    occupancy = services.Occupancy(
+        resource, _closures_in(facility, window), _bookings_in([resource], window, viewer.user)
+    )
+    room = resource.containing_room
+    hold = services.holds_of([room]).get(room.pk) if room else None
+    spans = shown_hours(days, opening, resource.round_the_clock)
+    blocks = resource_blocks(resource, days, occupancy, opening, hold, viewer, timezone.now())
+    rows = [DayRow(day, pieces) for day, pieces in zip(days, placed(blocks, spans, DAY_UNIT), strict=True)]
+    # Column headings from the longest day: a day of a daylight-saving change has one hour more or less.
+    longest = max(spans, key=lambda span: span.upper - span.lower)
     return {
-        "day": day,
-        "closed_reason": opening.closed_reason(day),
-        "times": [timezone.localtime(slot.start).time() for slot in slots],
-        "lanes": lanes,
-        "previous_day": day - datetime.timedelta(days=1),
-        "next_day": day + datetime.timedelta(days=1),
-        "today": timezone.localdate(),
+        "rows": rows,
+        "hour_marks": hour_marks(longest, DAY_UNIT),
+        "legend": LEGEND,
+        "snap": snap_minutes(resource),
+        "week": iso_week(monday),
+        "previous_week": iso_week(monday - datetime.timedelta(days=7)),
+        "next_week": iso_week(monday + datetime.timedelta(days=7)),
+        "this_week": iso_week(timezone.localdate()),
         "project_query": viewer.project_query,
     }
 
@@ -319,7 +694,9 @@ class MonthDay:
 def month_overview(resource: Resource, first: datetime.date) -> dict:
     """The booked share of each day's bookable hours, from one query of the month's bookings."""
     last_day = stdlib_calendar.monthrange(first.year, first.month)[1]
-    bookings = list(Booking.objects.of_resources_overlapping([resource.pk], _window(first, last_day)))
+    bookings = list(
+        Booking.objects.of_resources_overlapping([resource.pk], local_days(first, first.replace(day=last_day)))
+    )
     opening = OpeningDays.load(resource.facility, first, first.replace(day=last_day))
     weeks = []
     for week in stdlib_calendar.Calendar().monthdatescalendar(first.year, first.month):

@@ -538,8 +538,22 @@ def _check_loaded(
 
 
 # Rule 9: a room on hold refuses bookings. The room logbook knows the holds; it registers here a function
-# that names a room's hold and since when, or returns None for a released room.
-room_hold_checks: list[Callable[[Resource], str | None]] = []
+# that answers, for some rooms in one query, the hold of each room on hold by room id (released rooms absent).
+@dataclass(frozen=True)
+class RoomHoldNotice:
+    since: datetime.datetime
+    message: str
+
+
+room_hold_lookups: list[Callable[[list[Resource]], dict[int, RoomHoldNotice]]] = []
+
+
+def holds_of(rooms: list[Resource]) -> dict[int, RoomHoldNotice]:
+    """The hold of each of ``rooms`` on hold, by room id."""
+    holds: dict[int, RoomHoldNotice] = {}
+    for lookup in room_hold_lookups:
+        holds.update(lookup(rooms))
+    return holds
 
 
 def check_room_released(resource: Resource) -> None:
@@ -547,10 +561,9 @@ def check_room_released(resource: Resource) -> None:
     room = resource.containing_room
     if room is None:
         return
-    for hold_message in room_hold_checks:
-        message = hold_message(room)
-        if message:
-            raise BookingError(message)
+    hold = holds_of([room]).get(room.pk)
+    if hold:
+        raise BookingError(hold.message)
 
 
 def check_slot(

@@ -7,6 +7,7 @@ app_name = "facilities"
 urlpatterns = [
     path("facilities/", views.facility_list, name="facility_list"),
     path("facilities/<slug:slug>/", views.facility_detail, name="facility_detail"),
+    path("facilities/<slug:slug>/schedule/", views.facility_schedule, name="facility_schedule"),
     path("resources/<slug:slug>/", views.resource_detail, name="resource_detail"),
     path("resources/<slug:slug>/month/", views.resource_month, name="resource_month"),
     path("bookings/", views.booking_list, name="booking_list"),

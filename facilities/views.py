@@ -70,22 +70,38 @@ def _viewer(request) -> tuple[calendar.Viewer, CalendarProjectForm]:
     return calendar.Viewer(request.user, form.cleaned_data["project"]), form
 
 
+def _schedule(request, facility) -> dict:
+    """The facility's schedule as ``?date=``, ``days=`` and ``project=`` ask; raises ``CalendarParameterError``."""
+    day = calendar.parse_date(request.GET.get("date"))
+    days = calendar.parse_days(request.GET.get("days"))
+    viewer, project_form = _viewer(request)
+    resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
+    return {
+        "facility": facility,
+        "resources": resources,
+        "project_form": project_form,
+        **calendar.facility_schedule(facility, resources, day, days, viewer),
+    }
+
+
 @require_GET
 def facility_detail(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
     try:
-        day = calendar.parse_date(request.GET.get("date"))
-        viewer, project_form = _viewer(request)
+        context = _schedule(request, facility)
     except calendar.CalendarParameterError as error:
         return _bad_parameter(request, error)
-    resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
-    context = {
-        "facility": facility,
-        "resources": resources,
-        "project_form": project_form,
-        **calendar.facility_day(facility, resources, day, viewer),
-    }
     return render(request, "facilities/facility_detail.html", context)
+
+
+@require_GET
+def facility_schedule(request, slug):
+    facility = get_object_or_404(Facility, slug=slug)
+    try:
+        context = _schedule(request, facility)
+    except calendar.CalendarParameterError as error:
+        return _bad_parameter(request, error)
+    return render(request, "facilities/facility_schedule.html", context)
 
 
 @require_GET
@@ -100,7 +116,7 @@ def resource_detail(request, slug):
         "resource": resource,
         "may_view_history": can_view_history(request.user, "resource"),
         "project_form": project_form,
-        **calendar.week_grid(resource, monday, viewer),
+        **calendar.week_schedule(resource, monday, viewer),
     }
     return render(request, "facilities/resource_detail.html", context)
 

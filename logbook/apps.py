@@ -11,7 +11,7 @@ class LogbookConfig(AppConfig):
         # not the other way round.
         from facilities import services as booking_services
 
-        from .services import hold_message
+        from .services import hold_notices
 
-        if hold_message not in booking_services.room_hold_checks:
-            booking_services.room_hold_checks.append(hold_message)
+        if hold_notices not in booking_services.room_hold_lookups:
+            booking_services.room_hold_lookups.append(hold_notices)

@@ -24,6 +24,7 @@ PAGES = [
     ("researcher", "/bookings/"),
     ("researcher", "/bookings/new/?resource=grade-b-suite-1"),
     ("researcher", "/facilities/pre-gmp/"),
+    ("researcher", "/facilities/pre-gmp/schedule/?days=7"),
     ("researcher", "/resources/grade-b-suite-1/"),
     ("researcher", "/resources/grade-b-suite-1/month/"),
     ("researcher", "/bookings/free/"),

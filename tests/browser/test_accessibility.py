@@ -40,6 +40,8 @@ PAGES = [
     ("researcher", lambda: Booking.objects.filter(booked_by__username="researcher").first().get_absolute_url(), None),
     ("researcher", "/facilities/", None),
     ("researcher", "/facilities/pre-gmp/", None),
+    ("researcher", "/facilities/pre-gmp/schedule/", None),
+    ("researcher", "/facilities/pre-gmp/schedule/?days=7", None),
     ("researcher", "/resources/grade-b-suite-1/", None),
     ("researcher", "/resources/grade-b-suite-1/month/", None),
     ("researcher", "/resources/grade-b-suite-1/?week=garbage", None),

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -15,6 +16,29 @@ def a_free_weekday_far_ahead() -> datetime.date:
     today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=6)
     return monday + datetime.timedelta(days=1)
+
+
+def free_time_of(page, resource_slug):
+    """The first stretch of free time in the row of ``resource_slug``: its element and its local start and end."""
+    cell = page.locator(f"[role=row]:has(a[href='/resources/{resource_slug}/']) .b-free[data-from]").first
+    cell.scroll_into_view_if_needed()
+    start, end = (datetime.datetime.fromisoformat(cell.get_attribute(name)) for name in ("data-from", "data-to"))
+    return cell, start, end
+
+
+def drag_across(page, cell, start, end, first, last):
+    """Drag with the mouse across ``cell`` (free time from ``start`` to ``end``) from ``first`` to ``last``."""
+    box = cell.bounding_box()
+
+    def x_at(moment):
+        return box["x"] + box["width"] * ((moment - start) / (end - start))
+
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_at(first) + 1, y)
+    page.mouse.down()
+    page.mouse.move(x_at(first + (last - first) / 2), y, steps=4)
+    page.mouse.move(x_at(last) + 1, y, steps=4)
+    page.mouse.up()
 
 
 def switch_user(page, log_in, username):
@@ -52,8 +76,9 @@ def test_book_a_free_slot_from_the_week_approve_and_cancel(demo, log_in, live_se
     page = log_in("researcher")
     iso_year, iso_week, _ = day.isocalendar()
     page.goto(f"{live_server.url}/resources/grade-b-suite-1/?week={iso_year}-W{iso_week:02d}")
-    page.locator(f"td.calendar-free a[href*='start={day:%Y-%m-%d}T09:00']").click()
-    expect(page.get_by_label("Start")).to_have_value(f"{day:%Y-%m-%d}T09:00")
+    page.locator(f".schedule .b-free a[href*='start={day:%Y-%m-%dT}']").first.click()
+    expect(page.get_by_label("Start")).to_have_value(re.compile(f"^{day:%Y-%m-%d}T"))
+    page.get_by_label("Start").fill(f"{day:%Y-%m-%d}T09:00")
     page.get_by_label("ATMP project").select_option(index=1)
     page.get_by_label("End").fill(f"{day:%Y-%m-%d}T12:00")
     page.get_by_label("Purpose").fill("Process development run 3: transduction")
@@ -133,3 +158,59 @@ def test_apply_for_a_group_and_become_its_pi(demo, log_in, live_server):
     page.get_by_role("link", name="Corneal Regeneration Group").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Corneal Regeneration Group")
     assert ResearchGroup.objects.get(name="Corneal Regeneration Group").pi.username == "researcher"
+
+
+def test_drag_across_free_time_in_the_schedule_opens_the_form_with_that_start_and_end(demo, log_in, live_server):
+    day = a_free_weekday_far_ahead()
+    page = log_in("researcher")
+    page.goto(f"{live_server.url}/facilities/pre-gmp/schedule/?date={day}")
+    cell, start, end = free_time_of(page, "grade-b-suite-1")
+    first, last = start + datetime.timedelta(hours=1), start + datetime.timedelta(hours=3, minutes=30)
+    assert last <= end
+    drag_across(page, cell, start, end, first, last)
+    page.wait_for_url(re.compile(r"/bookings/new/\?"))
+    expect(page.get_by_label("Start")).to_have_value(f"{first:%Y-%m-%dT%H:%M}")
+    expect(page.get_by_label("End")).to_have_value(f"{last:%Y-%m-%dT%H:%M}")
+    expect(page.locator("#id_resource")).to_have_value("grade-b-suite-1")
+
+
+def test_drag_across_free_time_in_the_week_snaps_to_half_hours(demo, log_in, live_server):
+    day = a_free_weekday_far_ahead()
+    page = log_in("researcher")
+    iso_year, iso_week, _ = day.isocalendar()
+    page.goto(f"{live_server.url}/resources/grade-b-suite-1/?week={iso_year}-W{iso_week:02d}")
+    cell = page.locator(f"[role=row]:has-text('{day:%a} {day.day} {day:%b}') .b-free[data-from]").first
+    cell.scroll_into_view_if_needed()
+    start, end = (datetime.datetime.fromisoformat(cell.get_attribute(name)) for name in ("data-from", "data-to"))
+    # Ten minutes past the half hours: the selection snaps to them.
+    first = start + datetime.timedelta(hours=2, minutes=10)
+    last = start + datetime.timedelta(hours=4, minutes=10)
+    drag_across(page, cell, start, end, first, last)
+    page.wait_for_url(re.compile(r"/bookings/new/\?"))
+    expect(page.get_by_label("Start")).to_have_value(f"{start + datetime.timedelta(hours=2):%Y-%m-%dT%H:%M}")
+    expect(page.get_by_label("End")).to_have_value(f"{start + datetime.timedelta(hours=4):%Y-%m-%dT%H:%M}")
+
+
+def test_the_same_booking_is_made_without_javascript_by_the_free_link(demo, live_server, browser):
+    day = a_free_weekday_far_ahead()
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill("researcher")
+    page.locator("#id_password").fill("demo-pass-2026")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/facilities/pre-gmp/schedule/?date={day}")
+    link = page.locator("[role=row]:has(a[href='/resources/grade-b-suite-1/']) .b-free a").first
+    proposed = parse_qs(urlsplit(link.get_attribute("href")).query)
+    link.click()
+    expect(page.get_by_label("Start")).to_have_value(proposed["start"][0])
+    expect(page.get_by_label("End")).to_have_value(proposed["end"][0])
+    page.get_by_label("ATMP project").select_option(index=1)
+    page.get_by_label("Purpose").fill("Media fill booked without JavaScript")
+    page.get_by_role("button", name="Book").click()
+    expect(page.get_by_text("Media fill booked without JavaScript").first).to_be_visible()
+    booking = Booking.objects.get(purpose="Media fill booked without JavaScript")
+    assert f"{timezone.localtime(booking.start):%Y-%m-%dT%H:%M}" == proposed["start"][0]
+    assert f"{timezone.localtime(booking.end):%Y-%m-%dT%H:%M}" == proposed["end"][0]
+    context.close()
