@@ -248,6 +248,7 @@ PAGES = [
     Page("project detail", "facility", "/projects/{project_code}/"),
     Page("resource week", "facility", "/resources/{resource}/?week={week}"),
     Page("facility day", "facility", "/facilities/{facility}/?date={today}"),
+    Page("facility schedule, 7 days", "facility", "/facilities/{facility}/schedule/?date={today}&days=7"),
     Page("my bookings", "researcher", "/bookings/"),
     Page("booking form", "researcher", "/bookings/new/?resource={resource}"),
     Page("booking POST", "researcher", "/bookings/new/", post="free"),
