@@ -4,7 +4,9 @@ import datetime
 import uuid
 
 import pytest
+from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -464,6 +466,40 @@ def test_a_form_naming_no_entrants_books_the_booker_alone(client, booker, form_d
     response = client.post(NEW, form_data(entrants=[]))
     assert response.status_code == 302
     assert list(Booking.objects.get().entrants.all()) == [booker]
+
+
+def test_a_refused_booking_runs_no_more_queries_than_an_accepted_one(client, booker, form_data, book_room, booking_day):
+    """The refusal shows the form again from the choices validation fetched: no second round of queries."""
+    book_room("09:00", "13:00")
+    client.force_login(booker)
+    with CaptureQueriesContext(connection) as accepted:
+        response = client.post(NEW, form_data(start=f"{booking_day}T14:00", end=f"{booking_day}T16:00"))
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as refused:
+        response = client.post(NEW, form_data())
+    assert response.status_code == 200 and "already booked" in response.text
+    assert len(refused) <= len(accepted)
+
+
+def test_the_form_keeps_its_queries_and_lists_only_the_chosen_facility_s_equipment(
+    client, booker, room, equipment, django_assert_max_num_queries
+):
+    from facilities.models import Facility, Resource, ResourceKind
+
+    client.force_login(booker)
+    with django_assert_max_num_queries(15) as few:
+        assert client.get(NEW, {"resource": room.slug}).status_code == 200
+    other = Facility.objects.create(name="Other facility", slug="other", contact_email="other@example.org")
+    for n in range(20):
+        other_room = Resource.objects.create(facility=other, kind=ResourceKind.ROOM, name=f"Lab {n}", slug=f"lab-{n}")
+        Resource.objects.create(
+            facility=other, kind=ResourceKind.EQUIPMENT, name=f"Cabinet {n}", slug=f"cabinet-{n}", room=other_room
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(NEW, {"resource": room.slug}).text
+    assert f'name="equipment" value="{equipment.slug}"' in page and 'name="equipment" value="cabinet-0"' not in page
+    page = client.get(NEW, {"resource": "lab-3"}).text
+    assert 'name="equipment" value="cabinet-3"' in page and f'name="equipment" value="{equipment.slug}"' not in page
 
 
 SWEDISH_MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]

@@ -158,7 +158,7 @@ def test_someone_with_no_role_yet_reads_how_to_join_a_group(client, make_user):
     assert "You are not a member of a research group yet." in page
 
 
-@pytest.mark.parametrize("viewer", ["booker", "admin_user"])
+@pytest.mark.parametrize("viewer", ["booker", "pi", "facility_user", "reviewer", "admin_user"])
 def test_dashboard_queries_do_not_grow_with_bookings(
     client, request, room, admitted_project, booker, django_assert_max_num_queries, viewer
 ):
@@ -182,4 +182,30 @@ def test_dashboard_queries_do_not_grow_with_bookings(
     bulk(2000)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(URL)
-    assert {"booker": "My next bookings", "admin_user": "Booking requests waiting"}[viewer] in response.text
+    expected = {
+        "booker": "My next bookings",
+        "pi": "My next bookings",
+        "facility_user": "Booking requests waiting",
+        "reviewer": "Projects waiting for review",
+        "admin_user": "Booking requests waiting",
+    }
+    assert expected[viewer] in response.text
+
+
+def test_the_cached_navigation_follows_a_role_change_and_a_language_switch_at_once(client, member):
+    """The navigation is cached per roles, language and page; a change of either shows on the next request."""
+    from django.contrib.auth.models import Group
+
+    from atmp_portal.roles import FACILITY_STAFF
+
+    client.force_login(member)
+    reports = f'href="{reverse("facilities:usage_report")}">Reports</a>'
+    assert reports not in client.get(URL).text
+    member.groups.add(Group.objects.get_or_create(name=FACILITY_STAFF)[0])
+    assert reports in client.get(URL).text
+    client.post(reverse("set_language"), {"language": "sv", "next": URL})
+    swedish = client.get(URL).text
+    assert reports not in swedish and f'href="{reverse("facilities:usage_report")}">Rapporter</a>' in swedish
+    member.groups.clear()
+    client.post(reverse("set_language"), {"language": "en", "next": URL})
+    assert reports not in client.get(URL).text

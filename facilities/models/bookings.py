@@ -58,8 +58,14 @@ class BookingQuerySet(models.QuerySet):
         )
 
     def booked_or_entered_by(self, user):
-        """The bookings ``user`` made or will enter: their own list, dashboard and e-mails."""
-        return self.filter(models.Q(booked_by=user) | entered_by(user))
+        """The bookings ``user`` made or will enter: their own list, dashboard and e-mails.
+
+        One ``IN`` over the union of the two: as an ``OR`` of them PostgreSQL reads every booking of the
+        centre; as a union it reads the user's own through the booker's and the entrants' indexes.
+        """
+        booked = Booking.objects.filter(booked_by=user).order_by().values("pk")
+        entered = Booking.entrants.through.objects.filter(user=user).values("booking_id")
+        return self.filter(pk__in=booked.union(entered, all=True))
 
     def visible_to(self, user):
         """The bookings ``user`` may see in full: facility staff every one, others those involving them."""

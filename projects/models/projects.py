@@ -269,7 +269,11 @@ class AtmpProject(models.Model):
                 violation_error_message=_("The expected end in the facility comes before its start."),
             ),
         ]
-        indexes = [GinIndex(SEARCH_VECTOR, name="project_search_gin")]
+        indexes = [
+            GinIndex(SEARCH_VECTOR, name="project_search_gin"),
+            # The project list's order: its first page is read from the index, not sorted from every project.
+            models.Index(models.F("updated_at").desc(), "code", name="project_recent_first"),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.acronym or self.title}"
