@@ -99,8 +99,8 @@ serve: migrate translations .data/secret-key
 	$(SERVE_ENV) $(MANAGE) collectstatic --no-input --verbosity 0
 	$(SERVE_ENV) exec $(VENV)/bin/gunicorn --config gunicorn.conf.py atmp_portal.wsgi
 
-# Load test at scale (BENCH_SCALE=100, BENCH_SECONDS=8 per page): separate databases, make serve,
-# a race for booking slots on one and two instances; writes BENCHMARKS.md. Under 10 minutes on 2 cores.
+# Load test at scale (BENCH_SCALE=100, BENCH_SECONDS=6 per page): separate databases, make serve,
+# a race for booking slots on one and two instances; writes BENCHMARKS.md. Under 12 minutes on 2 cores.
 bench: $(VENV)/.installed-runtime translations
 	$(PY) bench/run.py
 

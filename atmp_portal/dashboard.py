@@ -13,21 +13,30 @@ SHORT_LIST = 5
 LONG_LIST = 20
 
 
-def researcher_section(user) -> dict:
-    """Everyone's own work: groups, projects and their status, next bookings, qualifications."""
+def researcher_section(user, *, has_staff_role: bool) -> dict:
+    """Everyone's own work: groups, projects and their status, next bookings, qualifications.
+
+    Groups and projects show to members of a group, and to people with no other role (who read how to join one);
+    bookings and qualifications show where there are some, or where the groups show.
+    """
+    groups = list(ResearchGroup.objects.with_member(user).select_related("pi"))
+    shows_groups = bool(groups) or not has_staff_role
     qualifications = Qualification.objects.filter(user=user).select_related("resource")
-    return {
-        "groups": ResearchGroup.objects.with_member(user).select_related("pi"),
+    section = {
+        "groups": groups,
+        "shows_groups": shows_groups,
         "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
-        "next_bookings": Booking.objects.visible_to(user)
-        .active()
-        .booked_or_entered_by(user)
-        .upcoming()
-        .first_with_details(SHORT_LIST),
+        # A person may see every booking they made or enter: visible_to() would only slow the query down.
+        "next_bookings": list(
+            Booking.objects.active().booked_or_entered_by(user).upcoming().first_with_details(SHORT_LIST)
+        ),
         "on_hold": bookings_in_rooms_on_hold(Booking.objects.visible_to(user).filter(booked_by=user), LONG_LIST),
-        "qualifications": qualifications.order_by("valid_until")[:LONG_LIST],
+        "qualifications": list(qualifications.order_by("valid_until")[:LONG_LIST]),
         "expiring": qualifications.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
     }
+    section["shows_bookings"] = shows_groups or bool(section["next_bookings"])
+    section["shows_qualifications"] = shows_groups or bool(section["qualifications"])
+    return section
 
 
 def facility_section(user) -> dict:

@@ -24,10 +24,12 @@ RETRY_AFTER_SECONDS = 30
 @require_GET
 def dashboard(request):
     """Each role's section: researchers their own work; facility staff and reviewers their queues."""
-    context = {"researcher": dashboard_sections.researcher_section(request.user)}
-    if facility_permissions.can_manage_facility(request.user):
+    staff = facility_permissions.can_manage_facility(request.user)
+    reviewer = project_permissions.can_review_project(request.user)
+    context = {"researcher": dashboard_sections.researcher_section(request.user, has_staff_role=staff or reviewer)}
+    if staff:
         context["facility"] = dashboard_sections.facility_section(request.user)
-    if project_permissions.can_review_project(request.user):
+    if reviewer:
         context["reviewer"] = dashboard_sections.reviewer_section(request.user)
     return render(request, "dashboard.html", context)
 

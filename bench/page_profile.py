@@ -1,10 +1,12 @@
 """Where a page's milliseconds go, in-process, against a benchmark database (DEBUG off, cached templates).
 
     DATABASE_URL=postgres://postgres@127.0.0.1/atmp_bench_100 .venv/bin/python bench/page_profile.py [--top N] [PATH]
+    EMBEDDED_PGDATA=.data/bench-postgres-100 .venv/bin/python bench/page_profile.py --user pi /
 
-Per page: the mean time of REQUESTS requests after a warm-up, the share spent in SQL, the HTML size;
-with ``--top N`` also the N functions with the most cumulative time (cProfile) of those requests.
-Pages are read as ``facility`` (every project and booking visible: the largest result sets).
+Per page: the median time of REQUESTS requests after a warm-up, split into SQL, template rendering and the
+rest (Python: views, forms, middleware), the HTML size; with ``--top N`` also the N functions with the most
+cumulative time (cProfile) of those requests. Pages are read as ``facility`` unless ``--user`` names another.
+``bench/probe.py profile`` uses the same timer for the split that ``make bench`` reports.
 """
 
 import argparse
@@ -13,7 +15,6 @@ import datetime
 import os
 import pstats
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,8 +30,8 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from split_timer import SplitTimer  # noqa: E402
 
 WARM_UP, REQUESTS = 5, 20
 
@@ -53,35 +54,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--top", type=int, default=0, help="print the N most expensive functions per page")
+    parser.add_argument("--user", default="facility", help="the username the pages are read as")
     arguments = parser.parse_args()
     client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(get_user_model().objects.get(username="facility"))
-    sql_seconds = [0.0]
-
-    def timed_sql(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            sql_seconds[0] += time.perf_counter() - started
-
+    client.force_login(get_user_model().objects.get(username=arguments.user))
     for path in arguments.paths or default_paths():
         for _ in range(WARM_UP):
             response = client.get(path)
-        sql_seconds[0] = 0.0
         profiler = cProfile.Profile() if arguments.top else None
-        started = time.perf_counter()
-        with connection.execute_wrapper(timed_sql):
+        with SplitTimer().installed() as timer:
             if profiler:
                 profiler.enable()
             for _ in range(REQUESTS):
-                client.get(path)
+                response = timer.time(lambda: client.get(path))  # noqa: B023 - called at once
             if profiler:
                 profiler.disable()
-        total = (time.perf_counter() - started) / REQUESTS * 1000
-        sql = sql_seconds[0] / REQUESTS * 1000
-        size = len(response.content) / 1000
-        print(f"{path}: {response.status_code}, {total:.1f} ms per request, SQL {sql:.1f} ms, {size:.1f} kB")
+        split = timer.median()
+        print(
+            f"{path}: {response.status_code}, p50 {split.total:.1f} ms = SQL {split.sql:.1f} + template "
+            f"{split.template:.1f} + Python {split.python:.1f} ms, {len(response.content) / 1000:.1f} kB"
+        )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(arguments.top)
 

@@ -1,15 +1,18 @@
 """The benchmark's look inside the portal, run against the benchmark database (``bench/run.py`` calls it).
 
-probe.py facts                  the ids and slugs the load needs, as JSON
-probe.py queries URL...         SQL queries per page, measured in-process, as JSON
+probe.py facts                  the ids, slugs and bookable slots the load needs, as JSON
+probe.py pages SPEC...          per page, in-process: its status, SQL queries and p50 split
+                                (SQL, template, Python ms), as JSON
 probe.py explain                the plans of the heaviest page queries, as text
 probe.py count-bookings SLUG    active bookings of a resource, as JSON
 """
 
+import contextlib
 import datetime
 import json
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,14 +28,22 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from split_timer import SplitTimer  # noqa: E402
 
-from facilities import calendar, reports  # noqa: E402
+from facilities import calendar, opening, reports  # noqa: E402
 from facilities.models import Booking, Resource  # noqa: E402
+from facilities.periods import local_datetime  # noqa: E402
 from facilities.views import PER_PAGE  # noqa: E402
 from projects.filters import ProjectFilter  # noqa: E402
 from projects.models import AtmpProject  # noqa: E402
 
 BENCH_RESOURCE = "scale-000-room"
+BOOKING_PROJECT = "EXP-HSC"
+# The booking POSTs take slots from the 2nd to the 60th day ahead, the race its days after those.
+POST_DAYS, RACE_FIRST_DAY, RACE_DAYS = (2, 60), 62, 10
+# Half hours the load bookings (08-12, 13-17) leave free, where the facility is open.
+FREE_STARTS = [datetime.time(h, m) for h in (7, 12, 17, 18) for m in (0, 30)]
+WARM_UP, TIMED_REQUESTS = 3, 11
 
 
 def facts() -> dict:
@@ -43,28 +54,85 @@ def facts() -> dict:
             return False
         return True
 
+    project = AtmpProject.objects.get(acronym=BOOKING_PROJECT)
+    resource = Resource.objects.select_related("facility").get(slug=BENCH_RESOURCE)
+    today = timezone.localdate()
+    post_days = open_days(resource, today + datetime.timedelta(days=POST_DAYS[0]), POST_DAYS[1] - POST_DAYS[0])
+    race_days = open_days(resource, today + datetime.timedelta(days=RACE_FIRST_DAY), 30)[:RACE_DAYS]
     return {
-        "booking_project": AtmpProject.objects.get(acronym="EXP-HSC").pk,
+        "booking_project": project.pk,
+        "project_code": project.code,
         "usage_report": resolves("/reports/usage/"),
+        "free_slots": free_slots(resource, post_days),
+        # A half hour inside a load booking (08:00-12:00): the booking form refuses it as taken.
+        "taken_slot": slot(post_days[0], datetime.time(9)),
+        "race_days": [day.isoformat() for day in race_days],
+        # Free, and taken by neither the load nor the race: the in-process booking POST (rolled back).
+        "unused_slot": slot(race_days[-1], FREE_STARTS[0]),
     }
 
 
-def queries(specs: list[str]) -> dict:
-    """``specs`` are ``user:METHOD:path[?query][|form]``; POSTs are rolled back."""
-    counts = {}
+def open_days(resource: Resource, first: datetime.date, count: int) -> list[datetime.date]:
+    """The days from ``first`` on, ``count`` of them, on which ``resource`` may be booked at all (the
+    facility's weekdays, public holidays and its own closed days)."""
+    days = [first + datetime.timedelta(days=n) for n in range(count)]
+    hours = opening.OpeningDays.load(resource.facility, days[0], days[-1])
+    return [day for day in days if opening.bookable_hours(resource, day, hours) is not None]
+
+
+def slot(day: datetime.date, start: datetime.time) -> tuple[str, str]:
+    end = (datetime.datetime.combine(day, start) + datetime.timedelta(minutes=30)).time()
+    return f"{day}T{start:%H:%M}", f"{day}T{end:%H:%M}"
+
+
+def free_slots(resource: Resource, days: list[datetime.date]) -> list[tuple[str, str]]:
+    """The free half hours of the load bookings on ``days`` that lie within the opening hours."""
+    hours = opening.OpeningDays.load(resource.facility, days[0], days[-1])
+    slots = []
+    for day in days:
+        bookable = opening.bookable_hours(resource, day, hours)
+        for start in FREE_STARTS:
+            begins = local_datetime(day, start)
+            if bookable.lower <= begins and begins + datetime.timedelta(minutes=30) <= bookable.upper:
+                slots.append(slot(day, start))
+    return slots
+
+
+def pages(specs: list[str]) -> dict:
+    """``specs`` are ``user:METHOD:path[?query][|form]``: each page's status and SQL queries (first request),
+    and its in-process p50 split after a warm-up. POSTs are rolled back, so each one finds the same data."""
+    results = {}
     for spec in specs:
         username, method, rest = spec.split(":", 2)
         path, _, form = rest.partition("|")
         client = Client(SERVER_NAME="127.0.0.1")
         client.force_login(get_user_model().objects.get(username=username))
-        with transaction.atomic(), CaptureQueriesContext(connection) as captured:
-            if method == "POST":
-                response = client.post(path, dict(pair.split("=", 1) for pair in form.split("&")))
-            else:
-                response = client.get(path)
-            transaction.set_rollback(True)
-        counts[spec] = {"status": response.status_code, "queries": len(captured)}
-    return counts
+        data = dict(urllib.parse.parse_qsl(form))
+
+        def request(captured=None):
+            with transaction.atomic(), captured if captured is not None else contextlib.nullcontext():
+                response = client.post(path, data) if method == "POST" else client.get(path)  # noqa: B023
+                transaction.set_rollback(True)
+            return response
+
+        captured = CaptureQueriesContext(connection)
+        response = request(captured)
+        queries = len(captured)  # now: every request clears the connection's query log
+        for _ in range(WARM_UP):
+            request()
+        with SplitTimer().installed() as timer:
+            for _ in range(TIMED_REQUESTS):
+                timer.time(request)
+        split = timer.median()
+        results[spec] = {
+            "status": response.status_code,
+            "queries": queries,
+            "p50_ms": split.total,
+            "sql_ms": split.sql,
+            "template_ms": split.template,
+            "python_ms": split.python,
+        }
+    return results
 
 
 def explain() -> str:
@@ -117,6 +185,6 @@ if __name__ == "__main__":
     if command == "explain":
         print(explain())
     else:
-        handlers = {"facts": facts, "queries": queries, "count-bookings": count_bookings}
-        result = handlers[command](arguments) if command == "queries" else handlers[command](*arguments)
+        handlers = {"facts": facts, "pages": pages, "count-bookings": count_bookings}
+        result = handlers[command](arguments) if command == "pages" else handlers[command](*arguments)
         print(json.dumps(result))

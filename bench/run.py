@@ -2,7 +2,7 @@
 people use from this process, race booking POSTs on one and on two instances, write BENCHMARKS.md.
 
 Traffic goes to 127.0.0.1 only; every loop is bounded in count and time. Environment: BENCH_SCALE (100),
-BENCH_SECONDS per page (8), BENCH_CLIENTS concurrent clients per page (8).
+BENCH_SECONDS per page (6), BENCH_CLIENTS concurrent clients per page (8).
 """
 
 import datetime
@@ -19,12 +19,13 @@ import sys
 import threading
 import time
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SCALE = int(os.environ.get("BENCH_SCALE", 100))
-SECONDS = float(os.environ.get("BENCH_SECONDS", 8))
+SECONDS = float(os.environ.get("BENCH_SECONDS", 6))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 PASSWORD = "demo-pass-2026"
 SYSTEM_POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -221,51 +222,54 @@ def summarise(runs: list[dict]) -> dict:
     }
 
 
-def weekdays_ahead(start_in_days: int, count: int) -> list[datetime.date]:
-    day, days = datetime.date.today() + datetime.timedelta(days=start_in_days), []
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
-
-
-def free_slots(days: list[datetime.date]) -> list[tuple[str, str]]:
-    """Half hours the load bookings leave free (07:00-08:00, 12:00-13:00, 17:00-19:00)."""
-    starts = ["07:00", "07:30", "12:00", "12:30", "17:00", "17:30", "18:00", "18:30"]
-    slots = []
-    for day in days:
-        for start in starts:
-            hour, minute = map(int, start.split(":"))
-            end = (datetime.datetime.combine(day, datetime.time(hour, minute)) + datetime.timedelta(minutes=30)).time()
-            slots.append((f"{day}T{start}", f"{day}T{end:%H:%M}"))
-    return slots
-
-
-def booking_form(resource: str, project: int, slot: tuple[str, str]) -> dict:
-    return {"resource": resource, "project": project, "start": slot[0], "end": slot[1],
+def booking_form(facts: dict, slot: tuple[str, str]) -> dict:
+    return {"resource": BOOKING_RESOURCE, "project": facts["booking_project"], "start": slot[0], "end": slot[1],
             "purpose": "Benchmark run"}  # fmt: skip
 
 
-def pages(facts: dict) -> dict:
-    """The pages people use: name -> (user, method, path)."""
+@dataclass(frozen=True)
+class Page:
+    """A page the bench loads. ``path`` is formatted with the facts and ``today``, ``week``, ``month``,
+    ``facility``, ``resource``; ``post`` makes it a booking POST of a ``free`` slot (a made booking redirects)
+    or a ``taken`` one (refused: the form again, 200)."""
+
+    name: str
+    user: str | None
+    path: str
+    post: str = ""
+
+
+# One line per page; the lead adds a page by adding its line.
+PAGES = [
+    Page("healthz", None, "/healthz"),
+    *(Page(f"dashboard, {user}", user, "/") for user in ("facility", "researcher", "pi", "reviewer", "qa", "admin")),
+    Page("project list", "facility", "/projects/"),
+    Page("project search", "facility", "/projects/?q=lymphoma"),
+    Page("project detail", "facility", "/projects/{project_code}/"),
+    Page("resource week", "facility", "/resources/{resource}/?week={week}"),
+    Page("facility day", "facility", "/facilities/{facility}/?date={today}"),
+    Page("facility schedule, 7 days", "facility", "/facilities/{facility}/schedule/?date={today}&days=7"),
+    Page("my bookings", "researcher", "/bookings/"),
+    Page("booking form", "researcher", "/bookings/new/?resource={resource}"),
+    Page("booking POST", "researcher", "/bookings/new/", post="free"),
+    Page("booking refusal", "researcher", "/bookings/new/", post="taken"),
+    Page("pending queue", "facility", "/bookings/pending/"),
+    Page("closures", "facility", "/closures/"),
+    Page(f"usage report, facility {BENCH_FACILITY}", "facility", "/reports/usage/?month={month}&facility={facility}"),
+    # The whole centre grows with N (N facilities); one load unit's facility holds the same data at every scale.
+    Page("usage report, whole centre", "facility", "/reports/usage/?month={month}"),
+    Page("logbook", "facility", "/resources/{resource}/logbook/"),
+    Page("status board", "facility", "/facilities/{facility}/status/"),
+]
+
+
+def path_of(page: Page, facts: dict) -> str:
     today = datetime.date.today()
     week = today.isocalendar()
-    result = {
-        "healthz": (None, "GET", "/healthz"),
-        "dashboard": ("facility", "GET", "/"),
-        "project search": ("facility", "GET", "/projects/?q=lymphoma"),
-        "resource week": ("facility", "GET", f"/resources/{BOOKING_RESOURCE}/?week={week.year}-W{week.week:02d}"),
-        "facility day": ("facility", "GET", f"/facilities/{BENCH_FACILITY}/?date={today}"),
-        "booking POST": ("researcher", "POST", "/bookings/new/"),
-    }
-    if facts["usage_report"]:
-        # The whole centre grows with N (N facilities); one load unit's facility holds the same data at
-        # every scale, so it is the report whose throughput should hold.
-        month = f"/reports/usage/?month={today:%Y-%m}"
-        result["usage report, whole centre"] = ("facility", "GET", month)
-        result[f"usage report, facility {BENCH_FACILITY}"] = ("facility", "GET", f"{month}&facility={BENCH_FACILITY}")
-    return result
+    return page.path.format(
+        **facts, today=today, week=f"{week.year}-W{week.week:02d}", month=f"{today:%Y-%m}",
+        facility=BENCH_FACILITY, resource=BOOKING_RESOURCE,
+    )  # fmt: skip
 
 
 def prepare(scale: int, system: bool) -> dict:
@@ -276,60 +280,65 @@ def prepare(scale: int, system: bool) -> dict:
     manage(env, "migrate", "--no-input", "-v0")
     seed_output = manage(env, "seed_demo", "--demo", "--scale", str(scale), capture=True)
     server, port = start_server(env)
+    facts = probe(env, "facts")
     return {
         "scale": scale,
         "env": env,
         "server": server,
         "port": port,
-        "facts": probe(env, "facts"),
+        "facts": facts,
         "seed_output": seed_output.splitlines()[0],
-        "logins": {name: Session(port).login(name).cookies for name in ("facility", "researcher")},
-        "slots": iter(free_slots(weekdays_ahead(2, 40))),  # within the 90 days a booking may lie ahead
+        "logins": {user: Session(port).login(user).cookies for user in {page.user for page in PAGES} - {None}},
+        "slots": iter(facts["free_slots"]),  # the opening rules' free half hours within the booking window
         "slot_lock": threading.Lock(),
         "runs": {},
     }
 
 
-def measure(target: dict, name: str, user: str | None, method: str, path: str, seconds: float) -> None:
-    if method == "POST":
+def measure(target: dict, page: Page, seconds: float) -> None:
+    facts, path = target["facts"], path_of(page, target["facts"])
+    if page.post == "free":
 
         def request(session):
             with target["slot_lock"]:
                 slot = next(target["slots"], None)
             if slot is None:
                 return None
-            status, _ = session.post(path, booking_form(BOOKING_RESOURCE, target["facts"]["booking_project"], slot))
-            return status == 302  # a made booking redirects to its page
+            return session.post(path, booking_form(facts, slot))[0] == 302
+    elif page.post == "taken":
+
+        def request(session):
+            status, text = session.post(path, booking_form(facts, facts["taken_slot"]))
+            return status == 200 and "already booked" in text
     else:
 
         def request(session):
             return session.get(path)[0] == 200
 
-    run = load(target["port"], target["logins"].get(user, {}), request, seconds, warm_up=method == "GET")
-    target["runs"].setdefault(name, []).append(run)
+    run = load(target["port"], target["logins"].get(page.user, {}), request, seconds, warm_up=not page.post)
+    target["runs"].setdefault(page.name, []).append(run)
 
 
-def results_of(target: dict, page_specs: dict) -> dict:
-    """Each page's numbers and its queries, counted in-process."""
+def results_of(target: dict) -> dict:
+    """Each page's numbers, and its queries and p50 split measured in-process."""
     facts = target["facts"]
-    post_slot = ("2099-01-05T12:00", "2099-01-05T12:30")  # rolled back; far ahead so never in use
+    form_slots = {"free": facts["unused_slot"], "taken": facts["taken_slot"]}
     specs = {
-        name: f"{user}:{method}:{path}"
-        + ("|" + urllib.parse.urlencode(booking_form(BOOKING_RESOURCE, facts["booking_project"], post_slot))
-           if method == "POST" else "")
-        for name, (user, method, path) in page_specs.items()
-        if user
-    }  # fmt: skip
-    counted = probe(target["env"], "queries", *specs.values())
+        page.name: f"{page.user}:{'POST' if page.post else 'GET'}:{path_of(page, facts)}"
+        + ("|" + urllib.parse.urlencode(booking_form(facts, form_slots[page.post])) if page.post else "")
+        for page in PAGES
+        if page.user
+    }
+    measured = probe(target["env"], "pages", *specs.values())
     pages_measured = {name: summarise(runs) for name, runs in target["runs"].items()}
     for name, page in pages_measured.items():
-        page["queries"] = counted[specs[name]]["queries"] if name in specs else 1
+        page["in_process"] = measured.get(specs.get(name), {"queries": 1})
     return {"seed_output": target["seed_output"], "facts": facts, "pages": pages_measured}
 
 
-def race(env: dict, ports: list[int], facts: dict, days: list[datetime.date], start: str, end: str) -> dict:
+def race(env: dict, ports: list[int], facts: dict, start: str, end: str) -> dict:
     """RACE_CLIENTS clients, started together, POST bookings of RACE_SLOTS slots (several per slot)."""
-    slots = [(f"{day}T{start}", f"{day}T{end}") for day in days]
+    slots = [(f"{day}T{start}", f"{day}T{end}") for day in facts["race_days"]]
     cookies = Session(ports[0]).login("researcher").cookies  # sessions live in the database: any instance knows it
     before = probe(env, "count-bookings", RACE_RESOURCE)["active"]
     barrier = threading.Barrier(RACE_CLIENTS, timeout=60)
@@ -337,7 +346,7 @@ def race(env: dict, ports: list[int], facts: dict, days: list[datetime.date], st
 
     def client(number: int):
         session = Session(ports[number % len(ports)], cookies)
-        form = booking_form(RACE_RESOURCE, facts["booking_project"], slots[number % RACE_SLOTS])
+        form = {**booking_form(facts, slots[number % RACE_SLOTS]), "resource": RACE_RESOURCE}
         barrier.wait()
         try:
             status, text = session.post("/bookings/new/", form)
@@ -377,22 +386,29 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), {megabytes} MiB memory, {platform.platform()}"
 
 
+def _split(page: dict) -> str:
+    measured = page["in_process"]
+    if "p50_ms" not in measured:
+        return "-"
+    return (f"{measured['p50_ms']:.1f} = {measured['sql_ms']:.1f} + {measured['template_ms']:.1f} + "
+            f"{measured['python_ms']:.1f}")  # fmt: skip
+
+
 def report(small: dict, large: dict, system: bool, total_seconds: float) -> str:
     rows = []
     floor = {scale: data["pages"]["healthz"]["rps"] for scale, data in ((1, small), (SCALE, large))}
     for name, at_large in large["pages"].items():
         at_small = small["pages"][name]
         scale_ratio = at_large["rps"] / at_small["rps"] if at_small["rps"] else 0
-        healthz_ratio = at_large["rps"] / floor[SCALE] if floor[SCALE] else 0
+        healthz_ratios = [
+            at["rps"] / floor[scale] if floor[scale] else 0 for scale, at in ((1, at_small), (SCALE, at_large))
+        ]
         rows.append(
             f"| {name} | {at_small['rps']:.1f} | {at_large['rps']:.1f} | {at_large['p50_ms']:.0f} | "
-            f"{at_large['p95_ms']:.0f} | {at_small['queries']} / {at_large['queries']} | "
-            f"{at_small['failures']} / {at_large['failures']} | **{scale_ratio:.2f}** | **{healthz_ratio:.2f}** |"
+            f"{at_large['p95_ms']:.0f} | {at_small['in_process']['queries']} / {at_large['in_process']['queries']} | "
+            f"{at_small['failures']} / {at_large['failures']} | {_split(at_small)} | {_split(at_large)} | "
+            f"**{scale_ratio:.2f}** | **{healthz_ratios[0]:.2f}** / **{healthz_ratios[1]:.2f}** |"
         )
-    skipped = "" if large["facts"]["usage_report"] else (
-        "\nThe usage report (`/reports/usage/`) does not resolve: skipped. `bench/run.py` measures it "
-        "whenever the URL resolves.\n"
-    )  # fmt: skip
     races = "\n".join(
         f"| {r['instances']} | {RACE_CLIENTS} | {RACE_SLOTS} | {r['made']} | {r['refused']} | {len(r['other'])} | "
         f"{r['bookings_in_database']} |"
@@ -415,16 +431,21 @@ Server: `make serve` (gunicorn, DEBUG off, CONN_MAX_AGE=600, default workers and
 Scale 1: {small["seed_output"]}
 Scale {SCALE}: {large["seed_output"]}
 
-Pages read as `facility` (facility staff see every project and booking: the largest result sets); the
-booking POST as `researcher`, each request a new free half hour of `{BOOKING_RESOURCE}` (a load room with
-1,000 bookings). Queries are counted in-process (django.test.Client + CaptureQueriesContext, POST rolled back).
+Pages are read as `facility` (facility staff see every project and booking: the largest result sets)
+unless their name gives the role; the booking POST as `researcher`, each request a new free half hour of
+`{BOOKING_RESOURCE}` (a load room with 1,000 bookings) that the opening rules allow; the booking refusal
+POSTs a half hour inside one of its bookings. In-process (`bench/probe.py pages`: django.test.Client, POSTs
+rolled back): the queries of one request, and the p50 of 11 requests after 3 warm-up ones, split into
+SQL + template + Python ms (`bench/split_timer.py`).
 
 | page | req/s N=1 | req/s N={SCALE} | p50 ms N={SCALE} | p95 ms N={SCALE} | queries N=1 / N={
         SCALE
-    } | failures N=1 / N={SCALE} | N={SCALE} / N=1 (target ≥ 0.9) | page / healthz (target ≥ 0.2) |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+    } | failures N=1 / N={SCALE} | in-process p50 ms N=1 = SQL + template + Python | in-process p50 ms N={SCALE} | N={
+        SCALE
+    } / N=1 (target ≥ 0.9) | page / healthz N=1 / N={SCALE} (target ≥ 0.2) |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
-{skipped}
+
 ## Race for booking slots
 
 {RACE_CLIENTS} clients started together (a barrier) POST `/bookings/new/` for {RACE_SLOTS} slots of
@@ -452,21 +473,19 @@ def main() -> None:
     try:
         # Both servers run side by side and each page is loaded small, large, large, small: whatever else
         # the machine does while the benchmark runs weighs on both scales alike.
-        page_specs = pages(large["facts"])
-        for name, (user, method, path) in page_specs.items():
+        for page in PAGES:
             for target in (small, large, large, small):
-                measure(target, name, user, method, path, SECONDS / 2)
-            log(f"{name}: " + ", ".join(f"N={t['scale']} {summarise(t['runs'][name])['rps']:.1f} req/s"
-                                         for t in (small, large)))  # fmt: skip
+                measure(target, page, SECONDS / 2)
+            log(f"{page.name}: " + ", ".join(f"N={t['scale']} {summarise(t['runs'][page.name])['rps']:.1f} req/s"
+                                              for t in (small, large)))  # fmt: skip
         stop_server(small["server"])
-        small_results, large_results = results_of(small, page_specs), results_of(large, page_specs)
+        small_results, large_results = results_of(small), results_of(large)
         env, port, facts = large["env"], large["port"], large["facts"]
         large_results["explain"] = probe(env, "explain")
-        race_days = weekdays_ahead(62, RACE_SLOTS)  # after the slots the booking POSTs took
-        large_results["race_one"] = race(env, [port], facts, race_days, "12:00", "12:45")
+        large_results["race_one"] = race(env, [port], facts, "12:00", "12:45")
         second, second_port = start_server(env)
         try:
-            large_results["race_two"] = race(env, [port, second_port], facts, race_days, "17:00", "17:45")
+            large_results["race_two"] = race(env, [port, second_port], facts, "17:00", "17:45")
         finally:
             stop_server(second)
     finally:

@@ -18,6 +18,15 @@ from .models import (
     Qualification,
     Resource,
 )
+from .periods import period_label
+
+
+class LocalPeriodMixin:
+    """Shows a model's ``period`` as people read it, in local time, instead of the stored UTC range."""
+
+    @admin.display(description=_("period"), ordering="period")
+    def local_period(self, obj) -> str:
+        return period_label(obj.period) if obj.period else "—"
 
 
 class RuleCheckedForm:
@@ -151,10 +160,10 @@ class ClosureAdminForm(RuleCheckedForm, ClosureForm):
 
 
 @admin.register(Closure)
-class ClosureAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin):
+class ClosureAdmin(LocalPeriodMixin, AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin):
     form = ClosureAdminForm
     delete_service = staticmethod(services.delete_closure)
-    list_display = ["__str__", "facility", "resource", "reason", "period", "created_by"]
+    list_display = ["__str__", "facility", "resource", "reason", "local_period", "created_by"]
     list_filter = ["reason", "facility"]
     list_select_related = ["facility", "resource", "created_by"]
     autocomplete_fields = ["resource"]
@@ -162,6 +171,14 @@ class ClosureAdmin(AuditHistoryAdminMixin, ServiceDeletesMixin, admin.ModelAdmin
     def has_change_permission(self, request, obj=None):
         # A closure changes bookings: the Closures page corrects one, listing the bookings it would cancel.
         return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return ["facility", "resource", "reason", "local_period", "note", "created_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["local_period"] if obj else []
 
     def save_model(self, request, obj, form, change):
         services.create_closure(obj, request.user)
@@ -196,8 +213,8 @@ class BookingChangeForm(forms.ModelForm):
 
 
 @admin.register(Booking)
-class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "project", "booked_by", "status", "created_at"]
+class BookingAdmin(LocalPeriodMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "local_period", "project", "booked_by", "status", "created_at"]
     list_filter = ["status", "resource__facility", "resource"]
     search_fields = ["project__code", "project__acronym", "booked_by__username", "purpose"]
     list_select_related = ["resource", "project", "booked_by"]
@@ -205,7 +222,7 @@ class BookingAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     actions = ["approve", "cancel"]
     readonly_fields = [
         "resource",
-        "period",
+        "local_period",
         "project",
         "booked_by",
         "entrants",

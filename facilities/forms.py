@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from atmp_portal.people import full_name
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
-from .permissions import can_book_on_behalf
+from .permissions import can_book_on_behalf, can_decide_booking
 from .report_exports import TABLE_CHOICES
 from .reports import ReportPeriod
 from .services import (
@@ -54,12 +55,87 @@ class PeriodFormMixin:
         return DateTimeTZRange(self.cleaned_data["start"], self.cleaned_data["end"])
 
 
-def equipment_by_room(equipment) -> list[tuple[str, list[tuple[str, str]]]]:
+def equipment_by_room(equipment: list[Resource]) -> list[tuple[str, list[tuple[str, str]]]]:
     """Equipment choices grouped by the room it stands in, so the page shows which can be booked with a room."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for item in equipment.order_by("room__name", "name"):
+    # As PostgreSQL orders them: by room name, equipment without a room last.
+    for item in sorted(equipment, key=lambda item: (item.room is None, item.room.name if item.room else "", item.name)):
         groups.setdefault(item.room.name if item.room else str(_("No room")), []).append((item.slug, item.name))
     return list(groups.items())
+
+
+class _FetchedChoices(forms.models.ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for item in self.field.fetched:
+            yield self.choice(item)
+
+    def __len__(self):
+        return len(self.field.fetched) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.fetched)
+
+
+class FetchedOnceMixin:
+    """A model choice field whose objects are read once per form (``fetch``) and then serve both its validation
+    and its widget: showing a refused form again runs no second round of queries for its choices."""
+
+    iterator = _FetchedChoices
+    fetched: list = []
+    _by_key: dict[str, object] = {}
+
+    def fetch(self, objects) -> list:
+        self.fetched = list(objects)
+        key = self.to_field_name or "pk"
+        self._by_key = {str(getattr(item, key)): item for item in self.fetched}
+        return self.fetched
+
+    def _lookup(self, value):
+        if isinstance(value, models.Model):
+            value = getattr(value, self.to_field_name or "pk")
+        return self._by_key.get(str(value))
+
+
+class FetchedOnceChoiceField(FetchedOnceMixin, forms.ModelChoiceField):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        item = self._lookup(value)
+        if item is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return item
+
+
+class FetchedOnceMultipleChoiceField(FetchedOnceMixin, forms.ModelMultipleChoiceField):
+    def clean(self, value):
+        value = self.prepare_value(value)
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if not value:
+            return []
+        if not isinstance(value, (list, tuple)):
+            raise forms.ValidationError(self.error_messages["invalid_list"], code="invalid_list")
+        meta = self.queryset.model._meta
+        key = meta.get_field(self.to_field_name) if self.to_field_name else meta.pk
+        chosen = []
+        for each in value:
+            try:
+                key.to_python(each)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": each}
+                ) from None
+            item = self._lookup(each)
+            if item is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": each}
+                )
+            if item not in chosen:
+                chosen.append(item)
+        self.run_validators(value)
+        return chosen
 
 
 class RecurrenceForm(forms.Form):
@@ -91,19 +167,19 @@ class RecurrenceForm(forms.Form):
 class BookingForm(PeriodFormMixin, RecurrenceForm):
     field_order = ["resource", "project", "start", "end", "step", "entrants", "purpose", "equipment"]
 
-    resource = forms.ModelChoiceField(
+    resource = FetchedOnceChoiceField(
         label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
     )
-    project = forms.ModelChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
+    project = FetchedOnceChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
-    step = forms.ModelChoiceField(
+    step = FetchedOnceChoiceField(
         label=_("Process step"),
         queryset=ProcessStep.objects.none(),
         required=False,
         help_text=_("For a GMO project: the step you do, whose contained-use class the room must be approved for."),
     )
-    entrants = forms.ModelMultipleChoiceField(
+    entrants = FetchedOnceMultipleChoiceField(
         label=_("Entrants"),
         queryset=get_user_model().objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -114,7 +190,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         ),
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-    equipment = forms.ModelMultipleChoiceField(
+    equipment = FetchedOnceMultipleChoiceField(
         label=_("Equipment in the room, booked with it"),
         queryset=Resource.objects.none(),
         to_field_name="slug",
@@ -125,15 +201,22 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        resources = Resource.objects.active().select_related("facility", "room")
-        self.fields["resource"].queryset = resources
-        self.fields["equipment"].queryset = resources.filter(kind=ResourceKind.EQUIPMENT)
-        self.fields["equipment"].choices = equipment_by_room(self.fields["equipment"].queryset)
+        # Four queries, whether the form is shown, refused or accepted.
+        resources = self.fields["resource"].fetch(Resource.objects.active().select_related("facility", "room"))
+        # Equipment stands in a room of its own facility: once the resource is known, only that facility's
+        # equipment is a choice, so the list does not grow with the centre.
+        chosen = self.fields["resource"]._lookup(self["resource"].value() or "")
+        equipment = self.fields["equipment"].fetch(
+            item
+            for item in resources
+            if item.kind == ResourceKind.EQUIPMENT and (chosen is None or item.facility_id == chosen.facility_id)
+        )
+        self.fields["equipment"].choices = equipment_by_room(equipment)
         projects = AtmpProject.objects.admitted() if can_book_on_behalf(user) else AtmpProject.objects.bookable_by(user)
-        self.fields["project"].queryset = projects.order_by("code")
-        self.fields["step"].queryset = ProcessStep.objects.filter(project__in=projects).select_related("project")
+        self.fields["project"].fetch(projects.order_by("code"))
+        self.fields["step"].fetch(ProcessStep.objects.filter(project__in=projects).select_related("project"))
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
-        self.fields["entrants"].queryset = possible_entrants(projects.values("group"))
+        self.fields["entrants"].fetch(possible_entrants(projects.values("group")))
         self.fields["entrants"].label_from_instance = full_name
 
     @property
@@ -141,7 +224,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         """Each resource's room, by slug, for the script that shows the chosen room's equipment only."""
         return {
             resource.slug: (resource if resource.is_room else resource.room or resource).name
-            for resource in self.fields["resource"].queryset
+            for resource in self.fields["resource"].fetched
         }
 
 
@@ -356,6 +439,13 @@ class FreeTimeForm(forms.Form):
 
 
 class NotificationPreferencesForm(forms.ModelForm):
+    """The e-mails ``user`` may turn off, the request notices only to those who decide on them; and their language."""
+
     class Meta:
         model = NotificationPreferences
         fields = ["booking_reminders", "qualification_expiry", "new_requests", "language"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_decide_booking(user):
+            del self.fields["new_requests"]

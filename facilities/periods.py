@@ -58,6 +58,13 @@ def describe_period(period: DateTimeTZRange) -> str:
     }
 
 
+def period_label(period: DateTimeTZRange) -> str:
+    """E.g. “Mon 7 Dec 2026 07:00-09:00”, in local time; the end's date too when it falls on another day."""
+    start, end = timezone.localtime(period.lower), timezone.localtime(period.upper)
+    end_format = "TIME_FORMAT" if start.date() == end.date() else "DATETIME_FORMAT"
+    return f"{formats.date_format(start, 'DATETIME_FORMAT')}\u2013{formats.date_format(end, end_format)}"
+
+
 def days_of(period: DateTimeTZRange) -> list[datetime.date]:
     """The local days ``period`` touches; a period ending at midnight does not touch the next day."""
     first = timezone.localtime(period.lower).date()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.postgres.fields import DateTimeRangeField
+from django.core.paginator import Page, Paginator
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Lower, Upper
@@ -327,16 +328,25 @@ class GroupUsage:
         return sum((line.cost for line in self.lines), Decimal(0))
 
 
+def _facility_resource_ids(facility: Facility | None) -> list[int] | None:
+    """The resources of the facility, billed whether still active or not; None for the whole centre."""
+    return None if facility is None else list(facility.resources.values_list("pk", flat=True))
+
+
 def group_usage(period: ReportPeriod, facility: Facility | None = None, *, user) -> list[GroupUsage]:
     """Approved hours per group, project and resource (of the facility, if given) with their cost.
 
     Four queries; five for a facility, whose resources are billed whether still active or not.
     """
-    resource_ids = None if facility is None else list(facility.resources.values_list("pk", flat=True))
+    return _group_usage_of(_approved_bookings_in(period, user, _facility_resource_ids(facility)), period)
+
+
+def _group_usage_of(bookings, period: ReportPeriod) -> list[GroupUsage]:
+    """The lines of ``bookings`` per group; four queries."""
     rows = list(
-        _approved_bookings_in(period, user, resource_ids)
-        .values_list("project__group_id", "project_id", "resource_id")
-        .annotate(seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows())
+        bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
+            seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows()
+        )
     )
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
     # The lines name a project by code and title: its long texts would only weigh on a large report.
@@ -378,7 +388,68 @@ def usage_report(period: ReportPeriod, facility: Facility | None = None, *, user
     )
 
 
-def usage_charts(report: UsageReport, groups: Iterable[GroupUsage]) -> dict:
+@dataclass
+class UsageReportPage:
+    """The usage report as the page shows it: a page of resources and a page of groups, built alone, with the
+    report's totals summed in SQL; the files (``usage_report``) hold every line."""
+
+    period: ReportPeriod
+    resources: Page
+    groups: Page
+    booked_hours: Decimal
+    cost: Decimal
+    facility: Facility | None = None
+
+
+def usage_report_page(
+    period: ReportPeriod, facility: Facility | None = None, *, user, per_page: int, resource_page, group_page
+) -> UsageReportPage:
+    """One page of the report's resources and one of its groups (by name), with the report's totals; a fixed
+    number of queries at any size of centre, and the period's bookings read twice (all lines, the page's groups)."""
+    resources = Resource.objects.active().order_by("facility__name", "kind", "name")
+    if facility is not None:
+        resources = resources.filter(facility=facility)
+    resource_rows = Paginator(resources.values_list("pk", flat=True), per_page).get_page(resource_page)
+    resource_rows.object_list = resource_usage(
+        period, Resource.objects.filter(pk__in=list(resource_rows.object_list)), user=user
+    )
+    bookings = _approved_bookings_in(period, user, _facility_resource_ids(facility))
+    group_ids, booked_hours, cost = _totals(bookings, period)
+    group_rows = Paginator(group_ids, per_page).get_page(group_page)
+    group_rows.object_list = _group_usage_of(
+        bookings.filter(project__group_id__in=list(group_rows.object_list)), period
+    )
+    return UsageReportPage(period, resource_rows, group_rows, booked_hours, cost, facility)
+
+
+def _totals(bookings, period: ReportPeriod) -> tuple[list[int], Decimal, Decimal]:
+    """The groups of ``bookings`` by name, their hours on active resources and their cost, reckoned as
+    ``ResourceUsage`` and ``BillingLine`` do, from the hours per line (group, project, resource) alone."""
+    lines = list(
+        bookings.values_list("project__group_id", "project_id", "resource_id").annotate(seconds=_booked_seconds(period))
+    )
+    groups = {
+        group.pk: group
+        for group in ResearchGroup.objects.filter(pk__in={line[0] for line in lines}).only(
+            "name", "billing_category", "organisation_unit"
+        )
+    }
+    resources = Resource.objects.only("active", "internal_hourly_rate", "external_hourly_rate").in_bulk(
+        {line[2] for line in lines}
+    )
+    seconds_per_resource: dict[int, Decimal] = {}
+    cost = Decimal(0)
+    for group_id, _project_id, resource_id, seconds in lines:
+        resource = resources[resource_id]
+        if resource.active:
+            seconds_per_resource[resource_id] = seconds_per_resource.get(resource_id, 0) + seconds
+        cost += (_hours(seconds) * resource.hourly_rate(groups[group_id].billed_as)).quantize(MONEY)
+    booked_hours = sum((_hours(seconds) for seconds in seconds_per_resource.values()), Decimal(0))
+    by_name = sorted(groups.values(), key=lambda group: (group.name, group.pk))
+    return [group.pk for group in by_name], booked_hours, cost
+
+
+def usage_charts(report: UsageReport | UsageReportPage, groups: Iterable[GroupUsage]) -> dict:
     """Utilisation per resource (on a 0-100 % scale) and booked hours of ``groups``, for includes/bar_chart.html."""
     utilisation = bar_chart(
         "utilisation-chart",

@@ -6,14 +6,16 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from atmp_portal import exports
+from atmp_portal.confirmation import confirmation_page
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
@@ -45,6 +47,7 @@ from .models import (
     Qualification,
     Resource,
 )
+from .periods import describe_period
 
 PER_PAGE = 25
 
@@ -167,7 +170,8 @@ def free_time(request):
 @require_GET
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
-    mine = Booking.objects.visible_to(request.user).booked_or_entered_by(request.user).with_details()
+    # A person may see every booking they made or enter: visible_to() would only slow the query down.
+    mine = Booking.objects.booked_or_entered_by(request.user).with_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
     context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
     return render(request, "facilities/booking_list.html", context)
@@ -217,8 +221,6 @@ def booking_detail(request, pk):
         "entrants": [full_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
         "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
-        "cancel_form": CancelForm(),
-        "reject_form": RejectForm(),
         "may_view_history": can_view_history(request.user, "booking"),
     }
     return render(request, "facilities/booking_detail.html", context)
@@ -234,12 +236,26 @@ def _report(request, action, *args, success):
         messages.success(request, success)
 
 
-@require_POST
+def _booking_named(booking: Booking) -> dict:
+    return {"resource": booking.resource.name, "when": describe_period(booking.period)}
+
+
+@require_http_methods(["GET", "POST"])
 def booking_cancel(request, pk):
     booking = _visible_booking(request, pk)
     require(permissions.can_cancel_booking(request.user, booking))
-    form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        return confirmation_page(
+            request,
+            title=_("Cancel the booking?"),
+            consequence=_("The booking of %(resource)s %(when)s is cancelled, with the equipment booked with it.")
+            % _booking_named(booking),
+            action_label=_("Cancel booking"),
+            back_url=booking.get_absolute_url(),
+            form=form,
+        )
+    reason = form.cleaned_data["reason"]
     _report(request, services.cancel_booking, booking, request.user, reason, success=_("The booking was cancelled."))
     return redirect(booking)
 
@@ -252,12 +268,22 @@ def booking_approve(request, pk):
     return redirect("facilities:pending")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def booking_reject(request, pk):
     require(permissions.can_decide_booking(request.user))
     booking = _visible_booking(request, pk)
-    form = RejectForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    form = RejectForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        return confirmation_page(
+            request,
+            title=_("Reject the request?"),
+            consequence=_("The request for %(resource)s %(when)s is rejected; the booker reads your reason.")
+            % _booking_named(booking),
+            action_label=_("Reject"),
+            back_url=booking.get_absolute_url(),
+            form=form,
+        )
+    comment = form.cleaned_data["comment"]
     _report(request, services.reject_booking, booking, request.user, comment, success=_("The booking was rejected."))
     return redirect("facilities:pending")
 
@@ -283,8 +309,6 @@ def series_detail(request, series):
         "may_cancel": any(b.is_active for b in dates) and permissions.can_cancel_booking(request.user, first),
         "may_decide": any(b.status == BookingStatus.REQUESTED for b in dates)
         and permissions.can_decide_booking(request.user),
-        "cancel_form": SeriesCancelForm(),
-        "reject_form": RejectForm(),
     }
     return render(request, "facilities/series_detail.html", context)
 
@@ -297,24 +321,41 @@ def series_approve(request, series):
     return redirect("facilities:pending")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def series_reject(request, series):
     require(permissions.can_decide_booking(request.user))
-    _visible_series(request, series)
-    form = RejectForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    dates = _visible_series(request, series)
+    form = RejectForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        return confirmation_page(
+            request,
+            title=_("Reject the series?"),
+            consequence=_("Every requested date of the series in %(resource)s is rejected; the booker reads why.")
+            % {"resource": dates[0].resource.name},
+            action_label=_("Reject the series"),
+            back_url=reverse("facilities:series_detail", kwargs={"series": series}),
+            form=form,
+        )
+    comment = form.cleaned_data["comment"]
     _report(request, services.reject_series, series, request.user, comment, success=_("The series was rejected."))
     return redirect("facilities:pending")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def series_cancel(request, series):
     dates = _visible_series(request, series)
     require(permissions.can_cancel_booking(request.user, dates[0]))
-    form = SeriesCancelForm(request.POST)
+    form = SeriesCancelForm(request.POST if request.method == "POST" else None)
     if not form.is_valid():
-        messages.error(request, _("Give a reason for cancelling, and the first day to cancel as YYYY-MM-DD."))
-        return redirect("facilities:series_detail", series=series)
+        return confirmation_page(
+            request,
+            title=_("Cancel the series?"),
+            consequence=_("The dates of the series in %(resource)s ahead are cancelled, or those from a day you give.")
+            % {"resource": dates[0].resource.name},
+            action_label=_("Cancel the dates"),
+            back_url=reverse("facilities:series_detail", kwargs={"series": series}),
+            form=form,
+        )
     _report(
         request,
         services.cancel_series,
@@ -336,9 +377,7 @@ def pending(request):
 @require_GET
 def _pending_requests(request):
     requests = Booking.objects.visible_to(request.user).pending().upcoming().one_row_per_series().with_details()
-    return render(
-        request, "facilities/pending.html", {"page_obj": _page(request, requests), "reject_form": RejectForm()}
-    )
+    return render(request, "facilities/pending.html", {"page_obj": _page(request, requests)})
 
 
 def _cancelled_message(count: int) -> str:
@@ -473,6 +512,8 @@ def usage_report(request):
     form = UsageReportForm(request.GET)
     if not form.is_valid():
         return render(request, "facilities/usage_report.html", {"form": form}, status=400)
+    if form.export_format not in ("csv", "xlsx"):
+        return _usage_report_page(request, form)
     report = reports.usage_report(form.period, facility=form.cleaned_data["facility"], user=request.user)
     scope = f"{report.facility.slug}-" if report.facility else ""
     filename = f"usage-{scope}{report.period.first_day:%Y-%m-%d}-{report.period.last_day:%Y-%m-%d}"
@@ -481,14 +522,24 @@ def usage_report(request):
         return exports.csv_download(request, table, f"{filename}-{form.export_table}")
     if form.export_format == "xlsx":
         return exports.xlsx_download(report_exports.workbook_tables(report), filename)
-    # The page shows the groups a page at a time (at a large centre: hundreds of groups, thousands of
-    # lines); the totals and the CSV and XLSX files cover them all.
-    groups = Paginator(report.groups, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _usage_report_page(request, form):
+    # The page shows resources and groups a page at a time (at a large centre: hundreds of resources and
+    # groups, thousands of lines), built alone; the totals and the CSV and XLSX files cover them all.
+    report = reports.usage_report_page(
+        form.period,
+        facility=form.cleaned_data["facility"],
+        user=request.user,
+        per_page=PER_PAGE,
+        resource_page=request.GET.get("resources_page"),
+        group_page=request.GET.get("page"),
+    )
     context = {
         "form": form,
         "report": report,
-        "page_obj": groups,
-        "charts": reports.usage_charts(report, groups),
+        "page_obj": report.groups,
+        "charts": reports.usage_charts(report, report.groups),
         "table_choices": report_exports.TABLE_CHOICES,
     }
     return render(request, "facilities/usage_report.html", context)
@@ -500,6 +551,7 @@ def calendar_settings(request):
     form = NotificationPreferencesForm(
         request.POST if request.method == "POST" else None,
         instance=preferences or NotificationPreferences(user=request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         form.save()

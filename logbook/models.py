@@ -53,7 +53,7 @@ class SignedRecord(AppendOnly):
         related_name="corrections",
         verbose_name=_("corrects"),
     )
-    correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    correction_reason = models.TextField(_("reason for the correction"), max_length=1000, blank=True)
 
     class Meta(AppendOnly.Meta):
         abstract = True
@@ -198,7 +198,7 @@ class LineClearance(SignedRecord):
         "facilities.Resource", on_delete=models.PROTECT, related_name="line_clearances", verbose_name=_("room")
     )
     items = models.JSONField(_("checklist items ticked"), default=list)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
 
     class Meta(SignedRecord.Meta):
         ordering = ["-signed_at", "-pk"]
@@ -402,10 +402,10 @@ class Deviation(models.Model):
     )
     category = models.CharField(_("category"), max_length=15, choices=DeviationCategory.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
-    description = models.TextField(_("description"))
-    immediate_action = models.TextField(_("immediate action"), blank=True)
-    investigation = models.TextField(_("investigation"), blank=True)
-    capa = models.TextField(_("CAPA (corrective and preventive actions)"), blank=True)
+    description = models.TextField(_("description"), max_length=10000)
+    immediate_action = models.TextField(_("immediate action"), max_length=5000, blank=True)
+    investigation = models.TextField(_("investigation"), max_length=10000, blank=True)
+    capa = models.TextField(_("CAPA (corrective and preventive actions)"), max_length=10000, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=DeviationStatus.choices, default=DeviationStatus.OPEN)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
@@ -442,7 +442,7 @@ class DeviationClosure(SignedRecord):
     deviation = models.ForeignKey(
         Deviation, on_delete=models.PROTECT, related_name="closures", verbose_name=_("deviation")
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
 
     class Meta(SignedRecord.Meta):
         verbose_name = _("deviation closure")
@@ -468,7 +468,7 @@ class RoomHold(AppendOnly):
     deviation = models.ForeignKey(
         Deviation, on_delete=models.PROTECT, null=True, blank=True, related_name="holds", verbose_name=_("deviation")
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("placed by")
     )
@@ -491,7 +491,7 @@ class RoomRelease(SignedRecord):
     room = models.ForeignKey(
         "facilities.Resource", on_delete=models.PROTECT, related_name="releases", verbose_name=_("room")
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
 
     class Meta(SignedRecord.Meta):
         ordering = ["-signed_at", "-pk"]

@@ -58,6 +58,24 @@ class ChangeRoleForm(forms.Form):
         self.fields["role"].choices = role_choices(may_assign_pi)
 
 
+class CommentForm(forms.Form):
+    """The comment on a workflow step or a decision; ``required`` where its reader needs to know why."""
+
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].required = required
+
+    @classmethod
+    def posted(cls, data) -> str:
+        """The posted comment; a ProjectError with the form's message where it is too long."""
+        form = cls(data, required=False)  # whether one is needed is the workflow's rule, with its own message
+        if not form.is_valid():
+            raise services.ProjectError(form.errors["comment"][0])
+        return form.cleaned_data["comment"]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

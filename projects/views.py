@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atmp_portal import exports
+from atmp_portal.confirmation import confirmation_page
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
@@ -18,6 +20,7 @@ from .forms import (
     AddMemberForm,
     AtmpProjectForm,
     ChangeRoleForm,
+    CommentForm,
     DocumentUploadForm,
     GroupApplicationForm,
     InvitationForm,
@@ -25,7 +28,7 @@ from .forms import (
     ProcessStepFormSet,
     ResearchGroupForm,
 )
-from .models import AtmpProject, GroupApplication, Invitation, Membership, ResearchGroup
+from .models import AtmpProject, GroupApplication, Invitation, Membership, ProjectStatus, ResearchGroup
 
 GROUPS_PER_PAGE = 25
 APPLICATIONS_PER_PAGE = 25
@@ -139,10 +142,21 @@ def member_role(request, slug, membership_id):
     return redirect(membership.group)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request, slug, membership_id):
     membership = _membership(request, slug, membership_id)
     require(permissions.can_change_membership(request.user, membership))
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Remove %(user)s from the group?") % {"user": full_name(membership.user)},
+            consequence=_(
+                "%(user)s leaves %(group)s and no longer sees its projects or books for them, until added again."
+            )
+            % {"user": full_name(membership.user), "group": membership.group.name},
+            action_label=_("Remove"),
+            back_url=membership.group.get_absolute_url(),
+        )
     try:
         services.remove_member(membership, actor=request.user)
     except services.ProjectError as error:
@@ -241,12 +255,25 @@ def application_queue(request):
     return render(request, "projects/application_queue.html", {"page_obj": page})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def application_decide(request, application_id, approve):
+    # Declining has no way back, so its URL shows a confirmation page; approving is a POST only.
+    if approve and request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     require(permissions.can_decide_group_applications(request.user))
     application = get_object_or_404(GroupApplication, pk=application_id)
-    comment = request.POST.get("comment", "")
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Decline the application?"),
+            consequence=_("No research group %(name)s is created; the applicant receives your comment by e-mail.")
+            % {"name": application.name},
+            action_label=_("Decline"),
+            back_url=reverse("projects:application_queue"),
+            form=CommentForm(required=True),
+        )
     try:
+        comment = CommentForm.posted(request.POST)
         if approve:
             group = services.approve_group_application(application, actor=request.user, comment=comment)
         else:
@@ -361,12 +388,27 @@ def project_edit(request, code):
     return _project_form(request, project)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def project_transition(request, code, name):
     project = _visible_project(request, code)
-    require(permissions.can_transition(request.user, project, workflow.TRANSITIONS[name]))
+    transition = workflow.TRANSITIONS[name]
+    require(permissions.can_transition(request.user, project, transition))
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("%(action)s %(code)s?") % {"action": transition.label, "code": project.code},
+            consequence=_("%(code)s goes from %(from)s to %(to)s; those who follow the project are told.")
+            % {
+                "code": project.code,
+                "from": project.get_status_display(),
+                "to": ProjectStatus(transition.target).label,
+            },
+            action_label=transition.label,
+            back_url=project.get_absolute_url(),
+            form=CommentForm(required=transition.comment_required),
+        )
     try:
-        workflow.transition_project(project, name, actor=request.user, comment=request.POST.get("comment", ""))
+        workflow.transition_project(project, name, actor=request.user, comment=CommentForm.posted(request.POST))
     except services.ProjectError as error:
         messages.error(request, error.message)
     else:

@@ -29,6 +29,8 @@ class Transition:
     comment_required: bool = False
     # Who hears about it: the centre's reviewers, or the project's PI and lead.
     notify_reviewers: bool = False
+    # A step with no way back is taken on its own confirmation page, not straight from the project's page.
+    final: bool = False
 
     @property
     def url_name(self) -> str:
@@ -46,14 +48,14 @@ TRANSITIONS: dict[str, Transition] = {
                    P.can_review_project),
         Transition("accept", gettext_lazy("Accept"), (S.UNDER_REVIEW,), S.ACCEPTED, P.can_review_project),
         Transition("reject", gettext_lazy("Reject"), (S.UNDER_REVIEW,), S.REJECTED, P.can_review_project,
-                   comment_required=True),
+                   comment_required=True, final=True),
         Transition("request_changes", gettext_lazy("Request changes"), (S.SUBMITTED, S.UNDER_REVIEW), S.DRAFT,
                    P.can_review_project, comment_required=True),
         Transition("activate", gettext_lazy("Start work in the facility"), (S.ACCEPTED,), S.ACTIVE,
                    P.can_run_project_in_facility),
         Transition("complete", gettext_lazy("Complete"), (S.ACTIVE,), S.COMPLETED, P.can_run_project_in_facility),
         Transition("withdraw", gettext_lazy("Withdraw"), (S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.ACCEPTED, S.ACTIVE),
-                   S.WITHDRAWN, P.can_speak_for_project, notify_reviewers=True),
+                   S.WITHDRAWN, P.can_speak_for_project, notify_reviewers=True, final=True),
     )
 }  # fmt: skip
 

@@ -13,7 +13,8 @@ import icalendar
 import pandas
 from django.conf import settings
 from django.db import connection
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, reverse
+from django.utils import timezone
 
 from facilities.models import Booking, BookingStatus
 
@@ -131,3 +132,25 @@ def csv_rows(response) -> list[list[str]]:
 def csv_frame(response, **options) -> pandas.DataFrame:
     """A CSV download as pandas reads it: without options, it must find the header and the columns."""
     return pandas.read_csv(io.BytesIO(response.content), **options)
+
+
+def demo_confirmation_pages():
+    """(who, path) of each confirmation page before an action that cannot be undone, in the demo data."""
+    from facilities.demo import SERIES
+    from projects.models import AtmpProject, GroupApplication, Membership
+
+    ahead = Booking.objects.filter(period__startswith__gt=timezone.now(), parent__isnull=True).order_by("period")
+    approved = ahead.filter(booked_by__username="researcher", status=BookingStatus.APPROVED).first()
+    requested = ahead.filter(status=BookingStatus.REQUESTED, series__isnull=True).first()
+    member = Membership.objects.select_related("group").get(user__username="researcher", group__slug="stem-cell-lab")
+    project = AtmpProject.objects.get(acronym="HSC-LV")
+    application = GroupApplication.objects.pending().first()
+    return [
+        ("researcher", reverse("facilities:booking_cancel", args=[approved.pk])),
+        ("facility", reverse("facilities:booking_reject", args=[requested.pk])),
+        ("facility", reverse("facilities:series_reject", args=[SERIES])),
+        ("facility", reverse("facilities:series_cancel", args=[SERIES])),
+        ("pi", reverse("projects:member_remove", args=[member.group.slug, member.pk])),
+        ("pi", reverse("projects:project_withdraw", args=[project.code])),
+        ("reviewer", reverse("projects:application_decline", args=[application.pk])),
+    ]

@@ -5,6 +5,8 @@ put in the query string of the list and calendar pages, the portal answers with 
 import datetime
 
 import pytest
+from django.apps import apps
+from django.db import models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -196,3 +198,29 @@ class TestQueryParameters:
         response = client.get(url, params)
         assert response.status_code in (200, 400, 404)
         assert row_counts() == before
+
+
+def test_every_text_field_of_the_portal_has_a_length_limit():
+    """Forms and the admin take their limits from the models: no text field takes a whole book."""
+    unlimited = [
+        f"{model._meta.label}.{field.name}"
+        for app in ("projects", "facilities", "logbook", "api")
+        for model in apps.get_app_config(app).get_models()
+        if not model._meta.label.endswith("Event")  # the audit copies follow their models
+        for field in model._meta.get_fields()
+        if isinstance(field, models.TextField) and not field.max_length
+    ]
+    assert unlimited == []
+
+
+@pytest.mark.django_db
+def test_an_over_long_comment_on_a_step_is_refused_with_a_message(client, group, pi, make_project):
+    project = make_project(group)
+    before = row_counts()
+    client.force_login(pi)
+    url = f"{project.get_absolute_url()}withdraw/"
+    response = client.post(url, {"comment": "x" * 111_000}, follow=True)
+    assert "at most 2000 characters" in response.text
+    project.refresh_from_db()
+    assert project.status == "draft"
+    assert row_counts() == before

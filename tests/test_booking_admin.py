@@ -124,3 +124,27 @@ def test_the_admin_lifts_a_closure_through_the_service(client, admin_user, room,
     assert Closure.pgh_event_model.objects.filter(
         pgh_obj_id=closure.pk, pgh_context__metadata__reason="Closure lifted."
     ).exists()
+
+
+def test_the_admin_shows_periods_in_local_time(client, admin_user, admin_data, room, booking_day, at):
+    client.force_login(admin_user)
+    client.post(ADD_BOOKING, admin_data("09:00", "13:00"))
+    booking = Booking.objects.get()
+    closure = Closure(
+        facility=room.facility,
+        resource=room,
+        reason="cleaning",
+        period=DateTimeTZRange(at(booking_day, "14:00"), at(booking_day + datetime.timedelta(days=1), "08:00")),
+    )
+    services.create_closure(closure, admin_user)
+    day, next_day = f"{booking_day:%a} {booking_day.day} {booking_day:%b %Y}", booking_day + datetime.timedelta(days=1)
+    pages = {
+        "/admin/facilities/booking/": f"{day} 09:00\u201313:00",
+        f"/admin/facilities/booking/{booking.pk}/change/": f"{day} 09:00\u201313:00",
+        "/admin/facilities/closure/": f"{day} 14:00\u2013{next_day:%a} {next_day.day} {next_day:%b %Y} 08:00",
+        f"/admin/facilities/closure/{closure.pk}/change/": f"{day} 14:00\u2013",
+    }
+    for url, period in pages.items():
+        page = client.get(url).text
+        assert period in page, url
+        assert "+00:00" not in page and "DateTimeTZRange" not in page, url

@@ -29,6 +29,15 @@ def test_qualifications_follow_the_demo_story(demo):
     assert Qualification.objects.filter(user__username="researcher", kind="training").count() == 4
 
 
+def test_approved_demo_bookings_record_who_decided_and_when(demo):
+    approved = Booking.objects.filter(status=BookingStatus.APPROVED).select_related("resource", "decided_by")
+    assert approved.filter(resource__requires_approval=True).exists()
+    for booking in approved:
+        assert booking.decided_at is not None and booking.decided_at <= max(timezone.now(), booking.period.lower)
+        if booking.resource.requires_approval:
+            assert booking.decided_by.username == "facility"
+
+
 def test_demo_bookings_obey_the_rules_and_seeding_again_adds_nothing(demo, settings):
     bookings = Booking.objects.with_details()
     assert bookings.filter(period__endswith__lt=timezone.now()).exists()

@@ -4,7 +4,9 @@ import datetime
 import uuid
 
 import pytest
+from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -164,9 +166,15 @@ class TestWhoSeesAndChangesABooking:
     def test_the_booker_cancels_with_a_reason(self, client, booking, booker):
         client.force_login(booker)
         url = reverse("facilities:booking_cancel", args=[booking.pk])
-        assert client.get(url).status_code == 405
-        response = client.post(url, {"reason": ""}, follow=True)
-        assert "Give a reason for cancelling." in response.text
+        response = client.get(booking.get_absolute_url())
+        assert f'href="{url}"' in response.text
+        assert 'name="reason"' not in response.text  # asked on the confirmation page, not here
+        for bad, message in (("", "This field is required."), ("x" * 111_000, "at most 500 characters")):
+            response = client.post(url, {"reason": bad})
+            assert response.status_code == 400  # the confirmation page again, with the field's message
+            assert message in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
         client.post(url, {"reason": "Donor material did not arrive"})
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CANCELLED
@@ -180,13 +188,43 @@ class TestWhoSeesAndChangesABooking:
         booking.refresh_from_db()
         assert booking.status == BookingStatus.APPROVED
 
+    def test_cancelling_asks_for_confirmation_first(self, client, booking, booker):
+        client.force_login(booker)
+        url = reverse("facilities:booking_cancel", args=[booking.pk])
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Cancel the booking?" in response.text
+        assert "This cannot be undone." in response.text
+        assert 'name="reason"' in response.text
+        assert f'href="{booking.get_absolute_url()}"' in response.text  # the way back
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.APPROVED
+        client.post(url, {"reason": "Donor material did not arrive"})
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+
+    def test_rejecting_asks_for_confirmation_and_a_reason_first(self, client, booking, facility_user):
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.REQUESTED)
+        client.force_login(facility_user)
+        url = reverse("facilities:booking_reject", args=[booking.pk])
+        assert f'href="{url}"' in client.get(reverse("facilities:pending")).text
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Reject the request?" in response.text
+        assert 'name="comment"' in response.text
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REQUESTED
+        client.post(url, {"comment": "The suite is in requalification"})
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.REJECTED
+
     @pytest.mark.parametrize("action", ["approve", "reject"])
     def test_approve_and_reject_are_refused_to_the_wrong_roles(self, client, booking, booker, pi, outsider, action):
         Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.REQUESTED)
         url = reverse(f"facilities:booking_{action}", args=[booking.pk])
         for user in (booker, pi, outsider):
             client.force_login(user)
-            assert client.get(url).status_code == 405
+            assert client.get(url).status_code == {"approve": 405, "reject": 403}[action]
             assert client.post(url, {"comment": "Fine by me"}).status_code == 403
         booking.refresh_from_db()
         assert booking.status == BookingStatus.REQUESTED
@@ -196,8 +234,9 @@ class TestWhoSeesAndChangesABooking:
         client.force_login(facility_user)
         response = client.get(reverse("facilities:pending"))
         assert booking.get_absolute_url() in response.text
-        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": ""}, follow=True)
-        assert "Say why the booking is rejected" in response.text
+        response = client.post(reverse("facilities:booking_reject", args=[booking.pk]), {"comment": " "})
+        assert response.status_code == 400
+        assert "This field is required." in response.text
         booking.refresh_from_db()
         assert booking.status == BookingStatus.REQUESTED
         client.post(reverse("facilities:booking_approve", args=[booking.pk]))
@@ -427,6 +466,40 @@ def test_a_form_naming_no_entrants_books_the_booker_alone(client, booker, form_d
     response = client.post(NEW, form_data(entrants=[]))
     assert response.status_code == 302
     assert list(Booking.objects.get().entrants.all()) == [booker]
+
+
+def test_a_refused_booking_runs_no_more_queries_than_an_accepted_one(client, booker, form_data, book_room, booking_day):
+    """The refusal shows the form again from the choices validation fetched: no second round of queries."""
+    book_room("09:00", "13:00")
+    client.force_login(booker)
+    with CaptureQueriesContext(connection) as accepted:
+        response = client.post(NEW, form_data(start=f"{booking_day}T14:00", end=f"{booking_day}T16:00"))
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as refused:
+        response = client.post(NEW, form_data())
+    assert response.status_code == 200 and "already booked" in response.text
+    assert len(refused) <= len(accepted)
+
+
+def test_the_form_keeps_its_queries_and_lists_only_the_chosen_facility_s_equipment(
+    client, booker, room, equipment, django_assert_max_num_queries
+):
+    from facilities.models import Facility, Resource, ResourceKind
+
+    client.force_login(booker)
+    with django_assert_max_num_queries(15) as few:
+        assert client.get(NEW, {"resource": room.slug}).status_code == 200
+    other = Facility.objects.create(name="Other facility", slug="other", contact_email="other@example.org")
+    for n in range(20):
+        other_room = Resource.objects.create(facility=other, kind=ResourceKind.ROOM, name=f"Lab {n}", slug=f"lab-{n}")
+        Resource.objects.create(
+            facility=other, kind=ResourceKind.EQUIPMENT, name=f"Cabinet {n}", slug=f"cabinet-{n}", room=other_room
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(NEW, {"resource": room.slug}).text
+    assert f'name="equipment" value="{equipment.slug}"' in page and 'name="equipment" value="cabinet-0"' not in page
+    page = client.get(NEW, {"resource": "lab-3"}).text
+    assert 'name="equipment" value="cabinet-3"' in page and f'name="equipment" value="{equipment.slug}"' not in page
 
 
 SWEDISH_MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]

@@ -80,6 +80,29 @@ def test_one_post_rejects_the_whole_series_and_releases_its_equipment(
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(
+    ("who", "action", "title", "field"),
+    [
+        ("facility_user", "reject", "Reject the series?", "comment"),
+        ("booker", "cancel", "Cancel the series?", "reason"),
+    ],
+)
+def test_rejecting_or_cancelling_a_series_asks_for_confirmation_first(
+    client, make_series, request, who, action, title, field
+):
+    [first, *_rest] = make_series()
+    url = reverse(f"facilities:series_{action}", args=[first.series])
+    client.force_login(request.getfixturevalue(who))
+    assert f'href="{url}"' in client.get(reverse("facilities:series_detail", args=[first.series])).text
+    response = client.get(url)
+    assert response.status_code == 200
+    assert title in response.text
+    assert f'name="{field}"' in response.text
+    assert set(Booking.objects.values_list("status", flat=True)) == {BookingStatus.REQUESTED}
+    client.post(url, {field: "Campaign stopped"})
+    assert BookingStatus.REQUESTED not in set(Booking.objects.values_list("status", flat=True))
+
+
 def test_approving_a_room_approves_the_equipment_that_waited_for_it(make_series, facility_user, equipment):
     [room_booking, equipment_booking, *_rest] = make_series(equipment=[equipment])
     assert equipment_booking.status == BookingStatus.REQUESTED

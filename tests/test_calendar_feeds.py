@@ -11,7 +11,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from facilities import services
-from facilities.models import CalendarFeed, Qualification
+from facilities.models import CalendarFeed, NotificationPreferences, Qualification
 from tests import helpers
 
 pytestmark = pytest.mark.django_db
@@ -212,6 +212,25 @@ def test_users_turn_off_reminders_on_the_settings_page_but_not_decisions(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("send_reminders", stdout=None)
     assert mail.outbox == []
+
+
+def test_the_settings_page_offers_request_notices_only_to_those_who_decide(client, booker, facility_user):
+    page = reverse("facilities:calendar_settings")
+    client.force_login(booker)
+    response = client.get(page)
+    assert 'name="booking_reminders"' in response.text
+    assert 'name="new_requests"' not in response.text
+    assert "new booking requests" not in response.text
+    client.force_login(facility_user)
+    assert 'name="new_requests"' in client.get(page).text
+    client.post(page, {"booking_reminders": "on"})
+    assert NotificationPreferences.objects.get(user=facility_user).new_requests is False
+
+
+def test_a_researcher_posting_request_notices_changes_nothing_about_them(client, booker):
+    client.force_login(booker)
+    client.post(reverse("facilities:calendar_settings"), {"new_requests": ""})
+    assert NotificationPreferences.objects.get(user=booker).new_requests is True  # the default, untouched
 
 
 def test_regenerating_the_token_is_a_post(client, booker):

@@ -119,14 +119,46 @@ def test_reviewers_see_submissions_and_the_portfolio_chart(client, group, make_p
     assert "Booking requests waiting" not in page
 
 
-def test_administrators_see_every_section(client, busy_day, admin_user):
+def test_administrators_see_every_staff_section(client, busy_day, admin_user):
     client.force_login(admin_user)
     page = client.get(URL).text
-    for heading in FACILITY_HEADINGS + REVIEWER_HEADINGS + ("My next bookings", "My qualifications"):
+    for heading in FACILITY_HEADINGS + REVIEWER_HEADINGS:
         assert heading in page
 
 
-@pytest.mark.parametrize("viewer", ["booker", "admin_user"])
+# The sections of one's own work, by their headings' ids: "My qualifications" is in the user menu too.
+OWN_WORK_SECTIONS = ('id="my-groups"', 'id="my-projects"', 'id="my-next-bookings"', 'id="my-qualifications"')
+
+
+def test_staff_outside_every_group_see_no_empty_sections_of_their_own(client, busy_day, facility_user, reviewer):
+    for user in (facility_user, reviewer):
+        client.force_login(user)
+        page = client.get(URL).text
+        for section in OWN_WORK_SECTIONS:
+            assert section not in page, (user, section)
+
+
+def test_staff_see_their_own_qualifications_and_a_member_of_a_group_all_of_their_own_work(
+    client, busy_day, facility_user, group, qualify, member
+):
+    qualify(facility_user, grade="B")
+    client.force_login(facility_user)
+    page = client.get(URL).text
+    assert 'id="my-qualifications"' in page and 'id="my-groups"' not in page
+    client.force_login(member)
+    page = client.get(URL).text
+    for section in OWN_WORK_SECTIONS:
+        assert section in page
+
+
+def test_someone_with_no_role_yet_reads_how_to_join_a_group(client, make_user):
+    client.force_login(make_user("newcomer"))
+    page = client.get(URL).text
+    assert 'id="my-groups"' in page
+    assert "You are not a member of a research group yet." in page
+
+
+@pytest.mark.parametrize("viewer", ["booker", "pi", "facility_user", "reviewer", "admin_user"])
 def test_dashboard_queries_do_not_grow_with_bookings(
     client, request, room, admitted_project, booker, django_assert_max_num_queries, viewer
 ):
@@ -150,4 +182,30 @@ def test_dashboard_queries_do_not_grow_with_bookings(
     bulk(2000)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(URL)
-    assert "My next bookings" in response.text
+    expected = {
+        "booker": "My next bookings",
+        "pi": "My next bookings",
+        "facility_user": "Booking requests waiting",
+        "reviewer": "Projects waiting for review",
+        "admin_user": "Booking requests waiting",
+    }
+    assert expected[viewer] in response.text
+
+
+def test_the_cached_navigation_follows_a_role_change_and_a_language_switch_at_once(client, member):
+    """The navigation is cached per roles, language and page; a change of either shows on the next request."""
+    from django.contrib.auth.models import Group
+
+    from atmp_portal.roles import FACILITY_STAFF
+
+    client.force_login(member)
+    reports = f'href="{reverse("facilities:usage_report")}">Reports</a>'
+    assert reports not in client.get(URL).text
+    member.groups.add(Group.objects.get_or_create(name=FACILITY_STAFF)[0])
+    assert reports in client.get(URL).text
+    client.post(reverse("set_language"), {"language": "sv", "next": URL})
+    swedish = client.get(URL).text
+    assert reports not in swedish and f'href="{reverse("facilities:usage_report")}">Rapporter</a>' in swedish
+    member.groups.clear()
+    client.post(reverse("set_language"), {"language": "en", "next": URL})
+    assert reports not in client.get(URL).text

@@ -146,6 +146,21 @@ def test_a_reviewer_declines_with_a_comment(
     assert "Join the Stem Cell Lab instead." in client.get(reverse("projects:my_applications")).text
 
 
+def test_declining_asks_for_confirmation_first(client, application, reviewer, mailoutbox):
+    client.force_login(reviewer)
+    assert f'href="{decline_url(application)}"' in client.get(reverse("projects:application_queue")).text
+    response = client.get(decline_url(application))
+    assert response.status_code == 200
+    assert "Decline the application?" in response.text
+    assert 'name="comment"' in response.text
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING
+    assert mailoutbox == []
+    client.post(decline_url(application), {"comment": "Join the Stem Cell Lab instead."})
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.DECLINED
+
+
 def test_declining_without_a_comment_is_refused_with_a_message(client, application, reviewer, mailoutbox):
     client.force_login(reviewer)
     response = client.post(decline_url(application), {"comment": "  "}, follow=True)
@@ -210,6 +225,6 @@ def test_the_pages_speak_swedish(client, application, reviewer):
     assert "Ansökningar om nya forskargrupper" in client.get(reverse("dashboard")).text
     queue = client.get(QUEUE).text
     assert "Avslå" in queue
-    assert "Kommentar (krävs för att avslå)" in queue
+    assert "Kommentar (valfri)" in queue
     response = client.post(decline_url(application), {"comment": ""}, follow=True)
     assert "Att avslå en ansökan kräver en kommentar med motivering." in response.text

@@ -104,6 +104,19 @@ class TestMembershipChanges:
         assert self.remove(client, membership).status_code == 302
         assert not group.memberships.filter(user=first).exists()
 
+    def test_removing_asks_for_confirmation_first(self, client, group, manager, member):
+        membership = group.memberships.get(user=member)
+        url = reverse("projects:member_remove", args=[group.slug, membership.pk])
+        client.force_login(manager)
+        assert f'href="{url}"' in client.get(group.get_absolute_url()).text
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "from the group?" in response.text
+        assert f'href="{group.get_absolute_url()}"' in response.text
+        assert group.memberships.filter(user=member).exists()
+        assert self.remove(client, membership).status_code == 302
+        assert not group.memberships.filter(user=member).exists()
+
     def test_unknown_or_duplicate_people_get_a_message(self, client, group, pi, member):
         client.force_login(pi)
         response = self.add(client, group, "nobody-by-that-name")

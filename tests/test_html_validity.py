@@ -12,6 +12,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.helpers import demo_confirmation_pages
+
 VNU_JAR = settings.BASE_DIR / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 # With university login on (the saml fixture), which adds to the login page.
@@ -57,7 +59,7 @@ def test_main_pages_are_valid_html(client, settings, saml, tmp_path, django_user
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     files = {}
-    for n, (who, path) in enumerate(PAGES):
+    for n, (who, path) in enumerate(PAGES + demo_confirmation_pages()):
         client.logout()
         if who:
             client.force_login(django_user_model.objects.get(username=who))

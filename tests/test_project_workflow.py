@@ -57,8 +57,11 @@ def test_every_step_by_every_role(client, group, lead, people, make_project, nam
     project = make_project(group, status=source, project_lead=lead)
     client.force_login(people[role])
     url = transition_url(project, name)
+    refused = 404 if role == "outsider" else 403
 
-    assert client.get(url).status_code == 405
+    assert client.get(url).status_code == (200 if role in ALLOWED[name] else refused)  # a confirmation page
+    project.refresh_from_db()
+    assert project.status == source
 
     response = client.post(url, {"comment": "Reasons given."})
     project.refresh_from_db()
@@ -73,7 +76,7 @@ def test_every_step_by_every_role(client, group, lead, people, make_project, nam
             "Reasons given.",
         )
     else:
-        assert response.status_code == (404 if role == "outsider" else 403)
+        assert response.status_code == refused
         assert project.status == source
         assert not project.status_changes.exists()
 
@@ -127,6 +130,27 @@ def test_a_full_life_leaves_a_timeline_on_the_project_page(client, group, pi, re
     page = client.get(project.get_absolute_url()).text
     assert "Add the vector&#x27;s GMO notification." in page
     assert "Tech transfer to GMP done." in page
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "who"), [("withdraw", "draft", "pi"), ("reject", "under_review", "reviewer")]
+)
+def test_withdrawing_or_rejecting_asks_for_confirmation_first(client, group, people, make_project, name, status, who):
+    project = make_project(group, status=status)
+    client.force_login(people[who])
+    url = transition_url(project, name)
+    page = client.get(project.get_absolute_url()).text
+    assert f'href="{url}"' in page
+    assert f'id="comment-{name}"' not in page  # the comment is asked on the confirmation page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "This cannot be undone." in response.text
+    assert 'name="comment"' in response.text
+    project.refresh_from_db()
+    assert project.status == status
+    client.post(url, {"comment": "The funding ended."})
+    project.refresh_from_db()
+    assert project.status == {"withdraw": "withdrawn", "reject": "rejected"}[name]
 
 
 def test_buttons_show_only_the_steps_the_user_may_take(client, group, pi, member, reviewer, make_project):

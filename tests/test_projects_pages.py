@@ -107,6 +107,8 @@ class TestRegistration:
             ({"trl": "0"}, [], "greater than or equal to 1"),
             ({"trl": "10"}, [], "less than or equal to 9"),
             ({"title": "x" * 5000}, [], "at most 300 characters"),
+            ({"lay_summary": "x" * 111_000}, [], "at most 3000 characters (it has 111000)"),
+            ({"description": "x" * 10_001}, [], "at most 10000 characters"),
             ({"expected_start": "2027-01-01", "expected_end": "2026-01-01"}, [], "comes before its start"),
             ({}, [{**CTA, "date": "2026-09-01", "outcome_date": "2026-01-01"}], "comes before the application"),
             ({}, [{**CTA, "kind": "approval_by_magic"}], "Select a valid choice"),

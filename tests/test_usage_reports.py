@@ -14,7 +14,16 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from facilities.models import Booking, BookingStatus, CleanRoomGrade, Closure, ClosureReason, Facility, Resource
+from facilities.models import (
+    Booking,
+    BookingStatus,
+    CleanRoomGrade,
+    Closure,
+    ClosureReason,
+    Facility,
+    Resource,
+    ResourceKind,
+)
 from facilities.periods import local_datetime
 from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
 from projects.models import BillingCategory, ProjectStatus
@@ -449,8 +458,9 @@ def test_report_queries_do_not_grow_with_bookings(
 
     client.force_login(facility_user)
     bulk(10)
+    # The page: a page of resources (their ids, counted) and of groups, and the totals of every line.
     # A facility's: one more, for the ids of its resources. One for the facilities' exception days.
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(18 + bool(scope)) as few:
         assert "2.50" in client.get(MARCH + scope).text
     bulk(2000)
     Facility.objects.bulk_create(Facility(name=f"Unit {n}", slug=f"unit-{n}") for n in range(30))
@@ -488,3 +498,22 @@ def test_public_holidays_and_exception_days_take_open_hours_away(room, facility_
     )
     (usage,) = resource_usage(easter_week, user=facility_user)
     assert usage.open_hours == 2 * 12 + 4
+
+
+def test_the_page_shows_resources_a_page_at_a_time_with_totals_of_all(
+    client, rated, admitted_project, member, facility_user
+):
+    room, _equipment = rated
+    Resource.objects.bulk_create(
+        Resource(facility=room.facility, kind=ResourceKind.ROOM, name=f"Spare room {n:02d}", slug=f"spare-{n}")
+        for n in range(30)
+    )
+    bulk_bookings(10, resource=room, project=admitted_project, user=member, first=at("2027-03-01", "09:00"))
+    client.force_login(facility_user)
+    first_page = client.get(MARCH).text
+    assert "Resources 1 to 25 of 32; the CSV and Excel files hold them all." in first_page
+    assert "Spare room 29" not in first_page
+    second_page = client.get(MARCH + "&resources_page=2").text
+    assert "Resources 26 to 32 of 32" in second_page and "Spare room 29" in second_page
+    for page in (first_page, second_page):
+        assert "2.50 h booked in all; 2,500 SEK." in page

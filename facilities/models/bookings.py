@@ -62,8 +62,14 @@ class BookingQuerySet(models.QuerySet):
         )
 
     def booked_or_entered_by(self, user):
-        """The bookings ``user`` made or will enter: their own list, dashboard and e-mails."""
-        return self.filter(models.Q(booked_by=user) | entered_by(user))
+        """The bookings ``user`` made or will enter: their own list, dashboard and e-mails.
+
+        One ``IN`` over the union of the two: as an ``OR`` of them PostgreSQL reads every booking of the
+        centre; as a union it reads the user's own through the booker's and the entrants' indexes.
+        """
+        booked = Booking.objects.filter(booked_by=user).order_by().values("pk")
+        entered = Booking.entrants.through.objects.filter(user=user).values("booking_id")
+        return self.filter(pk__in=booked.union(entered, all=True))
 
     def visible_to(self, user):
         """The bookings ``user`` may see in full: facility staff every one, others those involving them."""
@@ -175,7 +181,7 @@ class Booking(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_comment = models.TextField(_("decision comment"), blank=True)
+    decision_comment = models.TextField(_("decision comment"), max_length=1000, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -185,7 +191,7 @@ class Booking(models.Model):
         verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    cancellation_reason = models.TextField(_("cancellation reason"), max_length=1000, blank=True)
     series = models.UUIDField(
         _("recurring series"),
         null=True,

@@ -26,7 +26,7 @@ def working_days():
 class Facility(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    address = models.TextField(_("address"), blank=True)
+    address = models.TextField(_("address"), max_length=500, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     opens_at = models.TimeField(_("opens at"), default=datetime.time(7, 0))
     closes_at = models.TimeField(_("closes at"), default=datetime.time(19, 0))

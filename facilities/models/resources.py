@@ -91,7 +91,7 @@ class Resource(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ResourceKind.choices)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
     grade = models.CharField(
         _("clean-room grade"),
         max_length=1,

@@ -35,7 +35,9 @@ class GroupApplication(models.Model):
         _("department"), max_length=200, blank=True, help_text=_("E.g. the department or company division.")
     )
     cost_centre = models.CharField(_("cost centre"), max_length=40, help_text=_("Where facility use is billed."))
-    description = models.TextField(_("description"), help_text=_("What the group works on and what it needs."))
+    description = models.TextField(
+        _("description"), max_length=5000, help_text=_("What the group works on and what it needs.")
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING
     )
@@ -49,7 +51,7 @@ class GroupApplication(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decision_comment = models.TextField(_("comment"), blank=True)
+    decision_comment = models.TextField(_("comment"), max_length=2000, blank=True)
     group = models.OneToOneField(
         ResearchGroup,
         on_delete=models.SET_NULL,

@@ -46,7 +46,7 @@ class ResearchGroup(models.Model):
     department = models.CharField(
         _("department"), max_length=200, blank=True, help_text=_("E.g. the department or company division.")
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
     cost_centre = models.CharField(
         _("cost centre"), max_length=40, blank=True, help_text=_("Where facility use is billed.")
     )

@@ -89,7 +89,7 @@ class ProjectStatusChange(models.Model):
         related_name="project_status_changes",
         verbose_name=_("by"),
     )
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

@@ -195,8 +195,8 @@ class AtmpProject(models.Model):
         related_name="led_projects",
         verbose_name=_("project lead"),
     )
-    lay_summary = models.TextField(_("lay summary"), blank=True)
-    description = models.TextField(_("description"), blank=True)
+    lay_summary = models.TextField(_("lay summary"), max_length=3000, blank=True)
+    description = models.TextField(_("description"), max_length=10000, blank=True)
     atmp_class = models.CharField(
         _("ATMP class"), max_length=20, choices=AtmpClass.choices, default=AtmpClass.UNCLASSIFIED
     )
@@ -233,10 +233,11 @@ class AtmpProject(models.Model):
     academic_partners = models.CharField(_("academic partners"), max_length=500, blank=True)
     rooms_needed = models.TextField(
         _("clean rooms needed"),
+        max_length=2000,
         blank=True,
         help_text=_("Grades and rooms, e.g. a grade B suite with a grade A cabinet."),
     )
-    equipment_needed = models.TextField(_("equipment needed"), blank=True)
+    equipment_needed = models.TextField(_("equipment needed"), max_length=2000, blank=True)
     expected_start = models.DateField(_("expected start in the facility"), null=True, blank=True)
     expected_end = models.DateField(_("expected end in the facility"), null=True, blank=True)
     campaign_days = models.PositiveSmallIntegerField(
@@ -268,7 +269,11 @@ class AtmpProject(models.Model):
                 violation_error_message=_("The expected end in the facility comes before its start."),
             ),
         ]
-        indexes = [GinIndex(SEARCH_VECTOR, name="project_search_gin")]
+        indexes = [
+            GinIndex(SEARCH_VECTOR, name="project_search_gin"),
+            # The project list's order: its first page is read from the index, not sorted from every project.
+            models.Index(models.F("updated_at").desc(), "code", name="project_recent_first"),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.acronym or self.title}"

@@ -1,5 +1,5 @@
-// The booking form: show only the equipment standing in the chosen room. Without JavaScript every
-// room's equipment shows, grouped by room, and the booking service refuses equipment from another room.
+// The booking form: show only the equipment standing in the chosen room. Without JavaScript the equipment
+// of the chosen resource's facility shows, grouped by room, and the booking service refuses equipment from another room.
 document.addEventListener("DOMContentLoaded", () => {
   const data = document.getElementById("resource-rooms");
   const select = document.getElementById("id_resource");

@@ -48,7 +48,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1280, "height": 900}}
+    # Wide enough for the expanded main menu (it collapses below 1400 px), which the journeys click through.
+    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1440, "height": 900}}
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from facilities.models import Booking
 from logbook.models import Cleaning, Deviation
 from projects import services
 from projects.models import AtmpProject, Invitation, ResearchGroup
+from tests.helpers import demo_confirmation_pages
 
 
 def invitation_of(username):
@@ -108,7 +109,8 @@ def test_main_pages_have_no_wcag_violations(demo, log_in, live_server, page, lan
     axe = Axe()
     found = {}
     current_user = "nobody"
-    for who, path, error_button in PAGES:
+    confirmations = [(who, path, None) for who, path in demo_confirmation_pages()]
+    for who, path, error_button in PAGES + confirmations:
         if who != current_user:
             page.context.clear_cookies()
             if who:
