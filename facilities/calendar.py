@@ -12,11 +12,11 @@ import calendar as stdlib_calendar
 import datetime
 import functools
 import heapq
+import html
 import itertools
 import math
-import zoneinfo
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -24,7 +24,6 @@ from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -106,6 +105,9 @@ DAY_UNIT = datetime.timedelta(minutes=5)
 WEEK_UNIT = datetime.timedelta(minutes=15)
 MAX_UNITS = 700
 
+# The schedule's resources per page: a day of 25 and a week of 10 resources keep a page's blocks to a few hundred.
+RESOURCES_PER_PAGE = {1: 25, 7: 10}
+
 # What a block is; its text says so too, the colour only helps the eye.
 APPROVED, REQUESTED, CLOSED, HOLD, CHANGEOVER, FREE, UNAVAILABLE, OFF = (
     "approved",
@@ -180,17 +182,31 @@ class Piece:
     def html(self) -> str:
         """One element per piece, built here rather than by the template: a week of fifty rooms has thousands."""
         block = self.block
-        text = escape(self.text)
-        title = f"{text}: {escape(block.note)}" if block.note else text
+        text = html.escape(self.text)
+        title = f"{text}: {html.escape(block.note)}" if block.note else text
         classes = f"b b-{block.kind} u{self.units}{' b-day' if self.first_of_day else ''}"
         if not block.url:
             return mark_safe(f'<span role="cell" class="{classes}" title="{title}">{text}</span>')
         drag = ""
         if block.kind == FREE:
             drag = f' data-from="{_local_value(self.shown_start)}" data-to="{_local_value(self.shown_end)}"'
+        url = html.escape(block.url)
         return mark_safe(  # every value above is escaped
-            f'<span role="cell" class="{classes}" title="{title}"{drag}><a href="{escape(block.url)}">{text}</a></span>'
+            f'<span role="cell" class="{classes}" title="{title}"{drag}><a href="{url}">{text}</a></span>'
         )
+
+    @property
+    def item_html(self) -> str:
+        """The piece as an item of its day's list, the week's form on a narrow screen."""
+        text = html.escape(self.text)
+        if self.block.url:
+            text = f'<a href="{html.escape(self.block.url)}">{text}</a>'
+        return f'<li class="b-{self.block.kind}">{text}</li>'
+
+
+def row_html(pieces: list[Piece]) -> str:
+    """A row's pieces as one string, so that the template renders one node per row rather than one per piece."""
+    return mark_safe("".join(piece.html for piece in pieces))  # each piece escapes its values
 
 
 @dataclass(frozen=True)
@@ -227,8 +243,9 @@ def _words_in(language: str) -> _Words:
 
 
 def _local(moment: datetime.datetime) -> datetime.datetime:
-    # The portal's zone without asking the request's active one each time: calendars convert thousands of times.
-    return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    # The portal's zone, kept by Django, rather than the request's active one or the settings': calendars convert
+    # thousands of times.
+    return moment.astimezone(timezone.get_default_timezone())
 
 
 def _local_value(moment: datetime.datetime) -> str:
@@ -244,7 +261,15 @@ def _period_text(start: datetime.datetime, end: datetime.datetime) -> str:
         return f"{start:%H:%M}{EN_DASH}{end:%H:%M}"
     if end.time() == datetime.time.min and end.date() == start.date() + datetime.timedelta(days=1):
         return f"{start:%H:%M}{EN_DASH}24:00"
-    return f"{formats.date_format(start, 'DAY_TIME_FORMAT')} {EN_DASH} {formats.date_format(end, 'DAY_TIME_FORMAT')}"
+    language = translation.get_language()
+    return f"{_day_time(start, language)} {EN_DASH} {_day_time(end, language)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_time(moment: datetime.datetime, language: str | None) -> str:
+    """``moment`` as DAY_TIME_FORMAT in the active ``language``, kept: a week's rows share their closing and
+    opening times, and Django's date formatting is slow for thousands of them."""
+    return formats.date_format(moment, "DAY_TIME_FORMAT")
 
 
 @dataclass
@@ -258,7 +283,7 @@ class Viewer:
     user: object
     project: AtmpProject | None = None
 
-    def label(self, booking: Booking) -> str:
+    def label(self, booking: "ShownBooking") -> str:
         words = self.words
         if booking.visible:
             return words.visible_booking % {
@@ -272,19 +297,20 @@ class Viewer:
             "group": booking.group_name,
         }
 
-    @property
+    @functools.cached_property
     def project_query(self) -> str:
-        """Keeps the chosen project in the calendar's links to other weeks and days."""
+        """Keeps the chosen project in the calendar's links to other weeks, days and the booking form."""
         return f"&{urlencode({'project': self.project.pk})}" if self.project else ""
 
     def booking_url(self, resource: Resource, period: DateTimeTZRange) -> str:
         """The booking form, prefilled with this resource, start, end and the viewer's project."""
-        fields = {"resource": resource.slug, "start": _local_value(period.lower), "end": _local_value(period.upper)}
-        if self.project:
-            fields["project"] = self.project.pk
-        return f"{self.booking_form}?{urlencode(fields, safe=':')}"
+        # Local times need no quoting ("2026-04-02T08:00"), the slug is quoted alone: a week has thousands of links.
+        return (
+            f"{self.booking_form}?resource={quote_plus(resource.slug)}&start={_local_value(period.lower)}"
+            f"&end={_local_value(period.upper)}{self.project_query}"
+        )
 
-    def booking_page(self, booking: Booking) -> str:
+    def booking_page(self, booking: "ShownBooking") -> str:
         """``booking.get_absolute_url()``, from one ``reverse`` for all the calendar's bookings."""
         return self._booking_page % booking.pk
 
@@ -542,16 +568,34 @@ def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark
     return marks
 
 
-# What a calendar shows of a booking and what the booking rules read of its neighbours (the project's code
-# in a refusal): loading no more makes a week of a large facility's bookings several times cheaper.
-BOOKING_FIELDS = ("period", "status", "purpose", "resource_id", "project__code")
+@dataclass(slots=True)
+class ProjectCode:
+    code: str
 
 
-def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
+@dataclass(slots=True)
+class ShownBooking:
+    """What a calendar shows of a booking and what the booking rules (``services.Occupancy``) read of it: the
+    project's code names a neighbour in a refusal. Read as values, not model instances: a week of a large
+    facility has a thousand bookings."""
+
+    pk: int
+    period: DateTimeTZRange
+    status: str
+    purpose: str
+    resource_id: int
+    project_id: int
+    project: ProjectCode
+    visible: bool
+    group_name: str
+    booker_name: str
+
+
+def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]:
     """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
     and booker's names; one query."""
     visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
-    return list(
+    rows = (
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
         .annotate(
             visible=Exists(visible),
@@ -562,10 +606,24 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[Booking]:
                 "booked_by__username",
             ),
         )
-        .select_related("project")
-        .only(*BOOKING_FIELDS)
         .order_by("period")
+        .values_list(
+            "pk",
+            "period",
+            "status",
+            "purpose",
+            "resource_id",
+            "project_id",
+            "project__code",
+            "visible",
+            "group_name",
+            "booker_name",
+        )
     )
+    return [
+        ShownBooking(pk, period, status, purpose, resource_id, project_id, ProjectCode(code), *shown)
+        for pk, period, status, purpose, resource_id, project_id, code, *shown in rows
+    ]
 
 
 def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
@@ -586,6 +644,10 @@ class Lane:
     resource: Resource
     pieces: list[Piece]
     snap: int
+
+    @property
+    def html(self) -> str:
+        return row_html(self.pieces)
 
 
 @dataclass
@@ -613,7 +675,7 @@ def facility_schedule(
     spans = shown_hours(shown_days, opening, any(resource.round_the_clock for resource in resources))
     unit = DAY_UNIT if days == 1 else WEEK_UNIT
     now = timezone.now()
-    bookings_of: dict[int, list[Booking]] = {}
+    bookings_of: dict[int, list[ShownBooking]] = {}
     for booking in bookings:
         bookings_of.setdefault(booking.resource_id, []).append(booking)
     lanes = []
@@ -653,6 +715,14 @@ class DayRow:
 
     day: datetime.date
     pieces: list[Piece]
+
+    @property
+    def html(self) -> str:
+        return row_html(self.pieces)
+
+    @property
+    def agenda_html(self) -> str:
+        return mark_safe("".join(piece.item_html for piece in self.pieces))  # each piece escapes its values
 
 
 def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> dict:

@@ -5,6 +5,7 @@ with a message that tells the user what to change. Each write takes the acting u
 (``PermissionDenied``) one who may not make it, so a page, the admin and a command cannot differ.
 """
 
+import bisect
 import datetime
 import uuid
 from collections.abc import Callable, Iterable
@@ -392,7 +393,11 @@ class Occupancy:
     def __init__(self, resource: Resource, closures: Iterable[Closure], bookings: Iterable[Booking]):
         self.resource = resource
         self.closures = [closure for closure in closures if closure_covers(closure, resource)]
-        self.bookings = [booking for booking in bookings if booking.resource_id == resource.pk]
+        self.bookings = sorted(
+            (booking for booking in bookings if booking.resource_id == resource.pk), key=lambda b: b.period.lower
+        )
+        self._starts = [booking.period.lower for booking in self.bookings]
+        self._longest = max((b.period.upper - b.period.lower for b in self.bookings), default=datetime.timedelta())
 
     @classmethod
     def load(cls, resource: Resource, window: DateTimeTZRange) -> "Occupancy":
@@ -404,8 +409,15 @@ class Occupancy:
     def closure_in_the_way(self, period: DateTimeTZRange) -> Closure | None:
         return next((closure for closure in self.closures if overlap(closure.period, period)), None)
 
+    def _bookings_overlapping(self, period: DateTimeTZRange) -> Iterable[Booking]:
+        """The bookings overlapping ``period``, by start: a calendar asks for each free stretch of a week, so only
+        those starting less than the longest booking's length before ``period`` are read."""
+        first = bisect.bisect_right(self._starts, period.lower - self._longest)
+        last = bisect.bisect_left(self._starts, period.upper)
+        return (booking for booking in self.bookings[first:last] if overlap(booking.period, period))
+
     def booking_in_the_way(self, period: DateTimeTZRange) -> Booking | None:
-        return next((booking for booking in self.bookings if overlap(booking.period, period)), None)
+        return next(iter(self._bookings_overlapping(period)), None)
 
     def changeover_neighbour(self, project: AtmpProject | None, period: DateTimeTZRange) -> Booking | None:
         """Another project's booking closer to ``period`` than the room's changeover time.
@@ -418,7 +430,7 @@ class Occupancy:
         around = widened(period, gap)
         project_id = project.pk if project else None
         return next(
-            (b for b in self.bookings if b.project_id != project_id and overlap(b.period, around)),
+            (b for b in self._bookings_overlapping(around) if b.project_id != project_id),
             None,
         )
 

@@ -79,11 +79,14 @@ def _schedule(request, facility) -> dict:
     days = calendar.parse_days(request.GET.get("days"))
     viewer, project_form = _viewer(request)
     resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
+    page = Paginator(resources, calendar.RESOURCES_PER_PAGE[days]).get_page(request.GET.get("page"))
     return {
         "facility": facility,
         "resources": resources,
+        "page_obj": page,
+        "page_query": f"&page={page.number}" if page.number > 1 else "",
         "project_form": project_form,
-        **calendar.facility_schedule(facility, resources, day, days, viewer),
+        **calendar.facility_schedule(facility, list(page), day, days, viewer),
     }
 
 

@@ -88,6 +88,44 @@ def test_blocks_come_from_intervals_not_from_the_hours_shown(booker, room, book_
     assert kinds == ["free", "changeover", booking.status, "changeover", "free"]
 
 
+def rendered_nodes(client, path, monkeypatch) -> int:
+    """How many template nodes rendering ``path`` takes, once what the portal caches (the navigation) is cached."""
+    from django.template import base
+
+    client.get(path)
+    count = 0
+    render = base.Node.render_annotated
+
+    def counted(node, context):
+        nonlocal count
+        count += 1
+        return render(node, context)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(base.Node, "render_annotated", counted)
+        assert client.get(path).status_code == 200
+    return count
+
+
+@pytest.mark.parametrize("page", ["schedule", "week"])
+def test_the_calendars_render_as_many_template_nodes_for_twenty_bookings_as_for_one(
+    client, room, booker, admitted_project, booking_day, at, page, monkeypatch
+):
+    """A row of blocks is one node, however many bookings, closures and free stretches it shows."""
+    client.force_login(booker)
+    path = schedule_url(room.facility, booking_day) if page == "schedule" else week_url(room, booking_day)
+    hour = datetime.timedelta(hours=1)
+    bulk_bookings(1, resource=room, project=admitted_project, user=booker, first=at(booking_day, "08:00"))
+    one = rendered_nodes(client, path, monkeypatch)
+    Booking.objects.all().delete()
+    bulk_bookings(
+        20, resource=room, project=admitted_project, user=booker, first=at(booking_day, "08:00"), step=hour / 3
+    )
+    blocks = len(schedule_lane(room.facility, room, booking_day, calendar.Viewer(booker)))
+    assert blocks > 20  # the bookings and the time between them
+    assert rendered_nodes(client, path, monkeypatch) == one
+
+
 def test_the_week_shows_the_booking_its_changeover_and_one_free_link_per_free_stretch(
     client, booking, room, booker, booking_day
 ):
@@ -316,6 +354,31 @@ def test_the_schedule_queries_do_not_grow_with_resources(
     )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(schedule_url(facility, booking_day, days=7)).status_code == 200
+
+
+@pytest.mark.parametrize("days", [1, 7])
+def test_the_schedule_shows_a_page_of_resources_says_so_and_links_to_the_others(
+    client, facility, room, booker, booking_day, days, django_assert_max_num_queries
+):
+    from facilities.models import Resource, ResourceKind
+
+    per_page = calendar.RESOURCES_PER_PAGE[days]
+    Resource.objects.bulk_create(
+        Resource(facility=facility, kind=ResourceKind.EQUIPMENT, name=f"Incubator {n:02d}", slug=f"inc-{n}", room=room)
+        for n in range(2 * per_page)
+    )
+    total = facility.resources.active().count()
+    client.force_login(booker)
+    with django_assert_max_num_queries(12) as first:
+        response = client.get(schedule_url(facility, booking_day, days))
+    assert response.text.count('role="rowheader"') == per_page
+    assert f"Resources 1{DASH}{per_page} of {total}" in response.text
+    assert f"?date={booking_day}&amp;days={days}&amp;page=2" in response.text  # the pager keeps the day shown
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        last = client.get(f"{schedule_url(facility, booking_day, days)}&page=3")
+    assert last.text.count('role="rowheader"') == total - 2 * per_page
+    assert f"Resources {2 * per_page + 1}{DASH}{total} of {total}" in last.text
+    assert f"date={booking_day - datetime.timedelta(days=days)}&amp;days={days}&amp;page=3" in last.text
 
 
 # --- The calendars ask the booking service's rules, once per free stretch ---

@@ -37,7 +37,11 @@ ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.APPROVED)
 def resource_key(resource):
     """The exclusion constraint's key for a resource column or id: int8range stands in for btree_gist."""
     value = resource if hasattr(resource, "resolve_expression") else models.Value(resource)
-    return models.Func(value, value, models.Value("[]"), function="int8range", output_field=BigIntegerRangeField())
+    return _id_range(value, value)
+
+
+def _id_range(first, last):
+    return models.Func(first, last, models.Value("[]"), function="int8range", output_field=BigIntegerRangeField())
 
 
 def entered_by(user) -> models.Q:
@@ -78,16 +82,18 @@ class BookingQuerySet(models.QuerySet):
     def of_resources_overlapping(self, resource_ids, period):
         """Live bookings of these resources that overlap ``period``.
 
-        Asked by the exclusion constraint's key, so that its GiST index finds them by resource and period
-        at once; ``resource_id = ...`` would make it read the period's bookings of every resource.
+        Asked by the exclusion constraint's key, so that its GiST index finds them by resource and period at once:
+        the key within the span of the ids (one condition the index answers, where an OR of one key per resource
+        or ``resource_id = ANY`` leaves it the period's bookings of every resource), then the ids themselves.
         """
-        same_resource = models.Q(pk__in=[])
-        for resource_id in resource_ids:
-            same_resource |= models.Q(resource_key=resource_key(resource_id))
+        resource_ids = list(resource_ids)
+        if not resource_ids:
+            return self.none()
+        span = _id_range(models.Value(min(resource_ids)), models.Value(max(resource_ids)))
         return (
             self.active()
             .alias(resource_key=resource_key(models.F("resource")))
-            .filter(same_resource, period__overlap=period)
+            .filter(resource_key__contained_by=span, resource_id__in=resource_ids, period__overlap=period)
         )
 
     def for_resource(self, resource: Resource):
