@@ -30,9 +30,9 @@ from django.urls import Resolver404, resolve  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from split_timer import SplitTimer  # noqa: E402
 
-from facilities import calendar, opening, reports  # noqa: E402
+from facilities import opening, reports  # noqa: E402
 from facilities.models import Booking, Resource  # noqa: E402
-from facilities.periods import local_datetime  # noqa: E402
+from facilities.periods import local_datetime, local_days  # noqa: E402
 from facilities.views import PER_PAGE  # noqa: E402
 from projects.filters import ProjectFilter  # noqa: E402
 from projects.models import AtmpProject  # noqa: E402
@@ -139,7 +139,9 @@ def explain() -> str:
     resource = Resource.objects.get(slug=BENCH_RESOURCE)
     facility_user = get_user_model().objects.get(username="facility")
     today = timezone.localdate()
-    week = calendar._window(today - datetime.timedelta(days=today.weekday()), 7)
+    monday = today - datetime.timedelta(days=today.weekday())
+    week = local_days(monday, monday + datetime.timedelta(days=6))
+    day = local_days(today, today)
     month = reports.ReportPeriod.month(today.year, today.month)
     plans = {
         "Resource week (calendar): one resource's bookings in the week (gist index of the exclusion constraint)": (
@@ -149,7 +151,8 @@ def explain() -> str:
         ),
         "Facility day (calendar): the bookings of the facility's resources that day": (
             Booking.objects.of_resources_overlapping(
-                resource.facility.resources.values_list("pk", flat=True), calendar._window(today, 1)
+                resource.facility.resources.values_list("pk", flat=True),
+                day,
             )
             .select_related("project__group", "booked_by")
             .order_by("period")
@@ -160,7 +163,7 @@ def explain() -> str:
             .annotate(seconds=reports._booked_seconds(month))
         ),
         "Dashboard of facility staff: the first of today's bookings, limited before the joins": (
-            Booking.objects.active().overlapping(calendar._window(today, 1)).first_with_details(20)
+            Booking.objects.active().overlapping(day).first_with_details(20)
         ),
         "Dashboard of facility staff: requests waiting (partial index booking_requested_end)": Booking.objects.pending()
         .upcoming()
