@@ -330,18 +330,20 @@ def api_client(db):
 
 @pytest.fixture
 def book_room(booker, room, admitted_project, booking_day, at):
-    """``book_room(start, end, purpose)``: the booker's booking of the room on ``booking_day``, through the service."""
+    """``book_room(start, end, purpose, **extra)``: the booker's booking of the room on ``booking_day``, through the
+    service; ``extra`` goes to ``create_booking`` (entrants, equipment...)."""
     from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
     from facilities.services import create_booking
 
-    def book(start="09:00", end="13:00", purpose="Media fill"):
+    def book(start="09:00", end="13:00", purpose="Media fill", **extra):
         [booking] = create_booking(
             by=booker,
             resource=room,
             project=admitted_project,
             period=DateTimeTZRange(at(booking_day, start), at(booking_day, end)),
             purpose=purpose,
+            **extra,
         )
         return booking
 

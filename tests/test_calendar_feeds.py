@@ -317,20 +317,13 @@ def _mail_to(user):
 
 
 def test_a_booking_is_invited_then_cancelled_under_one_uid_with_a_higher_sequence(
-    book, booker, pi, team, room, admitted_project, booking_day, at, settings, django_capture_on_commit_callbacks
+    book_room, booker, pi, team, django_capture_on_commit_callbacks
 ):
     booker.first_name, booker.last_name = "Åsa", "Öberg"
     booker.save()
     [entrant] = team(1)
     with django_capture_on_commit_callbacks(execute=True):  # approved at once: its confirmation is the invitation
-        [booking] = services.create_booking(
-            by=booker,
-            resource=room,
-            project=admitted_project,
-            period=DateTimeTZRange(at(booking_day, "09:00"), at(booking_day, "11:00")),
-            purpose="Run",
-            entrants=[booker, entrant],
-        )
+        booking = book_room("09:00", "11:00", "Run", entrants=[booker, entrant])
     [created] = mail.outbox
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_booking(booking, booker, "Plans changed")
