@@ -13,6 +13,7 @@ import icalendar
 import pandas
 from django.conf import settings
 from django.db import connection
+from django.template import base as template_base
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
@@ -154,3 +155,20 @@ def demo_confirmation_pages():
         ("pi", reverse("projects:project_withdraw", args=[project.code])),
         ("reviewer", reverse("projects:application_decline", args=[application.pk])),
     ]
+
+
+def rendered_nodes(client, path, monkeypatch) -> int:
+    """How many template nodes rendering ``path`` takes, once what the portal caches (the navigation) is cached."""
+    client.get(path)
+    count = 0
+    render = template_base.Node.render_annotated
+
+    def counted(node, context):
+        nonlocal count
+        count += 1
+        return render(node, context)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(template_base.Node, "render_annotated", counted)
+        assert client.get(path).status_code == 200
+    return count

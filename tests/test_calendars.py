@@ -19,7 +19,7 @@ from facilities.calendar import iso_week
 from facilities.models import Booking, BookingStatus, Closure, ClosureReason
 from facilities.services import BookingError
 from projects.models import ProjectStatus
-from tests.helpers import bulk_bookings
+from tests.helpers import bulk_bookings, rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -86,25 +86,6 @@ def test_blocks_come_from_intervals_not_from_the_hours_shown(booker, room, book_
     booking = book_room("10:00", "12:00", "Media fill run")
     kinds = [piece.kind for piece in schedule_lane(room.facility, room, booking_day, viewer)]
     assert kinds == ["free", "changeover", booking.status, "changeover", "free"]
-
-
-def rendered_nodes(client, path, monkeypatch) -> int:
-    """How many template nodes rendering ``path`` takes, once what the portal caches (the navigation) is cached."""
-    from django.template import base
-
-    client.get(path)
-    count = 0
-    render = base.Node.render_annotated
-
-    def counted(node, context):
-        nonlocal count
-        count += 1
-        return render(node, context)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(base.Node, "render_annotated", counted)
-        assert client.get(path).status_code == 200
-    return count
 
 
 @pytest.mark.parametrize("page", ["schedule", "week"])
