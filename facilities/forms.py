@@ -1,10 +1,14 @@
 import datetime
+import functools
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
@@ -307,6 +311,24 @@ class RenewQualificationForm(forms.Form):
     valid_until = date_input(_("New end date"))
 
 
+SELECTED = mark_safe(" selected")
+
+
+class OptionsSelect(forms.Select):
+    """A select whose options are written here rather than by its template: a long list (a centre's hundred
+    facilities) would otherwise cost several template nodes per option, more than the rest of its form."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, SELECTED if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
+
+
 class UsageReportForm(forms.Form):
     """The period of a usage report: a month, a quarter, a year or a range of days; the current month if none.
 
@@ -333,12 +355,11 @@ class UsageReportForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR, required=False)
     start = date_input(_("From"), required=False)
     end = date_input(_("To (inclusive)"), required=False)
-    facility = forms.ModelChoiceField(
+    # Chosen by slug from the facilities read once per form (``_facilities``); cleaned to the Facility or None.
+    facility = forms.ChoiceField(
         label=_("Facility"),
-        queryset=Facility.objects.order_by("name"),
-        to_field_name="slug",
         required=False,
-        empty_label=_("All facilities"),
+        widget=OptionsSelect,
         error_messages={"invalid_choice": _("There is no such facility; choose one from the list.")},
     )
     format = forms.ChoiceField(
@@ -359,6 +380,19 @@ class UsageReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.widget.attrs["class"] = "form-select" if name in ("facility", "format") else "form-control"
+        # A callable: read only when the facility is checked or the list is shown (not for an API call without one).
+        self.fields["facility"].choices = self._facility_choices
+
+    @functools.cached_property
+    def _facilities(self) -> dict[str, Facility]:
+        return {facility.slug: facility for facility in Facility.objects.order_by("name").only("name", "slug")}
+
+    def _facility_choices(self) -> list[tuple[str, str]]:
+        return [("", _("All facilities")), *((slug, facility.name) for slug, facility in self._facilities.items())]
+
+    def clean_facility(self) -> Facility | None:
+        slug = self.cleaned_data["facility"]
+        return self._facilities[slug] if slug else None
 
     def _check_year(self, text: str) -> None:
         if text and not self.FIRST_YEAR <= int(text[:4]) <= self.LAST_YEAR:

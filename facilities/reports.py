@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import formats
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from atmp_portal.charts import bar_chart
@@ -334,6 +336,32 @@ class GroupUsage:
     def cost(self) -> Decimal:
         return sum((line.cost for line in self.lines), Decimal(0))
 
+    @property
+    def lines_html(self) -> str:
+        """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
+        of groups at a large centre holds hundreds of lines."""
+        return format_html_join(
+            "",
+            '<tr><th scope="row" class="fw-normal">{} · {}</th><td>{}</td>'
+            '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td></tr>\n',
+            (
+                (
+                    line.project.code,
+                    line.project.title,
+                    line.resource.name,
+                    _number(line.hours),
+                    _number(line.rate),
+                    _number(line.cost),
+                )
+                for line in self.lines
+            ),
+        )
+
+
+def _number(value: Decimal) -> str:
+    """``value`` as the templates' floatformat:"2g" writes it: two decimals, grouped, in the active language."""
+    return formats.number_format(value, 2, force_grouping=True)
+
 
 def _facility_resource_ids(facility: Facility | None) -> list[int] | None:
     """The resources of the facility, billed whether still active or not; None for the whole centre."""
@@ -452,7 +480,10 @@ def _totals(bookings, period: ReportPeriod) -> tuple[list[int], Decimal, Decimal
     lines = bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
         seconds=_booked_seconds(period), rate=rate, active=F("resource__active")
     )
-    sql, params = lines.query.sql_with_params()
+    try:
+        sql, params = lines.query.sql_with_params()
+    except EmptyResultSet:  # no resources to read bookings of: a facility without any
+        return [], Decimal(0), Decimal(0)
     with connection.cursor() as cursor:
         cursor.execute(TOTALS_SQL.format(lines=sql, groups=ResearchGroup._meta.db_table), params)
         group_ids, booked_hours, cost = cursor.fetchone()
