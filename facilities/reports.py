@@ -444,12 +444,17 @@ def usage_report_page(
     A fixed number of queries at any size of centre. Only the totals read every booking of the period, once and
     in SQL; the lines and the actual use are built for the page's resources and groups alone.
     """
-    resources = Resource.objects.active().select_related("facility").order_by("facility__name", "kind", "name")
-    if facility is not None:
-        resources = resources.filter(facility=facility)
+    if facility is None:
+        resources = Resource.objects.active().select_related("facility").order_by("facility__name", "kind", "name")
+        resource_ids = None
+    else:
+        # A facility's resources are few: read at once, the inactive ones too, whose bookings are billed.
+        every = list(facility.resources.select_related("facility").order_by("kind", "name"))
+        resources = [resource for resource in every if resource.active]
+        resource_ids = [resource.pk for resource in every]
     resource_rows = Paginator(resources, per_page).get_page(resource_page)
     resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
-    bookings = _approved_bookings_in(period, user, _facility_resource_ids(facility))
+    bookings = _approved_bookings_in(period, user, resource_ids)
     group_ids, booked_hours, cost = _totals(bookings, period)
     group_rows = Paginator(group_ids, per_page).get_page(group_page)
     group_rows.object_list = _group_usage_of(
