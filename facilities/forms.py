@@ -366,6 +366,7 @@ class UsageReportForm(forms.Form):
         label=_("Format"),
         choices=[("html", _("Web page")), ("csv", "CSV"), ("xlsx", _("Excel workbook (XLSX)"))],
         required=False,
+        widget=OptionsSelect,
     )
     # A CSV file holds one table; the page links to each.
     table = forms.ChoiceField(

@@ -18,7 +18,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import formats
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from atmp_portal.charts import bar_chart
@@ -218,6 +218,26 @@ class ResourceUsage:
             return None
         return (100 * self.booked_hours / self.available_hours).quantize(PERCENT)
 
+    @property
+    def row_html(self) -> str:
+        """The row of includes/resource_usage_table.html, written here: a page of rows would otherwise take the
+        template a dozen nodes each."""
+        resource = self.resource
+        return format_html(
+            '<tr><th scope="row"><a href="{}">{}</a> <span class="text-body-secondary small">· {}</span></th>'
+            '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
+            '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td></tr>\n',
+            resource.get_absolute_url(),
+            resource.name,
+            resource.facility.name,
+            _number(self.open_hours),
+            _number(self.closed_hours),
+            _number(self.booked_hours),
+            _("no open hours") if self.utilisation is None else formats.localize(self.utilisation),
+            _number(self.use.used_hours),
+            formats.localize(self.use.no_shows),
+        )
+
 
 def busiest(resources, period: ReportPeriod, count: int, *, user):
     """The ``count`` of ``resources`` with the most approved hours booked in the period, filled up by name.
@@ -335,6 +355,27 @@ class GroupUsage:
     @property
     def cost(self) -> Decimal:
         return sum((line.cost for line in self.lines), Decimal(0))
+
+    @property
+    def header_html(self) -> str:
+        """The group's row above its lines (see ``lines_html``)."""
+        group = self.group
+        use = _("used %(hours)s h, %(no_shows)s no-shows") % {
+            "hours": _number(self.use.used_hours),
+            "no_shows": formats.localize(self.use.no_shows),
+        }
+        return format_html(
+            '<tr class="table-light"><th scope="rowgroup" colspan="2"><a href="{}">{}</a> · {} {} · {} · {}</th>'
+            '<td class="text-end fw-bold">{}</td><td></td><td class="text-end fw-bold">{}</td></tr>\n',
+            group.get_absolute_url(),
+            group.name,
+            _("cost centre"),
+            group.cost_centre or _("none given"),
+            self.billing_category_label,
+            use,
+            _number(self.hours),
+            _number(self.cost),
+        )
 
     @property
     def lines_html(self) -> str:
