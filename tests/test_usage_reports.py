@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import translation
 
 from facilities.models import (
     Booking,
@@ -25,7 +27,14 @@ from facilities.models import (
     ResourceKind,
 )
 from facilities.periods import local_datetime
-from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report, usage_report_page
+from facilities.reports import (
+    ReportPeriod,
+    group_usage,
+    numbers,
+    resource_usage,
+    usage_report,
+    usage_report_page,
+)
 from projects.models import BillingCategory, ProjectStatus
 from tests.helpers import bulk_bookings, csv_frame, csv_rows, rendered_nodes
 
@@ -578,3 +587,11 @@ def test_the_facility_list_shows_a_new_facility_at_once(client, room, facility_u
     Facility.objects.create(name="Cell therapy unit", slug="cell-unit")
     page = client.get(URL + "?facility=cell-unit").text
     assert '<option value="cell-unit" selected>Cell therapy unit</option>' in page
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_rows_write_numbers_as_the_templates_do(language):
+    with translation.override(language):
+        number = numbers()
+        for value in ("0", "0.05", "7.5", "999.99", "1000", "36500.00", "1234567.89"):
+            assert number(Decimal(value)) == floatformat(Decimal(value), "2g")
