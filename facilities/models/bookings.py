@@ -44,6 +44,17 @@ def _id_range(first, last):
     return models.Func(first, last, models.Value("[]"), function="int8range", output_field=BigIntegerRangeField())
 
 
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """The first and last of each run of consecutive numbers in sorted ``ids``."""
+    runs: list[tuple[int, int]] = []
+    for number in ids:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
+
+
 def entered_by(user) -> models.Q:
     """Bookings that name ``user`` as an entrant; a subquery, so that no booking is listed twice."""
     return models.Q(pk__in=Booking.entrants.through.objects.filter(user=user).values("booking_id"))
@@ -83,17 +94,21 @@ class BookingQuerySet(models.QuerySet):
         """Live bookings of these resources that overlap ``period``.
 
         Asked by the exclusion constraint's key, so that its GiST index finds them by resource and period at once:
-        the key within the span of the ids (one condition the index answers, where an OR of one key per resource
-        or ``resource_id = ANY`` leaves it the period's bookings of every resource), then the ids themselves.
+        for each run of consecutive ids, the key within the run and the period (one index scan per run, their
+        results OR-ed), then the ids themselves. ``resource_id = ANY`` would leave the index the period's bookings
+        of every resource, and one span of scattered ids (a page of the centre's resources) most of them.
         """
-        resource_ids = list(resource_ids)
+        resource_ids = sorted(set(resource_ids))
         if not resource_ids:
             return self.none()
-        span = _id_range(models.Value(min(resource_ids)), models.Value(max(resource_ids)))
+        runs = models.Q()
+        for first, last in _runs(resource_ids):
+            span = _id_range(models.Value(first), models.Value(last))
+            runs |= models.Q(resource_key__contained_by=span, period__overlap=period)
         return (
             self.active()
             .alias(resource_key=resource_key(models.F("resource")))
-            .filter(resource_key__contained_by=span, resource_id__in=resource_ids, period__overlap=period)
+            .filter(runs, resource_id__in=resource_ids)
         )
 
     def for_resource(self, resource: Resource):
