@@ -183,7 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes checks every login first, to refuse a locked-out username.
 AUTHENTICATION_BACKENDS = [
     "atmp_portal.auth_backends.LoginLockBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Username and password; like the university login, loads the signed-in user with their roles.
+    "atmp_portal.auth_backends.PasswordBackend",
     # University login: answers only to a verified SAML answer, and only where SAML is configured.
     "accounts.saml.UniversityAccountBackend",
 ]
