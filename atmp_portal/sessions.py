@@ -2,15 +2,22 @@
 ends it at once), read by one written-out query."""
 
 from django.contrib.sessions.backends import db
+from django.db import connections, router
 from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
-    def _get_session_from_db(self):
-        # Every request with a session cookie makes this lookup, and the ORM takes longer to compile it
-        # than PostgreSQL to answer it.
-        query = f"SELECT * FROM {self.model._meta.db_table} WHERE session_key = %s AND expire_date > %s"
-        session = next(iter(self.model.objects.raw(query, [self.session_key, timezone.now()])), None)
-        if session is None:
+    def load(self):
+        # Every request with a session cookie reads its session: through the ORM, building the query
+        # and the model instance cost more than PostgreSQL takes to answer.
+        database = router.db_for_read(self.model)
+        with connections[database].cursor() as cursor:
+            cursor.execute(
+                f"SELECT session_data FROM {self.model._meta.db_table} WHERE session_key = %s AND expire_date > %s",
+                [self.session_key, timezone.now()],
+            )
+            row = cursor.fetchone()
+        if row is None:
             self._session_key = None
-        return session
+            return {}
+        return self.decode(row[0])
