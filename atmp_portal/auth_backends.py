@@ -50,7 +50,7 @@ class SignedInUserWithRoles:
         if row is None:
             return None
         user = user_model.from_db(database, fields, row[:-1])
-        user.site_role_names = row[-1]
+        user.site_role_names = frozenset(row[-1])
         return user if self.user_can_authenticate(user) else None
 
 

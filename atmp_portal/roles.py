@@ -22,8 +22,8 @@ def _role_names(user: User) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
     if not hasattr(user, "site_role_names"):
-        user.site_role_names = list(user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True))
-    return frozenset(user.site_role_names)
+        user.site_role_names = frozenset(user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True))
+    return user.site_role_names
 
 
 def is_administrator(user: User) -> bool:
