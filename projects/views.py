@@ -380,7 +380,7 @@ def project_detail(request, code):
     context = {
         "project": project,
         "milestones": project.milestones.all(),
-        "steps": project.steps.all(),
+        "steps": project.steps.order_by("pk"),  # one project's: the default order by project joins it again
         "timeline": project.status_changes.select_related("actor"),
         "may_edit": permissions.can_edit_project(request.user, project),
         "transitions": workflow.available_transitions(request.user, project),
