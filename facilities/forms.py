@@ -276,7 +276,8 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
         # The options read as keys and names (each one's str()), not as a model instance per facility and resource.
         for name in ("facility", "resource"):
             field = self.fields[name]
-            field.widget.choices = [("", field.empty_label), *field.queryset.values_list("pk", "name")]
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.widget.choices = [*empty, *field.queryset.values_list("pk", "name")]
 
     def clean(self):
         cleaned = super().clean()
