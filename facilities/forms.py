@@ -5,10 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
@@ -317,24 +314,6 @@ class QualificationForm(forms.ModelForm):
 
 class RenewQualificationForm(forms.Form):
     valid_until = date_input(_("New end date"))
-
-
-SELECTED = mark_safe(" selected")
-
-
-class OptionsSelect(forms.Select):
-    """A select whose options are written here rather than by its template: a long list (a centre's hundred
-    facilities) would otherwise cost several template nodes per option, more than the rest of its form."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((key, SELECTED if str(key) in chosen else "", label) for key, label in self.choices),
-        )
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
-        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
 
 class UsageReportForm(forms.Form):
