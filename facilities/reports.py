@@ -18,7 +18,8 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import formats
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from atmp_portal.charts import bar_chart
@@ -382,23 +383,16 @@ class GroupUsage:
     @property
     def lines_html(self) -> str:
         """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
-        of groups at a large centre holds hundreds of lines."""
+        of groups at a large centre holds hundreds of lines (so the texts are escaped directly, not through
+        format_html, which costs twice as much)."""
         number = numbers()
-        return format_html_join(
-            "",
-            '<tr><th scope="row" class="fw-normal">{} · {}</th><td>{}</td>'
-            '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td></tr>\n',
-            (
-                (
-                    line.project.code,
-                    line.project.title,
-                    line.resource.name,
-                    number(line.hours),
-                    number(line.rate),
-                    number(line.cost),
-                )
+        return mark_safe(  # the texts are escaped; the numbers are digits and the language's separators
+            "".join(
+                f'<tr><th scope="row" class="fw-normal">{escape(line.project.code)} · {escape(line.project.title)}'
+                f'</th><td>{escape(line.resource.name)}</td><td class="text-end">{number(line.hours)}</td>'
+                f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
                 for line in self.lines
-            ),
+            )
         )
 
 

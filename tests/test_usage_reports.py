@@ -595,3 +595,11 @@ def test_the_rows_write_numbers_as_the_templates_do(language):
         number = numbers()
         for value in ("0", "0.05", "7.5", "999.99", "1000", "36500.00", "1234567.89"):
             assert number(Decimal(value)) == floatformat(Decimal(value), "2g")
+
+
+def test_the_rows_escape_the_names_users_gave(client, march, admitted_project, facility_user):
+    admitted_project.title = "<b>Bold</b> & co"
+    admitted_project.save()
+    client.force_login(facility_user)
+    page = client.get(MARCH).text
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page and "<b>Bold</b>" not in page
