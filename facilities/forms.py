@@ -274,8 +274,11 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
         if self.instance.pk:
             self.initial |= {"start": self.instance.period.lower, "end": self.instance.period.upper}
         # The options read as keys and names (each one's str()), not as a model instance per facility and resource.
+        # The admin shows fewer fields, and its own widgets (autocomplete, related-object links).
         for name in ("facility", "resource"):
-            field = self.fields[name]
+            field = self.fields.get(name)
+            if field is None or not isinstance(field.widget, OptionsSelect):
+                continue
             empty = [("", field.empty_label)] if field.empty_label is not None else []
             field.widget.choices = [*empty, *field.queryset.values_list("pk", "name")]
 
