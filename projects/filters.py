@@ -2,10 +2,9 @@
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery
 from django.utils.translation import gettext_lazy as _
 
-from .models import SEARCH_CONFIG, SEARCH_VECTOR, AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, ResearchGroup
+from .models import AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, ResearchGroup
 
 ANY = _("Any")
 GROUP_CHOICES_ID = "group-choices"
@@ -60,6 +59,4 @@ class ProjectFilter(django_filters.FilterSet):
         return ResearchGroup.objects.active().with_member(user).order_by("name").only("slug", "name")
 
     def search(self, queryset, name, value):
-        """Full-text search over code, title, acronym, lay summary and indication, using the GIN index."""
-        query = SearchQuery(value, config=SEARCH_CONFIG, search_type="websearch")
-        return queryset.alias(search=SEARCH_VECTOR).filter(search=query)
+        return queryset.matching(value)

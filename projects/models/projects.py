@@ -3,7 +3,7 @@
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -155,6 +155,11 @@ class AtmpProjectQuerySet(models.QuerySet):
             stage_order=in_choice_order("stage", DevelopmentStage),
             status_order=in_choice_order("status", ProjectStatus),
         )
+
+    def matching(self, text: str):
+        """Full-text search over code, title, acronym, lay summary and indication, using the GIN index."""
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        return self.alias(search=SEARCH_VECTOR).filter(search=query)
 
     def admitted(self):
         """Projects admitted to the facility: they may book it."""
