@@ -169,15 +169,16 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
     field_order = ["resource", "project", "start", "end", "step", "entrants", "purpose", "equipment"]
 
     resource = FetchedOnceChoiceField(
-        label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
+        label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug", widget=OptionsSelect
     )
-    project = FetchedOnceChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
+    project = FetchedOnceChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none(), widget=OptionsSelect)
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
     step = FetchedOnceChoiceField(
         label=_("Process step"),
         queryset=ProcessStep.objects.none(),
         required=False,
+        widget=OptionsSelect,
         help_text=_("For a GMO project: the step you do, whose contained-use class the room must be approved for."),
     )
     entrants = FetchedOnceMultipleChoiceField(
