@@ -20,8 +20,6 @@ from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Exists, F, OuterRef, Value
-from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
@@ -29,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from atmp_portal import dates
+from atmp_portal.people import full_name_of
 from projects.models import AtmpProject
 
 from . import services
@@ -594,18 +593,9 @@ class ShownBooking:
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]:
     """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
     and booker's names; one query."""
-    visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
     rows = (
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
-        .annotate(
-            visible=Exists(visible),
-            group_name=F("project__group__name"),
-            # As atmp_portal.people.full_name: the full name, or the username where the account has none.
-            booker_name=Coalesce(
-                NullIf(Trim(Concat("booked_by__first_name", Value(" "), "booked_by__last_name")), Value("")),
-                "booked_by__username",
-            ),
-        )
+        .with_visibility(user)
         .order_by("period")
         .values_list(
             "pk",
@@ -616,13 +606,26 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]
             "project_id",
             "project__code",
             "visible",
-            "group_name",
-            "booker_name",
+            "project__group__name",
+            "booked_by__first_name",
+            "booked_by__last_name",
+            "booked_by__username",
         )
     )
     return [
-        ShownBooking(pk, period, status, purpose, resource_id, project_id, ProjectCode(code), *shown)
-        for pk, period, status, purpose, resource_id, project_id, code, *shown in rows
+        ShownBooking(
+            pk,
+            period,
+            status,
+            purpose,
+            resource_id,
+            project_id,
+            ProjectCode(code),
+            visible,
+            group_name,
+            full_name_of(*booker),
+        )
+        for pk, period, status, purpose, resource_id, project_id, code, visible, group_name, *booker in rows
     ]
 
 

@@ -79,6 +79,14 @@ class BookingQuerySet(models.QuerySet):
             return self.none()
         return self.involving(user)
 
+    def with_visibility(self, user):
+        """Each booking annotated ``visible``: whether ``user`` may see it in full, as ``visible_to`` answers it."""
+        if roles.is_facility_staff(user):
+            return self.annotate(visible=models.Value(True))
+        return self.annotate(
+            visible=models.Exists(self.model.objects.visible_to(user).filter(pk=models.OuterRef("pk")))
+        )
+
     def of_resources_overlapping(self, resource_ids, period):
         """Live bookings of these resources that overlap ``period``.
 
