@@ -543,9 +543,21 @@ def joined(rows: list[list[Piece]]) -> list[Piece]:
 
 @dataclass
 class HourMark:
+    """A column heading: an hour of a day, or a day of a schedule over several days."""
+
     label: str
     units: int
     first_of_day: bool
+
+    @property
+    def html(self) -> str:
+        day = " b-day" if self.first_of_day else ""
+        return f'<span role="columnheader" class="u{self.units}{day}">{html.escape(self.label)}</span>'
+
+
+def headings_html(headings: list[HourMark]) -> str:
+    """A row of column headings as one string: one template node, however many hours and days are shown."""
+    return mark_safe("".join(heading.html for heading in headings))  # each heading escapes its label
 
 
 def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark]:
@@ -653,12 +665,6 @@ class Lane:
         return row_html(self.pieces)
 
 
-@dataclass
-class DayHeading:
-    day: datetime.date
-    units: int
-
-
 def facility_schedule(
     facility: Facility, resources: list[Resource], first_day: datetime.date, days: int, viewer: Viewer
 ) -> dict:
@@ -689,19 +695,18 @@ def facility_schedule(
             resource, shown_days, occupancy, opening, holds.get(room.pk if room else None), viewer, now
         )
         lanes.append(Lane(resource, joined(placed(blocks, spans, unit)), snap_minutes(resource)))
-    marks = [mark for span in spans for mark in hour_marks(span, unit)]
+    marks_of_days = [hour_marks(span, unit) for span in spans]
+    day_headings = [
+        HourMark(formats.date_format(day, "DAY_FORMAT"), sum(mark.units for mark in marks), first_of_day=True)
+        for day, marks in zip(shown_days, marks_of_days, strict=True)
+    ]
     step = datetime.timedelta(days=days)
     return {
         "day": first_day,
         "days": days,
         "last_day": shown_days[-1],
-        "day_headings": [
-            DayHeading(day, sum(m.units for m in hour_marks(span, unit)))
-            for day, span in zip(shown_days, spans, strict=True)
-        ]
-        if days > 1
-        else [],
-        "hour_marks": marks,
+        "day_headings": headings_html(day_headings) if days > 1 else "",
+        "hour_headings": headings_html([mark for marks in marks_of_days for mark in marks]),
         "lanes": lanes,
         "legend": LEGEND,
         "closed_reason": opening.closed_reason(first_day),
@@ -746,7 +751,7 @@ def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> 
     longest = max(spans, key=lambda span: span.upper - span.lower)
     return {
         "rows": rows,
-        "hour_marks": hour_marks(longest, DAY_UNIT),
+        "hour_headings": headings_html(hour_marks(longest, DAY_UNIT)),
         "legend": LEGEND,
         "snap": snap_minutes(resource),
         "week": iso_week(monday),
