@@ -107,6 +107,33 @@ def test_the_calendars_render_as_many_template_nodes_for_twenty_bookings_as_for_
     assert rendered_nodes(client, path, monkeypatch) == one
 
 
+def test_a_booking_just_made_shows_on_the_booker_s_next_calendar_request(
+    client, room, booker, admitted_project, booking_day
+):
+    client.force_login(booker)
+    pages = [
+        week_url(room, booking_day),
+        schedule_url(room.facility, booking_day),
+        schedule_url(room.facility, booking_day, 7),
+    ]
+    for page in pages:
+        assert "Media fill just booked" not in client.get(page).text
+    response = client.post(
+        reverse("facilities:booking_new"),
+        {
+            "resource": room.slug,
+            "project": admitted_project.pk,
+            "start": f"{booking_day}T09:00",
+            "end": f"{booking_day}T11:00",
+            "entrants": [booker.pk],
+            "purpose": "Media fill just booked",
+        },
+    )
+    assert response.status_code == 302
+    for page in pages:
+        assert "Media fill just booked" in client.get(page).text
+
+
 def test_the_week_shows_the_booking_its_changeover_and_one_free_link_per_free_stretch(
     client, booking, room, booker, booking_day
 ):
