@@ -240,10 +240,14 @@ def room_statuses(rooms: list[Resource]) -> list[RoomStatus]:
         .distinct("booking__resource_id")
     }
     deviations: dict[int, list[Deviation]] = {}
-    for deviation in (
-        Deviation.objects.open().filter(Q(room__in=rooms) | Q(equipment__room__in=rooms)).select_related("equipment")
-    ):
-        deviations.setdefault(deviation.room_id or deviation.equipment.room_id, []).append(deviation)
+    open_deviations = (
+        Deviation.objects.open()
+        .filter(Q(room__in=rooms) | Q(equipment__room__in=rooms))
+        .annotate(equipment_room_id=F("equipment__room_id"))
+        .only("code", "severity", "room_id")  # what the board shows of each
+    )
+    for deviation in open_deviations:
+        deviations.setdefault(deviation.room_id or deviation.equipment_room_id, []).append(deviation)
     statuses = []
     for room in rooms:
         programme = getattr(room, "programme", None) or RoomProgramme(room=room)  # loaded with the room
@@ -284,6 +288,7 @@ def todays_bookings(rooms: list[Resource], user):
         Booking.objects.visible_to(user)
         .of_resources_overlapping([room.pk for room in rooms], local_days(today, today))
         .select_related("resource", "project")
+        .only("period", "resource__name", "project__code")  # what the board shows of each
         .order_by("period")
     )
 
