@@ -129,6 +129,20 @@ LEGEND = [
     (OFF, gettext_lazy("Facility closed")),
 ]
 
+
+@functools.lru_cache(maxsize=8)
+def _legend_in(language: str) -> str:
+    with translation.override(language):
+        swatch = '<li class="list-inline-item"><span class="schedule-swatch b-{}"></span>{}</li>'
+        items = (swatch.format(kind, html.escape(str(meaning))) for kind, meaning in LEGEND)
+        return mark_safe("".join(items))  # each meaning escaped
+
+
+def legend_items() -> str:
+    """The legend's items in the active language as one string, built once per language: every calendar shows it."""
+    return _legend_in(translation.get_language() or settings.LANGUAGE_CODE)
+
+
 # Where painted intervals overlap, the lowest rank shows.
 _CLOSURE_RANK, _BOOKING_RANK, _OFF_RANK, _HOLD_RANK, _CHANGEOVER_RANK = range(5)
 
@@ -708,7 +722,7 @@ def facility_schedule(
         "day_headings": headings_html(day_headings) if days > 1 else "",
         "hour_headings": headings_html([mark for marks in marks_of_days for mark in marks]),
         "lanes": lanes,
-        "legend": LEGEND,
+        "legend": legend_items(),
         "closed_reason": opening.closed_reason(first_day),
         "previous_day": first_day - step,
         "next_day": first_day + step,
@@ -752,7 +766,7 @@ def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> 
     return {
         "rows": rows,
         "hour_headings": headings_html(hour_marks(longest, DAY_UNIT)),
-        "legend": LEGEND,
+        "legend": legend_items(),
         "snap": snap_minutes(resource),
         "week": iso_week(monday),
         "previous_week": iso_week(monday - datetime.timedelta(days=7)),
