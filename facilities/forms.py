@@ -300,7 +300,10 @@ class CalendarProjectForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
+        # The fields of the project's name (str()) alone: a calendar asks for them on every view.
+        self.fields["project"].queryset = (
+            AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
+        )
 
 
 class CancelForm(forms.Form):
