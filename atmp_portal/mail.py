@@ -97,7 +97,18 @@ def from_json(data: dict) -> EmailMultiAlternatives:
     return message
 
 
-@task()
+# The tasks whose failed attempts wait in the queue for the next one (email_task).
+_retried_tasks: set = set()
+
+
+def email_task(function):
+    """A task that writes or sends e-mail; like ``deliver_email``, a failed attempt is tried again later."""
+    wrapped = task()(function)
+    _retried_tasks.add(wrapped.func)
+    return wrapped
+
+
+@email_task
 def deliver_email(message: dict) -> None:
     """Send one queued message with ``EMAIL_BACKEND`` (which gives up after ``EMAIL_TIMEOUT`` seconds)."""
     try:
@@ -114,14 +125,14 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 @receiver(task_finished)
 def retry_failed_email(sender, task_result: TaskResult, **kwargs) -> None:
-    """A failed attempt of a queued e-mail waits in the queue for the next one, until the last attempt.
+    """A failed attempt of an e-mail task waits in the queue for the next one, until the last attempt.
 
     The same row is made ready again, so the admin shows one line per e-mail: waiting (with the last
     error) while it is being retried, failed once it was given up.
     """
     if (
         task_result.status != TaskResultStatus.FAILED
-        or task_result.task.func is not deliver_email.func
+        or task_result.task.func not in _retried_tasks
         or not isinstance(task_result.task.get_backend(), DatabaseBackend)
         or task_result.attempts >= settings.EMAIL_MAX_ATTEMPTS
     ):

@@ -20,8 +20,6 @@ from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Exists, F, OuterRef, Value
-from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
@@ -29,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from atmp_portal import dates
+from atmp_portal.people import full_name_of
 from projects.models import AtmpProject
 
 from . import services
@@ -129,6 +128,20 @@ LEGEND = [
     (UNAVAILABLE, gettext_lazy("Not bookable: past, too soon, too short or too far ahead")),
     (OFF, gettext_lazy("Facility closed")),
 ]
+
+
+@functools.lru_cache(maxsize=8)
+def _legend_in(language: str) -> str:
+    with translation.override(language):
+        swatch = '<li class="list-inline-item"><span class="schedule-swatch b-{}"></span>{}</li>'
+        items = (swatch.format(kind, html.escape(str(meaning))) for kind, meaning in LEGEND)
+        return mark_safe("".join(items))  # each meaning escaped
+
+
+def legend_items() -> str:
+    """The legend's items in the active language as one string, built once per language: every calendar shows it."""
+    return _legend_in(translation.get_language() or settings.LANGUAGE_CODE)
+
 
 # Where painted intervals overlap, the lowest rank shows.
 _CLOSURE_RANK, _BOOKING_RANK, _OFF_RANK, _HOLD_RANK, _CHANGEOVER_RANK = range(5)
@@ -544,9 +557,21 @@ def joined(rows: list[list[Piece]]) -> list[Piece]:
 
 @dataclass
 class HourMark:
+    """A column heading: an hour of a day, or a day of a schedule over several days."""
+
     label: str
     units: int
     first_of_day: bool
+
+    @property
+    def html(self) -> str:
+        day = " b-day" if self.first_of_day else ""
+        return f'<span role="columnheader" class="u{self.units}{day}">{html.escape(self.label)}</span>'
+
+
+def headings_html(headings: list[HourMark]) -> str:
+    """A row of column headings as one string: one template node, however many hours and days are shown."""
+    return mark_safe("".join(heading.html for heading in headings))  # each heading escapes its label
 
 
 def hour_marks(span: DateTimeTZRange, unit: datetime.timedelta) -> list[HourMark]:
@@ -594,18 +619,9 @@ class ShownBooking:
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]:
     """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
     and booker's names; one query."""
-    visible = Booking.objects.visible_to(user).filter(pk=OuterRef("pk"))
     rows = (
         Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
-        .annotate(
-            visible=Exists(visible),
-            group_name=F("project__group__name"),
-            # As atmp_portal.people.full_name: the full name, or the username where the account has none.
-            booker_name=Coalesce(
-                NullIf(Trim(Concat("booked_by__first_name", Value(" "), "booked_by__last_name")), Value("")),
-                "booked_by__username",
-            ),
-        )
+        .with_visibility(user)
         .order_by("period")
         .values_list(
             "pk",
@@ -616,13 +632,26 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]
             "project_id",
             "project__code",
             "visible",
-            "group_name",
-            "booker_name",
+            "project__group__name",
+            "booked_by__first_name",
+            "booked_by__last_name",
+            "booked_by__username",
         )
     )
     return [
-        ShownBooking(pk, period, status, purpose, resource_id, project_id, ProjectCode(code), *shown)
-        for pk, period, status, purpose, resource_id, project_id, code, *shown in rows
+        ShownBooking(
+            pk,
+            period,
+            status,
+            purpose,
+            resource_id,
+            project_id,
+            ProjectCode(code),
+            visible,
+            group_name,
+            full_name_of(*booker),
+        )
+        for pk, period, status, purpose, resource_id, project_id, code, visible, group_name, *booker in rows
     ]
 
 
@@ -648,12 +677,6 @@ class Lane:
     @property
     def html(self) -> str:
         return row_html(self.pieces)
-
-
-@dataclass
-class DayHeading:
-    day: datetime.date
-    units: int
 
 
 def facility_schedule(
@@ -686,21 +709,20 @@ def facility_schedule(
             resource, shown_days, occupancy, opening, holds.get(room.pk if room else None), viewer, now
         )
         lanes.append(Lane(resource, joined(placed(blocks, spans, unit)), snap_minutes(resource)))
-    marks = [mark for span in spans for mark in hour_marks(span, unit)]
+    marks_of_days = [hour_marks(span, unit) for span in spans]
+    day_headings = [
+        HourMark(formats.date_format(day, "DAY_FORMAT"), sum(mark.units for mark in marks), first_of_day=True)
+        for day, marks in zip(shown_days, marks_of_days, strict=True)
+    ]
     step = datetime.timedelta(days=days)
     return {
         "day": first_day,
         "days": days,
         "last_day": shown_days[-1],
-        "day_headings": [
-            DayHeading(day, sum(m.units for m in hour_marks(span, unit)))
-            for day, span in zip(shown_days, spans, strict=True)
-        ]
-        if days > 1
-        else [],
-        "hour_marks": marks,
+        "day_headings": headings_html(day_headings) if days > 1 else "",
+        "hour_headings": headings_html([mark for marks in marks_of_days for mark in marks]),
         "lanes": lanes,
-        "legend": LEGEND,
+        "legend": legend_items(),
         "closed_reason": opening.closed_reason(first_day),
         "previous_day": first_day - step,
         "next_day": first_day + step,
@@ -743,8 +765,8 @@ def week_schedule(resource: Resource, monday: datetime.date, viewer: Viewer) -> 
     longest = max(spans, key=lambda span: span.upper - span.lower)
     return {
         "rows": rows,
-        "hour_marks": hour_marks(longest, DAY_UNIT),
-        "legend": LEGEND,
+        "hour_headings": headings_html(hour_marks(longest, DAY_UNIT)),
+        "legend": legend_items(),
         "snap": snap_minutes(resource),
         "week": iso_week(monday),
         "previous_week": iso_week(monday - datetime.timedelta(days=7)),

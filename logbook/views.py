@@ -263,7 +263,7 @@ def room_logbook(request, slug):
 @require_GET
 def status_board(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
-    rooms = list(facility.resources.active().filter(kind=ResourceKind.ROOM).order_by("name"))
+    rooms = records.facility_rooms(facility)
     context = {
         "facility": facility,
         "statuses": records.room_statuses(rooms),

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.template import base as template_base
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -538,3 +539,138 @@ def test_pages_and_mails_name_people_by_full_name_and_date_the_swedish_way(
     with django_capture_on_commit_callbacks(execute=True):
         cancel_booking(booking, by=facility_user, reason="Room on hold")
     assert mailoutbox and all("Anna Berg" in message.body for message in mailoutbox)
+
+
+class TestStaffChooseTheProjectFirst:
+    """Facility staff may book for any admitted project: they find it first, and the form offers its group only."""
+
+    def test_the_first_step_is_a_search_that_keeps_the_resource_and_times(self, client, facility_user, room):
+        client.force_login(facility_user)
+        page = client.get(NEW, {"resource": room.slug, "start": "2030-01-07T09:00"}).text
+        assert "Find the project" in page and 'name="purpose"' not in page
+        assert f'<input type="hidden" name="resource" value="{room.slug}">' in page
+        assert '<input type="hidden" name="start" value="2030-01-07T09:00">' in page
+
+    def test_the_search_finds_admitted_projects_only_and_links_each_to_the_filled_form(
+        self, client, facility_user, room, admitted_project, group, make_project
+    ):
+        draft = make_project(group, acronym="DRAFTED")
+        client.force_login(facility_user)
+        page = client.get(NEW, {"q": "lentiviral", "resource": room.slug}).text
+        assert f"/bookings/new/?resource={room.slug}&amp;project={admitted_project.pk}" in page
+        assert draft.code not in page
+        assert "No accepted or active project matches “no such words”." in client.get(NEW, {"q": "no such words"}).text
+
+    def test_the_form_for_the_chosen_project_offers_its_group_and_staff_not_other_groups(
+        self, client, facility_user, room, admitted_project, booker, make_group, add_member, make_project
+    ):
+        other_group = make_group("other-lab")
+        stranger = add_member(other_group)
+        other = make_project(other_group, status=ProjectStatus.ACTIVE, acronym="OTHER")
+        client.force_login(facility_user)
+        page = client.get(NEW, {"project": admitted_project.pk, "resource": room.slug}).text
+        assert f'<option value="{admitted_project.pk}" selected>' in page and other.code not in page
+        assert f'value="{booker.pk}"' in page and f'value="{facility_user.pk}"' in page
+        assert f'value="{stranger.pk}"' not in page
+        assert f'href="/bookings/new/?resource={room.slug}">Book for another project</a>' in page
+
+    @pytest.mark.parametrize("project", ["not-a-number", "99999999999999999999", "999999", "draft"])
+    def test_a_project_that_cannot_be_booked_leads_back_to_the_search_with_a_message(
+        self, client, facility_user, group, make_project, project
+    ):
+        if project == "draft":
+            project = make_project(group).pk
+        client.force_login(facility_user)
+        response = client.get(NEW, {"project": project})
+        assert response.status_code == 200
+        assert "There is no such accepted or active project; find the one you book for." in response.text
+        assert "Find the project" in response.text
+
+    def test_staff_book_for_the_project_naming_its_member(self, client, facility_user, form_data, booker):
+        client.force_login(facility_user)
+        response = client.post(NEW, form_data(entrants=[booker.pk]))
+        booking = Booking.objects.get()
+        assert response.status_code == 302
+        assert (booking.booked_by, list(booking.entrants.all())) == (facility_user, [booker])
+        assert booking.get_absolute_url() in client.get(reverse("facilities:booking_list")).text
+
+    def test_a_post_for_a_project_not_admitted_is_a_form_error(
+        self, client, facility_user, form_data, booker, group, make_project
+    ):
+        draft = make_project(group)
+        client.force_login(facility_user)
+        for project in (draft.pk, "not-a-number"):
+            response = client.post(NEW, form_data(project=project, entrants=[booker.pk]))
+            assert response.status_code == 200
+            assert "Select a valid choice." in response.text
+        assert not Booking.objects.exists()
+
+    def test_researchers_go_straight_to_the_form(self, client, booker, room):
+        client.force_login(booker)
+        page = client.get(NEW, {"resource": room.slug}).text
+        assert 'name="purpose"' in page and "Find the project" not in page and "Book for another project" not in page
+
+
+def test_the_forms_work_does_not_grow_with_the_centre_s_projects_people_and_facilities(
+    client, facility_user, booker, room, equipment, admitted_project, make_group, make_project, add_member,
+    monkeypatch, django_assert_max_num_queries,
+):  # fmt: skip
+    """Queries and template nodes stay the same with twenty more groups, projects, members and facilities."""
+    from facilities.models import Facility, Resource, ResourceKind
+
+    pages = {
+        booker: f"{NEW}?resource={room.slug}",
+        facility_user: f"{NEW}?resource={room.slug}&project={admitted_project.pk}",
+    }
+    before = {}
+    for user, path in pages.items():
+        client.force_login(user)
+        with django_assert_max_num_queries(10) as few:
+            client.get(path)
+        before[user] = (len(few.captured_queries), rendered_nodes(client, path, monkeypatch))
+    for n in range(20):
+        other_group = make_group(f"lab-{n}")
+        add_member(other_group)
+        make_project(other_group, status=ProjectStatus.ACTIVE, acronym=f"P{n}")
+        other = Facility.objects.create(name=f"Facility {n}", slug=f"facility-{n}", contact_email="f@example.org")
+        Resource.objects.create(facility=other, kind=ResourceKind.ROOM, name=f"Lab {n}", slug=f"lab-{n}")
+    for user, path in pages.items():
+        client.force_login(user)
+        with django_assert_max_num_queries(before[user][0]):
+            client.get(path)
+        assert rendered_nodes(client, path, monkeypatch) == before[user][1]
+
+
+def test_a_refusal_renders_no_more_than_the_form_it_refuses(client, booker, room, form_data, book_room, monkeypatch):
+    """The refused POST shows the form once more, with its message: the same template work as showing it."""
+    book_room("09:00", "13:00")
+    client.force_login(booker)
+    shown = rendered_nodes(client, f"{NEW}?resource={room.slug}", monkeypatch)
+    refused = 0
+    render = template_base.Node.render_annotated
+
+    def counted(node, context):
+        nonlocal refused
+        refused += 1
+        return render(node, context)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(template_base.Node, "render_annotated", counted)
+        response = client.post(NEW, form_data())
+    assert "already booked" in response.text
+    assert refused <= shown + 10  # the error message and the checked entrant
+
+
+def test_a_booking_just_made_shows_in_the_booker_s_next_requests(client, booker, room, form_data, booking_day):
+    client.force_login(booker)
+    response = client.post(NEW, form_data(purpose="Media fill right now"))
+    booking = Booking.objects.get()
+    assert "Media fill right now" in client.get(response["Location"]).text
+    assert booking.get_absolute_url() in client.get(reverse("facilities:booking_list")).text
+    week = booking_day.isocalendar()
+    calendar = client.get(
+        reverse("facilities:resource_detail", args=[room.slug]), {"week": f"{week.year}-W{week.week:02d}"}
+    )
+    assert booking.get_absolute_url() in calendar.text
+    refused = client.post(NEW, form_data())
+    assert "already booked" in refused.text

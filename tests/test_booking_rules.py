@@ -762,12 +762,14 @@ class TestStaffBookOnBehalf:
         with pytest.raises(BookingError, match="only accepted or active projects may book"):
             book(user=facility_user, project=draft, entrants=[booker])
 
-    def test_the_form_offers_staff_every_admitted_project(
+    def test_staff_find_any_admitted_project_and_then_book_for_it(
         self, client, facility_user, admitted_project, make_group, make_project
     ):
-        other = make_project(make_group("other-lab"), status=ProjectStatus.ACTIVE, acronym="OTHER")
-        draft = make_project(make_group("third-lab"), status=ProjectStatus.DRAFT, acronym="DRAFT")
+        other = make_project(make_group("other-lab"), status=ProjectStatus.ACTIVE, acronym="OTHER", title="Islets")
+        draft = make_project(make_group("third-lab"), status=ProjectStatus.DRAFT, acronym="DRAFT", title="Islets")
         client.force_login(facility_user)
-        page = client.get("/bookings/new/").text
-        assert admitted_project.code in page and other.code in page
-        assert draft.code not in page
+        page = client.get("/bookings/new/", {"q": "islets"}).text
+        assert other.code in page and draft.code not in page and admitted_project.code not in page
+        assert f"/bookings/new/?project={other.pk}" in page
+        page = client.get("/bookings/new/", {"project": other.pk}).text
+        assert f'<option value="{other.pk}" selected>' in page and admitted_project.code not in page

@@ -16,7 +16,8 @@ from django.utils import timezone, translation
 from facilities import calendar, services
 from facilities.calendar import EN_DASH as DASH
 from facilities.calendar import iso_week
-from facilities.models import Booking, BookingStatus, Closure, ClosureReason
+from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
+from facilities.periods import local_days
 from facilities.services import BookingError
 from projects.models import ProjectStatus
 from tests.helpers import bulk_bookings, rendered_nodes
@@ -105,6 +106,45 @@ def test_the_calendars_render_as_many_template_nodes_for_twenty_bookings_as_for_
     blocks = len(schedule_lane(room.facility, room, booking_day, calendar.Viewer(booker)))
     assert blocks > 20  # the bookings and the time between them
     assert rendered_nodes(client, path, monkeypatch) == one
+
+
+def test_the_bookings_of_some_resources_are_theirs_alone(room, booker, admitted_project, booking_day, at):
+    """Resources are found by a multirange of their keys: one numbered between them keeps its bookings."""
+    between, last = (
+        Resource.objects.create(facility=room.facility, kind=ResourceKind.ROOM, name=name, slug=name.lower())
+        for name in ("Between", "Last")
+    )
+    for resource in (room, between, last):
+        bulk_bookings(2, resource=resource, project=admitted_project, user=booker, first=at(booking_day, "09:00"))
+    found = Booking.objects.of_resources_overlapping([last.pk, room.pk], local_days(booking_day, booking_day))
+    assert sorted(booking.resource_id for booking in found) == [room.pk, room.pk, last.pk, last.pk]
+
+
+def test_a_booking_just_made_shows_on_the_booker_s_next_calendar_request(
+    client, room, booker, admitted_project, booking_day
+):
+    client.force_login(booker)
+    pages = [
+        week_url(room, booking_day),
+        schedule_url(room.facility, booking_day),
+        schedule_url(room.facility, booking_day, 7),
+    ]
+    for page in pages:
+        assert "Media fill just booked" not in client.get(page).text
+    response = client.post(
+        reverse("facilities:booking_new"),
+        {
+            "resource": room.slug,
+            "project": admitted_project.pk,
+            "start": f"{booking_day}T09:00",
+            "end": f"{booking_day}T11:00",
+            "entrants": [booker.pk],
+            "purpose": "Media fill just booked",
+        },
+    )
+    assert response.status_code == 302
+    for page in pages:
+        assert "Media fill just booked" in client.get(page).text
 
 
 def test_the_week_shows_the_booking_its_changeover_and_one_free_link_per_free_stretch(

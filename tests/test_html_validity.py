@@ -33,6 +33,7 @@ PAGES = [
     ("researcher", "/bookings/calendar/"),
     ("researcher", "/account/tokens/"),
     ("facility", "/"),
+    ("facility", "/bookings/new/?resource=grade-b-suite-1&q=lentiviral"),
     ("facility", "/bookings/pending/"),
     ("facility", "/closures/"),
     ("facility", "/reports/usage/"),

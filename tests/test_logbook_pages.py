@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from atmp_portal.roles import QUALITY_ASSURANCE
 from logbook.models import Cleaning, CleaningAgent, Deviation, EmResult, LineClearance, RoomHold, SignatureMeaning
-from tests.helpers import PASSWORD, csv_frame, csv_rows
+from tests.helpers import PASSWORD, csv_frame, csv_rows, rendered_nodes
 
 
 @pytest.fixture
@@ -48,6 +48,18 @@ def test_logbook_and_status_board_queries_do_not_grow(client, room, facility_use
     few = _queries(client, url)
     _cleanings(room, facility_user, 990)
     assert _queries(client, url) == few
+
+
+@pytest.mark.parametrize("url", ["/resources/grade-b-suite/logbook/", "/facilities/test-facility/status/"])
+def test_logbook_and_status_board_render_as_many_template_nodes_for_a_thousand_entries_as_for_a_page(
+    client, room, facility_user, url, monkeypatch
+):
+    """The logbook shows a page of entries and the board each room's latest: neither grows with the room's records."""
+    client.force_login(facility_user)
+    _cleanings(room, facility_user, 30)
+    a_page = rendered_nodes(client, url, monkeypatch)
+    _cleanings(room, facility_user, 970)
+    assert rendered_nodes(client, url, monkeypatch) == a_page
 
 
 def test_the_logbook_lists_entries_newest_first_and_filters_by_kind(client, room, facility_user):

@@ -16,6 +16,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from facilities.models import Booking
+from facilities.notifications import write_booking_email
 
 
 class BlackHoleSmtpServer:
@@ -113,16 +114,18 @@ def test_a_mail_server_that_never_answers_holds_up_neither_bookings_nor_the_heal
     response = client.post(reverse("facilities:booking_new"), booking_form(room, admitted_project, booking_day))
     assert response.status_code == 302
     assert time.monotonic() - started < 1
-    [queued] = DBTaskResult.objects.all()
+    [written] = DBTaskResult.objects.all()  # the worker writes the e-mail, then queues its delivery
+    assert written.task_path == "facilities.notifications.write_booking_email"
     assert Booking.objects.count() == 1
+    delivery = DBTaskResult.objects.filter(task_path="atmp_portal.mail.deliver_email")
 
     worker, thread = worker_thread()
     try:
-        wait_for(lambda: DBTaskResult.objects.get().status == TaskResultStatus.RUNNING)
+        wait_for(lambda: delivery.filter(status=TaskResultStatus.RUNNING).exists())
         health = Client().get("/healthz")  # while the worker waits on the mail server
         assert health.status_code == 200
         # The attempt times out and waits in the queue for the next one.
-        wait_for(lambda: len(DBTaskResult.objects.get().worker_ids) >= 1 and DBTaskResult.objects.get().traceback)
+        wait_for(lambda: len(delivery.get().worker_ids) >= 1 and delivery.get().traceback)
         black_hole.close()
         sink = SmtpSink()
         server = Controller(sink, hostname="127.0.0.1", port=black_hole.port)
@@ -136,7 +139,7 @@ def test_a_mail_server_that_never_answers_holds_up_neither_bookings_nor_the_heal
         thread.join(timeout=10)
     assert "Subject: Booking request" in sink.messages[0]
     assert "booking-" in sink.messages[0] and "text/calendar" in sink.messages[0]
-    queued.refresh_from_db()
+    queued = delivery.get()
     assert queued.status == TaskResultStatus.SUCCESSFUL
     assert len(queued.worker_ids) >= 2
 
@@ -153,8 +156,11 @@ def test_an_email_is_queued_only_with_the_change_it_is_about(
         client.post(reverse("facilities:booking_new"), booking_form(room, admitted_project, booking_day))
     [booking] = Booking.objects.all()
     [queued] = DBTaskResult.objects.all()
-    assert queued.args_kwargs["args"][0]["subject"] == f"Booking request: {booking}"
-    assert queued.args_kwargs["args"][0]["to"] == [facility_user.email]
+    assert queued.args_kwargs["args"] == ["requested", booking.pk, []]
+    write_booking_email.call(*queued.args_kwargs["args"])  # as the worker does: writes the e-mail and queues it
+    [delivery] = DBTaskResult.objects.filter(task_path="atmp_portal.mail.deliver_email")
+    assert delivery.args_kwargs["args"][0]["subject"] == f"Booking request: {booking}"
+    assert delivery.args_kwargs["args"][0]["to"] == [facility_user.email]
 
 
 @pytest.mark.django_db(transaction=True)
