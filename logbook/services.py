@@ -112,15 +112,18 @@ def _released_since(rooms) -> Subquery:
     return Subquery(last)
 
 
-def current_holds(rooms) -> dict[int, RoomHold]:
-    """The first hold of each room on hold since its last release, by room id; one query."""
-    holds = (
+def holds_in_force(rooms):
+    """The holds of these rooms placed since each room's last release."""
+    return (
         RoomHold.objects.filter(room__in=rooms)
         .annotate(released_at=_released_since(rooms))
         .filter(Q(released_at__isnull=True) | Q(placed_at__gt=F("released_at")))
-        .select_related("deviation")
-        .order_by("placed_at", "pk")
     )
+
+
+def current_holds(rooms) -> dict[int, RoomHold]:
+    """The first hold of each room on hold since its last release, by room id; one query."""
+    holds = holds_in_force(rooms).select_related("deviation").order_by("placed_at", "pk")
     first = {}
     for hold in holds:
         first.setdefault(hold.room_id, hold)
