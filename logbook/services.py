@@ -9,7 +9,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -107,18 +107,11 @@ def correct(original: SignedRecord, *, by, password: str, reason: str, **changes
 # Holds and releases
 
 
-def _released_since(rooms) -> Subquery:
-    last = RoomRelease.objects.filter(room=OuterRef("room")).order_by("-signed_at").values("signed_at")[:1]
-    return Subquery(last)
-
-
-def holds_in_force(rooms):
-    """The holds of these rooms placed since each room's last release."""
-    return (
-        RoomHold.objects.filter(room__in=rooms)
-        .annotate(released_at=_released_since(rooms))
-        .filter(Q(released_at__isnull=True) | Q(placed_at__gt=F("released_at")))
-    )
+def holds_in_force(rooms=None):
+    """The holds of ``rooms`` (of every room when None) that no release has followed: none signed at or after them."""
+    released_after = RoomRelease.objects.filter(room=OuterRef("room"), signed_at__gte=OuterRef("placed_at"))
+    holds = RoomHold.objects.filter(~Exists(released_after))
+    return holds if rooms is None else holds.filter(room__in=rooms)
 
 
 def current_holds(rooms) -> dict[int, RoomHold]:
