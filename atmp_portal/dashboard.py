@@ -17,6 +17,7 @@ from facilities.models import (
     Booking,
     BookingStatus,
     Closure,
+    ClosureReason,
     Qualification,
     Resource,
     ResourceKind,
@@ -156,29 +157,50 @@ def facility_section(user, *, held_resources: list[int]) -> dict:
             reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user),
             user=user,
         ),
-        "requalification_due": [
-            {
-                "url": reverse("facilities:resource_detail", args=[row["slug"]]),
-                "name": row["name"],
-                "room": row["room__name"],
-                "due": row["requalification_due"],
-            }
-            for row in Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS)
-            .order_by("requalification_due", "name")
-            .values("slug", "name", "room__name", "requalification_due")[:LONG_LIST]
-        ],
-        "closures_ahead": Closure.objects.upcoming().select_related("facility", "resource")[:SHORT_LIST],
-        "sporicide_overdue": [
-            {
-                "name": row["name"],
-                "logbook_url": reverse("logbook:room_logbook", args=[row["slug"]]),
-                "status_url": reverse("logbook:status_board", args=[row["facility__slug"]]),
-                "last_sporicide": row["last_sporicide"],
-            }
-            for row in sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")[:LONG_LIST]
-        ],
+        "requalification_due": _requalification_lines(),
+        "closures_ahead": _closure_lines(),
+        "sporicide_overdue": _sporicide_lines(),
         "on_hold": bookings_on_hold(visible, held_resources),
     }
+
+
+def _requalification_lines() -> list[dict]:
+    due = Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS).order_by("requalification_due", "name")
+    return [
+        {
+            "url": reverse("facilities:resource_detail", args=[row["slug"]]),
+            "name": row["name"],
+            "room": row["room__name"],
+            "due": row["requalification_due"],
+        }
+        for row in due.values("slug", "name", "room__name", "requalification_due")[:LONG_LIST]
+    ]
+
+
+def _closure_lines() -> list[dict]:
+    closures = Closure.objects.upcoming().values("resource__name", "facility__name", "reason", "period")
+    return [
+        {
+            "closed": row["resource__name"] or row["facility__name"],
+            "reason_label": ClosureReason(row["reason"]).label,
+            "start": row["period"].lower,
+            "end": row["period"].upper,
+        }
+        for row in closures[:SHORT_LIST]
+    ]
+
+
+def _sporicide_lines() -> list[dict]:
+    overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
+    return [
+        {
+            "name": row["name"],
+            "logbook_url": reverse("logbook:room_logbook", args=[row["slug"]]),
+            "status_url": reverse("logbook:status_board", args=[row["facility__slug"]]),
+            "last_sporicide": row["last_sporicide"],
+        }
+        for row in overdue[:LONG_LIST]
+    ]
 
 
 def reviewer_section(user) -> dict:
