@@ -121,9 +121,7 @@ def _expiring(user, qualifications: list[Qualification]) -> list[Qualification]:
     if len(qualifications) > LONG_LIST:
         qualifications = Qualification.objects.filter(user=user).expiring_within(EXPIRY_WARNING_DAYS)
         return list(qualifications.select_related("resource").order_by("valid_until"))
-    today = timezone.localdate()
-    last_day = today + datetime.timedelta(days=EXPIRY_WARNING_DAYS)
-    return [qualification for qualification in qualifications if today <= qualification.valid_until <= last_day]
+    return [qualification for qualification in qualifications if qualification.expires_within(EXPIRY_WARNING_DAYS)]
 
 
 def _project_lines(projects) -> list[dict]:
