@@ -12,6 +12,8 @@ from django.dispatch import receiver
 from djangosaml2.backends import Saml2Backend
 from saml2.config import SPConfig
 
+from atmp_portal.auth_backends import SignedInUserWithRoles
+
 logger = logging.getLogger(__name__)
 
 # The identity provider's metadata is loaded again after this long (a federation re-signs it every few days).
@@ -57,7 +59,7 @@ def _forget_config(setting, **kwargs):
             _loaded.clear()
 
 
-class UniversityAccountBackend(Saml2Backend):
+class UniversityAccountBackend(SignedInUserWithRoles, Saml2Backend):
     """Logs in the person an identity provider vouches for, by eduPersonPrincipalName, and creates their
     account (without a usable local password) on their first login. Name and e-mail follow the
     identity provider's attributes at every login (settings.SAML_ATTRIBUTE_MAPPING)."""

@@ -17,13 +17,13 @@ User = AbstractBaseUser | AnonymousUser
 
 
 def _role_names(user: User) -> frozenset[str]:
-    # One query per request and user, however many checks a page makes.
+    # At most one query per request and user, however many checks a page makes; none for the signed-in
+    # user, whom atmp_portal.auth_backends loads with ``site_role_names``.
     if not user.is_authenticated:
         return frozenset()
-    if not hasattr(user, "_atmp_role_names"):
-        names = user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True)
-        user._atmp_role_names = frozenset(names)
-    return user._atmp_role_names
+    if not hasattr(user, "site_role_names"):
+        user.site_role_names = frozenset(user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True))
+    return user.site_role_names
 
 
 def is_administrator(user: User) -> bool:

@@ -183,7 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes checks every login first, to refuse a locked-out username.
 AUTHENTICATION_BACKENDS = [
     "atmp_portal.auth_backends.LoginLockBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Username and password; like the university login, loads the signed-in user with their roles.
+    "atmp_portal.auth_backends.PasswordBackend",
     # University login: answers only to a verified SAML answer, and only where SAML is configured.
     "accounts.saml.UniversityAccountBackend",
 ]
@@ -209,7 +210,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "atmp_portal.storage.HashedStaticFilesStorage"
     },
 }
 
@@ -239,12 +240,13 @@ else:
         "OPTIONS": {"location": str(env.path("DOCUMENTS_ROOT", default=BASE_DIR / ".data" / "documents"))},
     }
 
-# Sessions live in the database (Django's default), so every instance behind a load balancer
-# sees them. The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.
+# Sessions live in the database, so every instance behind a load balancer sees them (atmp_portal.sessions).
 # A session ends SESSION_IDLE_MINUTES after the last request, and SESSION_LIFETIME_HOURS after signing in.
+SESSION_ENGINE = "atmp_portal.sessions"
 SESSION_IDLE_TIMEOUT = datetime.timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=60))
 SESSION_LIFETIME = datetime.timedelta(hours=env.int("SESSION_LIFETIME_HOURS", default=12))
 SESSION_COOKIE_AGE = int(SESSION_LIFETIME.total_seconds())
+# The cache is per process unless CACHE_URL names a shared one, e.g. redis://127.0.0.1:6379/1.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atmp_portal import dates
 from atmp_portal.people import full_name
+from atmp_portal.widgets import OptionsSelect
 from projects.models import AtmpProject, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
@@ -265,11 +266,18 @@ class ClosureForm(PeriodFormMixin, forms.ModelForm):
     class Meta:
         model = Closure
         fields = ["facility", "resource", "reason", "note"]
+        # Every facility and resource of the centre is an option: written without a template node each.
+        widgets = {"facility": OptionsSelect, "resource": OptionsSelect, "reason": OptionsSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial |= {"start": self.instance.period.lower, "end": self.instance.period.upper}
+        # The options read as keys and names (each one's str()), not as a model instance per facility and resource.
+        for name in ("facility", "resource"):
+            field = self.fields[name]
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.widget.choices = [*empty, *field.queryset.values_list("pk", "name")]
 
     def clean(self):
         cleaned = super().clean()

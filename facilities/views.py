@@ -171,7 +171,7 @@ def free_time(request):
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
     # A person may see every booking they made or enter: visible_to() would only slow the query down.
-    mine = Booking.objects.booked_or_entered_by(request.user).with_details()
+    mine = Booking.objects.booked_or_entered_by(request.user).with_table_details()
     page = _page(request, mine.past() if show_past else mine.upcoming())
     context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
     return render(request, "facilities/booking_list.html", context)
@@ -376,7 +376,8 @@ def pending(request):
 
 @require_GET
 def _pending_requests(request):
-    requests = Booking.objects.visible_to(request.user).pending().upcoming().one_row_per_series().with_details()
+    requests = Booking.objects.visible_to(request.user).pending().upcoming()
+    requests = requests.one_row_per_series().with_table_details()
     return render(request, "facilities/pending.html", {"page_obj": _page(request, requests)})
 
 

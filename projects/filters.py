@@ -2,10 +2,11 @@
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery
 from django.utils.translation import gettext_lazy as _
 
-from .models import SEARCH_CONFIG, SEARCH_VECTOR, AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, ResearchGroup
+from atmp_portal.widgets import OptionsSelect
+
+from .models import AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, ResearchGroup
 
 ANY = _("Any")
 GROUP_CHOICES_ID = "group-choices"
@@ -28,9 +29,15 @@ class ProjectFilter(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    atmp_class = django_filters.ChoiceFilter(label=_("ATMP class"), choices=AtmpClass.choices, empty_label=ANY)
-    stage = django_filters.ChoiceFilter(label=_("Development stage"), choices=DevelopmentStage.choices, empty_label=ANY)
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices, empty_label=ANY)
+    atmp_class = django_filters.ChoiceFilter(
+        label=_("ATMP class"), choices=AtmpClass.choices, empty_label=ANY, widget=OptionsSelect
+    )
+    stage = django_filters.ChoiceFilter(
+        label=_("Development stage"), choices=DevelopmentStage.choices, empty_label=ANY, widget=OptionsSelect
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ProjectStatus.choices, empty_label=ANY, widget=OptionsSelect
+    )
     # A slug, typed or picked from the user's own groups (GROUP_CHOICES_ID), not a <select> of every
     # group: for staff that would be hundreds of options on every list page.
     group = django_filters.CharFilter(
@@ -42,6 +49,7 @@ class ProjectFilter(django_filters.FilterSet):
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
         empty_label=_("Most recently changed first"),
+        widget=OptionsSelect,
         fields=(("code", "code"), ("title", "title"), ("group__name", "group"), ("stage_order", "stage"),
                 ("status_order", "status"), ("updated_at", "updated")),
         field_labels={"code": _("Reference code"), "title": _("Title"), "group__name": _("Research group"),
@@ -60,6 +68,4 @@ class ProjectFilter(django_filters.FilterSet):
         return ResearchGroup.objects.active().with_member(user).order_by("name").only("slug", "name")
 
     def search(self, queryset, name, value):
-        """Full-text search over code, title, acronym, lay summary and indication, using the GIN index."""
-        query = SearchQuery(value, config=SEARCH_CONFIG, search_type="websearch")
-        return queryset.alias(search=SEARCH_VECTOR).filter(search=query)
+        return queryset.matching(value)

@@ -28,11 +28,22 @@ from .forms import (
     ProcessStepFormSet,
     ResearchGroupForm,
 )
-from .models import AtmpProject, GroupApplication, Invitation, Membership, ProjectStatus, ResearchGroup
+from .models import (
+    AtmpClass,
+    AtmpProject,
+    DevelopmentStage,
+    GroupApplication,
+    Invitation,
+    Membership,
+    ProjectStatus,
+    ResearchGroup,
+)
 
 GROUPS_PER_PAGE = 25
 APPLICATIONS_PER_PAGE = 25
 PROJECTS_PER_PAGE = 25
+# What the project list shows of each project (and its ordering and filters read).
+PROJECT_LIST_FIELDS = ("code", "title", "acronym", "group__name", "atmp_class", "stage", "status", "updated_at")
 
 
 @require_GET
@@ -293,7 +304,7 @@ def application_decide(request, application_id, approve):
 
 def _filtered_projects(request):
     """The projects this user may see, narrowed by the list's filters; an invalid filter shows none."""
-    projects = AtmpProject.objects.visible_to(request.user).select_related("group", "project_lead")
+    projects = AtmpProject.objects.visible_to(request.user)
     filterset = ProjectFilter(
         request.GET or None, queryset=projects.with_workflow_order().order_by("-updated_at", "code")
     )
@@ -307,13 +318,35 @@ def _filter_context(request, filterset):
     return {"filter": filterset, "group_choices": list(ProjectFilter.group_choices(request.user))}
 
 
+def _project_rows(projects) -> list[dict]:
+    """The list's cells of each project, its link and labels looked up here once rather than per cell."""
+    class_labels, stage_labels = dict(AtmpClass.choices), dict(DevelopmentStage.choices)
+    status_labels = dict(ProjectStatus.choices)
+    return [
+        {
+            "url": project.get_absolute_url(),
+            "code": project.code,
+            "acronym": project.acronym,
+            "title": project.title,
+            "group": project.group.name,
+            "atmp_class": class_labels.get(project.atmp_class, project.atmp_class),
+            "stage": stage_labels.get(project.stage, project.stage),
+            "status": status_labels.get(project.status, project.status),
+            "updated_at": project.updated_at,
+        }
+        for project in projects
+    ]
+
+
 @require_GET
 def project_list(request):
     filterset, projects = _filtered_projects(request)
+    projects = projects.select_related("group").only(*PROJECT_LIST_FIELDS)
     page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         **_filter_context(request, filterset),
         "page_obj": page,
+        "rows": _project_rows(page),
         "may_register": permissions.can_register_project(request.user),
         "may_see_portfolio": permissions.can_see_portfolio(request.user),
     }
@@ -332,9 +365,8 @@ def project_portfolio(request):
 def project_export(request):
     require(permissions.can_see_portfolio(request.user))
     _filterset, projects = _filtered_projects(request)
-    return exports.csv_download(
-        request, reports.projects_table(projects), f"atmp-projects-{timezone.localdate():%Y-%m-%d}"
-    )
+    table = reports.projects_table(projects.select_related("group", "project_lead"))
+    return exports.csv_download(request, table, f"atmp-projects-{timezone.localdate():%Y-%m-%d}")
 
 
 def _visible_project(request, code):
@@ -348,7 +380,7 @@ def project_detail(request, code):
     context = {
         "project": project,
         "milestones": project.milestones.all(),
-        "steps": project.steps.all(),
+        "steps": project.steps.order_by("pk"),  # one project's: the default order by project joins it again
         "timeline": project.status_changes.select_related("actor"),
         "may_edit": permissions.can_edit_project(request.user, project),
         "transitions": workflow.available_transitions(request.user, project),

@@ -157,7 +157,7 @@ def demo_confirmation_pages():
     ]
 
 
-def rendered_nodes(client, path, monkeypatch) -> int:
+def rendered_nodes(client, path, monkeypatch, status=200) -> int:
     """How many template nodes rendering ``path`` takes, once what the portal caches (the navigation) is cached."""
     client.get(path)
     count = 0
@@ -170,5 +170,5 @@ def rendered_nodes(client, path, monkeypatch) -> int:
 
     with monkeypatch.context() as patched:
         patched.setattr(template_base.Node, "render_annotated", counted)
-        assert client.get(path).status_code == 200
+        assert client.get(path).status_code == status
     return count

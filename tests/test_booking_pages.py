@@ -13,7 +13,7 @@ from django.utils import timezone
 from facilities.models import Booking, BookingStatus, Closure, Qualification
 from facilities.services import cancel_booking
 from projects.models import ProjectStatus
-from tests.helpers import bulk_bookings
+from tests.helpers import bulk_bookings, rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -353,6 +353,24 @@ def test_list_queries_do_not_grow_with_bookings(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert "Page 1 of 20" in response.text
+
+
+@pytest.mark.parametrize(
+    ("url_name", "viewer", "status"),
+    [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
+)
+def test_list_template_nodes_do_not_grow_beyond_a_page_of_bookings(
+    client, request, room, admitted_project, booker, url_name, viewer, status, monkeypatch
+):
+    client.force_login(request.getfixturevalue(viewer))
+    url = reverse(f"facilities:{url_name}")
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    hourly = {"step": datetime.timedelta(hours=1), "length": datetime.timedelta(minutes=30)}
+    bulk_bookings(26, resource=room, project=admitted_project, user=booker, first=tomorrow, status=status, **hourly)
+    two_pages = rendered_nodes(client, url, monkeypatch)
+    later = tomorrow + 26 * hourly["step"]
+    bulk_bookings(474, resource=room, project=admitted_project, user=booker, first=later, status=status, **hourly)
+    assert rendered_nodes(client, url, monkeypatch) == two_pages
 
 
 class TestEntrantsOnTheForm:

@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from audit.services import history_of
 from facilities import services
-from facilities.models import BookingStatus, Closure, ClosureReason
+from facilities.models import BookingStatus, Closure, ClosureReason, Resource, ResourceKind
 from facilities.services import BookingError, Recurrence
+from tests.helpers import rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
 CLOSURES = reverse("facilities:closures")
+HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
@@ -146,6 +148,41 @@ def test_the_closures_page_shows_past_closures_on_request(client, room, facility
     client.force_login(facility_user)
     assert "HVAC service" not in client.get(CLOSURES).text
     assert "HVAC service" in client.get(CLOSURES, {"show": "past"}).text
+
+
+def test_the_closures_page_keeps_its_queries_and_template_nodes_with_many_resources_and_closures(
+    client, room, facility_user, at, monkeypatch, django_assert_max_num_queries
+):
+    """Every resource is an option of the form's select, written without template nodes; closures are paged."""
+    client.force_login(facility_user)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    def close(count):
+        Closure.objects.bulk_create(
+            Closure(
+                facility=room.facility,
+                resource=room,
+                reason=ClosureReason.CLEANING,
+                period=DateTimeTZRange(at(tomorrow, "07:00") + n * HOUR, at(tomorrow, "07:30") + n * HOUR),
+                created_by=facility_user,
+            )
+            for n in range(count)
+        )
+
+    close(26)
+    with django_assert_max_num_queries(20) as few:
+        two_pages = rendered_nodes(client, CLOSURES, monkeypatch)
+    Resource.objects.bulk_create(
+        Resource(facility=room.facility, kind=ResourceKind.EQUIPMENT, name=f"Incubator {n}", slug=f"incubator-{n}")
+        for n in range(100)
+    )
+    Closure.objects.all().delete()
+    close(200)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert rendered_nodes(client, CLOSURES, monkeypatch) == two_pages
+    page = client.get(CLOSURES).text
+    assert '<option value="' in page and "Incubator 99</option>" in page
+    assert "Page 1 of 8" in page
 
 
 def test_the_closure_reasons_name_the_field_s_causes():

@@ -8,7 +8,7 @@ from django.urls import reverse
 from projects import services
 from projects.filters import ProjectFilter
 from projects.models import AtmpClass, AtmpProject, DevelopmentStage, ProjectStatus, RegulatoryMilestone
-from tests.helpers import csv_frame, csv_rows
+from tests.helpers import csv_frame, csv_rows, rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -297,6 +297,32 @@ class TestListAndSearch:
         response = client.get(LIST_URL, {"ordering": "stage"})  # along development, not alphabetical
         assert [p.stage for p in response.context["page_obj"]] == ["discovery", "phase_1", "authorised"]
 
+    def test_the_search_finds_each_searched_field_by_its_words(self, client, reviewer, group, make_project, projects):
+        lay = make_project(group, title="Islet transplant", lay_summary="Insulin-producing cells for diabetes.")
+        client.force_login(reviewer)
+        assert self.codes(client, q="chondrocytes") == {projects["cartilage"].code}  # title, stemmed
+        assert self.codes(client, q="diabetes") == {lay.code}  # lay summary
+        assert self.codes(client, q="cells") == {projects["hsc"].code, projects["cart"].code, lay.code}  # stemmed
+        assert self.codes(client, q="cells -diabetes") == {projects["hsc"].code, projects["cart"].code}  # web search
+        assert self.codes(client, q='"stem cell"') == {projects["hsc"].code}
+        assert self.codes(client, q="melanoma") == set()
+
+    def test_the_search_finds_a_project_by_its_changed_title_at_once(self, client, reviewer, projects):
+        project = projects["cartilage"]
+        project.title = "Meniscus scaffold"
+        project.save()
+        client.force_login(reviewer)
+        assert self.codes(client, q="meniscus") == {project.code}
+
+    def test_the_list_pages_through_the_projects(self, client, reviewer, group, make_many_projects):
+        make_many_projects(group, 30)
+        client.force_login(reviewer)
+        first, second = client.get(LIST_URL), client.get(LIST_URL, {"page": 2})
+        shown = [row["code"] for row in first.context["rows"]] + [row["code"] for row in second.context["rows"]]
+        assert len(first.context["rows"]) == 25
+        assert sorted(shown) == sorted(AtmpProject.objects.values_list("code", flat=True))
+        assert "Page 2 of 2" in second.text
+
     def test_unknown_filter_values_show_nothing_and_no_error(self, client, reviewer, projects):
         client.force_login(reviewer)
         assert self.codes(client, atmp_class="magic") == set()
@@ -347,6 +373,40 @@ def test_list_and_portfolio_queries_do_not_grow_with_projects(
         django_assert_max_num_queries,
         lambda: make_many_projects(group, 195, start=9100),
     )
+
+
+def test_search_queries_do_not_grow_with_projects(
+    client, group, reviewer, make_many_projects, django_assert_max_num_queries
+):
+    client.force_login(reviewer)
+    make_many_projects(group, 5)
+    measured_queries(
+        client,
+        f"{LIST_URL}?q=autologous",
+        django_assert_max_num_queries,
+        lambda: make_many_projects(group, 195, start=9100),
+    )
+
+
+@pytest.mark.parametrize("query", ["", "?q=autologous&status=draft&ordering=stage"])
+def test_the_list_renders_as_many_template_nodes_for_a_full_page_of_many_projects_as_for_a_full_page(
+    client, group, reviewer, make_many_projects, monkeypatch, query
+):
+    """Each row costs the same few nodes, the filter's options none of their own: a page's work is bounded."""
+    client.force_login(reviewer)
+    make_many_projects(group, 25)
+    full_page = rendered_nodes(client, LIST_URL + query, monkeypatch)
+    make_many_projects(group, 500, start=9100)
+    assert rendered_nodes(client, LIST_URL + query, monkeypatch) <= full_page + 10  # the pagination links
+
+
+def test_the_filter_options_cost_no_template_nodes(client, group, reviewer, monkeypatch):
+    client.force_login(reviewer)
+    with_options = rendered_nodes(client, LIST_URL, monkeypatch)
+    response = client.get(LIST_URL, {"status": "active"})
+    assert '<option value="active" selected>' in response.text
+    assert response.text.count("<option") >= len(AtmpClass) + len(DevelopmentStage) + len(ProjectStatus)
+    assert rendered_nodes(client, f"{LIST_URL}?status=active", monkeypatch) == with_options
 
 
 def test_detail_queries_do_not_grow_with_projects_milestones_or_timeline(

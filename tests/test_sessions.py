@@ -61,3 +61,20 @@ def test_the_session_limits_are_settings(client, traveller, member, settings):
     assert client.get("/").status_code == 200
     traveller.shift(datetime.timedelta(minutes=6))
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_session_ends_at_once_when_deleted_expired_or_its_account_is_deactivated(client, member):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(member)
+    assert client.get("/").status_code == 200
+    Session.objects.all().delete()
+    assert client.get("/").status_code == 302
+    client.force_login(member)
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    assert client.get("/").status_code == 302
+    client.force_login(member)
+    member.is_active = False
+    member.save()
+    assert client.get("/").status_code == 302

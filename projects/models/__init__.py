@@ -8,7 +8,6 @@ from .milestones import MilestoneKind, MilestoneOutcome, ProjectStatusChange, Re
 from .projects import (
     ADMITTED_STATUSES,
     SEARCH_CONFIG,
-    SEARCH_VECTOR,
     VIRAL_VECTORS,
     AtmpClass,
     AtmpProject,
@@ -26,7 +25,6 @@ from .steps import ProcessStep
 __all__ = [
     "ADMITTED_STATUSES",
     "SEARCH_CONFIG",
-    "SEARCH_VECTOR",
     "VIRAL_VECTORS",
     "ApplicationStatus",
     "AtmpClass",

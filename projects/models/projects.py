@@ -3,7 +3,7 @@
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -134,10 +134,8 @@ class ReferenceCounter(YearlyCounter):
         return [f"ATMP-{year}-{number:04d}" for number in cls.take(year, count)]
 
 
-# The project's searchable text; the GIN index and the search filter use this one expression,
-# so that PostgreSQL recognises the index.
+# The language the project's searchable text (AtmpProject.search_vector) is parsed in, and searches with it.
 SEARCH_CONFIG = "english"
-SEARCH_VECTOR = SearchVector("code", "title", "acronym", "lay_summary", "indication", config=SEARCH_CONFIG)
 
 
 def in_choice_order(field: str, choices: type[models.Choices]) -> models.Case:
@@ -155,6 +153,10 @@ class AtmpProjectQuerySet(models.QuerySet):
             stage_order=in_choice_order("stage", DevelopmentStage),
             status_order=in_choice_order("status", ProjectStatus),
         )
+
+    def matching(self, text: str):
+        """Full-text search over code, title, acronym, lay summary and indication (their stored search vector)."""
+        return self.filter(search_vector=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch"))
 
     def admitted(self):
         """Projects admitted to the facility: they may book it."""
@@ -181,7 +183,7 @@ class AtmpProjectQuerySet(models.QuerySet):
         return self.admitted().of_member(user)
 
 
-@pghistory.track()
+@pghistory.track(exclude=["search_vector"])  # derived from the tracked text
 class AtmpProject(models.Model):
     code = models.CharField(_("reference code"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=300)
@@ -252,6 +254,12 @@ class AtmpProject(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Stored, with a GIN index: a search tests each project's words as kept, rather than parsing its text again.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("code", "title", "acronym", "lay_summary", "indication", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     objects = AtmpProjectQuerySet.as_manager()
 
@@ -270,7 +278,7 @@ class AtmpProject(models.Model):
             ),
         ]
         indexes = [
-            GinIndex(SEARCH_VECTOR, name="project_search_gin"),
+            GinIndex("search_vector", name="project_search_gin"),
             # The project list's order: its first page is read from the index, not sorted from every project.
             models.Index(models.F("updated_at").desc(), "code", name="project_recent_first"),
             # The portfolio counts projects by class and stage from the index alone, in its order, without hashing.
