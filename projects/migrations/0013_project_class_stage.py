@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0011_project_list_order"),
+        ("projects", "0012_project_search_column"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
