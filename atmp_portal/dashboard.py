@@ -1,19 +1,95 @@
-"""What the dashboard shows, one function per role section; each runs a fixed number of queries."""
+"""What the dashboard shows, one function per role section; each runs a fixed number of queries.
 
+Lists are read as values of the columns they show, limited before their joins, and handed to the templates as
+rows with their links made: a line of a list is a few template variables, however many rows the centre has.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.urls import reverse
 from django.utils import timezone
 
+from facilities import permissions as facility_permissions
 from facilities import reports
-from facilities.models import EXPIRY_WARNING_DAYS, Booking, Closure, Qualification, Resource, ResourceKind
+from facilities.models import (
+    EXPIRY_WARNING_DAYS,
+    Booking,
+    BookingStatus,
+    Closure,
+    ClosureReason,
+    Qualification,
+    Resource,
+    ResourceKind,
+    status_badge,
+)
 from facilities.periods import local_days
-from logbook.records import bookings_in_rooms_on_hold, sporicide_overdue_rooms
-from projects.models import AtmpProject, ResearchGroup
+from logbook.records import resources_in_rooms_on_hold, sporicide_overdue_rooms
+from projects import permissions as project_permissions
+from projects.models import AtmpProject, ProjectStatus, ResearchGroup
 from projects.reports import class_stage_matrix
 
 SHORT_LIST = 5
 LONG_LIST = 20
 
 
-def researcher_section(user, *, has_staff_role: bool) -> dict:
+@dataclass(frozen=True)
+class BookingLine:
+    """A booking as one line of a dashboard list, with the page it links to."""
+
+    url: str
+    start: datetime.datetime
+    end: datetime.datetime
+    resource: str
+    project: str
+    group: str
+    status_label: str
+    status_badge: str
+
+
+_BOOKING_LINE_FIELDS = ("pk", "period", "status", "resource__name", "project__code", "project__group__name")
+
+
+def sections_for(user) -> dict:
+    """The sections ``user`` sees, by name: their own work, and the queues of their staff roles."""
+    staff = facility_permissions.can_manage_facility(user)
+    reviewer = project_permissions.can_review_project(user)
+    held_resources = resources_in_rooms_on_hold()  # read once for the staff's list and one's own
+    sections = {"researcher": researcher_section(user, has_staff_role=staff or reviewer, held_resources=held_resources)}
+    if staff:
+        sections["facility"] = facility_section(user, held_resources=held_resources)
+    if reviewer:
+        sections["reviewer"] = reviewer_section(user)
+    return sections
+
+
+def booking_lines(bookings, count: int, link: str = "facilities:booking_detail") -> list[BookingLine]:
+    """The first ``count`` of ``bookings``, in their order, as lines linking to ``link``; one query."""
+    return [
+        BookingLine(
+            url=reverse(link, args=[row["pk"]]),
+            start=row["period"].lower,
+            end=row["period"].upper,
+            resource=row["resource__name"],
+            project=row["project__code"],
+            group=row["project__group__name"],
+            status_label=BookingStatus(row["status"]).label,
+            status_badge=status_badge(row["status"]),
+        )
+        for row in bookings.first_values(count, *_BOOKING_LINE_FIELDS)
+    ]
+
+
+def bookings_on_hold(bookings, held_resources: list[int]) -> list[BookingLine]:
+    """The first live upcoming ``bookings`` of ``held_resources`` (rooms on hold and their equipment), linking to
+    their check-in, which says why the room is held; no query when no room is on hold."""
+    if not held_resources:
+        return []
+    in_held_rooms = bookings.active().filter(resource__in=held_resources).upcoming()
+    return booking_lines(in_held_rooms, LONG_LIST, link="logbook:check_in")
+
+
+def researcher_section(user, *, has_staff_role: bool, held_resources: list[int]) -> dict:
     """Everyone's own work: groups, projects and their status, next bookings, qualifications.
 
     Groups and projects show to members of a group, and to people with no other role (who read how to join one);
@@ -21,25 +97,48 @@ def researcher_section(user, *, has_staff_role: bool) -> dict:
     """
     groups = list(ResearchGroup.objects.with_member(user).select_related("pi"))
     shows_groups = bool(groups) or not has_staff_role
-    qualifications = Qualification.objects.filter(user=user).select_related("resource")
-    section = {
+    qualifications = list(
+        Qualification.objects.filter(user=user).select_related("resource").order_by("valid_until")[: LONG_LIST + 1]
+    )
+    # A person may see every booking they made or enter: visible_to() would only slow the queries down.
+    next_bookings = booking_lines(Booking.objects.active().booked_or_entered_by(user).upcoming(), SHORT_LIST)
+    return {
         "groups": groups,
         "shows_groups": shows_groups,
-        "projects": AtmpProject.objects.of_member(user).select_related("group")[:LONG_LIST],
-        # A person may see every booking they made or enter: visible_to() would only slow the query down.
-        "next_bookings": list(
-            Booking.objects.active().booked_or_entered_by(user).upcoming().first_with_details(SHORT_LIST)
-        ),
-        "on_hold": bookings_in_rooms_on_hold(Booking.objects.visible_to(user).filter(booked_by=user), LONG_LIST),
-        "qualifications": list(qualifications.order_by("valid_until")[:LONG_LIST]),
-        "expiring": qualifications.expiring_within(EXPIRY_WARNING_DAYS).order_by("valid_until"),
+        "projects": _project_lines(AtmpProject.objects.of_member(user)) if shows_groups else [],
+        "next_bookings": next_bookings,
+        "on_hold": bookings_on_hold(Booking.objects.filter(booked_by=user), held_resources),
+        "qualifications": qualifications[:LONG_LIST],
+        "expiring": _expiring(user, qualifications),
+        "shows_bookings": shows_groups or bool(next_bookings),
+        "shows_qualifications": shows_groups or bool(qualifications),
     }
-    section["shows_bookings"] = shows_groups or bool(section["next_bookings"])
-    section["shows_qualifications"] = shows_groups or bool(section["qualifications"])
-    return section
 
 
-def facility_section(user) -> dict:
+def _expiring(user, qualifications: list[Qualification]) -> list[Qualification]:
+    """The user's qualifications that expire within the warning days; from ``qualifications`` (ordered by expiry,
+    one more than the list shows) when they are all of them, else one query."""
+    if len(qualifications) > LONG_LIST:
+        qualifications = Qualification.objects.filter(user=user).expiring_within(EXPIRY_WARNING_DAYS)
+        return list(qualifications.select_related("resource").order_by("valid_until"))
+    return [qualification for qualification in qualifications if qualification.expires_within(EXPIRY_WARNING_DAYS)]
+
+
+def _project_lines(projects) -> list[dict]:
+    return [
+        {
+            "url": reverse("projects:project_detail", args=[row["code"]]),
+            "code": row["code"],
+            "title": row["title"],
+            "group": row["group__name"],
+            "status_label": ProjectStatus(row["status"]).label,
+            "since": row["updated_at"],
+        }
+        for row in projects.values("code", "title", "group__name", "status", "updated_at")[:LONG_LIST]
+    ]
+
+
+def facility_section(user, *, held_resources: list[int]) -> dict:
     """Facility staff: requests waiting, today's bookings, this week's room utilisation, what falls due."""
     today = timezone.localdate()
     visible = Booking.objects.visible_to(user)
@@ -47,8 +146,8 @@ def facility_section(user) -> dict:
     week = reports.ReportPeriod.week_of(today)
     return {
         "requests_waiting": waiting.count(),
-        "first_requests": waiting.first_with_details(SHORT_LIST),
-        "todays_bookings": visible.active().overlapping(local_days(today, today)).first_with_details(LONG_LIST),
+        "first_requests": booking_lines(waiting, SHORT_LIST),
+        "todays_bookings": booking_lines(visible.active().overlapping(local_days(today, today)), LONG_LIST),
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
         "week_utilisation": reports.resource_usage(
@@ -56,19 +155,56 @@ def facility_section(user) -> dict:
             reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user),
             user=user,
         ),
-        "requalification_due": Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS)
-        .select_related("room")
-        .order_by("requalification_due", "name")[:LONG_LIST],
-        "closures_ahead": Closure.objects.upcoming().select_related("facility", "resource")[:SHORT_LIST],
-        "sporicide_overdue": sporicide_overdue_rooms()[:LONG_LIST],
-        "on_hold": bookings_in_rooms_on_hold(visible, LONG_LIST),
+        "requalification_due": _requalification_lines(),
+        "closures_ahead": _closure_lines(),
+        "sporicide_overdue": _sporicide_lines(),
+        "on_hold": bookings_on_hold(visible, held_resources),
     }
+
+
+def _requalification_lines() -> list[dict]:
+    due = Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS).order_by("requalification_due", "name")
+    return [
+        {
+            "url": reverse("facilities:resource_detail", args=[row["slug"]]),
+            "name": row["name"],
+            "room": row["room__name"],
+            "due": row["requalification_due"],
+        }
+        for row in due.values("slug", "name", "room__name", "requalification_due")[:LONG_LIST]
+    ]
+
+
+def _closure_lines() -> list[dict]:
+    closures = Closure.objects.upcoming().values("resource__name", "facility__name", "reason", "period")
+    return [
+        {
+            "closed": row["resource__name"] or row["facility__name"],
+            "reason_label": ClosureReason(row["reason"]).label,
+            "start": row["period"].lower,
+            "end": row["period"].upper,
+        }
+        for row in closures[:SHORT_LIST]
+    ]
+
+
+def _sporicide_lines() -> list[dict]:
+    overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
+    return [
+        {
+            "name": row["name"],
+            "logbook_url": reverse("logbook:room_logbook", args=[row["slug"]]),
+            "status_url": reverse("logbook:status_board", args=[row["facility__slug"]]),
+            "last_sporicide": row["last_sporicide"],
+        }
+        for row in overdue[:LONG_LIST]
+    ]
 
 
 def reviewer_section(user) -> dict:
     """Centre reviewers: submissions waiting and the portfolio by class and stage."""
     visible = AtmpProject.objects.visible_to(user)
     return {
-        "review_queue": visible.awaiting_review().select_related("group").order_by("updated_at")[:LONG_LIST],
+        "review_queue": _project_lines(visible.awaiting_review().order_by("updated_at")),
         "matrix": class_stage_matrix(visible),
     }

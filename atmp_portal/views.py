@@ -11,9 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from atmp_portal import dashboard as dashboard_sections
-from facilities import permissions as facility_permissions
 from facilities import services as facility_services
-from projects import permissions as project_permissions
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +22,7 @@ RETRY_AFTER_SECONDS = 30
 @require_GET
 def dashboard(request):
     """Each role's section: researchers their own work; facility staff and reviewers their queues."""
-    staff = facility_permissions.can_manage_facility(request.user)
-    reviewer = project_permissions.can_review_project(request.user)
-    context = {"researcher": dashboard_sections.researcher_section(request.user, has_staff_role=staff or reviewer)}
-    if staff:
-        context["facility"] = dashboard_sections.facility_section(request.user)
-    if reviewer:
-        context["reviewer"] = dashboard_sections.reviewer_section(request.user)
-    return render(request, "dashboard.html", context)
+    return render(request, "dashboard.html", dashboard_sections.sections_for(request.user))
 
 
 @login_not_required  # anyone may choose the language of the pages

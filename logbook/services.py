@@ -107,16 +107,17 @@ def correct(original: SignedRecord, *, by, password: str, reason: str, **changes
 # Holds and releases
 
 
+def holds_in_force(rooms=None):
+    """The holds of ``rooms`` (of every room when None) that no release has followed: none signed at or after them."""
+    released_after = RoomRelease.objects.filter(room=OuterRef("room"), signed_at__gte=OuterRef("placed_at"))
+    holds = RoomHold.objects.filter(~Exists(released_after))
+    return holds if rooms is None else holds.filter(room__in=rooms)
+
+
 def current_holds(rooms) -> dict[int, RoomHold]:
     """The first hold of each room on hold since its last release, by room id, each with its deviation's code
     (``deviation_code``); one query."""
-    released_since = RoomRelease.objects.filter(room=OuterRef("room"), signed_at__gte=OuterRef("placed_at"))
-    holds = (
-        RoomHold.objects.filter(room__in=rooms)
-        .exclude(Exists(released_since))
-        .annotate(deviation_code=F("deviation__code"))
-        .order_by("placed_at", "pk")
-    )
+    holds = holds_in_force(rooms).annotate(deviation_code=F("deviation__code")).order_by("placed_at", "pk")
     first = {}
     for hold in holds:
         first.setdefault(hold.room_id, hold)

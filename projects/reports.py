@@ -18,7 +18,7 @@ def class_stage_matrix(projects) -> dict:
     counts = Counter(
         {
             (row["atmp_class"], row["stage"]): row["n"]
-            for row in projects.order_by().values("atmp_class", "stage").annotate(n=Count("pk"))
+            for row in projects.order_by().values("atmp_class", "stage").annotate(n=Count("*"))
         }
     )
     largest = max(counts.values(), default=0)

@@ -4,14 +4,17 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from atmp_portal.dashboard import SHORT_LIST
+from atmp_portal.dashboard import LONG_LIST, SHORT_LIST
 from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
 from facilities.periods import local_datetime
+from logbook.models import RoomHold
 from projects.models import ProjectStatus
-from tests.helpers import bulk_bookings
+from tests.helpers import bulk_bookings, rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +212,57 @@ def test_the_cached_navigation_follows_a_role_change_and_a_language_switch_at_on
     member.groups.clear()
     client.post(reverse("set_language"), {"language": "en", "next": URL})
     assert reports not in client.get(URL).text
+
+
+def test_bookings_in_a_room_on_hold_show_to_their_booker_and_to_facility_staff_with_the_way_to_check_in(
+    client, busy_day, booker, facility_user, room, equipment
+):
+    """The room and the equipment standing in it are held together; their bookings link to the check-in."""
+    equipment.room = room
+    equipment.save()
+    RoomHold.objects.create(room=room, cause="quarantine", placed_by=facility_user)
+    check_ins = [reverse("logbook:check_in", args=[booking.pk]) for booking in Booking.objects.order_by("period")]
+    for user in (booker, facility_user):
+        client.force_login(user)
+        page = client.get(URL).text
+        assert "Bookings in rooms on hold" in page, user
+        assert page.index(check_ins[0]) < page.index(check_ins[1]), user
+
+
+def test_a_booking_shows_on_its_bookers_very_next_dashboard(client, booker, book_room):
+    client.force_login(booker)
+    assert "No upcoming bookings." in client.get(URL).text
+    booking = book_room()
+    page = client.get(URL).text
+    assert booking.get_absolute_url() in page and "No upcoming bookings." not in page
+
+
+@pytest.mark.parametrize("viewer", ["booker", "facility_user", "reviewer", "admin_user"])
+def test_a_busy_centre_costs_the_dashboard_no_more_template_nodes_or_queries_than_a_page_of_each_list(
+    client, request, monkeypatch, room, group, make_project, admitted_project, booker, facility_user, viewer
+):
+    """Every list stops at its page (a link leads to the rest), and each line is a fixed few template nodes."""
+    RoomHold.objects.create(room=room, cause="quarantine", placed_by=facility_user)
+    client.force_login(request.getfixturevalue(viewer))
+
+    def work_with(count):
+        """Today's bookings of the held room, every other one a request, and as many projects waiting for review."""
+        Booking.objects.all().delete()
+        bulk_bookings(
+            count,
+            resource=room,
+            project=admitted_project,
+            user=booker,
+            first=today_at("09:00"),
+            step=datetime.timedelta(minutes=5),
+            length=datetime.timedelta(minutes=4),
+            status=lambda n: BookingStatus.REQUESTED if n % 2 else BookingStatus.APPROVED,
+        )
+        while group.projects.filter(status=ProjectStatus.SUBMITTED).count() < count:
+            make_project(group, status=ProjectStatus.SUBMITTED)
+        nodes = rendered_nodes(client, URL, monkeypatch)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(URL)
+        return nodes, len(queries)
+
+    assert work_with(2 * LONG_LIST) == work_with(4 * LONG_LIST)

@@ -1,6 +1,6 @@
 """The facilities app's models, one module per topic; ``from facilities.models import X`` names them all."""
 
-from .bookings import ACTIVE_STATUSES, Booking, BookingQuerySet, BookingStatus, resource_key
+from .bookings import ACTIVE_STATUSES, Booking, BookingQuerySet, BookingStatus, resource_key, status_badge
 from .closures import Closure, ClosureQuerySet, ClosureReason
 from .facility import Facility, Weekday, working_days
 from .opening import OpeningException, OpeningExceptionQuerySet
@@ -48,5 +48,6 @@ __all__ = [
     "grades_covering",
     "new_feed_token",
     "resource_key",
+    "status_badge",
     "working_days",
 ]

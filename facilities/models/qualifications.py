@@ -18,13 +18,19 @@ class QualificationKind(models.TextChoices):
     TRAINING = "training", _("Equipment training")
 
 
+def _expiry_window(days: int) -> tuple[datetime.date, datetime.date]:
+    """The first and last day a qualification may end on to count as expiring within ``days``."""
+    today = timezone.localdate()
+    return today, today + datetime.timedelta(days=days)
+
+
 class QualificationQuerySet(models.QuerySet):
     def valid_on(self, day: datetime.date):
         return self.filter(valid_from__lte=day, valid_until__gte=day)
 
     def expiring_within(self, days: int):
-        today = timezone.localdate()
-        return self.filter(valid_until__gte=today, valid_until__lte=today + datetime.timedelta(days=days))
+        first, last = _expiry_window(days)
+        return self.filter(valid_until__gte=first, valid_until__lte=last)
 
 
 @pghistory.track()
@@ -89,3 +95,8 @@ class Qualification(models.Model):
     def __str__(self):
         what = self.get_grade_display() if self.kind == QualificationKind.GOWNING else self.resource
         return f"{full_name(self.user)}: {self.get_kind_display()} {what}"
+
+    def expires_within(self, days: int) -> bool:
+        """Whether this qualification is among ``Qualification.objects.expiring_within(days)``."""
+        first, last = _expiry_window(days)
+        return first <= self.valid_until <= last

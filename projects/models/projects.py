@@ -281,6 +281,8 @@ class AtmpProject(models.Model):
             GinIndex("search_vector", name="project_search_gin"),
             # The project list's order: its first page is read from the index, not sorted from every project.
             models.Index(models.F("updated_at").desc(), "code", name="project_recent_first"),
+            # The portfolio counts projects by class and stage from the index alone, in its order, without hashing.
+            models.Index(fields=["atmp_class", "stage"], name="project_class_stage"),
         ]
 
     def __str__(self):
