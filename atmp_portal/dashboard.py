@@ -150,10 +150,8 @@ def facility_section(user, *, held_resources: list[int]) -> dict:
         "todays_bookings": booking_lines(visible.active().overlapping(local_days(today, today)), LONG_LIST),
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
-        "week_utilisation": reports.resource_usage(
-            week,
-            reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user),
-            user=user,
+        "week_utilisation": reports.busiest_usage(
+            Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user
         ),
         "requalification_due": _requalification_lines(),
         "closures_ahead": _closure_lines(),
