@@ -143,7 +143,7 @@ def _booked_seconds(period: ReportPeriod):
     return Func(Sum(inside), template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=DecimalField())
 
 
-def _approved_bookings_in(period: ReportPeriod, user, resource_ids: list[int] | None = None):
+def _approved_bookings_in(period: ReportPeriod, user, resource_ids: Iterable[int] | None = None):
     """Approved bookings ``user`` may see that overlap the period: of every resource, or only of ``resource_ids``.
 
     A few resources are looked up by resource and period at once on the GiST index; the whole centre
@@ -411,21 +411,27 @@ def numbers() -> Callable[[Decimal], str]:
     return lambda value: f"{value:,.2f}".translate(separators)
 
 
-def _facility_resource_ids(facility: Facility | None) -> list[int] | None:
-    """The resources of the facility, billed whether still active or not; None for the whole centre."""
-    return None if facility is None else list(facility.resources.values_list("pk", flat=True))
+def _facility_resources(facility: Facility | None) -> dict[int, Resource] | None:
+    """The resources of the facility by id, with the facility, billed whether still active or not; None for the
+    whole centre. A facility's resources are few: read at once, they serve both its resources and its lines."""
+    if facility is None:
+        return None
+    return {
+        resource.pk: resource for resource in facility.resources.select_related("facility").order_by("kind", "name")
+    }
 
 
 def group_usage(period: ReportPeriod, facility: Facility | None = None, *, user) -> list[GroupUsage]:
     """Approved hours per group, project and resource (of the facility, if given) with their cost.
 
-    Four queries; five for a facility, whose resources are billed whether still active or not.
+    Four queries.
     """
-    return _group_usage_of(_approved_bookings_in(period, user, _facility_resource_ids(facility)), period)
+    resources = _facility_resources(facility)
+    return _group_usage_of(_approved_bookings_in(period, user, resources), period, resources)
 
 
-def _group_usage_of(bookings, period: ReportPeriod) -> list[GroupUsage]:
-    """The lines of ``bookings`` per group; four queries."""
+def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resource] | None = None) -> list[GroupUsage]:
+    """The lines of ``bookings`` per group; four queries, three when ``resources`` holds every resource booked."""
     rows = list(
         bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
             seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows()
@@ -434,7 +440,8 @@ def _group_usage_of(bookings, period: ReportPeriod) -> list[GroupUsage]:
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
     # The lines name a project by code and title: its long texts would only weigh on a large report.
     projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
-    resources = Resource.objects.in_bulk({row[2] for row in rows})
+    if resources is None:
+        resources = Resource.objects.in_bulk({row[2] for row in rows})
     usage: dict[int, GroupUsage] = {}
     for group_id, project_id, resource_id, seconds, used, no_shows in rows:
         group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
@@ -465,10 +472,14 @@ class UsageReport:
 
 def usage_report(period: ReportPeriod, facility: Facility | None = None, *, user) -> UsageReport:
     """The report on the whole centre, or on the resources of one facility, from the bookings ``user`` may see."""
-    resources = None if facility is None else Resource.objects.active().filter(facility=facility)
-    return UsageReport(
-        period, resource_usage(period, resources, user=user), group_usage(period, facility, user=user), facility
-    )
+    facility_resources = _facility_resources(facility)
+    if facility_resources is None:
+        resources = resource_usage(period, user=user)
+    else:
+        active = [resource for resource in facility_resources.values() if resource.active]
+        resources = _usage_of(active, period, user=user, chosen=True)
+    bookings = _approved_bookings_in(period, user, facility_resources)
+    return UsageReport(period, resources, _group_usage_of(bookings, period, facility_resources), facility)
 
 
 @dataclass
@@ -492,21 +503,18 @@ def usage_report_page(
     A fixed number of queries at any size of centre. Only the totals read every booking of the period, once and
     in SQL; the lines and the actual use are built for the page's resources and groups alone.
     """
-    if facility is None:
+    facility_resources = _facility_resources(facility)
+    if facility_resources is None:
         resources = Resource.objects.active().select_related("facility").order_by("facility__name", "kind", "name")
-        resource_ids = None
     else:
-        # A facility's resources are few: read at once, the inactive ones too, whose bookings are billed.
-        every = list(facility.resources.select_related("facility").order_by("kind", "name"))
-        resources = [resource for resource in every if resource.active]
-        resource_ids = [resource.pk for resource in every]
+        resources = [resource for resource in facility_resources.values() if resource.active]
     resource_rows = Paginator(resources, per_page).get_page(resource_page)
     resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
-    bookings = _approved_bookings_in(period, user, resource_ids)
+    bookings = _approved_bookings_in(period, user, facility_resources)
     group_ids, booked_hours, cost = _totals(bookings, period)
     group_rows = Paginator(group_ids, per_page).get_page(group_page)
     group_rows.object_list = _group_usage_of(
-        bookings.filter(project__group_id__in=list(group_rows.object_list)), period
+        bookings.filter(project__group_id__in=list(group_rows.object_list)), period, facility_resources
     )
     return UsageReportPage(period, resource_rows, group_rows, booked_hours, cost, facility)
 
