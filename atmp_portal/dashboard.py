@@ -7,6 +7,7 @@ rows with their links made: a line of a list is a few template variables, howeve
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Func, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,19 +66,30 @@ def sections_for(user) -> dict:
 
 def booking_lines(bookings, count: int, link: str = "facilities:booking_detail") -> list[BookingLine]:
     """The first ``count`` of ``bookings``, in their order, as lines linking to ``link``; one query."""
-    return [
-        BookingLine(
-            url=reverse(link, args=[row["pk"]]),
-            start=row["period"].lower,
-            end=row["period"].upper,
-            resource=row["resource__name"],
-            project=row["project__code"],
-            group=row["project__group__name"],
-            status_label=BookingStatus(row["status"]).label,
-            status_badge=status_badge(row["status"]),
-        )
-        for row in bookings.first_values(count, *_BOOKING_LINE_FIELDS)
-    ]
+    return [_booking_line(row, link) for row in bookings.first_values(count, *_BOOKING_LINE_FIELDS)]
+
+
+def _booking_line(row: dict, link: str = "facilities:booking_detail") -> BookingLine:
+    return BookingLine(
+        url=reverse(link, args=[row["pk"]]),
+        start=row["period"].lower,
+        end=row["period"].upper,
+        resource=row["resource__name"],
+        project=row["project__code"],
+        group=row["project__group__name"],
+        status_label=BookingStatus(row["status"]).label,
+        status_badge=status_badge(row["status"]),
+    )
+
+
+def counted_booking_lines(bookings, count: int) -> tuple[int, list[BookingLine]]:
+    """How many ``bookings`` there are, and the first ``count`` of them as lines; one query.
+
+    The number is a subquery on each line: where there is no line, there are none.
+    """
+    number = Subquery(bookings.order_by().values(number=Func("pk", function="COUNT")))
+    rows = list(bookings.first_values(count, *_BOOKING_LINE_FIELDS).annotate(number=number))
+    return (rows[0]["number"] if rows else 0), [_booking_line(row) for row in rows]
 
 
 def bookings_on_hold(bookings, held_resources: list[int]) -> list[BookingLine]:
@@ -142,11 +154,11 @@ def facility_section(user, *, held_resources: list[int]) -> dict:
     """Facility staff: requests waiting, today's bookings, this week's room utilisation, what falls due."""
     today = timezone.localdate()
     visible = Booking.objects.visible_to(user)
-    waiting = visible.pending().upcoming()
+    requests_waiting, first_requests = counted_booking_lines(visible.pending().upcoming(), SHORT_LIST)
     week = reports.ReportPeriod.week_of(today)
     return {
-        "requests_waiting": waiting.count(),
-        "first_requests": booking_lines(waiting, SHORT_LIST),
+        "requests_waiting": requests_waiting,
+        "first_requests": first_requests,
         "todays_bookings": booking_lines(visible.active().overlapping(local_days(today, today)), LONG_LIST),
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
