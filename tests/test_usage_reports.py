@@ -35,6 +35,7 @@ from facilities.reports import (
     usage_report,
     usage_report_page,
 )
+from facilities.services import cancel_booking
 from projects.models import BillingCategory, ProjectStatus
 from tests.helpers import bulk_bookings, csv_frame, csv_rows, rendered_nodes
 
@@ -603,3 +604,17 @@ def test_the_rows_escape_the_names_users_gave(client, march, admitted_project, f
     client.force_login(facility_user)
     page = client.get(MARCH).text
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page and "<b>Bold</b>" not in page
+
+
+def test_a_booking_made_and_cancelled_shows_in_the_very_next_report(client, book_room, booking_day, facility_user):
+    """Nothing of the report is kept between requests: its totals and its lines follow each booking at once."""
+    month = f"{URL}?month={booking_day:%Y-%m}"
+    client.force_login(facility_user)
+    assert "No approved bookings in this period." in client.get(month).text
+    booking = book_room("09:00", "13:00")
+    assert booking.status == BookingStatus.APPROVED
+    page = client.get(month).text
+    assert "4.00 h booked in all" in page and booking.project.code in page
+    cancel_booking(booking, by=facility_user, reason="Media not delivered")
+    page = client.get(month).text
+    assert "0.00 h booked in all" in page and "No approved bookings in this period." in page
