@@ -7,6 +7,8 @@ Every hour is elapsed time (computed in UTC), so a period with a daylight-saving
 """
 
 import datetime
+import functools
+import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +20,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import formats
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -303,10 +305,17 @@ def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: 
     openings = {
         pk: OpeningDays(facility, [e for e in exceptions if e.facility_id == pk]) for pk, facility in facilities.items()
     }
+    # Bookable hours follow from the facility and whether the resource runs around the clock: the resources
+    # sharing both share them, reckoned once.
+    opening_by_kind: dict[tuple[int, bool], tuple[list[Interval], Decimal]] = {}
     usage = []
     for resource in resources:
         seconds, use = booked.get(resource.pk, (0, ActualUse()))
-        opening = opening_intervals(resource, period, openings[resource.facility_id])
+        kind = (resource.facility_id, resource.round_the_clock)
+        if kind not in opening_by_kind:
+            opening = opening_intervals(resource, period, openings[resource.facility_id])
+            opening_by_kind[kind] = opening, sum((elapsed_hours(start, end) for start, end in opening), Decimal(0))
+        opening, open_hours = opening_by_kind[kind]
         closed = _merged(
             # An unbounded closure end (none today, but the column allows it) is cut at the period's edge.
             (closure.period.lower or period.start, closure.period.upper or period.end)
@@ -316,7 +325,7 @@ def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: 
         usage.append(
             ResourceUsage(
                 resource=resource,
-                open_hours=sum((elapsed_hours(start, end) for start, end in opening), Decimal(0)),
+                open_hours=open_hours,
                 closed_hours=_overlap_hours(opening, closed),
                 booked_hours=_hours(seconds),
                 use=use,
@@ -334,11 +343,12 @@ class BillingLine:
     resource: Resource
     hours: Decimal
 
-    @property
+    # Read by the line's row, its group's totals and the files: reckoned once.
+    @functools.cached_property
     def rate(self) -> Decimal:
         return self.resource.hourly_rate(self.group.billed_as)
 
-    @property
+    @functools.cached_property
     def cost(self) -> Decimal:
         return (self.hours * self.rate).quantize(MONEY, ROUND_HALF_UP)
 
@@ -386,13 +396,14 @@ class GroupUsage:
     @property
     def lines_html(self) -> str:
         """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
-        of groups at a large centre holds hundreds of lines (so the texts are escaped directly, not through
-        format_html, which costs twice as much)."""
+        of groups at a large centre holds hundreds of lines (so the texts are escaped directly by the standard
+        library, as Django's escape does, without format_html's or escape's wrapping of each value)."""
         number = numbers()
         return mark_safe(  # the texts are escaped; the numbers are digits and the language's separators
             "".join(
-                f'<tr><th scope="row" class="fw-normal">{escape(line.project.code)} · {escape(line.project.title)}'
-                f'</th><td>{escape(line.resource.name)}</td><td class="text-end">{number(line.hours)}</td>'
+                f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
+                f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
+                f'<td class="text-end">{number(line.hours)}</td>'
                 f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
                 for line in self.lines
             )
