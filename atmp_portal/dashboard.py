@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Func, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from facilities import permissions as facility_permissions
 from facilities import reports
@@ -136,7 +137,9 @@ def _expiring(user, qualifications: list[Qualification]) -> list[Qualification]:
     return [qualification for qualification in qualifications if qualification.expires_within(EXPIRY_WARNING_DAYS)]
 
 
-def _project_lines(projects) -> list[dict]:
+def _project_lines(projects, *, since: bool = False) -> list[dict]:
+    """The first of ``projects`` as lines; ``since``: with the day of their last change, in words (a queue's lines
+    say it, written here rather than by a translated block per line)."""
     return [
         {
             "url": reverse("projects:project_detail", args=[row["code"]]),
@@ -144,10 +147,14 @@ def _project_lines(projects) -> list[dict]:
             "title": row["title"],
             "group": row["group__name"],
             "status_label": ProjectStatus(row["status"]).label,
-            "since": row["updated_at"],
+            "since": _since(row["updated_at"]) if since else None,
         }
         for row in projects.values("code", "title", "group__name", "status", "updated_at")[:LONG_LIST]
     ]
+
+
+def _since(moment: datetime.datetime) -> str:
+    return _("since %(date)s") % {"date": formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")}
 
 
 def facility_section(user, *, held_resources: list[int]) -> dict:
@@ -215,6 +222,6 @@ def reviewer_section(user) -> dict:
     """Centre reviewers: submissions waiting and the portfolio by class and stage."""
     visible = AtmpProject.objects.visible_to(user)
     return {
-        "review_queue": _project_lines(visible.awaiting_review().order_by("updated_at")),
+        "review_queue": _project_lines(visible.awaiting_review().order_by("updated_at"), since=True),
         "matrix": class_stage_matrix(visible),
     }
