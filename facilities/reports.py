@@ -432,17 +432,9 @@ def _facility_resources(facility: Facility | None) -> dict[int, Resource] | None
     }
 
 
-def group_usage(period: ReportPeriod, facility: Facility | None = None, *, user) -> list[GroupUsage]:
-    """Approved hours per group, project and resource (of the facility, if given) with their cost.
-
-    Four queries.
-    """
-    resources = _facility_resources(facility)
-    return _group_usage_of(_approved_bookings_in(period, user, resources), period, resources)
-
-
 def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resource] | None = None) -> list[GroupUsage]:
-    """The lines of ``bookings`` per group; four queries, three when ``resources`` holds every resource booked."""
+    """Approved hours of ``bookings`` per group, project and resource with their cost; four queries, three when
+    ``resources`` holds every resource booked."""
     rows = list(
         bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
             seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows()

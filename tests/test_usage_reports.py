@@ -29,7 +29,6 @@ from facilities.models import (
 from facilities.periods import local_datetime
 from facilities.reports import (
     ReportPeriod,
-    group_usage,
     numbers,
     resource_usage,
     usage_report,
@@ -189,7 +188,7 @@ def test_resource_figures_equal_the_hand_computed_ones(march, facility_user):
 
 def test_hours_and_cost_per_group_and_project(march, admitted_project, company_project, facility_user):
     room, equipment = march
-    company, lab = group_usage(ReportPeriod.month(2027, 3), user=facility_user)
+    company, lab = usage_report(ReportPeriod.month(2027, 3), user=facility_user).groups
     assert company.group.billed_as == BillingCategory.EXTERNAL
     assert [(line.project, line.resource, line.hours, line.rate, line.cost) for line in company.lines] == [
         (company_project, room, 2, 2000, 4000)
