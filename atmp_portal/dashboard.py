@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Func, Subquery
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from facilities import permissions as facility_permissions
@@ -47,6 +48,20 @@ class BookingLine:
     group: str
     status_label: str
     status_badge: str
+
+    @property
+    def today_html(self) -> str:
+        """The line of today's list, written here: the template would take eight nodes a line of a long list."""
+        return format_html(
+            '<li class="list-group-item"><a href="{}">{}\u2013{} · {}</a> · {} <span class="badge {}">{}</span></li>',
+            self.url,
+            formats.time_format(timezone.localtime(self.start), "TIME_FORMAT"),
+            formats.time_format(timezone.localtime(self.end), "TIME_FORMAT"),
+            self.resource,
+            self.project,
+            self.status_badge,
+            self.status_label,
+        )
 
 
 _BOOKING_LINE_FIELDS = ("pk", "period", "status", "resource__name", "project__code", "project__group__name")
