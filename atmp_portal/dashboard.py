@@ -220,17 +220,27 @@ def _closure_lines() -> list[dict]:
     ]
 
 
-def _sporicide_lines() -> list[dict]:
+def _sporicide_lines() -> list[str]:
+    """The rooms overdue, each line written here as one string: the template would take eight nodes a line."""
     overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
+    room_status = _("Room status")
     return [
-        {
-            "name": row["name"],
-            "logbook_url": reverse("logbook:room_logbook", args=[row["slug"]]),
-            "status_url": reverse("logbook:status_board", args=[row["facility__slug"]]),
-            "last_sporicide": row["last_sporicide"],
-        }
+        format_html(
+            '<li class="list-group-item"><a href="{}">{}</a> · {} · <a href="{}">{}</a></li>',
+            reverse("logbook:room_logbook", args=[row["slug"]]),
+            row["name"],
+            _last_sporicide(row["last_sporicide"]),
+            reverse("logbook:status_board", args=[row["facility__slug"]]),
+            room_status,
+        )
         for row in overdue[:LONG_LIST]
     ]
+
+
+def _last_sporicide(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return _("never recorded")
+    return _("last %(date)s") % {"date": formats.date_format(timezone.localtime(moment), "MEDIUM_DATE_FORMAT")}
 
 
 def reviewer_section(user) -> dict:
