@@ -210,6 +210,21 @@ def test_qa_releases_the_room_once_the_deviation_is_closed(room, facility_user, 
     assert services.check_in(make_booking(10), by=booker, entrants=[booker])
 
 
+def test_a_room_s_current_hold_is_its_first_hold_in_force(room, equipment, facility_user, qa):
+    """``current_holds`` (written out for the pages) asks the rule of ``holds_in_force``: holds before the last
+    release are over, the first one after it is the room's hold."""
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Before the release")
+    services.release_room(room, by=qa, password=PASSWORD)
+    assert services.current_holds([room, equipment]) == {}
+    first = services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="First after it")
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Second after it")
+    holds = services.current_holds([room, equipment])
+    assert list(holds) == [room.pk]
+    assert holds[room.pk] == first == services.holds_in_force([room]).order_by("placed_at", "pk").first()
+    assert holds[room.pk].note == "First after it"
+    assert holds[room.pk].deviation_code is None
+
+
 def test_only_qa_releases_a_room(room, facility_user):
     from django.core.exceptions import PermissionDenied
 
