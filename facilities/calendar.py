@@ -616,28 +616,28 @@ class ShownBooking:
     booker_name: str
 
 
+# What a calendar reads of each booking, built once per process: each calendar adds its resources, window and
+# viewer (``visible``, read last).
+_SHOWN_BOOKINGS = Booking.objects.order_by("period").values_list(
+    "pk",
+    "period",
+    "status",
+    "purpose",
+    "resource_id",
+    "project_id",
+    "project__code",
+    "project__group__name",
+    "booked_by__first_name",
+    "booked_by__last_name",
+    "booked_by__username",
+)
+
+
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]:
     """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
     and booker's names; one query."""
-    rows = (
-        Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
-        .with_visibility(user)
-        .order_by("period")
-        .values_list(
-            "pk",
-            "period",
-            "status",
-            "purpose",
-            "resource_id",
-            "project_id",
-            "project__code",
-            "visible",
-            "project__group__name",
-            "booked_by__first_name",
-            "booked_by__last_name",
-            "booked_by__username",
-        )
-    )
+    resource_ids = [resource.pk for resource in resources]
+    rows = _SHOWN_BOOKINGS.of_resources_overlapping(resource_ids, window).with_visibility(user)
     return [
         ShownBooking(
             pk,
@@ -649,10 +649,13 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]
             ProjectCode(code),
             visible,
             group_name,
-            full_name_of(*booker),
+            full_name_of(first_name, last_name, username),
         )
-        for pk, period, status, purpose, resource_id, project_id, code, visible, group_name, *booker in rows
-    ]
+        for (
+            pk, period, status, purpose, resource_id, project_id, code, group_name, first_name, last_name, username,
+            visible,
+        ) in rows
+    ]  # fmt: skip
 
 
 def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
