@@ -88,6 +88,8 @@ class EntryRows:
         return self._read(f"SELECT count(*) FROM ({self.union}) entries")[0][0]
 
     def __getitem__(self, rows: slice) -> list[tuple]:
+        if rows.stop <= rows.start:  # the paginator's page of no entries
+            return []
         return self._read(f"{self._newest_first} LIMIT {rows.stop - rows.start} OFFSET {rows.start}")
 
     def __iter__(self):

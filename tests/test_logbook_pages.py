@@ -58,6 +58,11 @@ def test_logbook_and_status_board_queries_do_not_grow(client, room, facility_use
     assert _queries(client, url) == queries
 
 
+def test_an_empty_logbook_counts_its_entries_and_reads_no_page_of_them(client, room, facility_user):
+    client.force_login(facility_user)
+    assert _queries(client, "/resources/grade-b-suite/logbook/") == 5  # session, user, room, entries counted, hold
+
+
 @pytest.mark.parametrize("url", ["/resources/grade-b-suite/logbook/", "/facilities/test-facility/status/"])
 def test_logbook_and_status_board_render_as_many_template_nodes_for_a_thousand_entries_as_for_a_page(
     client, room, facility_user, url, monkeypatch
