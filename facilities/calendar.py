@@ -658,13 +658,50 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]
     ]  # fmt: skip
 
 
+def shown_resource(slug: str) -> Resource | None:
+    """The resource of ``slug`` with its facility and its room (None without one), as its week shows it; one query."""
+    found = sql.instances(Resource, _resource_with_facility_and_room(), [slug], related=("facility", "room"))
+    return found[0] if found else None
+
+
+def facility_resources(facility: Facility) -> list[Resource]:
+    """The facility's active resources by kind and name, each with its room, as its schedule shows them; one query."""
+    resources = sql.instances(Resource, _active_resources_of_facility(), [facility.pk], related=("room",))
+    for resource in resources:
+        resource.facility = facility  # as ``facility.resources`` gives them
+    return resources
+
+
+# Every calendar reads its resources: written out, as the booking and closure reads below.
+
+
+@functools.cache
+def _resource_with_facility_and_room() -> str:
+    resources, facilities = Resource._meta.db_table, Facility._meta.db_table
+    return (
+        f"SELECT {sql.columns(Resource, 'r')}, {sql.columns(Facility, 'f')}, {sql.columns(Resource, 'room')} "
+        f"FROM {resources} r JOIN {facilities} f ON f.id = r.facility_id "
+        f"LEFT JOIN {resources} room ON room.id = r.room_id WHERE r.slug = %s"
+    )
+
+
+@functools.cache
+def _active_resources_of_facility() -> str:
+    resources = Resource._meta.db_table
+    return (
+        f"SELECT {sql.columns(Resource, 'r')}, {sql.columns(Resource, 'room')} FROM {resources} r "
+        f"LEFT JOIN {resources} room ON room.id = r.room_id WHERE r.facility_id = %s AND r.active "
+        "ORDER BY r.kind, r.name"
+    )
+
+
 def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
     return sql.instances(Closure, _facility_closures_overlapping(), [facility.pk, window])
 
 
 @functools.cache
 def _facility_closures_overlapping() -> str:
-    # Every calendar asks it: ``Closure.objects.filter(facility=…).overlapping(…)`` written out, in its order.
+    # ``Closure.objects.filter(facility=…).overlapping(…)`` written out, in its order.
     return (
         f"SELECT {sql.columns(Closure, 'c')} FROM {Closure._meta.db_table} c "
         "WHERE c.facility_id = %s AND c.period && %s ORDER BY c.period DESC"
