@@ -672,7 +672,7 @@ def facility_resources(facility: Facility) -> list[Resource]:
     return resources
 
 
-# Every calendar reads its resources: written out, as the booking and closure reads below.
+# A calendar's resources and closures, read on every view: written out once per process (``atmp_portal.sql``).
 
 
 @functools.cache

@@ -266,9 +266,9 @@ def _room_status(room, programme, clearance, use, cleaning, sporicidal, em, devi
 def _rooms_with_latest_records(facility) -> list[tuple]:
     """Each active room of ``facility`` by name, as ``(room, programme, clearance, use, cleaning, sporicidal, em,
     open deviations)``: its programme (the defaults without one), the newest line clearance, check-in or
-    check-out, cleaning, sporicidal cleaning and EM result (None where it has none), and its open deviations and
-    those of its equipment's without a room of their own, newest first. One query; the records hold the fields
-    the board reads."""
+    check-out, cleaning, sporicidal cleaning and EM result (None where it has none), and its open deviations with
+    those of its equipment that name no room, newest first. One query; the records hold the fields the board
+    reads."""
     params = {
         "facility": facility.pk,
         "room": ResourceKind.ROOM,
