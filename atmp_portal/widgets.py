@@ -2,8 +2,20 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+
+def attributes_html(attrs: dict) -> SafeString:
+    """HTML attributes as Django's ``attrs.html`` writes them: in their order, True as the name alone, False left
+    out, every other value as text (escaped unless already safe)."""
+    return mark_safe(
+        "".join(
+            f" {conditional_escape(name)}" + ("" if value is True else f'="{conditional_escape(value)}"')
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
 
 
 class OptionsSelect(forms.Select):
