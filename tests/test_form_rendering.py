@@ -1,0 +1,158 @@
+"""Forms render as crispy-bootstrap5 and Django write them, from a few template nodes per field.
+
+The portal writes crispy-bootstrap5's field markup in Python (atmp_portal/bootstrap_fields.py) and a widget's
+attributes in one node: each field kind, bound and unbound, with and without errors, in every way crispy lays
+fields out, gives the HTML that crispy-bootstrap5's own templates and Django's own widget templates give.
+"""
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import crispy_bootstrap5
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.template import Context, Engine, engines
+from django.template import base as template_base
+from django.utils.safestring import mark_safe
+
+from atmp_portal.bootstrap_fields import field_html
+
+GROUPED_CHOICES = [("Rooms", [("a", "Grade B suite"), ("b", "Grade C lab")]), ("Equipment", [("c", "Isolator <1>")])]
+
+
+class EveryKindForm(forms.Form):
+    error_css_class = "has-error"
+    required_css_class = "is-required"
+
+    text = forms.CharField(label="Purpose & aim", max_length=50, help_text="Say <em>why</em>.")
+    optional = forms.CharField(required=False, widget=forms.TextInput(attrs={"class": "form-control-sm"}))
+    unlabelled = forms.CharField(label="", required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "data-x": mark_safe("a&amp;b"), "hidden": False}))
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Local day")
+    count = forms.IntegerField(min_value=1)
+    kind = forms.ChoiceField(choices=[("", "---"), ("room", "Room"), ("thing", "Thing")])
+    kinds = forms.MultipleChoiceField(choices=[("room", "Room"), ("thing", "Thing")], required=False)
+    people = forms.MultipleChoiceField(
+        choices=[(1, "Ann"), (2, "Bo & Co")], widget=forms.CheckboxSelectMultiple, help_text="Who enters"
+    )
+    grouped = forms.MultipleChoiceField(choices=GROUPED_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
+    grade = forms.ChoiceField(choices=[("A", "A"), ("B", "B")], widget=forms.RadioSelect)
+    agreed = forms.BooleanField(help_text="Read the rules first")
+    reminded = forms.BooleanField(required=False)
+    file = forms.FileField(required=False, help_text="PDF")
+    secret = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        raise forms.ValidationError("The form as a whole is wrong.")
+
+
+VALID = {"text": "Why", "note": "n", "password": "p", "day": "2026-01-02", "count": "2", "kind": "room",
+         "people": ["1"], "grade": "A", "agreed": "on", "kinds": ["thing"], "grouped": ["c"]}  # fmt: skip
+INVALID = {"text": "x" * 60, "count": "0", "kind": "nope", "people": ["9"], "day": "soon"}
+
+# The context crispy gives field.html: by the |crispy filter, by a FormHelper, and by a helper's other options.
+LAYOUTS = {
+    "crispy filter": {"form_show_errors": True, "form_show_labels": True, "label_class": "", "field_class": ""},
+    "helper": {"form_show_errors": True, "form_show_labels": True, "error_text_inline": True},
+    "help inline": {"form_show_errors": True, "form_show_labels": True, "help_text_inline": True},
+    "no labels, no errors": {"form_show_errors": False, "form_show_labels": False},
+    "horizontal": {
+        "form_show_errors": True,
+        "form_show_labels": True,
+        "form_class": "form-horizontal",
+        "label_class": "col-lg-2",
+        "field_class": "col-lg-8",
+        "bootstrap_checkbox_offsets": ["col-lg-offset-2"],
+    },
+    "table cell": {"form_show_errors": True, "form_show_labels": True, "tag": "td", "wrapper_class": "small"},
+    "inline choices": {"form_show_errors": True, "form_show_labels": True, "inline_class": "inline", "flat_attrs": ""},
+}
+
+
+def crispy_bootstrap5_field():
+    """crispy-bootstrap5's own field.html, with its own includes."""
+    engine = Engine(
+        dirs=[Path(crispy_bootstrap5.__file__).parent / "templates"],
+        libraries={
+            "crispy_forms_field": "crispy_forms.templatetags.crispy_forms_field",
+            "crispy_forms_filters": "crispy_forms.templatetags.crispy_forms_filters",
+            "l10n": "django.templatetags.l10n",
+        },
+    )
+    return engine.get_template("bootstrap5/field.html")
+
+
+def normalised(html: str) -> str:
+    """The HTML with whitespace between and around tags taken away (crispy's templates leave some)."""
+    return re.sub(r"\s*(<[^>]*>)\s*", r"\1", re.sub(r"\s+", " ", str(html))).strip()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("data", [None, VALID, INVALID], ids=["unbound", "valid", "invalid"])
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+def test_every_field_kind_is_written_as_crispy_bootstrap5_and_django_write_it(layout, data, auto_id):
+    theirs = crispy_bootstrap5_field()
+    # Django's own widget templates on one side, the portal's (settings.FORM_RENDERER) on the other.
+    their_form = EveryKindForm(data, auto_id=auto_id, renderer=DjangoTemplates())
+    our_form = EveryKindForm(data, auto_id=auto_id)
+    if data is not None:
+        assert not our_form.is_valid() and not their_form.is_valid()
+    for name in our_form.fields:
+        context = {**LAYOUTS[layout], "field": their_form[name]}
+        expected = theirs.render(Context(context))
+        ours = field_html(our_form[name], Context({**LAYOUTS[layout], "field": our_form[name]}))
+        assert normalised(ours) == normalised(expected), name
+
+
+def test_a_form_of_many_fields_renders_a_few_template_nodes_per_field(monkeypatch):
+    def form(fields: int) -> forms.Form:
+        text = {f"text{n}": forms.CharField(help_text="Help") for n in range(fields)}
+        choices = {f"choice{n}": forms.ChoiceField(choices=[("a", "A")]) for n in range(fields)}
+        boxes = {
+            f"boxes{n}": forms.MultipleChoiceField(choices=[("a", "A")], widget=forms.CheckboxSelectMultiple)
+            for n in range(fields)
+        }
+        return type("ManyFields", (forms.Form,), {**text, **choices, **boxes})(data={})
+
+    template = engines["django"].from_string("{% load crispy_forms_tags %}{{ form|crispy }}")
+    with counted_nodes(monkeypatch) as nodes:
+        template.render({"form": form(1)})
+    one = nodes()
+    with counted_nodes(monkeypatch) as nodes:
+        template.render({"form": form(21)})
+    assert nodes() - one <= 20 * 3 * 10  # at most ten nodes for each field of each kind
+
+
+def test_options_of_check_boxes_render_no_template_nodes_of_their_own(monkeypatch):
+    def form(options: int) -> forms.Form:
+        people = forms.MultipleChoiceField(
+            choices=[(n, f"Person {n}") for n in range(options)], widget=forms.CheckboxSelectMultiple
+        )
+        return type("People", (forms.Form,), {"people": people})(data={})
+
+    template = engines["django"].from_string("{% load crispy_forms_tags %}{{ form|crispy }}")
+    with counted_nodes(monkeypatch) as nodes:
+        template.render({"form": form(1)})
+    one = nodes()
+    with counted_nodes(monkeypatch) as nodes:
+        html = template.render({"form": form(40)})
+    assert html.count('type="checkbox"') == 40
+    assert nodes() == one
+
+
+@contextmanager
+def counted_nodes(monkeypatch):
+    count = 0
+    render = template_base.Node.render_annotated
+
+    def counted(node, context):
+        nonlocal count
+        count += 1
+        return render(node, context)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(template_base.Node, "render_annotated", counted)
+        yield lambda: count
