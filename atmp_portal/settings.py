@@ -251,6 +251,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# crispy adds a widget's class name to its classes: OptionsSelect is Django's Select, written in one pass.
+CRISPY_CLASS_CONVERTERS = {"optionsselect": "select"}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)

@@ -1,7 +1,6 @@
 """Form widgets the portal's pages share."""
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -28,7 +27,7 @@ class OptionsSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         selected = set(self.format_value(value))
         options = mark_safe("".join(self._options(self.choices, selected)))  # each option escapes its values
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        attributes = attributes_html(self.build_attrs(self.attrs, attrs))
         return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
     def _options(self, choices, selected):

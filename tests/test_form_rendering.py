@@ -18,7 +18,9 @@ from django.template import base as template_base
 from django.utils.safestring import mark_safe
 
 from atmp_portal.bootstrap_fields import field_html
+from atmp_portal.widgets import OptionsSelect
 
+KINDS = [("", "---"), ("room", "Room"), ("thing", "Thing")]
 GROUPED_CHOICES = [("Rooms", [("a", "Grade B suite"), ("b", "Grade C lab")]), ("Equipment", [("c", "Isolator <1>")])]
 
 
@@ -33,7 +35,7 @@ class EveryKindForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Local day")
     count = forms.IntegerField(min_value=1)
-    kind = forms.ChoiceField(choices=[("", "---"), ("room", "Room"), ("thing", "Thing")])
+    kind = forms.ChoiceField(choices=KINDS)
     kinds = forms.MultipleChoiceField(choices=[("room", "Room"), ("thing", "Thing")], required=False)
     people = forms.MultipleChoiceField(
         choices=[(1, "Ann"), (2, "Bo & Co")], widget=forms.CheckboxSelectMultiple, help_text="Who enters"
@@ -47,6 +49,10 @@ class EveryKindForm(forms.Form):
 
     def clean(self):
         raise forms.ValidationError("The form as a whole is wrong.")
+
+
+class PortalKindForm(EveryKindForm):
+    kind = forms.ChoiceField(choices=KINDS, widget=OptionsSelect)  # the portal's select
 
 
 VALID = {"text": "Why", "note": "n", "password": "p", "day": "2026-01-02", "count": "2", "kind": "room",
@@ -97,7 +103,7 @@ def test_every_field_kind_is_written_as_crispy_bootstrap5_and_django_write_it(la
     theirs = crispy_bootstrap5_field()
     # Django's own widget templates on one side, the portal's (settings.FORM_RENDERER) on the other.
     their_form = EveryKindForm(data, auto_id=auto_id, renderer=DjangoTemplates())
-    our_form = EveryKindForm(data, auto_id=auto_id)
+    our_form = PortalKindForm(data, auto_id=auto_id)
     if data is not None:
         assert not our_form.is_valid() and not their_form.is_valid()
     for name in our_form.fields:
@@ -105,6 +111,14 @@ def test_every_field_kind_is_written_as_crispy_bootstrap5_and_django_write_it(la
         expected = theirs.render(Context(context))
         ours = field_html(our_form[name], Context({**LAYOUTS[layout], "field": our_form[name]}))
         assert normalised(ours) == normalised(expected), name
+
+
+@pytest.mark.parametrize("value", [None, "b", 3])
+def test_options_select_writes_what_django_s_select_writes(value):
+    choices = [("", "---"), *GROUPED_CHOICES, (3, "Three & more")]
+    attrs = {"id": "id_resource", "required": True, "aria-describedby": "id_resource_helptext", "disabled": False}
+    theirs = forms.Select(choices=choices).render("resource", value, attrs, renderer=DjangoTemplates())
+    assert normalised(OptionsSelect(choices=choices).render("resource", value, attrs)) == normalised(theirs)
 
 
 def test_a_form_of_many_fields_renders_a_few_template_nodes_per_field(monkeypatch):
