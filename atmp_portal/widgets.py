@@ -1,7 +1,9 @@
 """Form widgets the portal's pages share."""
 
+import html
+
 from django import forms
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -31,9 +33,12 @@ class OptionsSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
     def _options(self, choices, selected):
+        # The standard library's escape, as Django's escape() is, without its lazy-text wrapper for each value.
         for value, label in choices:
             if isinstance(label, (list, tuple)):
-                yield f'<optgroup label="{escape(value)}">{"".join(self._options(label, selected))}</optgroup>'
+                options = "".join(self._options(label, selected))
+                yield f'<optgroup label="{html.escape(str(value))}">{options}</optgroup>'
             else:
-                chosen = " selected" if str(value) in selected else ""
-                yield f'<option value="{escape(value)}"{chosen}>{escape(label)}</option>'
+                value = str(value)
+                chosen = " selected" if value in selected else ""
+                yield f'<option value="{html.escape(value)}"{chosen}>{html.escape(str(label))}</option>'
