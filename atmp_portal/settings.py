@@ -87,8 +87,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "atmp_portal.urls"
-# Widgets render through TEMPLATES (its cached loader, and the leaner widget templates in templates/django/forms).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Widgets render through TEMPLATES (its cached loader, and the leaner widget templates in templates/django/forms),
+# Django's inputs and text areas in Python (atmp_portal.widgets.FormRenderer).
+FORM_RENDERER = "atmp_portal.widgets.FormRenderer"
 WSGI_APPLICATION = "atmp_portal.wsgi.application"
 
 TEMPLATES = [

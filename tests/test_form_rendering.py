@@ -12,13 +12,14 @@ from pathlib import Path
 import crispy_bootstrap5
 import pytest
 from django import forms
-from django.forms.renderers import DjangoTemplates
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.template import Context, Engine, engines
 from django.template import base as template_base
+from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from atmp_portal.bootstrap_fields import field_html
-from atmp_portal.widgets import OptionsSelect
+from atmp_portal.widgets import INPUT_TEMPLATES, TEXTAREA_TEMPLATE, OptionsSelect
 
 KINDS = [("", "---"), ("room", "Room"), ("thing", "Thing")]
 GROUPED_CHOICES = [("Rooms", [("a", "Grade B suite"), ("b", "Grade C lab")]), ("Equipment", [("c", "Isolator <1>")])]
@@ -119,6 +120,40 @@ def test_options_select_writes_what_django_s_select_writes(value):
     attrs = {"id": "id_resource", "required": True, "aria-describedby": "id_resource_helptext", "disabled": False}
     theirs = forms.Select(choices=choices).render("resource", value, attrs, renderer=DjangoTemplates())
     assert normalised(OptionsSelect(choices=choices).render("resource", value, attrs)) == normalised(theirs)
+
+
+INPUTS = [
+    (forms.TextInput(attrs={"maxlength": 50, "placeholder": 'Say "why"'}), "a <b> & c"),
+    (forms.NumberInput(attrs={"min": 0, "step": "0.1"}), 1.5),
+    (forms.EmailInput, "a@example.org"),
+    (forms.URLInput, "https://example.org/?a=1&b=2"),
+    (forms.PasswordInput(render_value=True), "secret"),
+    (forms.HiddenInput, mark_safe("a&amp;b")),
+    (forms.DateInput(attrs={"type": "date"}), "2026-01-02"),
+    (forms.DateTimeInput(attrs={"type": "datetime-local"}), ""),
+    (forms.TimeInput, None),
+    (forms.CheckboxInput(attrs={"required": True, "disabled": False}), True),
+    (forms.FileInput, None),
+    (forms.ColorInput, "#ff0000"),
+    (forms.SearchInput, "lymphoma"),
+    (forms.TelInput, "+46 46 222 00 00"),
+    (forms.Textarea(attrs={"rows": 3}), "\nFirst line <b>\nsecond & last"),
+    (forms.Textarea, ""),
+]
+
+
+@pytest.mark.parametrize(("widget", "value"), INPUTS)
+def test_inputs_and_text_areas_are_written_as_django_s_templates_write_them(widget, value):
+    widget = widget() if isinstance(widget, type) else widget
+    attrs = {"id": "id_field", "aria-describedby": "id_field_helptext"}
+    theirs = widget.render("field", value, attrs, renderer=DjangoTemplates())
+    assert widget.render("field", value, attrs, renderer=get_default_renderer()) == theirs
+
+
+def test_the_templates_written_in_python_are_django_s_own():
+    """Were the portal to override one of them, its override would be passed over."""
+    for name in {*INPUT_TEMPLATES, TEXTAREA_TEMPLATE}:
+        assert Path(get_template(name).origin.name).is_relative_to(Path(forms.__file__).parent / "templates"), name
 
 
 def test_a_form_of_many_fields_renders_a_few_template_nodes_per_field(monkeypatch):
