@@ -10,9 +10,8 @@ from django import forms
 from django.conf import settings
 from django.template.loader import get_template
 from django.templatetags.l10n import unlocalize
-from django.utils.html import conditional_escape, escape
 
-from atmp_portal.widgets import attributes_html
+from atmp_portal.widgets import attributes_html, escaped
 
 ASTERISK = '<span class="asteriskField">*</span>'
 
@@ -26,11 +25,11 @@ def field_html(field, context) -> str:
     show_labels = context.get("form_show_labels")
     label_class = context.get("label_class")
     field_class = context.get("field_class")
-    tag = escape(context.get("tag") or "div")
+    tag = escaped(context.get("tag") or "div")
     is_checkbox = isinstance(widget, forms.CheckboxInput)
     is_choices = isinstance(widget, forms.RadioSelect)  # radio buttons and CheckboxSelectMultiple
     required = field.field.required
-    label = conditional_escape(field.label) if field.label else ""
+    label = escaped(field.label) if field.label else ""
     html = []
     if is_checkbox and tag != "td":
         html.append(f'<div class="mb-3{" row" if horizontal else ""}">')
@@ -39,37 +38,37 @@ def field_html(field, context) -> str:
                 f"{offset[7:14]}{offset[4:7]}{offset[14:16]} "
                 for offset in context.get("bootstrap_checkbox_offsets") or ()
             )
-            html.append(f'<div class="{escape(offsets)}{escape(field_class or "")}">')
+            html.append(f'<div class="{escaped(offsets)}{escaped(field_class or "")}">')
     wrapper_class = "form-check" if is_checkbox and show_labels else "mb-3" + (" row" if horizontal else "")
     if wrapper_class_extra := context.get("wrapper_class"):
         wrapper_class += f" {wrapper_class_extra}"
     if css_classes := field.css_classes():
         wrapper_class += f" {css_classes}"
-    html.append(f'<{tag} id="div_{escape(field.auto_id)}" class="{escape(wrapper_class)}">')
+    html.append(f'<{tag} id="div_{escaped(field.auto_id)}" class="{escaped(wrapper_class)}">')
     in_fieldset = field.use_fieldset and label and show_labels
     if label and not is_checkbox and show_labels:
         element = "legend" if field.use_fieldset else "label"
         if field.use_fieldset:
             row = ' class="row"' if horizontal else ""
-            described = f' aria-describedby="{escape(field.aria_describedby)}"' if field.aria_describedby else ""
+            described = f' aria-describedby="{escaped(field.aria_describedby)}"' if field.aria_describedby else ""
             html.append(f"<fieldset{row}{described}>")
-        label_for = f'for="{escape(field.id_for_label)}" ' if field.id_for_label else ""
+        label_for = f'for="{escaped(field.id_for_label)}" ' if field.id_for_label else ""
         classes = "col-form-label pt-0" if horizontal else "form-label"
         classes += (f" {label_class}" if label_class else "") + (" requiredField" if required else "")
         classes += " fs-6" if field.use_fieldset else ""
         asterisk = ASTERISK if required else ""
-        html.append(f'<{element} {label_for}class="{escape(classes)}">{label}{asterisk}</{element}>')
+        html.append(f'<{element} {label_for}class="{escaped(classes)}">{label}{asterisk}</{element}>')
     if is_choices:
         html.append(choices_html(field, context))
     elif is_checkbox and show_labels:
         html.append(_widget_html(field, "form-check-input is-invalid" if field.errors else "form-check-input"))
         check_label = "form-check-label requiredField" if required else "form-check-label"
         asterisk = ASTERISK if required else ""
-        html.append(f'<label for="{escape(field.id_for_label)}" class="{check_label}">{label}{asterisk}</label>')
+        html.append(f'<label for="{escaped(field.id_for_label)}" class="{check_label}">{label}{asterisk}</label>')
         html.append(_help_text_and_errors(field, context))
     else:
         if field_class:
-            html.append(f'<div class="{escape(field_class)}">')
+            html.append(f'<div class="{escaped(field_class)}">')
         if isinstance(widget, forms.FileInput):
             html.append(get_template("bootstrap5/layout/field_file.html").render(context.flatten()))
         else:
@@ -91,22 +90,22 @@ def choices_html(field, context) -> str:
     field_class = context.get("field_class")
     inline_class = context.get("inline_class")
     flat_attrs = context.get("flat_attrs")
-    name = escape(field.html_name)
+    name = escaped(field.html_name)
     input_class = "form-check-input is-invalid" if field.errors else "form-check-input"
     check_class = "form-check form-check-inline" if inline_class else "form-check"
-    class_attribute = f'class="{escape(field_class)}"' if field_class else ""
+    class_attribute = f'class="{escaped(field_class)}"' if field_class else ""
     html = [f"<div {class_attribute}{f' {flat_attrs}' if flat_attrs else ''}>"]
     groups = _optgroups(field)
     for group_number, (group, options, _index) in enumerate(groups, 1):
         if group:
-            html.append(f"<strong>{conditional_escape(group)}</strong>")
+            html.append(f"<strong>{escaped(group)}</strong>")
         for option_number, option in enumerate(options, 1):
-            value, attrs = conditional_escape(unlocalize(option["value"])), option["attrs"]
+            value, attrs = escaped(unlocalize(option["value"])), option["attrs"]
             html.append(
-                f'<div class="{check_class}"><input type="{escape(option["type"])}" class="{input_class}" '
+                f'<div class="{check_class}"><input type="{escaped(option["type"])}" class="{input_class}" '
                 f'name="{name}" value="{value}" {attributes_html(attrs)}>'
-                f'<label for="{escape(attrs.get("id", ""))}" class="form-check-label">'
-                f"{conditional_escape(unlocalize(option['label']))}</label>"
+                f'<label for="{escaped(attrs.get("id", ""))}" class="form-check-label">'
+                f"{escaped(unlocalize(option['label']))}</label>"
             )
             last = option_number == len(options) and group_number == len(groups)
             if field.errors and last and not inline_class and context.get("form_show_errors"):
@@ -168,15 +167,15 @@ def _help_text(field, *, inline: bool) -> str:
     if not field.help_text:
         return ""
     if inline:
-        return f'<span id="{escape(field.auto_id)}_helptext" class="form-text">{field.help_text}</span>'
-    id_ = f'id="{escape(field.auto_id)}_helptext" ' if field.auto_id else ""
+        return f'<span id="{escaped(field.auto_id)}_helptext" class="form-text">{field.help_text}</span>'
+    id_ = f'id="{escaped(field.auto_id)}_helptext" ' if field.auto_id else ""
     return f'<div {id_}class="form-text">{field.help_text}</div>'
 
 
 def _errors(field, element: str) -> str:
-    auto_id = escape(field.auto_id)
+    auto_id = escaped(field.auto_id)
     messages = "".join(
-        f'<{element} id="error_{number}_{auto_id}"><strong>{conditional_escape(error)}</strong></{element}>'
+        f'<{element} id="error_{number}_{auto_id}"><strong>{escaped(error)}</strong></{element}>'
         for number, error in enumerate(field.errors, 1)
     )
-    return f'<div id="{escape(getattr(field.errors, "field_id", ""))}_error" class="invalid-feedback">{messages}</div>'
+    return f'<div id="{escaped(getattr(field.errors, "field_id", ""))}_error" class="invalid-feedback">{messages}</div>'

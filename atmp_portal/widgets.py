@@ -4,8 +4,14 @@ import html
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+
+
+def escaped(value) -> str:
+    """``value`` as a template writes it: escaped unless marked safe. The same as Django's conditional_escape(),
+    without the wrapper for lazy text that costs more than the escaping on a form's hundreds of values."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def attributes_html(attrs: dict) -> SafeString:
@@ -13,7 +19,7 @@ def attributes_html(attrs: dict) -> SafeString:
     out, every other value as text (escaped unless already safe)."""
     return mark_safe(
         "".join(
-            f" {conditional_escape(name)}" + ("" if value is True else f'="{conditional_escape(value)}"')
+            f" {escaped(name)}" + ("" if value is True else f'="{escaped(value)}"')
             for name, value in attrs.items()
             if value is not False
         )
@@ -74,14 +80,14 @@ class FormRenderer(TemplatesSetting):
 
 def input_html(widget: dict) -> SafeString:
     """The ``<input>`` of Django's input.html, from its widget context."""
-    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
-    type_, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
+    value = "" if widget["value"] is None else f' value="{escaped(widget["value"])}"'
+    type_, name = escaped(widget["type"]), escaped(widget["name"])
     return mark_safe(f'<input type="{type_}" name="{name}"{value}{attributes_html(widget["attrs"])}>')
 
 
 def textarea_html(widget: dict) -> SafeString:
     """The ``<textarea>`` of Django's textarea.html, from its widget context (the newline keeps a value's own
     first newline)."""
-    value = conditional_escape(widget["value"]) if widget["value"] else ""
-    name = conditional_escape(widget["name"])
+    value = escaped(widget["value"]) if widget["value"] else ""
+    name = escaped(widget["name"])
     return mark_safe(f'<textarea name="{name}"{attributes_html(widget["attrs"])}>\n{value}</textarea>')
