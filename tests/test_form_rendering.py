@@ -11,6 +11,7 @@ from pathlib import Path
 
 import crispy_bootstrap5
 import pytest
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.template import Context, Engine, engines
@@ -156,23 +157,34 @@ def test_the_templates_written_in_python_are_django_s_own():
         assert Path(get_template(name).origin.name).is_relative_to(Path(forms.__file__).parent / "templates"), name
 
 
-def test_a_form_of_many_fields_renders_a_few_template_nodes_per_field(monkeypatch):
+def test_a_form_renders_as_many_template_nodes_for_many_fields_as_for_few(monkeypatch):
     def form(fields: int) -> forms.Form:
         text = {f"text{n}": forms.CharField(help_text="Help") for n in range(fields)}
-        choices = {f"choice{n}": forms.ChoiceField(choices=[("a", "A")]) for n in range(fields)}
+        notes = {f"note{n}": forms.CharField(widget=forms.Textarea) for n in range(fields)}
+        choices = {f"choice{n}": forms.ChoiceField(choices=[("a", "A")], widget=OptionsSelect) for n in range(fields)}
         boxes = {
             f"boxes{n}": forms.MultipleChoiceField(choices=[("a", "A")], widget=forms.CheckboxSelectMultiple)
             for n in range(fields)
         }
-        return type("ManyFields", (forms.Form,), {**text, **choices, **boxes})(data={})
+        return type("ManyFields", (forms.Form,), {**text, **notes, **choices, **boxes})(data={})
 
     template = engines["django"].from_string("{% load crispy_forms_tags %}{{ form|crispy }}")
     with counted_nodes(monkeypatch) as nodes:
         template.render({"form": form(1)})
     one = nodes()
     with counted_nodes(monkeypatch) as nodes:
-        template.render({"form": form(21)})
-    assert nodes() - one <= 20 * 3 * 10  # at most ten nodes for each field of each kind
+        html = template.render({"form": form(20)})
+    assert html.count("invalid-feedback") == 20 * 4
+    assert nodes() == one
+
+
+def test_a_helper_s_own_field_template_is_still_used():
+    form = EveryKindForm()
+    form.helper = FormHelper()
+    form.helper.form_tag = False
+    form.helper.field_template = "bootstrap5/layout/inline_field.html"
+    html = engines["django"].from_string("{% load crispy_forms_tags %}{% crispy form %}").render({"form": form})
+    assert '<label for="id_text" class="visually-hidden">' in normalised(html)
 
 
 def test_options_of_check_boxes_render_no_template_nodes_of_their_own(monkeypatch):
