@@ -3,7 +3,8 @@
 crispy-bootstrap5's ``field.html`` spends some fifty template nodes and a hundred variable lookups on each field,
 and its choice template a dozen on each option: on the booking form that was half of the page's time. These
 functions write the same HTML (labels, required markers, help text and error ids, fieldsets for choices) from the
-same context variables: ``templates/bootstrap5/field.html`` and ``layout/radio_checkbox_select.html`` call them.
+same context variables: the portal's ``templates/bootstrap5`` (uni_form.html, field.html and
+layout/radio_checkbox_select.html) call them.
 """
 
 from django import forms

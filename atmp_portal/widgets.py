@@ -40,15 +40,13 @@ class OptionsSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
     def _options(self, choices, selected):
-        # The standard library's escape, as Django's escape() is, without its lazy-text wrapper for each value.
         for value, label in choices:
             if isinstance(label, (list, tuple)):
-                options = "".join(self._options(label, selected))
-                yield f'<optgroup label="{html.escape(str(value))}">{options}</optgroup>'
+                yield f'<optgroup label="{escaped(value)}">{"".join(self._options(label, selected))}</optgroup>'
             else:
                 value = str(value)
                 chosen = " selected" if value in selected else ""
-                yield f'<option value="{html.escape(value)}"{chosen}>{html.escape(str(label))}</option>'
+                yield f'<option value="{escaped(value)}"{chosen}>{escaped(label)}</option>'
 
 
 # Django's templates that are its <input> alone (each includes input.html), and its <textarea>.
