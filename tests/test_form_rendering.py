@@ -6,7 +6,6 @@ fields out, gives the HTML that crispy-bootstrap5's own templates and Django's o
 """
 
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import crispy_bootstrap5
@@ -15,12 +14,12 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.template import Context, Engine, engines
-from django.template import base as template_base
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from atmp_portal.bootstrap_fields import field_html
 from atmp_portal.widgets import INPUT_TEMPLATES, TEXTAREA_TEMPLATE, OptionsSelect
+from tests.helpers import counted_nodes
 
 KINDS = [("", "---"), ("room", "Room"), ("thing", "Thing")]
 GROUPED_CHOICES = [("Rooms", [("a", "Grade B suite"), ("b", "Grade C lab")]), ("Equipment", [("c", "Isolator <1>")])]
@@ -171,11 +170,11 @@ def test_a_form_renders_as_many_template_nodes_for_many_fields_as_for_few(monkey
     template = engines["django"].from_string("{% load crispy_forms_tags %}{{ form|crispy }}")
     with counted_nodes(monkeypatch) as nodes:
         template.render({"form": form(1)})
-    one = nodes()
+    one = nodes.count
     with counted_nodes(monkeypatch) as nodes:
         html = template.render({"form": form(20)})
     assert html.count("invalid-feedback") == 20 * 4
-    assert nodes() == one
+    assert nodes.count == one
 
 
 def test_a_helper_s_own_field_template_is_still_used():
@@ -197,23 +196,8 @@ def test_options_of_check_boxes_render_no_template_nodes_of_their_own(monkeypatc
     template = engines["django"].from_string("{% load crispy_forms_tags %}{{ form|crispy }}")
     with counted_nodes(monkeypatch) as nodes:
         template.render({"form": form(1)})
-    one = nodes()
+    one = nodes.count
     with counted_nodes(monkeypatch) as nodes:
         html = template.render({"form": form(40)})
     assert html.count('type="checkbox"') == 40
-    assert nodes() == one
-
-
-@contextmanager
-def counted_nodes(monkeypatch):
-    count = 0
-    render = template_base.Node.render_annotated
-
-    def counted(node, context):
-        nonlocal count
-        count += 1
-        return render(node, context)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(template_base.Node, "render_annotated", counted)
-        yield lambda: count
+    assert nodes.count == one
