@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from django.db.models import Func, Subquery
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from atmp_portal.widgets import escaped
 from facilities import permissions as facility_permissions
 from facilities import reports
 from facilities.models import (
@@ -52,15 +53,12 @@ class BookingLine:
     @property
     def today_html(self) -> str:
         """The line of today's list, written here: the template would take eight nodes a line of a long list."""
-        return format_html(
-            '<li class="list-group-item"><a href="{}">{}\u2013{} · {}</a> · {} <span class="badge {}">{}</span></li>',
-            self.url,
-            formats.time_format(timezone.localtime(self.start), "TIME_FORMAT"),
-            formats.time_format(timezone.localtime(self.end), "TIME_FORMAT"),
-            self.resource,
-            self.project,
-            self.status_badge,
-            self.status_label,
+        start = formats.time_format(timezone.localtime(self.start), "TIME_FORMAT")
+        end = formats.time_format(timezone.localtime(self.end), "TIME_FORMAT")
+        return mark_safe(  # every value escaped
+            f'<li class="list-group-item"><a href="{escaped(self.url)}">{escaped(start)}\u2013{escaped(end)} · '
+            f"{escaped(self.resource)}</a> · {escaped(self.project)} "
+            f'<span class="badge {escaped(self.status_badge)}">{escaped(self.status_label)}</span></li>'
         )
 
 
@@ -170,15 +168,11 @@ def _review_lines(projects) -> list[str]:
     """The first of ``projects`` waiting for review, each line written here as one string: the template would take
     eight nodes a line."""
     return [
-        format_html(
-            '<li class="list-group-item"><a href="{}">{}</a> · {} · {} <span class="badge text-bg-secondary">{}</span>'
-            ' <span class="text-body-secondary small">{}</span></li>',
-            line["url"],
-            line["code"],
-            line["title"],
-            line["group"],
-            line["status_label"],
-            _since(line["since"]),
+        mark_safe(  # every value escaped
+            f'<li class="list-group-item"><a href="{escaped(line["url"])}">{escaped(line["code"])}</a> · '
+            f"{escaped(line['title'])} · {escaped(line['group'])} "
+            f'<span class="badge text-bg-secondary">{escaped(line["status_label"])}</span> '
+            f'<span class="text-body-secondary small">{escaped(_since(line["since"]))}</span></li>'
         )
         for line in _project_lines(projects)
     ]
@@ -239,15 +233,12 @@ def _closure_lines() -> list[dict]:
 def _sporicide_lines() -> list[str]:
     """The rooms overdue, each line written here as one string: the template would take eight nodes a line."""
     overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
-    room_status = _("Room status")
+    room_status = escaped(_("Room status"))
     return [
-        format_html(
-            '<li class="list-group-item"><a href="{}">{}</a> · {} · <a href="{}">{}</a></li>',
-            reverse("logbook:room_logbook", args=[row["slug"]]),
-            row["name"],
-            _last_sporicide(row["last_sporicide"]),
-            reverse("logbook:status_board", args=[row["facility__slug"]]),
-            room_status,
+        mark_safe(  # every value escaped
+            f'<li class="list-group-item"><a href="{escaped(reverse("logbook:room_logbook", args=[row["slug"]]))}">'
+            f"{escaped(row['name'])}</a> · {escaped(_last_sporicide(row['last_sporicide']))} · "
+            f'<a href="{escaped(reverse("logbook:status_board", args=[row["facility__slug"]]))}">{room_status}</a></li>'
         )
         for row in overdue[:LONG_LIST]
     ]
