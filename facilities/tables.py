@@ -1,0 +1,147 @@
+"""The tables of bookings (my bookings, the requests waiting, a series' dates) as rows of finished values.
+
+A row's links, dates, names and labels are made here in one pass, from one ``reverse`` per kind of link for
+the whole table: the template writes a row as a few variables, however many rows the page holds.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
+
+from atmp_portal.people import full_name_of
+
+from .calendar import EN_DASH
+from .models import Booking, BookingStatus, status_badge
+
+# The columns a table shows, read as values; ``series_starts`` where one_row_per_series() annotates it.
+TABLE_FIELDS = (
+    "pk",
+    "period",
+    "status",
+    "series",
+    "resource__name",
+    "project__code",
+    "project__acronym",
+    "booked_by__first_name",
+    "booked_by__last_name",
+    "booked_by__username",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The approve form's and the reject link's targets and words, for one booking or a whole series."""
+
+    approve_url: str
+    reject_url: str
+    approve_label: str
+    reject_label: str
+    subject: str  # which booking, for screen readers among many reject links
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRow:
+    url: str
+    when: str
+    resource: str
+    project: str
+    booked_by: str
+    status_label: str
+    status_badge: str
+    series_url: str = ""  # only for a series with more than one date in the table
+    series_label: str = ""
+    series_dates: str = ""
+    decision: Decision | None = None
+
+
+class _Links:
+    """Each kind of link a table makes, from one ``reverse``: the key put in where the sample key stood."""
+
+    def __init__(self):
+        sample_id, sample_uuid = 0, "00000000-0000-0000-0000-000000000000"
+        self.booking = self._pattern("facilities:booking_detail", sample_id)
+        self.approve = self._pattern("facilities:booking_approve", sample_id)
+        self.reject = self._pattern("facilities:booking_reject", sample_id)
+        self.series = self._pattern("facilities:series_detail", sample_uuid)
+        self.series_approve = self._pattern("facilities:series_approve", sample_uuid)
+        self.series_reject = self._pattern("facilities:series_reject", sample_uuid)
+
+    @staticmethod
+    def _pattern(name: str, sample) -> str:
+        return reverse(name, args=[sample]).replace(f"/{sample}/", "/{}/")
+
+
+def decision(booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
+    """The decision on ``booking_pk``, or on every requested date of ``series`` where one is given."""
+    links = links or _Links()
+    subject = f"{resource} {formats.date_format(timezone.localtime(start), 'DAY_TIME_FORMAT')}"
+    if series:
+        return Decision(
+            approve_url=links.series_approve.format(series),
+            reject_url=links.series_reject.format(series),
+            approve_label=gettext("Approve the series"),
+            reject_label=gettext("Reject the series"),
+            subject=subject,
+        )
+    return Decision(
+        approve_url=links.approve.format(booking_pk),
+        reject_url=links.reject.format(booking_pk),
+        approve_label=gettext("Approve"),
+        reject_label=gettext("Reject"),
+        subject=subject,
+    )
+
+
+def booking_rows(bookings, *, decide: bool = False) -> list[BookingRow]:
+    """``bookings`` (dicts of TABLE_FIELDS, in their order) as table rows; ``decide``: with the staff's decision."""
+    links = _Links()
+    statuses = {status.value: str(status.label) for status in BookingStatus}
+    return [_row(booking, links, statuses, decide) for booking in bookings]
+
+
+def _row(booking: dict, links: _Links, statuses: dict, decide: bool) -> BookingRow:
+    start, end = timezone.localtime(booking["period"].lower), timezone.localtime(booking["period"].upper)
+    series_starts = booking.get("series_starts") or ()
+    series = booking["series"] if len(series_starts) > 1 else None
+    booker = (booking["booked_by__first_name"], booking["booked_by__last_name"], booking["booked_by__username"])
+    return BookingRow(
+        url=links.booking.format(booking["pk"]),
+        when=f"{formats.date_format(start, 'DATETIME_FORMAT')}{EN_DASH}{formats.time_format(end, 'TIME_FORMAT')}",
+        resource=booking["resource__name"],
+        project=f"{booking['project__code']} {booking['project__acronym']}".rstrip(),
+        booked_by=full_name_of(*booker),
+        status_label=statuses[booking["status"]],
+        status_badge=status_badge(booking["status"]),
+        **(_series_cells(series, series_starts, links) if series else {}),
+        decision=decision(booking["pk"], series, booking["resource__name"], start, links) if decide else None,
+    )
+
+
+def _series_cells(series, starts, links: _Links) -> dict:
+    count = len(starts)
+    return {
+        "series_url": links.series.format(series),
+        "series_label": ngettext("Series of %(count)s date", "Series of %(count)s dates", count) % {"count": count},
+        "series_dates": ", ".join(
+            formats.date_format(timezone.localtime(start), "SHORT_DAY_FORMAT") for start in starts
+        ),
+    }
+
+
+def table_values(booking: Booking) -> dict:
+    """A booking read as a model (with its resource, project and booker) as the values a table row is made of."""
+    return {
+        "pk": booking.pk,
+        "period": booking.period,
+        "status": booking.status,
+        "series": booking.series,
+        "resource__name": booking.resource.name,
+        "project__code": booking.project.code,
+        "project__acronym": booking.project.acronym,
+        "booked_by__first_name": booking.booked_by.first_name,
+        "booked_by__last_name": booking.booked_by.last_name,
+        "booked_by__username": booking.booked_by.username,
+    }
