@@ -404,6 +404,21 @@ def test_a_booking_table_row_costs_a_few_template_nodes_and_no_query(
     assert "Page 1 of" not in response.text
 
 
+def test_the_booking_table_writes_its_dates_in_the_language_of_each_request(client, room, admitted_project, booker):
+    """The table keeps its date texts per process: one reader's switch of language shows at once all the same."""
+    from django.utils import formats, translation
+
+    client.force_login(booker)
+    first = timezone.now() + datetime.timedelta(days=1)
+    bulk_bookings(1, resource=room, project=admitted_project, user=booker, first=first)
+    start = timezone.localtime(first)
+    for language in ("en", "sv", "en"):
+        with translation.override(language):
+            shown = formats.date_format(start, "DATETIME_FORMAT")
+        page = client.get(reverse("facilities:booking_list"), headers={"accept-language": language}).text
+        assert shown in page
+
+
 def test_the_booking_table_pages_as_the_paginator_does(client, room, admitted_project, booker):
     """Page 2 shows the rest; past the last page, the last page; a page that is no number, the first."""
     client.force_login(booker)
