@@ -5,13 +5,12 @@ the whole table: the template writes a row as a few variables, however many rows
 """
 
 import datetime
-import functools
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 
+from atmp_portal.dates import local_text
 from atmp_portal.people import full_name_of
 
 from .calendar import EN_DASH
@@ -78,7 +77,7 @@ class _Links:
 def decision(booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
     """The decision on ``booking_pk``, or on every requested date of ``series`` where one is given."""
     links = links or _Links()
-    subject = f"{resource} {formats.date_format(timezone.localtime(start), 'DAY_TIME_FORMAT')}"
+    subject = f"{resource} {local_text(start, 'DAY_TIME_FORMAT')}"
     if series:
         return Decision(
             approve_url=links.series_approve.format(series),
@@ -104,13 +103,13 @@ def booking_rows(bookings, *, decide: bool = False) -> list[BookingRow]:
 
 
 def _row(booking: dict, links: _Links, statuses: dict, decide: bool) -> BookingRow:
-    start = timezone.localtime(booking["period"].lower)
+    start = booking["period"].lower
     series_starts = booking.get("series_starts") or ()
     series = booking["series"] if len(series_starts) > 1 else None
     booker = (booking["booked_by__first_name"], booking["booked_by__last_name"], booking["booked_by__username"])
     return BookingRow(
         url=links.booking.format(booking["pk"]),
-        when=_when(_wall_clock(start), _wall_clock(booking["period"].upper), get_language()),
+        when=f"{local_text(start, 'DATETIME_FORMAT')}{EN_DASH}{local_text(booking['period'].upper, 'TIME_FORMAT')}",
         resource=booking["resource__name"],
         project=f"{booking['project__code']} {booking['project__acronym']}".rstrip(),
         booked_by=full_name_of(*booker),
@@ -126,25 +125,8 @@ def _series_cells(series, starts, links: _Links) -> dict:
     return {
         "series_url": links.series.format(series),
         "series_label": ngettext("Series of %(count)s date", "Series of %(count)s dates", count) % {"count": count},
-        "series_dates": ", ".join(_short_day(_wall_clock(start).date(), get_language()) for start in starts),
+        "series_dates": ", ".join(local_text(start, "SHORT_DAY_FORMAT") for start in starts),
     }
-
-
-def _wall_clock(moment: datetime.datetime) -> datetime.datetime:
-    """``moment`` as the local clock reads it: the key of the texts below, whatever time zone it came in."""
-    return timezone.localtime(moment).replace(tzinfo=None)
-
-
-# A table's dates kept as texts per process (the language is part of the key): a list's rows come again on each
-# load of the list, and Django's date formatting costs more than all the rest of a row.
-@functools.lru_cache(maxsize=4096)
-def _when(start: datetime.datetime, end: datetime.datetime, language: str) -> str:
-    return f"{formats.date_format(start, 'DATETIME_FORMAT')}{EN_DASH}{formats.time_format(end, 'TIME_FORMAT')}"
-
-
-@functools.lru_cache(maxsize=1024)
-def _short_day(day: datetime.date, language: str) -> str:
-    return formats.date_format(day, "SHORT_DAY_FORMAT")
 
 
 def table_values(booking: Booking) -> dict:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from atmp_portal import exports
 from atmp_portal.confirmation import confirmation_page
+from atmp_portal.dates import local_text
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
@@ -334,7 +335,7 @@ def _project_rows(projects) -> list[dict]:
             "atmp_class": class_labels.get(project["atmp_class"], project["atmp_class"]),
             "stage": stage_labels.get(project["stage"], project["stage"]),
             "status": status_labels.get(project["status"], project["status"]),
-            "updated_at": project["updated_at"],
+            "updated": local_text(project["updated_at"], "SHORT_DATE_FORMAT"),
         }
         for project in projects
     ]
