@@ -251,6 +251,9 @@ PAGES = [
     Page("facility schedule, 7 days", "facility", "/facilities/{facility}/schedule/?date={today}&days=7"),
     Page("my bookings", "researcher", "/bookings/"),
     Page("booking form", "researcher", "/bookings/new/?resource={resource}"),
+    # Facility staff book for any project: they find it first, then get the form for it.
+    Page("booking form, staff: find the project", "facility", "/bookings/new/?resource={resource}&q=lymphoma"),
+    Page("booking form, staff: a project", "facility", "/bookings/new/?resource={resource}&project={booking_project}"),
     Page("booking POST", "researcher", "/bookings/new/", post="free"),
     Page("booking refusal", "researcher", "/bookings/new/", post="taken"),
     Page("pending queue", "facility", "/bookings/pending/"),

@@ -1,4 +1,5 @@
 import datetime
+import functools
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -405,18 +406,18 @@ class UsageReportForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR, required=False)
     start = date_input(_("From"), required=False)
     end = date_input(_("To (inclusive)"), required=False)
-    facility = forms.ModelChoiceField(
+    # Chosen by slug from the facilities read once per form (``_facilities``); cleaned to the Facility or None.
+    facility = forms.ChoiceField(
         label=_("Facility"),
-        queryset=Facility.objects.order_by("name"),
-        to_field_name="slug",
         required=False,
-        empty_label=_("All facilities"),
+        widget=OptionsSelect,
         error_messages={"invalid_choice": _("There is no such facility; choose one from the list.")},
     )
     format = forms.ChoiceField(
         label=_("Format"),
         choices=[("html", _("Web page")), ("csv", "CSV"), ("xlsx", _("Excel workbook (XLSX)"))],
         required=False,
+        widget=OptionsSelect,
     )
     # A CSV file holds one table; the page links to each.
     table = forms.ChoiceField(
@@ -431,6 +432,19 @@ class UsageReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.widget.attrs["class"] = "form-select" if name in ("facility", "format") else "form-control"
+        # A callable: read only when the facility is checked or the list is shown (not for an API call without one).
+        self.fields["facility"].choices = self._facility_choices
+
+    @functools.cached_property
+    def _facilities(self) -> dict[str, Facility]:
+        return {facility.slug: facility for facility in Facility.objects.order_by("name").only("name", "slug")}
+
+    def _facility_choices(self) -> list[tuple[str, str]]:
+        return [("", _("All facilities")), *((slug, facility.name) for slug, facility in self._facilities.items())]
+
+    def clean_facility(self) -> Facility | None:
+        slug = self.cleaned_data["facility"]
+        return self._facilities[slug] if slug else None
 
     def _check_year(self, text: str) -> None:
         if text and not self.FIRST_YEAR <= int(text[:4]) <= self.LAST_YEAR:

@@ -7,21 +7,24 @@ Every hour is elapsed time (computed in UTC), so a period with a daylight-saving
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.postgres.fields import DateTimeRangeField
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Lower, Upper
+from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Greatest, Least
 from django.utils import formats
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from atmp_portal.charts import bar_chart
 from logbook.models import UseKind, UseRecord
-from projects.models import AtmpProject, BillingCategory, ResearchGroup
+from projects.models import AtmpProject, BillingCategory, ResearchGroup, billed_externally
 
 from .models import Booking, BookingStatus, Closure, Facility, OpeningException, Resource
 from .opening import OpeningDays, bookable_hours
@@ -131,13 +134,13 @@ def _overlap_hours(first: list[Interval], second: list[Interval]) -> Decimal:
 
 
 def _booked_seconds(period: ReportPeriod):
-    """SQL: the seconds of an approved booking that lie inside the period, summed."""
-    window = Func(Value(period.start), Value(period.end), function="tstzrange", output_field=DateTimeRangeField())
-    inside = Func(
-        F("period"), window, template="(%(expressions)s)", arg_joiner=" * ", output_field=DateTimeRangeField()
-    )
-    seconds = Func(Upper(inside) - Lower(inside), template="EXTRACT(EPOCH FROM %(expressions)s)")
-    return Sum(seconds, output_field=DecimalField())
+    """SQL: the seconds of an approved booking that lie inside the period, summed.
+
+    The time inside is summed as an interval and turned into seconds once per row of the result: cheaper than
+    a range intersection and a number per booking, which weighed most on the whole centre's month.
+    """
+    inside = Least(F("period__endswith"), Value(period.end)) - Greatest(F("period__startswith"), Value(period.start))
+    return Func(Sum(inside), template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=DecimalField())
 
 
 def _approved_bookings_in(period: ReportPeriod, user, resource_ids: list[int] | None = None):
@@ -155,7 +158,8 @@ def _approved_bookings_in(period: ReportPeriod, user, resource_ids: list[int] | 
 
 
 def _hours(seconds) -> Decimal:
-    return (Decimal(seconds or 0) / HOUR).quantize(HOURS)
+    # Rounded as PostgreSQL's round() does, so that the totals summed in SQL agree with the lines.
+    return (Decimal(seconds or 0) / HOUR).quantize(HOURS, ROUND_HALF_UP)
 
 
 def _at(kind: str) -> Subquery:
@@ -215,6 +219,27 @@ class ResourceUsage:
             return None
         return (100 * self.booked_hours / self.available_hours).quantize(PERCENT)
 
+    @property
+    def row_html(self) -> str:
+        """The row of includes/resource_usage_table.html, written here: a page of rows would otherwise take the
+        template a dozen nodes each."""
+        number = numbers()
+        resource = self.resource
+        return format_html(
+            '<tr><th scope="row"><a href="{}">{}</a> <span class="text-body-secondary small">· {}</span></th>'
+            '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
+            '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td></tr>\n',
+            resource.get_absolute_url(),
+            resource.name,
+            resource.facility.name,
+            number(self.open_hours),
+            number(self.closed_hours),
+            number(self.booked_hours),
+            _("no open hours") if self.utilisation is None else formats.localize(self.utilisation),
+            number(self.use.used_hours),
+            formats.localize(self.use.no_shows),
+        )
+
 
 def busiest(resources, period: ReportPeriod, count: int, *, user):
     """The ``count`` of ``resources`` with the most approved hours booked in the period, filled up by name.
@@ -248,6 +273,12 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
         .select_related("facility")
         .order_by("facility__name", "kind", "name")
     )
+    return _usage_of(resources, period, user=user, chosen=chosen)
+
+
+def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: bool) -> list[ResourceUsage]:
+    """The usage of ``resources`` (with their facilities); three queries. ``chosen`` False: they are every active
+    resource, whose bookings are read by period alone."""
     booked = {
         resource_id: (seconds, ActualUse.of(used, no_shows))
         for resource_id, seconds, used, no_shows in _approved_bookings_in(
@@ -306,7 +337,7 @@ class BillingLine:
 
     @property
     def cost(self) -> Decimal:
-        return (self.hours * self.rate).quantize(MONEY)
+        return (self.hours * self.rate).quantize(MONEY, ROUND_HALF_UP)
 
 
 @dataclass
@@ -326,6 +357,55 @@ class GroupUsage:
     @property
     def cost(self) -> Decimal:
         return sum((line.cost for line in self.lines), Decimal(0))
+
+    @property
+    def header_html(self) -> str:
+        """The group's row above its lines (see ``lines_html``)."""
+        number = numbers()
+        group = self.group
+        use = _("used %(hours)s h, %(no_shows)s no-shows") % {
+            "hours": number(self.use.used_hours),
+            "no_shows": formats.localize(self.use.no_shows),
+        }
+        return format_html(
+            '<tr class="table-light"><th scope="rowgroup" colspan="2"><a href="{}">{}</a> · {} {} · {} · {}</th>'
+            '<td class="text-end fw-bold">{}</td><td></td><td class="text-end fw-bold">{}</td></tr>\n',
+            group.get_absolute_url(),
+            group.name,
+            _("cost centre"),
+            group.cost_centre or _("none given"),
+            self.billing_category_label,
+            use,
+            number(self.hours),
+            number(self.cost),
+        )
+
+    @property
+    def lines_html(self) -> str:
+        """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
+        of groups at a large centre holds hundreds of lines (so the texts are escaped directly, not through
+        format_html, which costs twice as much)."""
+        number = numbers()
+        return mark_safe(  # the texts are escaped; the numbers are digits and the language's separators
+            "".join(
+                f'<tr><th scope="row" class="fw-normal">{escape(line.project.code)} · {escape(line.project.title)}'
+                f'</th><td>{escape(line.resource.name)}</td><td class="text-end">{number(line.hours)}</td>'
+                f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
+                for line in self.lines
+            )
+        )
+
+
+def numbers() -> Callable[[Decimal], str]:
+    """A function writing a number as the templates' floatformat:"2g" does in the active language (two decimals,
+    grouped) for the report's values, which have two decimals at most. Django's general number_format costs
+    more than the rest of a page of lines; this looks the language's separators up once."""
+    if formats.get_format("NUMBER_GROUPING") != 3:
+        return lambda value: formats.number_format(value, 2, force_grouping=True)
+    separators = str.maketrans(
+        {",": formats.get_format("THOUSAND_SEPARATOR"), ".": formats.get_format("DECIMAL_SEPARATOR")}
+    )
+    return lambda value: f"{value:,.2f}".translate(separators)
 
 
 def _facility_resource_ids(facility: Facility | None) -> list[int] | None:
@@ -404,16 +484,22 @@ class UsageReportPage:
 def usage_report_page(
     period: ReportPeriod, facility: Facility | None = None, *, user, per_page: int, resource_page, group_page
 ) -> UsageReportPage:
-    """One page of the report's resources and one of its groups (by name), with the report's totals; a fixed
-    number of queries at any size of centre, and the period's bookings read twice (all lines, the page's groups)."""
-    resources = Resource.objects.active().order_by("facility__name", "kind", "name")
-    if facility is not None:
-        resources = resources.filter(facility=facility)
-    resource_rows = Paginator(resources.values_list("pk", flat=True), per_page).get_page(resource_page)
-    resource_rows.object_list = resource_usage(
-        period, Resource.objects.filter(pk__in=list(resource_rows.object_list)), user=user
-    )
-    bookings = _approved_bookings_in(period, user, _facility_resource_ids(facility))
+    """One page of the report's resources and one of its groups (by name), with the report's totals.
+
+    A fixed number of queries at any size of centre. Only the totals read every booking of the period, once and
+    in SQL; the lines and the actual use are built for the page's resources and groups alone.
+    """
+    if facility is None:
+        resources = Resource.objects.active().select_related("facility").order_by("facility__name", "kind", "name")
+        resource_ids = None
+    else:
+        # A facility's resources are few: read at once, the inactive ones too, whose bookings are billed.
+        every = list(facility.resources.select_related("facility").order_by("kind", "name"))
+        resources = [resource for resource in every if resource.active]
+        resource_ids = [resource.pk for resource in every]
+    resource_rows = Paginator(resources, per_page).get_page(resource_page)
+    resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
+    bookings = _approved_bookings_in(period, user, resource_ids)
     group_ids, booked_hours, cost = _totals(bookings, period)
     group_rows = Paginator(group_ids, per_page).get_page(group_page)
     group_rows.object_list = _group_usage_of(
@@ -422,31 +508,36 @@ def usage_report_page(
     return UsageReportPage(period, resource_rows, group_rows, booked_hours, cost, facility)
 
 
+# The totals of the lines (group, project, resource) of ``_totals``, reckoned as ``ResourceUsage`` and
+# ``BillingLine`` do: booked hours per active resource rounded, then summed; each line's hours rounded, times
+# the group's rate, rounded, then summed. With the groups' ids by name, for the page of groups.
+TOTALS_SQL = """
+WITH line (group_id, project_id, resource_id, seconds, rate, active) AS MATERIALIZED ({lines})
+SELECT
+    (SELECT COALESCE(array_agg(id ORDER BY name, id), '{{}}') FROM {groups} WHERE id IN (SELECT group_id FROM line)),
+    (SELECT COALESCE(SUM(hours), 0)
+     FROM (SELECT ROUND(SUM(seconds) / 3600, 2) AS hours FROM line WHERE active GROUP BY resource_id) AS per_resource),
+    (SELECT COALESCE(SUM(ROUND(ROUND(seconds / 3600, 2) * rate, 2)), 0) FROM line)
+"""
+
+
 def _totals(bookings, period: ReportPeriod) -> tuple[list[int], Decimal, Decimal]:
-    """The groups of ``bookings`` by name, their hours on active resources and their cost, reckoned as
-    ``ResourceUsage`` and ``BillingLine`` do, from the hours per line (group, project, resource) alone."""
-    lines = list(
-        bookings.values_list("project__group_id", "project_id", "resource_id").annotate(seconds=_booked_seconds(period))
+    """The groups of ``bookings`` by name, their booked hours on active resources and their cost; one query."""
+    rate = Case(
+        When(billed_externally("project__group__"), then=F("resource__external_hourly_rate")),
+        default=F("resource__internal_hourly_rate"),
     )
-    groups = {
-        group.pk: group
-        for group in ResearchGroup.objects.filter(pk__in={line[0] for line in lines}).only(
-            "name", "billing_category", "organisation_unit"
-        )
-    }
-    resources = Resource.objects.only("active", "internal_hourly_rate", "external_hourly_rate").in_bulk(
-        {line[2] for line in lines}
+    lines = bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
+        seconds=_booked_seconds(period), rate=rate, active=F("resource__active")
     )
-    seconds_per_resource: dict[int, Decimal] = {}
-    cost = Decimal(0)
-    for group_id, _project_id, resource_id, seconds in lines:
-        resource = resources[resource_id]
-        if resource.active:
-            seconds_per_resource[resource_id] = seconds_per_resource.get(resource_id, 0) + seconds
-        cost += (_hours(seconds) * resource.hourly_rate(groups[group_id].billed_as)).quantize(MONEY)
-    booked_hours = sum((_hours(seconds) for seconds in seconds_per_resource.values()), Decimal(0))
-    by_name = sorted(groups.values(), key=lambda group: (group.name, group.pk))
-    return [group.pk for group in by_name], booked_hours, cost
+    try:
+        sql, params = lines.query.sql_with_params()
+    except EmptyResultSet:  # no resources to read bookings of: a facility without any
+        return [], Decimal(0), Decimal(0)
+    with connection.cursor() as cursor:
+        cursor.execute(TOTALS_SQL.format(lines=sql, groups=ResearchGroup._meta.db_table), params)
+        group_ids, booked_hours, cost = cursor.fetchone()
+    return group_ids, booked_hours, cost
 
 
 def usage_charts(report: UsageReport | UsageReportPage, groups: Iterable[GroupUsage]) -> dict:

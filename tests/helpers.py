@@ -1,5 +1,6 @@
 """Helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import contextlib
 import csv
 import datetime
 import email
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import types
 
 import icalendar
 import pandas
@@ -157,18 +159,25 @@ def demo_confirmation_pages():
     ]
 
 
-def rendered_nodes(client, path, monkeypatch, status=200) -> int:
-    """How many template nodes rendering ``path`` takes, once what the portal caches (the navigation) is cached."""
-    client.get(path)
-    count = 0
+@contextlib.contextmanager
+def counted_nodes(monkeypatch):
+    """Counts the template nodes rendered inside the block: ``with counted_nodes(monkeypatch) as nodes: ...``,
+    then ``nodes.count``."""
+    nodes = types.SimpleNamespace(count=0)
     render = template_base.Node.render_annotated
 
     def counted(node, context):
-        nonlocal count
-        count += 1
+        nodes.count += 1
         return render(node, context)
 
     with monkeypatch.context() as patched:
         patched.setattr(template_base.Node, "render_annotated", counted)
+        yield nodes
+
+
+def rendered_nodes(client, path, monkeypatch, status=200) -> int:
+    """How many template nodes rendering ``path`` takes, once what the portal caches (the navigation) is cached."""
+    client.get(path)
+    with counted_nodes(monkeypatch) as nodes:
         assert client.get(path).status_code == status
-    return count
+    return nodes.count

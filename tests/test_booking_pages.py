@@ -6,7 +6,6 @@ import uuid
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.template import base as template_base
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils import timezone
 from facilities.models import Booking, BookingStatus, Closure, Qualification
 from facilities.services import cancel_booking
 from projects.models import ProjectStatus
-from tests.helpers import bulk_bookings, rendered_nodes
+from tests.helpers import bulk_bookings, counted_nodes, rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -727,19 +726,10 @@ def test_a_refusal_renders_no_more_than_the_form_it_refuses(client, booker, room
     book_room("09:00", "13:00")
     client.force_login(booker)
     shown = rendered_nodes(client, f"{NEW}?resource={room.slug}", monkeypatch)
-    refused = 0
-    render = template_base.Node.render_annotated
-
-    def counted(node, context):
-        nonlocal refused
-        refused += 1
-        return render(node, context)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(template_base.Node, "render_annotated", counted)
+    with counted_nodes(monkeypatch) as refused:
         response = client.post(NEW, form_data())
     assert "already booked" in response.text
-    assert refused <= shown + 10  # the error message and the checked entrant
+    assert refused.count <= shown + 10  # the error message and the checked entrant
 
 
 def test_a_booking_just_made_shows_in_the_booker_s_next_requests(client, booker, room, form_data, booking_day):

@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import translation
 
 from facilities.models import (
     Booking,
@@ -25,13 +27,21 @@ from facilities.models import (
     ResourceKind,
 )
 from facilities.periods import local_datetime
-from facilities.reports import ReportPeriod, group_usage, resource_usage, usage_report
+from facilities.reports import (
+    ReportPeriod,
+    group_usage,
+    numbers,
+    resource_usage,
+    usage_report,
+    usage_report_page,
+)
 from projects.models import BillingCategory, ProjectStatus
-from tests.helpers import bulk_bookings, csv_frame, csv_rows
+from tests.helpers import bulk_bookings, csv_frame, csv_rows, rendered_nodes
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("facilities:usage_report")
+HOUR, HALF_HOUR = datetime.timedelta(hours=1), datetime.timedelta(minutes=30)
 MARCH = f"{URL}?month=2027-03"
 
 
@@ -458,9 +468,10 @@ def test_report_queries_do_not_grow_with_bookings(
 
     client.force_login(facility_user)
     bulk(10)
-    # The page: a page of resources (their ids, counted) and of groups, and the totals of every line.
-    # A facility's: one more, for the ids of its resources. One for the facilities' exception days.
-    with django_assert_max_num_queries(18 + bool(scope)) as few:
+    # The page: a page of resources (counted; a facility's read at once), their bookings, closures and exception
+    # days; the totals of every line with the groups' ids; the lines of the page's groups, and their groups,
+    # projects and resources; the facilities to choose from.
+    with django_assert_max_num_queries(14 - bool(scope)) as few:
         assert "2.50" in client.get(MARCH + scope).text
     bulk(2000)
     Facility.objects.bulk_create(Facility(name=f"Unit {n}", slug=f"unit-{n}") for n in range(30))
@@ -517,3 +528,78 @@ def test_the_page_shows_resources_a_page_at_a_time_with_totals_of_all(
     assert "Resources 26 to 32 of 32" in second_page and "Spare room 29" in second_page
     for page in (first_page, second_page):
         assert "2.50 h booked in all; 2,500 SEK." in page
+
+
+@pytest.fixture
+def lab_groups(rated, make_group, make_project, member):
+    """Thirty groups, each with one project and one approved hour in the room on 1 March 2027, one after another."""
+    room, _equipment = rated
+    for n in range(30):
+        project = make_project(make_group(f"lab-{n:02d}", name=f"Lab {n:02d}"), status=ProjectStatus.ACTIVE)
+        first = at("2027-03-01", "07:00") + n * HOUR
+        bulk_bookings(1, resource=room, project=project, user=member, first=first, length=HOUR)
+    return room
+
+
+def test_the_page_shows_groups_a_page_at_a_time_with_totals_of_all(
+    client, lab_groups, facility_user, django_assert_max_num_queries
+):
+    client.force_login(facility_user)
+    with django_assert_max_num_queries(15):
+        first_page = client.get(MARCH).text
+    assert "Groups 1 to 25 of 30; the CSV and Excel files hold them all." in first_page
+    assert "Lab 24" in first_page and "Lab 25" not in first_page
+    second_page = client.get(MARCH + "&page=2").text
+    assert "Groups 26 to 30 of 30" in second_page and "Lab 29" in second_page and "Lab 24" not in second_page
+    for page in (first_page, second_page):
+        assert "30.00 h booked in all; 30,000 SEK." in page
+    groups = csv_rows(client.get(MARCH + "&format=csv&table=groups"))
+    assert {row[0] for row in groups[1:]} == {f"Lab {n:02d}" for n in range(30)}
+
+
+def test_the_page_totals_equal_the_sum_of_every_line(march, second_facility, facility_user):
+    whole = usage_report(ReportPeriod.month(2027, 3), user=facility_user)
+    page = usage_report_page(ReportPeriod.month(2027, 3), user=facility_user, per_page=1, resource_page=1, group_page=1)
+    assert (
+        (page.booked_hours, page.cost) == (whole.booked_hours, whole.cost) == (44, 36500)
+    )  # the isolator room has no rates
+    assert page.groups.paginator.count == len(whole.groups) == 3
+
+
+def test_the_group_table_renders_as_many_template_nodes_for_twenty_lines_as_for_one(
+    client, rated, admitted_project, make_project, member, facility_user, monkeypatch
+):
+    room, _equipment = rated
+    client.force_login(facility_user)
+    bulk_bookings(1, resource=room, project=admitted_project, user=member, first=at("2027-03-01", "07:00"))
+    one = rendered_nodes(client, MARCH, monkeypatch)
+    for n in range(19):  # nineteen more projects of the same group: twenty lines under one group
+        project = make_project(admitted_project.group, status=ProjectStatus.ACTIVE, acronym=f"P{n}")
+        bulk_bookings(1, resource=room, project=project, user=member, first=at("2027-03-02", "07:00") + n * HALF_HOUR)
+    page = client.get(MARCH).text
+    assert page.count('<th scope="row" class="fw-normal">') == 20
+    assert rendered_nodes(client, MARCH, monkeypatch) == one
+
+
+def test_the_facility_list_shows_a_new_facility_at_once(client, room, facility_user):
+    client.force_login(facility_user)
+    assert '<option value="test-facility">' in client.get(URL).text
+    Facility.objects.create(name="Cell therapy unit", slug="cell-unit")
+    page = client.get(URL + "?facility=cell-unit").text
+    assert '<option value="cell-unit" selected>Cell therapy unit</option>' in page
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_rows_write_numbers_as_the_templates_do(language):
+    with translation.override(language):
+        number = numbers()
+        for value in ("0", "0.05", "7.5", "999.99", "1000", "36500.00", "1234567.89"):
+            assert number(Decimal(value)) == floatformat(Decimal(value), "2g")
+
+
+def test_the_rows_escape_the_names_users_gave(client, march, admitted_project, facility_user):
+    admitted_project.title = "<b>Bold</b> & co"
+    admitted_project.save()
+    client.force_login(facility_user)
+    page = client.get(MARCH).text
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page and "<b>Bold</b>" not in page

@@ -2,7 +2,15 @@
 
 from .applications import ApplicationStatus, GroupApplication
 from .documents import DocumentKind, ProjectDocument
-from .groups import BillingCategory, Membership, MembershipRole, OrganisationUnit, ResearchGroup, ResearchGroupQuerySet
+from .groups import (
+    BillingCategory,
+    Membership,
+    MembershipRole,
+    OrganisationUnit,
+    ResearchGroup,
+    ResearchGroupQuerySet,
+    billed_externally,
+)
 from .invitations import Invitation, InvitationRole, token_hash
 from .milestones import MilestoneKind, MilestoneOutcome, ProjectStatusChange, RegulatoryMilestone
 from .projects import (
@@ -52,6 +60,7 @@ __all__ = [
     "RegulatoryMilestone",
     "ResearchGroup",
     "ResearchGroupQuerySet",
+    "billed_externally",
     "in_choice_order",
     "token_hash",
 ]

@@ -32,6 +32,13 @@ class ResearchGroupQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
 
+def billed_externally(prefix: str = "") -> models.Q:
+    """``ResearchGroup.billed_as`` is external, in SQL, of the group reached by ``prefix`` (e.g. "project__group__")."""
+    return models.Q(**{f"{prefix}billing_category": BillingCategory.EXTERNAL}) | models.Q(
+        **{f"{prefix}billing_category": "", f"{prefix}organisation_unit": OrganisationUnit.COMPANY}
+    )
+
+
 @pghistory.track()
 class ResearchGroup(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -75,7 +82,9 @@ class ResearchGroup(models.Model):
 
     @property
     def billed_as(self) -> str:
-        """The billing category in force: the one chosen, else external for companies and internal otherwise."""
+        """The billing category in force: the one chosen, else external for companies and internal otherwise.
+
+        ``billed_externally`` asks the same in SQL."""
         if self.billing_category:
             return self.billing_category
         if self.organisation_unit == OrganisationUnit.COMPANY:
