@@ -1,13 +1,15 @@
-"""The tables of bookings (my bookings, the requests waiting, a series' dates) as rows of finished values.
+"""The tables of bookings (my bookings, the requests waiting, a series' dates), written row by row.
 
 A row's links, dates, names and labels are made here in one pass, from one ``reverse`` per kind of link for
-the whole table: the template writes a row as a few variables, however many rows the page holds.
+the whole table, and the row is written as one string: a template would render a dozen nodes per row.
 """
 
 import datetime
 from dataclasses import dataclass
 
+from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 
 from atmp_portal.dates import local_text
@@ -33,13 +35,32 @@ TABLE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The approve form's and the reject link's targets and words, for one booking or a whole series."""
+    """The approve form and the reject link, for one booking or a whole series."""
 
     approve_url: str
     reject_url: str
     approve_label: str
     reject_label: str
     subject: str  # which booking, for screen readers among many reject links
+    csrf_input: str
+
+    @property
+    def html(self) -> str:
+        """Approve in one POST; rejecting asks for a reason on its own page."""
+        return format_html(
+            '<div class="d-flex flex-wrap gap-2 align-items-start">\n'
+            '  <form method="post" action="{}">{}\n'
+            '    <button type="submit" class="btn btn-sm btn-success">{}</button>\n'
+            "  </form>\n"
+            '  <a class="btn btn-sm btn-outline-danger" href="{}">{}<span class="visually-hidden"> {}</span></a>\n'
+            "</div>",
+            self.approve_url,
+            self.csrf_input,
+            self.approve_label,
+            self.reject_url,
+            self.reject_label,
+            self.subject,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +76,33 @@ class BookingRow:
     series_label: str = ""
     series_dates: str = ""
     decision: Decision | None = None
+
+    @property
+    def html(self) -> str:
+        """The row of includes/booking_table.html."""
+        series = (
+            format_html('<br><a href="{}">{}</a>: {}', self.series_url, self.series_label, self.series_dates)
+            if self.series_url
+            else ""
+        )
+        return format_html(
+            '<tr><td><a href="{}">{}</a>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td><span class="badge {}">{}</span></td>{}</tr>\n',
+            self.url,
+            self.when,
+            series,
+            self.resource,
+            self.project,
+            self.booked_by,
+            self.status_badge,
+            self.status_label,
+            format_html("<td>{}</td>", self.decision.html) if self.decision else "",
+        )
+
+
+def csrf_input(request) -> str:
+    """The hidden field of a form's CSRF token, as ``{% csrf_token %}`` writes it."""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 class _Links:
@@ -74,10 +122,11 @@ class _Links:
         return reverse(name, args=[sample]).replace(f"/{sample}/", "/{}/")
 
 
-def decision(booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
-    """The decision on ``booking_pk``, or on every requested date of ``series`` where one is given."""
+def decision(request, booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
+    """The staff's (``request``'s) decision on ``booking_pk``, or on every requested date of ``series``."""
     links = links or _Links()
     subject = f"{resource} {local_text(start, 'DAY_TIME_FORMAT')}"
+    token = csrf_input(request)
     if series:
         return Decision(
             approve_url=links.series_approve.format(series),
@@ -85,6 +134,7 @@ def decision(booking_pk: int, series, resource: str, start: datetime.datetime, l
             approve_label=gettext("Approve the series"),
             reject_label=gettext("Reject the series"),
             subject=subject,
+            csrf_input=token,
         )
     return Decision(
         approve_url=links.approve.format(booking_pk),
@@ -92,31 +142,34 @@ def decision(booking_pk: int, series, resource: str, start: datetime.datetime, l
         approve_label=gettext("Approve"),
         reject_label=gettext("Reject"),
         subject=subject,
+        csrf_input=token,
     )
 
 
-def booking_rows(bookings, *, decide: bool = False) -> list[BookingRow]:
-    """``bookings`` (dicts of TABLE_FIELDS, in their order) as table rows; ``decide``: with the staff's decision."""
+def booking_rows(bookings, *, deciding=None) -> list[BookingRow]:
+    """``bookings`` (dicts of TABLE_FIELDS, in their order) as table rows; ``deciding``: the request of staff
+    who decide on them, whose rows carry the decision."""
     links = _Links()
     statuses = {status.value: str(status.label) for status in BookingStatus}
-    return [_row(booking, links, statuses, decide) for booking in bookings]
+    return [_row(booking, links, statuses, deciding) for booking in bookings]
 
 
-def _row(booking: dict, links: _Links, statuses: dict, decide: bool) -> BookingRow:
+def _row(booking: dict, links: _Links, statuses: dict, deciding) -> BookingRow:
     start = booking["period"].lower
     series_starts = booking.get("series_starts") or ()
     series = booking["series"] if len(series_starts) > 1 else None
     booker = (booking["booked_by__first_name"], booking["booked_by__last_name"], booking["booked_by__username"])
+    resource = booking["resource__name"]
     return BookingRow(
         url=links.booking.format(booking["pk"]),
         when=f"{local_text(start, 'DATETIME_FORMAT')}{EN_DASH}{local_text(booking['period'].upper, 'TIME_FORMAT')}",
-        resource=booking["resource__name"],
+        resource=resource,
         project=f"{booking['project__code']} {booking['project__acronym']}".rstrip(),
         booked_by=full_name_of(*booker),
         status_label=statuses[booking["status"]],
         status_badge=status_badge(booking["status"]),
         **(_series_cells(series, series_starts, links) if series else {}),
-        decision=decision(booking["pk"], series, booking["resource__name"], start, links) if decide else None,
+        decision=decision(deciding, booking["pk"], series, resource, start, links) if deciding else None,
     )
 
 

@@ -271,7 +271,7 @@ def booking_detail(request, pk):
         "may_view_history": can_view_history(request.user, "booking"),
     }
     if booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user):
-        context["decision"] = tables.decision(booking.pk, None, booking.resource.name, booking.period.lower)
+        context["decision"] = tables.decision(request, booking.pk, None, booking.resource.name, booking.period.lower)
     return render(request, "facilities/booking_detail.html", context)
 
 
@@ -358,7 +358,7 @@ def series_detail(request, series):
         "may_cancel": any(b.is_active for b in dates) and permissions.can_cancel_booking(request.user, first),
     }
     if any(b.status == BookingStatus.REQUESTED for b in dates) and permissions.can_decide_booking(request.user):
-        context["decision"] = tables.decision(first.pk, series, first.resource.name, first.period.lower)
+        context["decision"] = tables.decision(request, first.pk, series, first.resource.name, first.period.lower)
     return render(request, "facilities/series_detail.html", context)
 
 
@@ -427,7 +427,7 @@ def pending(request):
 def _pending_requests(request):
     requests = Booking.objects.visible_to(request.user).pending().upcoming().one_row_per_series()
     page = _counted_page(request, requests, "series_starts")
-    context = {"page_obj": page, "rows": tables.booking_rows(page, decide=True)}
+    context = {"page_obj": page, "rows": tables.booking_rows(page, deciding=request)}
     return render(request, "facilities/pending.html", context)
 
 
