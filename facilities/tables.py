@@ -122,11 +122,10 @@ class _Links:
         return reverse(name, args=[sample]).replace(f"/{sample}/", "/{}/")
 
 
-def decision(request, booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
-    """The staff's (``request``'s) decision on ``booking_pk``, or on every requested date of ``series``."""
+def decision(token: str, booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
+    """The decision on ``booking_pk``, or on every requested date of ``series``; ``token``: the staff's csrf_input."""
     links = links or _Links()
     subject = f"{resource} {local_text(start, 'DAY_TIME_FORMAT')}"
-    token = csrf_input(request)
     if series:
         return Decision(
             approve_url=links.series_approve.format(series),
@@ -151,10 +150,11 @@ def booking_rows(bookings, *, deciding=None) -> list[BookingRow]:
     who decide on them, whose rows carry the decision."""
     links = _Links()
     statuses = {status.value: str(status.label) for status in BookingStatus}
-    return [_row(booking, links, statuses, deciding) for booking in bookings]
+    token = csrf_input(deciding) if deciding else None
+    return [_row(booking, links, statuses, token) for booking in bookings]
 
 
-def _row(booking: dict, links: _Links, statuses: dict, deciding) -> BookingRow:
+def _row(booking: dict, links: _Links, statuses: dict, token: str | None) -> BookingRow:
     start = booking["period"].lower
     series_starts = booking.get("series_starts") or ()
     series = booking["series"] if len(series_starts) > 1 else None
@@ -169,7 +169,7 @@ def _row(booking: dict, links: _Links, statuses: dict, deciding) -> BookingRow:
         status_label=statuses[booking["status"]],
         status_badge=status_badge(booking["status"]),
         **(_series_cells(series, series_starts, links) if series else {}),
-        decision=decision(deciding, booking["pk"], series, resource, start, links) if deciding else None,
+        decision=decision(token, booking["pk"], series, resource, start, links) if token else None,
     )
 
 

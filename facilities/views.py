@@ -271,7 +271,8 @@ def booking_detail(request, pk):
         "may_view_history": can_view_history(request.user, "booking"),
     }
     if booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user):
-        context["decision"] = tables.decision(request, booking.pk, None, booking.resource.name, booking.period.lower)
+        token = tables.csrf_input(request)
+        context["decision"] = tables.decision(token, booking.pk, None, booking.resource.name, booking.period.lower)
     return render(request, "facilities/booking_detail.html", context)
 
 
@@ -358,7 +359,8 @@ def series_detail(request, series):
         "may_cancel": any(b.is_active for b in dates) and permissions.can_cancel_booking(request.user, first),
     }
     if any(b.status == BookingStatus.REQUESTED for b in dates) and permissions.can_decide_booking(request.user):
-        context["decision"] = tables.decision(request, first.pk, series, first.resource.name, first.period.lower)
+        token = tables.csrf_input(request)
+        context["decision"] = tables.decision(token, first.pk, series, first.resource.name, first.period.lower)
     return render(request, "facilities/series_detail.html", context)
 
 
