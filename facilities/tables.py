@@ -5,6 +5,7 @@ the whole table, and the row is written as one string: a template would render a
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.middleware.csrf import get_token
@@ -106,20 +107,21 @@ def csrf_input(request) -> str:
 
 
 class _Links:
-    """Each kind of link a table makes, from one ``reverse``: the key put in where the sample key stood."""
+    """Each kind of link a table makes, from one ``reverse`` when first needed: the key put in for the sample's."""
 
-    def __init__(self):
-        sample_id, sample_uuid = 0, "00000000-0000-0000-0000-000000000000"
-        self.booking = self._pattern("facilities:booking_detail", sample_id)
-        self.approve = self._pattern("facilities:booking_approve", sample_id)
-        self.reject = self._pattern("facilities:booking_reject", sample_id)
-        self.series = self._pattern("facilities:series_detail", sample_uuid)
-        self.series_approve = self._pattern("facilities:series_approve", sample_uuid)
-        self.series_reject = self._pattern("facilities:series_reject", sample_uuid)
+    booking = functools.cached_property(lambda self: _pattern("facilities:booking_detail", 0))
+    approve = functools.cached_property(lambda self: _pattern("facilities:booking_approve", 0))
+    reject = functools.cached_property(lambda self: _pattern("facilities:booking_reject", 0))
+    series = functools.cached_property(lambda self: _pattern("facilities:series_detail", _SAMPLE_UUID))
+    series_approve = functools.cached_property(lambda self: _pattern("facilities:series_approve", _SAMPLE_UUID))
+    series_reject = functools.cached_property(lambda self: _pattern("facilities:series_reject", _SAMPLE_UUID))
 
-    @staticmethod
-    def _pattern(name: str, sample) -> str:
-        return reverse(name, args=[sample]).replace(f"/{sample}/", "/{}/")
+
+_SAMPLE_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def _pattern(name: str, sample) -> str:
+    return reverse(name, args=[sample]).replace(f"/{sample}/", "/{}/")
 
 
 def decision(token: str, booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
