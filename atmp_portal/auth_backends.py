@@ -1,10 +1,11 @@
+import functools
+
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.db import connections, router
 
-from atmp_portal import roles
+from atmp_portal import roles, sql
 
 
 class LoginLockBackend(AxesStandaloneBackend):
@@ -32,26 +33,25 @@ class SignedInUserWithRoles:
     atmp_portal.roles): one query on every page, where the user and then their roles took two."""
 
     def get_user(self, user_id):
-        # Written out: this query runs on every request, and through the ORM building it and the user
-        # cost more than PostgreSQL takes to answer it.
-        user_model = get_user_model()
-        fields = [field.attname for field in user_model._meta.concrete_fields]
-        columns = ", ".join(f"u.{field.column}" for field in user_model._meta.concrete_fields)
-        database = router.db_for_read(user_model)
-        with connections[database].cursor() as cursor:
-            cursor.execute(
-                f"SELECT {columns}, ARRAY("
-                f"SELECT g.name FROM {Group._meta.db_table} g JOIN {user_model.groups.through._meta.db_table} ug "
-                f"ON ug.group_id = g.id WHERE ug.user_id = u.id AND g.name = ANY(%s)"
-                f") FROM {user_model._meta.db_table} u WHERE u.id = %s",
-                [list(roles.ROLE_GROUPS), user_id],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        # Written out (atmp_portal.sql): this query runs on every request.
+        found = sql.instances(get_user_model(), _user_with_role_names(), [list(roles.ROLE_GROUPS), user_id],
+                              annotations=("site_role_names",))  # fmt: skip
+        if not found:
             return None
-        user = user_model.from_db(database, fields, row[:-1])
-        user.site_role_names = frozenset(row[-1])
+        user = found[0]
+        user.site_role_names = frozenset(user.site_role_names)
         return user if self.user_can_authenticate(user) else None
+
+
+@functools.cache
+def _user_with_role_names() -> str:
+    user_model = get_user_model()
+    return (
+        f"SELECT {sql.columns(user_model, 'u')}, ARRAY("
+        f"SELECT g.name FROM {Group._meta.db_table} g JOIN {user_model.groups.through._meta.db_table} ug "
+        f"ON ug.group_id = g.id WHERE ug.user_id = u.id AND g.name = ANY(%s)"
+        f") FROM {user_model._meta.db_table} u WHERE u.id = %s"
+    )
 
 
 class PasswordBackend(SignedInUserWithRoles, ModelBackend):

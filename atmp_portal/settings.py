@@ -87,8 +87,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "atmp_portal.urls"
-# Widgets render through TEMPLATES (its cached loader, and the leaner widget templates in templates/django/forms).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Widgets render through TEMPLATES (its cached loader, and the leaner widget templates in templates/django/forms),
+# Django's inputs and text areas in Python (atmp_portal.widgets.FormRenderer).
+FORM_RENDERER = "atmp_portal.widgets.FormRenderer"
 WSGI_APPLICATION = "atmp_portal.wsgi.application"
 
 TEMPLATES = [
@@ -251,6 +252,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# crispy adds a widget's class name to its classes: OptionsSelect is Django's Select, written in one pass.
+CRISPY_CLASS_CONVERTERS = {"optionsselect": "select"}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)

@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from atmp_portal import dates
+from atmp_portal import dates, sql
 from atmp_portal.people import full_name_of
 from projects.models import AtmpProject
 
@@ -616,28 +616,28 @@ class ShownBooking:
     booker_name: str
 
 
+# What a calendar reads of each booking, built once per process: each calendar adds its resources, window and
+# viewer (``visible``, read last).
+_SHOWN_BOOKINGS = Booking.objects.order_by("period").values_list(
+    "pk",
+    "period",
+    "status",
+    "purpose",
+    "resource_id",
+    "project_id",
+    "project__code",
+    "project__group__name",
+    "booked_by__first_name",
+    "booked_by__last_name",
+    "booked_by__username",
+)
+
+
 def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]:
     """Live bookings of ``resources`` in ``window``, each marked ``visible`` to ``user`` or not, with its group's
     and booker's names; one query."""
-    rows = (
-        Booking.objects.of_resources_overlapping([resource.pk for resource in resources], window)
-        .with_visibility(user)
-        .order_by("period")
-        .values_list(
-            "pk",
-            "period",
-            "status",
-            "purpose",
-            "resource_id",
-            "project_id",
-            "project__code",
-            "visible",
-            "project__group__name",
-            "booked_by__first_name",
-            "booked_by__last_name",
-            "booked_by__username",
-        )
-    )
+    resource_ids = [resource.pk for resource in resources]
+    rows = _SHOWN_BOOKINGS.of_resources_overlapping(resource_ids, window).with_visibility(user)
     return [
         ShownBooking(
             pk,
@@ -649,14 +649,63 @@ def _bookings_in(resources, window: DateTimeTZRange, user) -> list[ShownBooking]
             ProjectCode(code),
             visible,
             group_name,
-            full_name_of(*booker),
+            full_name_of(first_name, last_name, username),
         )
-        for pk, period, status, purpose, resource_id, project_id, code, visible, group_name, *booker in rows
-    ]
+        for (
+            pk, period, status, purpose, resource_id, project_id, code, group_name, first_name, last_name, username,
+            visible,
+        ) in rows
+    ]  # fmt: skip
+
+
+def shown_resource(slug: str) -> Resource | None:
+    """The resource of ``slug`` with its facility and its room (None without one), as its week shows it; one query."""
+    found = sql.instances(Resource, _resource_with_facility_and_room(), [slug], related=("facility", "room"))
+    return found[0] if found else None
+
+
+def facility_resources(facility: Facility) -> list[Resource]:
+    """The facility's active resources by kind and name, each with its room, as its schedule shows them; one query."""
+    resources = sql.instances(Resource, _active_resources_of_facility(), [facility.pk], related=("room",))
+    for resource in resources:
+        resource.facility = facility  # as ``facility.resources`` gives them
+    return resources
+
+
+# A calendar's resources and closures, read on every view: written out once per process (``atmp_portal.sql``).
+
+
+@functools.cache
+def _resource_with_facility_and_room() -> str:
+    resources, facilities = Resource._meta.db_table, Facility._meta.db_table
+    return (
+        f"SELECT {sql.columns(Resource, 'r')}, {sql.columns(Facility, 'f')}, {sql.columns(Resource, 'room')} "
+        f"FROM {resources} r JOIN {facilities} f ON f.id = r.facility_id "
+        f"LEFT JOIN {resources} room ON room.id = r.room_id WHERE r.slug = %s"
+    )
+
+
+@functools.cache
+def _active_resources_of_facility() -> str:
+    resources = Resource._meta.db_table
+    return (
+        f"SELECT {sql.columns(Resource, 'r')}, {sql.columns(Resource, 'room')} FROM {resources} r "
+        f"LEFT JOIN {resources} room ON room.id = r.room_id WHERE r.facility_id = %s AND r.active "
+        "ORDER BY r.kind, r.name"
+    )
 
 
 def _closures_in(facility: Facility, window: DateTimeTZRange) -> list[Closure]:
-    return list(Closure.objects.filter(facility=facility).overlapping(window))
+    return sql.instances(Closure, _facility_closures_overlapping(), [facility.pk, window])
+
+
+@functools.cache
+def _facility_closures_overlapping() -> str:
+    # ``Closure.objects.filter(facility=…).overlapping(…)`` written out, in its order.
+    return (
+        f"SELECT {sql.columns(Closure, 'c')} FROM {Closure._meta.db_table} c "
+        "WHERE c.facility_id = %s AND c.period && %s ORDER BY c.period DESC"
+    )
 
 
 def _window(first_day: datetime.date, days: int, resources) -> DateTimeTZRange:

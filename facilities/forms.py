@@ -291,18 +291,19 @@ class ProjectSearchForm(forms.Form):
 class CalendarProjectForm(forms.Form):
     """The project a calendar shows changeover for: the booking service's rule for that project."""
 
-    project = forms.ModelChoiceField(
+    project = FetchedOnceChoiceField(
         label=_("Changeover for"),
         queryset=AtmpProject.objects.none(),
         required=False,
         empty_label=_("another project"),
         error_messages={"invalid_choice": _("Choose one of your group's accepted or active projects.")},
+        widget=OptionsSelect,
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # The fields of the project's name (str()) alone: a calendar asks for them on every view.
-        self.fields["project"].queryset = (
+        self.fields["project"].fetch(
             AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
         )
 

@@ -13,6 +13,8 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from atmp_portal import sql
+
 from .models import Facility, OpeningException, Resource
 from .periods import local_datetime, local_days, opening_hours
 
@@ -41,7 +43,9 @@ class OpeningDays:
     @classmethod
     def load(cls, facility: Facility, first_day: datetime.date, last_day: datetime.date) -> "OpeningDays":
         """One query: the facility's exceptions touching the days from ``first_day`` to ``last_day``."""
-        return cls(facility, OpeningException.objects.filter(facility=facility).touching(first_day, last_day))
+        return cls(
+            facility, sql.instances(OpeningException, _exceptions_touching(), [facility.pk, last_day, first_day])
+        )
 
     def exception_on(self, day: datetime.date) -> OpeningException | None:
         # The latest made wins where two overlap.
@@ -80,6 +84,15 @@ class OpeningDays:
         if hours is None:
             return _("closed")
         return _("from %(opens)s to %(closes)s") % {"opens": f"{hours.lower:%H:%M}", "closes": f"{hours.upper:%H:%M}"}
+
+
+@functools.cache
+def _exceptions_touching() -> str:
+    # Every calendar and booking asks it: ``OpeningException.objects.filter(facility=…).touching(…)`` written out.
+    return (
+        f"SELECT {sql.columns(OpeningException, 'e')} FROM {OpeningException._meta.db_table} e "
+        "WHERE e.facility_id = %s AND e.first_day <= %s AND e.last_day >= %s"
+    )
 
 
 def bookable_hours(resource: Resource, day: datetime.date, opening: OpeningDays) -> DateTimeTZRange | None:

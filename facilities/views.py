@@ -85,7 +85,7 @@ def _schedule(request, facility) -> dict:
     day = calendar.parse_date(request.GET.get("date"))
     days = calendar.parse_days(request.GET.get("days"))
     viewer, project_form = _viewer(request)
-    resources = list(facility.resources.active().select_related("room").order_by("kind", "name"))
+    resources = calendar.facility_resources(facility)
     page = Paginator(resources, calendar.RESOURCES_PER_PAGE[days]).get_page(request.GET.get("page"))
     return {
         "facility": facility,
@@ -119,7 +119,9 @@ def facility_schedule(request, slug):
 
 @require_GET
 def resource_detail(request, slug):
-    resource = get_object_or_404(Resource.objects.select_related("facility", "room"), slug=slug)
+    resource = calendar.shown_resource(slug)
+    if resource is None:
+        raise Http404
     try:
         monday = calendar.parse_week(request.GET.get("week"))
         viewer, project_form = _viewer(request)

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atmp_portal.widgets import OptionsSelect
 from facilities.forms import datetime_local
 from facilities.models import Booking, CleanRoomGrade, Resource, ResourceKind
 from facilities.periods import local_days
@@ -103,7 +104,7 @@ class InvestigationForm(forms.ModelForm):
 
 
 class LogbookFilterForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, widget=OptionsSelect)
     first_day = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     last_day = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

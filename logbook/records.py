@@ -3,7 +3,8 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import CharField, DurationField, ExpressionWrapper, F, Max, Q, Value
+from django.db import connection
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,9 @@ from facilities.periods import local_days
 from . import services
 from .models import (
     Cleaning,
+    CleaningAgent,
     Deviation,
+    DeviationStatus,
     EmResult,
     LineClearance,
     RoomHold,
@@ -50,32 +53,68 @@ _RELATED = {
 }
 
 
-def _of_room(kind: str, room: Resource):
-    model = KINDS[kind][1]
-    if kind == "use":
-        return UseRecord.objects.of_room(room)
-    if kind == "deviation":
-        return Deviation.objects.of_room(room)
-    return model.objects.filter(room=room)
+# How each kind's table reaches its room: check-ins through their bookings, deviations of the room or of
+# its equipment.
+_ROOM_OF = {
+    "use": (f"JOIN {Booking._meta.db_table} b ON b.id = x.booking_id", "b.resource_id = %(room)s"),
+    "deviation": (
+        f"LEFT JOIN {Resource._meta.db_table} e ON e.id = x.equipment_id",
+        "(x.room_id = %(room)s OR e.room_id = %(room)s)",
+    ),
+}
 
 
-def entry_rows(room: Resource, kind: str = "", first_day=None, last_day=None):
-    """``(kind, time, pk)`` of the room's entries, newest first, as one UNION query (pages take slices of it)."""
-    parts = []
-    for name in [kind] if kind else KINDS:
-        field = KINDS[name][2]
-        rows = _of_room(name, room).annotate(
-            entry_kind=Value(name, output_field=CharField()),
-            entry_at=F(field),
-            entry_pk=F("pk"),
-        )
-        if first_day:
-            rows = rows.filter(**{f"{field}__gte": local_days(first_day, first_day).lower})
-        if last_day:
-            rows = rows.filter(**{f"{field}__lt": local_days(last_day, last_day).upper})
-        parts.append(rows.order_by().values_list("entry_kind", "entry_at", "entry_pk"))
-    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return union.order_by("-entry_at", "-entry_pk")
+def _entries_of_kind(kind: str, first_day, last_day) -> str:
+    _label, model, field = KINDS[kind]
+    joins, condition = _ROOM_OF.get(kind, ("", "x.room_id = %(room)s"))
+    at = f"x.{model._meta.get_field(field).column}"
+    if first_day:
+        condition += f" AND {at} >= %(from)s"
+    if last_day:
+        condition += f" AND {at} < %(until)s"
+    return f"SELECT '{kind}' AS kind, {at} AS at, x.id AS pk FROM {model._meta.db_table} x {joins} WHERE {condition}"
+
+
+@dataclass
+class EntryRows:
+    """``(kind, time, pk)`` of a room's entries, newest first, from one UNION query: counted, sliced into pages
+    (as a ``Paginator`` asks) or read whole. Written out: through the ORM, building the seven-part union cost
+    more than PostgreSQL's answers."""
+
+    union: str
+    params: dict
+
+    def count(self) -> int:
+        return self._read(f"SELECT count(*) FROM ({self.union}) entries")[0][0]
+
+    def __getitem__(self, rows: slice) -> list[tuple]:
+        if rows.stop <= rows.start:  # the paginator's page of no entries
+            return []
+        return self._read(f"{self._newest_first} LIMIT {rows.stop - rows.start} OFFSET {rows.start}")
+
+    def __iter__(self):
+        return iter(self._read(self._newest_first))
+
+    @property
+    def _newest_first(self) -> str:
+        return f"{self.union} ORDER BY at DESC, pk DESC"
+
+    def _read(self, query: str) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(query, self.params)
+            return cursor.fetchall()
+
+
+def entry_rows(room: Resource, kind: str = "", first_day=None, last_day=None) -> EntryRows:
+    """``(kind, time, pk)`` of the room's entries of ``kind`` (every kind without one), from ``first_day`` to
+    ``last_day`` (either open), newest first."""
+    params = {"room": room.pk}
+    if first_day:
+        params["from"] = local_days(first_day, first_day).lower
+    if last_day:
+        params["until"] = local_days(last_day, last_day).upper
+    union = " UNION ALL ".join(_entries_of_kind(name, first_day, last_day) for name in ([kind] if kind else KINDS))
+    return EntryRows(union, params)
 
 
 @dataclass
@@ -193,92 +232,129 @@ STATUS_LABELS = {
 }
 
 
-def _latest_per_room(queryset, field: str) -> dict[int, object]:
-    """The newest record of each room, by room id: one DISTINCT ON query."""
-    return {record.room_id: record for record in queryset.order_by("room_id", f"-{field}", "-pk").distinct("room_id")}
+def room_statuses(facility) -> list[RoomStatus]:
+    """Each active room of ``facility`` by name: its status, last cleaning, sporicide due, last EM result and open
+    deviations; two queries: the rooms with their latest records, and their holds."""
+    rows = _rooms_with_latest_records(facility)
+    holds = services.current_holds([room for room, *_rest in rows])
+    return [_room_status(*row, holds.get(row[0].pk)) for row in rows]
 
 
-def _latest_cleanings(rooms: list[Resource]) -> tuple[dict[int, Cleaning], dict[int, Cleaning]]:
-    """The newest cleaning of each room, and its newest sporicidal one, by room id: one DISTINCT ON query for the
-    newest of each kind of agent, the newer of the two being the newest of all."""
-    latest: dict[int, Cleaning] = {}
-    sporicidal: dict[int, Cleaning] = {}
-    newest_per_kind = (
-        Cleaning.objects.filter(room__in=rooms)
-        .select_related("agent")
-        .order_by("room_id", "agent__sporicidal", "-performed_at", "-pk")
-        .distinct("room_id", "agent__sporicidal")
+def _room_status(room, programme, clearance, use, cleaning, sporicidal, em, deviations, hold) -> RoomStatus:
+    overdue = services.is_cleaning_overdue(programme, cleaning, sporicidal, use.at if use else None)
+    if hold:
+        status = "on_hold"
+    elif use and use.kind == UseKind.CHECK_OUT and not (clearance and clearance.signed_at > use.at):
+        status = "awaiting_clearance"
+    elif overdue:
+        status = "cleaning_overdue"
+    else:
+        status = "released"
+    return RoomStatus(
+        room=room,
+        status=status,
+        status_label=str(STATUS_LABELS[status]),
+        hold=hold,
+        hold_message=services.describe_hold(room, hold) if hold else "",
+        last_cleaning=cleaning,
+        sporicide_due=services.sporicide_due(programme, sporicidal),
+        last_em=em,
+        open_deviations=deviations,
     )
-    for cleaning in newest_per_kind:
-        if cleaning.agent.sporicidal:
-            sporicidal[cleaning.room_id] = cleaning
-        newer = latest.get(cleaning.room_id)
-        if newer is None or (cleaning.performed_at, cleaning.pk) > (newer.performed_at, newer.pk):
-            latest[cleaning.room_id] = cleaning
-    return latest, sporicidal
 
 
-def facility_rooms(facility) -> list[Resource]:
-    """The facility's active rooms by name, each with its cleaning programme (if it has one); one query."""
-    return list(facility.resources.active().filter(kind=ResourceKind.ROOM).select_related("programme").order_by("name"))
-
-
-def room_statuses(rooms: list[Resource]) -> list[RoomStatus]:
-    """Every room's status, last cleaning, sporicide due, last EM result and open deviations; 6 queries.
-
-    ``rooms`` come from ``facility_rooms``, their programmes loaded with them.
-    """
-    holds = services.current_holds(rooms)
-    cleanings, sporicidal = _latest_cleanings(rooms)
-    clearances = _latest_per_room(LineClearance.objects.filter(room__in=rooms), "signed_at")
-    em = _latest_per_room(EmResult.objects.filter(room__in=rooms), "sampled_at")
-    last_uses = {
-        use.booking.resource_id: use
-        for use in UseRecord.objects.filter(booking__resource__in=rooms, kind__in=[UseKind.CHECK_IN, UseKind.CHECK_OUT])
-        .select_related("booking")
-        .order_by("booking__resource_id", "-at", "-pk")
-        .distinct("booking__resource_id")
+def _rooms_with_latest_records(facility) -> list[tuple]:
+    """Each active room of ``facility`` by name, as ``(room, programme, clearance, use, cleaning, sporicidal, em,
+    open deviations)``: its programme (the defaults without one), the newest line clearance, check-in or
+    check-out, cleaning, sporicidal cleaning and EM result (None where it has none), and its open deviations with
+    those of its equipment that name no room, newest first. One query; the records hold the fields the board
+    reads."""
+    params = {
+        "facility": facility.pk,
+        "room": ResourceKind.ROOM,
+        "use_kinds": [UseKind.CHECK_IN, UseKind.CHECK_OUT],
+        "closed": DeviationStatus.CLOSED,
     }
-    deviations: dict[int, list[Deviation]] = {}
-    open_deviations = (
-        Deviation.objects.open()
-        .filter(Q(room__in=rooms) | Q(equipment__room__in=rooms))
-        .annotate(equipment_room_id=F("equipment__room_id"))
-        .only("code", "severity", "room_id")  # what the board shows of each
-    )
-    for deviation in open_deviations:
-        deviations.setdefault(deviation.room_id or deviation.equipment_room_id, []).append(deviation)
-    statuses = []
-    for room in rooms:
-        programme = getattr(room, "programme", None) or RoomProgramme(room=room)  # loaded with the room
-        use = last_uses.get(room.pk)
-        clearance = clearances.get(room.pk)
-        hold = holds.get(room.pk)
-        overdue = services.is_cleaning_overdue(
-            programme, cleanings.get(room.pk), sporicidal.get(room.pk), use.at if use else None
-        )
-        if hold:
-            status = "on_hold"
-        elif use and use.kind == UseKind.CHECK_OUT and not (clearance and clearance.signed_at > use.at):
-            status = "awaiting_clearance"
-        elif overdue:
-            status = "cleaning_overdue"
-        else:
-            status = "released"
-        statuses.append(
-            RoomStatus(
-                room=room,
-                status=status,
-                status_label=str(STATUS_LABELS[status]),
-                hold=hold,
-                hold_message=services.describe_hold(room, hold) if hold else "",
-                last_cleaning=cleanings.get(room.pk),
-                sporicide_due=services.sporicide_due(programme, sporicidal.get(room.pk)),
-                last_em=em.get(room.pk),
-                open_deviations=deviations.get(room.pk, []),
+    with connection.cursor() as cursor:
+        cursor.execute(_ROOMS_WITH_LATEST_RECORDS, params)
+        rows = cursor.fetchall()
+    found = []
+    for (
+        room_pk, name, slug, interval_days, disinfection, cleared_at, use_kind, used_at, cleaned_at, agent,
+        sporicidal_at, sampled_at, sampling_point, value, alert_limit, action_limit, deviations,
+    ) in rows:  # fmt: skip
+        room = Resource(pk=room_pk, name=name, slug=slug, kind=ResourceKind.ROOM)
+        programme = RoomProgramme(room=room)
+        if interval_days is not None:
+            programme.sporicide_interval_days, programme.disinfection = interval_days, disinfection
+        found.append(
+            (
+                room,
+                programme,
+                cleared_at and LineClearance(room=room, signed_at=cleared_at),
+                used_at and UseRecord(kind=use_kind, at=used_at),
+                cleaned_at and Cleaning(room=room, performed_at=cleaned_at, agent=CleaningAgent(name=agent)),
+                sporicidal_at and Cleaning(room=room, performed_at=sporicidal_at),
+                sampled_at
+                and EmResult(
+                    room=room,
+                    sampled_at=sampled_at,
+                    sampling_point=sampling_point,
+                    value=value,
+                    alert_limit=alert_limit,
+                    action_limit=action_limit,
+                ),
+                [Deviation(pk=int(pk), code=code, severity=severity) for pk, code, severity in deviations],
             )
         )
-    return statuses
+    return found
+
+
+def _latest(table: str, columns: str, condition: str, order: str, name: str) -> str:
+    return (
+        f"LEFT JOIN LATERAL (SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order} LIMIT 1) {name} ON true "
+    )
+
+
+# Written out: the board's one query, where through the ORM six queries' building cost more than their answers.
+_ROOMS_WITH_LATEST_RECORDS = (
+    "SELECT r.id, r.name, r.slug, p.sporicide_interval_days, p.disinfection, lc.signed_at, u.kind, u.at, "
+    "c.performed_at, c.agent, s.performed_at, em.sampled_at, em.sampling_point, em.value, em.alert_limit, "
+    "em.action_limit, ARRAY("
+    f"SELECT ARRAY[d.id::text, d.code, d.severity] FROM {Deviation._meta.db_table} d "
+    f"LEFT JOIN {Resource._meta.db_table} e ON e.id = d.equipment_id "
+    "WHERE d.status <> %(closed)s AND (d.room_id = r.id OR d.room_id IS NULL AND e.room_id = r.id) "
+    "ORDER BY d.reported_at DESC, d.id DESC"
+    f") FROM {Resource._meta.db_table} r LEFT JOIN {RoomProgramme._meta.db_table} p ON p.room_id = r.id "
+    + _latest(LineClearance._meta.db_table, "signed_at", "room_id = r.id", "signed_at DESC, id DESC", "lc")
+    # The rooms' last check-in or check-out from their use records, rather than from each room's bookings.
+    + "LEFT JOIN (SELECT DISTINCT ON (b.resource_id) b.resource_id, x.kind, x.at "
+    f"FROM {UseRecord._meta.db_table} x JOIN {Booking._meta.db_table} b ON b.id = x.booking_id "
+    f"WHERE x.kind = ANY(%(use_kinds)s) AND b.resource_id IN (SELECT id FROM {Resource._meta.db_table} "
+    "WHERE facility_id = %(facility)s) ORDER BY b.resource_id, x.at DESC, x.id DESC) u ON u.resource_id = r.id "
+    + _latest(
+        f"{Cleaning._meta.db_table} x JOIN {CleaningAgent._meta.db_table} a ON a.id = x.agent_id",
+        "x.performed_at, a.name AS agent",
+        "x.room_id = r.id",
+        "x.performed_at DESC, x.id DESC",
+        "c",
+    )
+    + _latest(
+        f"{Cleaning._meta.db_table} x JOIN {CleaningAgent._meta.db_table} a ON a.id = x.agent_id",
+        "x.performed_at",
+        "x.room_id = r.id AND a.sporicidal",
+        "x.performed_at DESC, x.id DESC",
+        "s",
+    )
+    + _latest(
+        EmResult._meta.db_table,
+        "sampled_at, sampling_point, value, alert_limit, action_limit",
+        "room_id = r.id",
+        "sampled_at DESC, id DESC",
+        "em",
+    )
+    + "WHERE r.facility_id = %(facility)s AND r.kind = %(room)s AND r.active ORDER BY r.name"
+)
 
 
 def todays_bookings(rooms: list[Resource], user):

@@ -263,11 +263,11 @@ def room_logbook(request, slug):
 @require_GET
 def status_board(request, slug):
     facility = get_object_or_404(Facility, slug=slug)
-    rooms = records.facility_rooms(facility)
+    statuses = records.room_statuses(facility)
     context = {
         "facility": facility,
-        "statuses": records.room_statuses(rooms),
-        "todays_bookings": records.todays_bookings(rooms, request.user),
+        "statuses": statuses,
+        "todays_bookings": records.todays_bookings([status.room for status in statuses], request.user),
         "may_release": permissions.can_release_room(request.user),
     }
     return render(request, "logbook/status_board.html", context)

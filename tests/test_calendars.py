@@ -337,9 +337,15 @@ def _many_bookings(room, project, user, first_day, count, entrants=()):
     )
 
 
+# Each calendar's queries: session and user, then week: resource (with facility and room), exception days,
+# closures, bookings, holds, the viewer's projects; day and schedule: facility, its resources, exception days,
+# bookings, closures, holds, projects; month: resource, bookings, exception days.
+CALENDAR_QUERIES = {"week": 8, "day": 9, "schedule": 9, "month": 5}
+
+
 @pytest.mark.parametrize("page", ["week", "day", "schedule", "month"])
 def test_calendar_queries_do_not_grow_with_bookings(
-    client, room, equipment, booker, team, admitted_project, booking_day, page, django_assert_max_num_queries
+    client, room, equipment, booker, team, admitted_project, booking_day, page, django_assert_num_queries
 ):
     client.force_login(booker)
     path = {
@@ -350,13 +356,12 @@ def test_calendar_queries_do_not_grow_with_bookings(
     }[page]
     entrants = team(2)
     _many_bookings(room, admitted_project, booker, booking_day, 10, entrants)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_num_queries(CALENDAR_QUERIES[page]):
         assert client.get(path).status_code == 200
     Booking.objects.all().delete()
     _many_bookings(room, admitted_project, booker, booking_day, 1000, entrants)
-    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+    with django_assert_num_queries(CALENDAR_QUERIES[page]):
         assert client.get(path).status_code == 200
-    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 def test_the_schedule_queries_do_not_grow_with_resources(

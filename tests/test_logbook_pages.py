@@ -41,13 +41,26 @@ def _queries(client, url):
     return len(queries)
 
 
-@pytest.mark.parametrize("url", ["/resources/grade-b-suite/logbook/", "/facilities/test-facility/status/"])
-def test_logbook_and_status_board_queries_do_not_grow(client, room, facility_user, url):
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        # session, user, room, entries counted, a page of them, its records of each kind (here cleanings), hold
+        ("/resources/grade-b-suite/logbook/", 7),
+        # session, user, facility, the rooms with their latest records, their holds, today's bookings
+        ("/facilities/test-facility/status/", 6),
+    ],
+)
+def test_logbook_and_status_board_queries_do_not_grow(client, room, facility_user, url, queries):
     client.force_login(facility_user)
     _cleanings(room, facility_user, 10)
-    few = _queries(client, url)
+    assert _queries(client, url) == queries
     _cleanings(room, facility_user, 990)
-    assert _queries(client, url) == few
+    assert _queries(client, url) == queries
+
+
+def test_an_empty_logbook_counts_its_entries_and_reads_no_page_of_them(client, room, facility_user):
+    client.force_login(facility_user)
+    assert _queries(client, "/resources/grade-b-suite/logbook/") == 5  # session, user, room, entries counted, hold
 
 
 @pytest.mark.parametrize("url", ["/resources/grade-b-suite/logbook/", "/facilities/test-facility/status/"])

@@ -10,13 +10,24 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.utils import timezone
+from django.test.utils import CaptureQueriesContext
+from django.utils import formats, timezone
 
 from atmp_portal.roles import QUALITY_ASSURANCE
 from facilities import services as booking_services
 from facilities.models import Booking, BookingStatus
 from logbook import services
-from logbook.models import Deviation, DeviationStatus, HoldCause, RoomRelease, UseKind, UseRecord
+from logbook.models import (
+    Cleaning,
+    CleaningAgent,
+    Deviation,
+    DeviationStatus,
+    HoldCause,
+    RoomRelease,
+    SignatureMeaning,
+    UseKind,
+    UseRecord,
+)
 from projects.models import ProjectStatus
 from tests.helpers import PASSWORD
 
@@ -210,6 +221,21 @@ def test_qa_releases_the_room_once_the_deviation_is_closed(room, facility_user, 
     assert services.check_in(make_booking(10), by=booker, entrants=[booker])
 
 
+def test_a_room_s_current_hold_is_its_first_hold_in_force(room, equipment, facility_user, qa):
+    """``current_holds`` (written out for the pages) asks the rule of ``holds_in_force``: holds before the last
+    release are over, the first one after it is the room's hold."""
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Before the release")
+    services.release_room(room, by=qa, password=PASSWORD)
+    assert services.current_holds([room, equipment]) == {}
+    first = services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="First after it")
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Second after it")
+    holds = services.current_holds([room, equipment])
+    assert list(holds) == [room.pk]
+    assert holds[room.pk] == first == services.holds_in_force([room]).order_by("placed_at", "pk").first()
+    assert holds[room.pk].note == "First after it"
+    assert holds[room.pk].deviation_code is None
+
+
 def test_only_qa_releases_a_room(room, facility_user):
     from django.core.exceptions import PermissionDenied
 
@@ -291,6 +317,32 @@ def test_the_bookers_of_a_room_put_on_hold_are_told(
         services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Second cause")  # told once
     assert [message.to for message in mailoutbox] == [[booking.booked_by.email, booking.project.project_lead.email]]
     assert mailoutbox[0].subject.startswith("Room on hold")
+
+
+def test_the_status_board_reads_each_room_s_latest_records_in_one_query(
+    client, room, equipment, make_booking, booker, admitted_project, facility_user
+):
+    """Every room's newest use, cleaning and sporicidal cleaning and its open deviations (its equipment's too) come
+    with the rooms: the board runs the same queries however many records its rooms hold."""
+    now = timezone.now()
+    for name, sporicidal, days in (("Peracetic acid", True, 3), ("Ethanol 70%", False, 1)):
+        Cleaning.objects.create(
+            room=room, agent=CleaningAgent.objects.create(name=name, sporicidal=sporicidal), areas="Floors",
+            performed_at=now - datetime.timedelta(days=days), signed_by=facility_user,
+            meaning=SignatureMeaning.PERFORMED,
+        )  # fmt: skip
+    _used_earlier(make_booking, admitted_project, booker)
+    alarm = services.report_deviation(
+        by=booker, equipment=equipment, category="equipment", severity="minor", description="Cabinet alarm"
+    )
+    client.force_login(facility_user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/facilities/test-facility/status/").content.decode()
+    assert len(queries) == 6  # session, user, facility, the rooms with their records, their holds, today's bookings
+    sporicide_due = timezone.localdate(now - datetime.timedelta(days=3)) + datetime.timedelta(days=7)
+    assert "Awaiting line clearance" in page and "· Ethanol 70%" in page
+    assert formats.date_format(sporicide_due, "WEEKDAY_DATE_FORMAT") in page
+    assert f">{alarm.code}</a> (minor)" in page
 
 
 def test_cleaning_overdue_follows_the_programme(room, facility_user):
