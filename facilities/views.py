@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from atmp_portal import exports
 from atmp_portal.confirmation import confirmation_page
+from atmp_portal.pagination import counted_page
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
 
-from . import calendar, ical, permissions, report_exports, reports, services
+from . import calendar, ical, permissions, report_exports, reports, services, tables
 from .forms import (
     BookingForm,
     CalendarProjectForm,
@@ -55,6 +56,11 @@ PER_PAGE = 25
 
 def _page(request, queryset):
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _counted_page(request, bookings, *annotations: str):
+    """A page of ``bookings`` as the values a booking table shows, counted in the same query."""
+    return counted_page(bookings.values(*tables.TABLE_FIELDS, *annotations), request.GET.get("page"), PER_PAGE)
 
 
 @require_GET
@@ -174,9 +180,14 @@ def free_time(request):
 def booking_list(request):
     show_past = request.GET.get("show") == "past"
     # A person may see every booking they made or enter: visible_to() would only slow the query down.
-    mine = Booking.objects.booked_or_entered_by(request.user).with_table_details()
-    page = _page(request, mine.past() if show_past else mine.upcoming())
-    context = {"page_obj": page, "show_past": show_past, "feed": services.feed_of(request.user)}
+    mine = Booking.objects.booked_or_entered_by(request.user)
+    page = _counted_page(request, mine.past() if show_past else mine.upcoming())
+    context = {
+        "page_obj": page,
+        "rows": tables.booking_rows(page),
+        "show_past": show_past,
+        "feed": services.feed_of(request.user),
+    }
     return render(request, "facilities/booking_list.html", context)
 
 
@@ -259,9 +270,11 @@ def booking_detail(request, pk):
         "equipment_bookings": booking.equipment_bookings.select_related("resource"),
         "entrants": [full_name(person) for person in booking.entrants.order_by("last_name", "username")],
         "may_cancel": booking.is_active and permissions.can_cancel_booking(request.user, booking),
-        "may_decide": booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user),
         "may_view_history": can_view_history(request.user, "booking"),
     }
+    if booking.status == BookingStatus.REQUESTED and permissions.can_decide_booking(request.user):
+        token = tables.csrf_input(request)
+        context["decision"] = tables.decision(token, booking.pk, None, booking.resource.name, booking.period.lower)
     return render(request, "facilities/booking_detail.html", context)
 
 
@@ -344,11 +357,12 @@ def series_detail(request, series):
     context = {
         "series": series,
         "first": first,
-        "dates": dates,
+        "rows": tables.booking_rows(tables.table_values(booking) for booking in dates),
         "may_cancel": any(b.is_active for b in dates) and permissions.can_cancel_booking(request.user, first),
-        "may_decide": any(b.status == BookingStatus.REQUESTED for b in dates)
-        and permissions.can_decide_booking(request.user),
     }
+    if any(b.status == BookingStatus.REQUESTED for b in dates) and permissions.can_decide_booking(request.user):
+        token = tables.csrf_input(request)
+        context["decision"] = tables.decision(token, first.pk, series, first.resource.name, first.period.lower)
     return render(request, "facilities/series_detail.html", context)
 
 
@@ -415,9 +429,10 @@ def pending(request):
 
 @require_GET
 def _pending_requests(request):
-    requests = Booking.objects.visible_to(request.user).pending().upcoming()
-    requests = requests.one_row_per_series().with_table_details()
-    return render(request, "facilities/pending.html", {"page_obj": _page(request, requests)})
+    requests = Booking.objects.visible_to(request.user).pending().upcoming().one_row_per_series()
+    page = _counted_page(request, requests, "series_starts")
+    context = {"page_obj": page, "rows": tables.booking_rows(page, deciding=request)}
+    return render(request, "facilities/pending.html", context)
 
 
 def _cancelled_message(count: int) -> str:

@@ -5,11 +5,13 @@ from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atmp_portal import exports
 from atmp_portal.confirmation import confirmation_page
+from atmp_portal.dates import local_text
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from audit.permissions import can_view_history
@@ -318,22 +320,27 @@ def _filter_context(request, filterset):
     return {"filter": filterset, "group_choices": list(ProjectFilter.group_choices(request.user))}
 
 
-def _project_rows(projects) -> list[dict]:
-    """The list's cells of each project, its link and labels looked up here once rather than per cell."""
+def _project_rows(projects) -> list[str]:
+    """The list's rows of ``projects`` (values of PROJECT_LIST_FIELDS), each written as one string: a template
+    would render a dozen nodes per row. Links and labels are looked up here once, not per row."""
     class_labels, stage_labels = dict(AtmpClass.choices), dict(DevelopmentStage.choices)
     status_labels = dict(ProjectStatus.choices)
+    sample = "ATMP-0000-0000"
+    project_page = reverse("projects:project_detail", args=[sample]).replace(sample, "{}")
     return [
-        {
-            "url": project.get_absolute_url(),
-            "code": project.code,
-            "acronym": project.acronym,
-            "title": project.title,
-            "group": project.group.name,
-            "atmp_class": class_labels.get(project.atmp_class, project.atmp_class),
-            "stage": stage_labels.get(project.stage, project.stage),
-            "status": status_labels.get(project.status, project.status),
-            "updated_at": project.updated_at,
-        }
+        format_html(
+            '<tr><td><a href="{}">{}</a></td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td><span class="badge text-bg-secondary">{}</span></td><td>{}</td></tr>\n',
+            project_page.format(project["code"]),
+            project["code"],
+            format_html("<strong>{}</strong> · ", project["acronym"]) if project["acronym"] else "",
+            project["title"],
+            project["group__name"],
+            class_labels.get(project["atmp_class"], project["atmp_class"]),
+            stage_labels.get(project["stage"], project["stage"]),
+            status_labels.get(project["status"], project["status"]),
+            local_text(project["updated_at"], "SHORT_DATE_FORMAT"),
+        )
         for project in projects
     ]
 
@@ -341,12 +348,11 @@ def _project_rows(projects) -> list[dict]:
 @require_GET
 def project_list(request):
     filterset, projects = _filtered_projects(request)
-    projects = projects.select_related("group").only(*PROJECT_LIST_FIELDS)
     page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         **_filter_context(request, filterset),
         "page_obj": page,
-        "rows": _project_rows(page),
+        "rows": _project_rows(page.object_list.values(*PROJECT_LIST_FIELDS)),  # counted without the group's join
         "may_register": permissions.can_register_project(request.user),
         "may_see_portfolio": permissions.can_see_portfolio(request.user),
     }

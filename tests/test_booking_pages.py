@@ -373,6 +373,87 @@ def test_list_template_nodes_do_not_grow_beyond_a_page_of_bookings(
     assert rendered_nodes(client, url, monkeypatch) == two_pages
 
 
+# Template nodes a table row may cost: written as one string, with the decision forms in the pending queue.
+NODES_PER_ROW = {"booking_list": 1, "pending": 1}
+
+
+@pytest.mark.parametrize(
+    ("url_name", "viewer", "status"),
+    [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
+)
+def test_a_booking_table_row_costs_a_few_template_nodes_and_no_query(
+    client, request, room, admitted_project, booker, url_name, viewer, status, monkeypatch
+):
+    """The page's rows and its count are read in one query; each row adds the same few nodes."""
+    client.force_login(request.getfixturevalue(viewer))
+    url = reverse(f"facilities:{url_name}")
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    hourly = {"step": datetime.timedelta(hours=1), "length": datetime.timedelta(minutes=30), "status": status}
+    bulk_bookings(1, resource=room, project=admitted_project, user=booker, first=tomorrow, **hourly)
+    one_row = rendered_nodes(client, url, monkeypatch)
+    with CaptureQueriesContext(connection) as one_row_queries:
+        client.get(url)
+    later = tomorrow + hourly["step"]
+    bulk_bookings(9, resource=room, project=admitted_project, user=booker, first=later, **hourly)
+    assert rendered_nodes(client, url, monkeypatch) - one_row <= 9 * NODES_PER_ROW[url_name]
+    with CaptureQueriesContext(connection) as ten_rows_queries:
+        response = client.get(url)
+    assert len(ten_rows_queries) == len(one_row_queries)
+    assert response.text.count("<tr>") == 1 + 10
+    assert "Page 1 of" not in response.text
+
+
+def test_the_booking_table_writes_its_dates_in_the_language_of_each_request(client, room, admitted_project, booker):
+    """The table keeps its date texts per process: one reader's switch of language shows at once all the same."""
+    from django.utils import formats, translation
+
+    client.force_login(booker)
+    first = timezone.now() + datetime.timedelta(days=1)
+    bulk_bookings(1, resource=room, project=admitted_project, user=booker, first=first)
+    start = timezone.localtime(first)
+    for language in ("en", "sv", "en"):
+        with translation.override(language):
+            shown = formats.date_format(start, "DATETIME_FORMAT")
+        page = client.get(reverse("facilities:booking_list"), headers={"accept-language": language}).text
+        assert shown in page
+
+
+def test_the_booking_table_pages_as_the_paginator_does(client, room, admitted_project, booker):
+    """Page 2 shows the rest; past the last page, the last page; a page that is no number, the first."""
+    client.force_login(booker)
+    url = reverse("facilities:booking_list")
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    hourly = {"step": datetime.timedelta(hours=1), "length": datetime.timedelta(minutes=30)}
+    bookings = bulk_bookings(30, resource=room, project=admitted_project, user=booker, first=tomorrow, **hourly)
+    first, last = bookings[0].get_absolute_url(), bookings[-1].get_absolute_url()
+    for page, shown, rows in (("", first, 25), ("2", last, 5), ("9", last, 5), ("0", last, 5), ("x", first, 25)):
+        response = client.get(url, {"page": page})
+        assert f'href="{shown}"' in response.text
+        assert response.text.count("<tr>") == 1 + rows
+        assert f"Page {1 if rows == 25 else 2} of 2" in response.text
+
+
+def test_the_pending_queue_decides_a_series_and_a_single_request_with_their_own_forms(
+    client, room, admitted_project, booker, facility_user
+):
+    client.force_login(facility_user)
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    hourly = {"step": datetime.timedelta(hours=2), "length": datetime.timedelta(minutes=30)}
+    series = uuid.uuid4()
+    requested = {"status": BookingStatus.REQUESTED, **hourly}
+    bulk_bookings(3, resource=room, project=admitted_project, user=booker, first=tomorrow, series=series, **requested)
+    later = tomorrow + datetime.timedelta(days=1)
+    [single] = bulk_bookings(1, resource=room, project=admitted_project, user=booker, first=later, **requested)
+    page = client.get(reverse("facilities:pending")).text
+    assert "Series of 3 dates" in page
+    assert f'href="{reverse("facilities:series_detail", args=[series])}"' in page
+    assert f'action="{reverse("facilities:series_approve", args=[series])}"' in page
+    assert f'href="{reverse("facilities:series_reject", args=[series])}"' in page
+    assert f'action="{reverse("facilities:booking_approve", args=[single.pk])}"' in page
+    assert f'href="{reverse("facilities:booking_reject", args=[single.pk])}"' in page
+    assert page.count('name="csrfmiddlewaretoken"') >= 2
+
+
 class TestEntrantsOnTheForm:
     def test_the_form_offers_the_group_and_facility_staff_and_books_the_named_team(
         self, client, booker, team, outsider, facility_user, form_data

@@ -318,7 +318,7 @@ class TestListAndSearch:
         make_many_projects(group, 30)
         client.force_login(reviewer)
         first, second = client.get(LIST_URL), client.get(LIST_URL, {"page": 2})
-        shown = [row["code"] for row in first.context["rows"]] + [row["code"] for row in second.context["rows"]]
+        shown = [project.code for page in (first, second) for project in page.context["page_obj"]]
         assert len(first.context["rows"]) == 25
         assert sorted(shown) == sorted(AtmpProject.objects.values_list("code", flat=True))
         assert "Page 2 of 2" in second.text
@@ -398,6 +398,31 @@ def test_the_list_renders_as_many_template_nodes_for_a_full_page_of_many_project
     full_page = rendered_nodes(client, LIST_URL + query, monkeypatch)
     make_many_projects(group, 500, start=9100)
     assert rendered_nodes(client, LIST_URL + query, monkeypatch) <= full_page + 10  # the pagination links
+
+
+def test_a_project_list_row_costs_one_template_node(client, group, reviewer, make_many_projects, monkeypatch):
+    client.force_login(reviewer)
+    make_many_projects(group, 1)
+    one_row = rendered_nodes(client, LIST_URL, monkeypatch)
+    make_many_projects(group, 9, start=9100)
+    assert rendered_nodes(client, LIST_URL, monkeypatch) - one_row <= 9  # a row is one string
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Under review", "Somatic cell therapy medicinal product (sCTMP)"]),
+        ("sv", ["Under granskning", "Läkemedel för somatisk cellterapi (sCTMP)"]),
+    ],
+)
+def test_the_detail_names_each_choice_by_its_label_in_the_reader_s_language(
+    client, group, reviewer, make_project, language, labels
+):
+    project = make_project(group, status=ProjectStatus.UNDER_REVIEW, atmp_class=AtmpClass.SCTMP)
+    client.force_login(reviewer)
+    page = client.get(project.get_absolute_url(), headers={"accept-language": language}).text
+    for label in labels:
+        assert label in page
 
 
 def test_the_filter_options_cost_no_template_nodes(client, group, reviewer, monkeypatch):

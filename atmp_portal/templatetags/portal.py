@@ -1,5 +1,6 @@
 """Filters every template has without loading them (settings.TEMPLATES builtins)."""
 
+import functools
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -12,6 +13,23 @@ from atmp_portal.widgets import attributes_html
 register = template.Library()
 
 register.filter("person", full_name)
+
+
+@register.filter
+def label(instance, field_name: str):
+    """The label of ``instance``'s choice in ``field_name``, as ``get_<field_name>_display()`` names it.
+
+    From the field's labels read once per process: ``get_FOO_display`` builds a dict of every choice, hashing
+    (and so translating) each label, on every call.
+    """
+    field = instance._meta.get_field(field_name)
+    value = getattr(instance, field.attname)
+    return _labels(field).get(value, value)
+
+
+@functools.cache
+def _labels(field) -> dict:
+    return dict(field.flatchoices)  # lazy labels: translated when shown
 
 
 @register.filter

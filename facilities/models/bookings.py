@@ -144,14 +144,6 @@ class BookingQuerySet(models.QuerySet):
     def with_details(self):
         return self.select_related("resource", "resource__facility", "project", "project__group", "booked_by", "step")
 
-    def with_table_details(self):
-        """What a table of bookings shows besides the booking: its resource, project and booker.
-
-        Joined in the one query, but no more: each further join (the facility, the group, the step) costs
-        PostgreSQL more in planning that query than in running it.
-        """
-        return self.select_related("resource", "project", "booked_by")
-
     def with_entrants(self):
         return self.prefetch_related(
             models.Prefetch("entrants", queryset=get_user_model().objects.order_by("username"))

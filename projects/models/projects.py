@@ -138,10 +138,16 @@ class ReferenceCounter(YearlyCounter):
 SEARCH_CONFIG = "english"
 
 
-def in_choice_order(field: str, choices: type[models.Choices]) -> models.Case:
-    """Sorts a choice field in the order its choices are declared (e.g. discovery before authorised)."""
-    return models.Case(
-        *(models.When(**{field: value}, then=index) for index, value in enumerate(choices.values)),
+def in_choice_order(field: str, choices: type[models.Choices]) -> models.Func:
+    """Sorts a choice field in the order its choices are declared (e.g. discovery before authorised).
+
+    The value's position in the array of the choices: one expression, where a CASE of one WHEN per choice
+    costs the list page a tenth of a millisecond per choice to build.
+    """
+    return models.Func(
+        models.Value(list(choices.values)),
+        models.F(field),
+        function="array_position",
         output_field=models.IntegerField(),
     )
 
