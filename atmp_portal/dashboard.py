@@ -7,9 +7,13 @@ rows with their links made: a line of a list is a few template variables, howeve
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Func, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
+from atmp_portal.widgets import escaped
 from facilities import permissions as facility_permissions
 from facilities import reports
 from facilities.models import (
@@ -46,6 +50,17 @@ class BookingLine:
     status_label: str
     status_badge: str
 
+    @property
+    def today_html(self) -> str:
+        """The line of today's list, written here: the template would take eight nodes a line of a long list."""
+        start = formats.time_format(timezone.localtime(self.start), "TIME_FORMAT")
+        end = formats.time_format(timezone.localtime(self.end), "TIME_FORMAT")
+        return mark_safe(  # every value escaped
+            f'<li class="list-group-item"><a href="{escaped(self.url)}">{escaped(start)}\u2013{escaped(end)} · '
+            f"{escaped(self.resource)}</a> · {escaped(self.project)} "
+            f'<span class="badge {escaped(self.status_badge)}">{escaped(self.status_label)}</span></li>'
+        )
+
 
 _BOOKING_LINE_FIELDS = ("pk", "period", "status", "resource__name", "project__code", "project__group__name")
 
@@ -65,19 +80,30 @@ def sections_for(user) -> dict:
 
 def booking_lines(bookings, count: int, link: str = "facilities:booking_detail") -> list[BookingLine]:
     """The first ``count`` of ``bookings``, in their order, as lines linking to ``link``; one query."""
-    return [
-        BookingLine(
-            url=reverse(link, args=[row["pk"]]),
-            start=row["period"].lower,
-            end=row["period"].upper,
-            resource=row["resource__name"],
-            project=row["project__code"],
-            group=row["project__group__name"],
-            status_label=BookingStatus(row["status"]).label,
-            status_badge=status_badge(row["status"]),
-        )
-        for row in bookings.first_values(count, *_BOOKING_LINE_FIELDS)
-    ]
+    return [_booking_line(row, link) for row in bookings.first_values(count, *_BOOKING_LINE_FIELDS)]
+
+
+def _booking_line(row: dict, link: str = "facilities:booking_detail") -> BookingLine:
+    return BookingLine(
+        url=reverse(link, args=[row["pk"]]),
+        start=row["period"].lower,
+        end=row["period"].upper,
+        resource=row["resource__name"],
+        project=row["project__code"],
+        group=row["project__group__name"],
+        status_label=BookingStatus(row["status"]).label,
+        status_badge=status_badge(row["status"]),
+    )
+
+
+def counted_booking_lines(bookings, count: int) -> tuple[int, list[BookingLine]]:
+    """How many ``bookings`` there are, and the first ``count`` of them as lines; one query.
+
+    The number is a subquery on each line: where there is no line, there are none.
+    """
+    number = Subquery(bookings.order_by().values(number=Func("pk", function="COUNT")))
+    rows = list(bookings.first_values(count, *_BOOKING_LINE_FIELDS).annotate(number=number))
+    return (rows[0]["number"] if rows else 0), [_booking_line(row) for row in rows]
 
 
 def bookings_on_hold(bookings, held_resources: list[int]) -> list[BookingLine]:
@@ -138,22 +164,38 @@ def _project_lines(projects) -> list[dict]:
     ]
 
 
+def _review_lines(projects) -> list[str]:
+    """The first of ``projects`` waiting for review, each line written here as one string: the template would take
+    eight nodes a line."""
+    return [
+        mark_safe(  # every value escaped
+            f'<li class="list-group-item"><a href="{escaped(line["url"])}">{escaped(line["code"])}</a> · '
+            f"{escaped(line['title'])} · {escaped(line['group'])} "
+            f'<span class="badge text-bg-secondary">{escaped(line["status_label"])}</span> '
+            f'<span class="text-body-secondary small">{escaped(_since(line["since"]))}</span></li>'
+        )
+        for line in _project_lines(projects)
+    ]
+
+
+def _since(moment: datetime.datetime) -> str:
+    return _("since %(date)s") % {"date": formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")}
+
+
 def facility_section(user, *, held_resources: list[int]) -> dict:
     """Facility staff: requests waiting, today's bookings, this week's room utilisation, what falls due."""
     today = timezone.localdate()
     visible = Booking.objects.visible_to(user)
-    waiting = visible.pending().upcoming()
+    requests_waiting, first_requests = counted_booking_lines(visible.pending().upcoming(), SHORT_LIST)
     week = reports.ReportPeriod.week_of(today)
     return {
-        "requests_waiting": waiting.count(),
-        "first_requests": booking_lines(waiting, SHORT_LIST),
+        "requests_waiting": requests_waiting,
+        "first_requests": first_requests,
         "todays_bookings": booking_lines(visible.active().overlapping(local_days(today, today)), LONG_LIST),
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
-        "week_utilisation": reports.resource_usage(
-            week,
-            reports.busiest(Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user),
-            user=user,
+        "week_utilisation": reports.busiest_usage(
+            Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user
         ),
         "requalification_due": _requalification_lines(),
         "closures_ahead": _closure_lines(),
@@ -188,23 +230,30 @@ def _closure_lines() -> list[dict]:
     ]
 
 
-def _sporicide_lines() -> list[dict]:
+def _sporicide_lines() -> list[str]:
+    """The rooms overdue, each line written here as one string: the template would take eight nodes a line."""
     overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
+    room_status = escaped(_("Room status"))
     return [
-        {
-            "name": row["name"],
-            "logbook_url": reverse("logbook:room_logbook", args=[row["slug"]]),
-            "status_url": reverse("logbook:status_board", args=[row["facility__slug"]]),
-            "last_sporicide": row["last_sporicide"],
-        }
+        mark_safe(  # every value escaped
+            f'<li class="list-group-item"><a href="{escaped(reverse("logbook:room_logbook", args=[row["slug"]]))}">'
+            f"{escaped(row['name'])}</a> · {escaped(_last_sporicide(row['last_sporicide']))} · "
+            f'<a href="{escaped(reverse("logbook:status_board", args=[row["facility__slug"]]))}">{room_status}</a></li>'
+        )
         for row in overdue[:LONG_LIST]
     ]
+
+
+def _last_sporicide(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return _("never recorded")
+    return _("last %(date)s") % {"date": formats.date_format(timezone.localtime(moment), "MEDIUM_DATE_FORMAT")}
 
 
 def reviewer_section(user) -> dict:
     """Centre reviewers: submissions waiting and the portfolio by class and stage."""
     visible = AtmpProject.objects.visible_to(user)
     return {
-        "review_queue": _project_lines(visible.awaiting_review().order_by("updated_at")),
+        "review_queue": _review_lines(visible.awaiting_review().order_by("updated_at")),
         "matrix": class_stage_matrix(visible),
     }

@@ -7,6 +7,8 @@ Every hour is elapsed time (computed in UTC), so a period with a daylight-saving
 """
 
 import datetime
+import functools
+import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +20,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import formats
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -143,7 +145,7 @@ def _booked_seconds(period: ReportPeriod):
     return Func(Sum(inside), template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=DecimalField())
 
 
-def _approved_bookings_in(period: ReportPeriod, user, resource_ids: list[int] | None = None):
+def _approved_bookings_in(period: ReportPeriod, user, resource_ids: Iterable[int] | None = None):
     """Approved bookings ``user`` may see that overlap the period: of every resource, or only of ``resource_ids``.
 
     A few resources are looked up by resource and period at once on the GiST index; the whole centre
@@ -241,22 +243,28 @@ class ResourceUsage:
         )
 
 
-def busiest(resources, period: ReportPeriod, count: int, *, user):
-    """The ``count`` of ``resources`` with the most approved hours booked in the period, filled up by name.
+def busiest_usage(resources, period: ReportPeriod, count: int, *, user) -> list[ResourceUsage]:
+    """The usage of the ``count`` of ``resources`` with the most approved hours booked in the period, filled up by
+    name, in the report's order; four queries.
 
-    Two queries; the week's bookings are summed once, not once per resource.
+    The ranking is a subquery of the query that reads the chosen resources: the period's bookings are summed
+    once, not once per resource.
     """
-    ranked = list(
+    ranked = (
         _approved_bookings_in(period, user)
         .filter(resource__in=resources)
         .values("resource")
         .annotate(seconds=_booked_seconds(period))
         .order_by("-seconds", "resource__name")
-        .values_list("resource", flat=True)[:count]
+        .values("resource")[:count]
     )
-    if len(ranked) < count:
-        ranked += resources.exclude(pk__in=ranked).order_by("name").values_list("pk", flat=True)[: count - len(ranked)]
-    return resources.filter(pk__in=ranked)
+    ranked_first = Case(When(pk__in=ranked, then=Value(0)), default=Value(1))
+    chosen = resources.order_by(ranked_first, "name").values("pk")[:count]
+    return _usage_of(_in_report_order(resources.filter(pk__in=chosen)), period, user=user, chosen=True)
+
+
+def _in_report_order(resources) -> list[Resource]:
+    return list(resources.select_related("facility").order_by("facility__name", "kind", "name"))
 
 
 def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[ResourceUsage]:
@@ -268,12 +276,9 @@ def resource_usage(period: ReportPeriod, resources=None, *, user) -> list[Resour
     time); overlapping closures count once, and a closed room closes the equipment standing in it.
     """
     chosen = resources is not None
-    resources = list(
-        (resources if chosen else Resource.objects.active())
-        .select_related("facility")
-        .order_by("facility__name", "kind", "name")
+    return _usage_of(
+        _in_report_order(resources if chosen else Resource.objects.active()), period, user=user, chosen=chosen
     )
-    return _usage_of(resources, period, user=user, chosen=chosen)
 
 
 def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: bool) -> list[ResourceUsage]:
@@ -300,10 +305,17 @@ def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: 
     openings = {
         pk: OpeningDays(facility, [e for e in exceptions if e.facility_id == pk]) for pk, facility in facilities.items()
     }
+    # Bookable hours follow from the facility and whether the resource runs around the clock: the resources
+    # sharing both share them, reckoned once.
+    opening_by_kind: dict[tuple[int, bool], tuple[list[Interval], Decimal]] = {}
     usage = []
     for resource in resources:
         seconds, use = booked.get(resource.pk, (0, ActualUse()))
-        opening = opening_intervals(resource, period, openings[resource.facility_id])
+        kind = (resource.facility_id, resource.round_the_clock)
+        if kind not in opening_by_kind:
+            opening = opening_intervals(resource, period, openings[resource.facility_id])
+            opening_by_kind[kind] = opening, sum((elapsed_hours(start, end) for start, end in opening), Decimal(0))
+        opening, open_hours = opening_by_kind[kind]
         closed = _merged(
             # An unbounded closure end (none today, but the column allows it) is cut at the period's edge.
             (closure.period.lower or period.start, closure.period.upper or period.end)
@@ -313,7 +325,7 @@ def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: 
         usage.append(
             ResourceUsage(
                 resource=resource,
-                open_hours=sum((elapsed_hours(start, end) for start, end in opening), Decimal(0)),
+                open_hours=open_hours,
                 closed_hours=_overlap_hours(opening, closed),
                 booked_hours=_hours(seconds),
                 use=use,
@@ -331,11 +343,12 @@ class BillingLine:
     resource: Resource
     hours: Decimal
 
-    @property
+    # Read by the line's row, its group's totals and the files: reckoned once.
+    @functools.cached_property
     def rate(self) -> Decimal:
         return self.resource.hourly_rate(self.group.billed_as)
 
-    @property
+    @functools.cached_property
     def cost(self) -> Decimal:
         return (self.hours * self.rate).quantize(MONEY, ROUND_HALF_UP)
 
@@ -383,13 +396,14 @@ class GroupUsage:
     @property
     def lines_html(self) -> str:
         """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
-        of groups at a large centre holds hundreds of lines (so the texts are escaped directly, not through
-        format_html, which costs twice as much)."""
+        of groups at a large centre holds hundreds of lines (so the texts are escaped directly by the standard
+        library, as Django's escape does, without format_html's or escape's wrapping of each value)."""
         number = numbers()
         return mark_safe(  # the texts are escaped; the numbers are digits and the language's separators
             "".join(
-                f'<tr><th scope="row" class="fw-normal">{escape(line.project.code)} · {escape(line.project.title)}'
-                f'</th><td>{escape(line.resource.name)}</td><td class="text-end">{number(line.hours)}</td>'
+                f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
+                f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
+                f'<td class="text-end">{number(line.hours)}</td>'
                 f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
                 for line in self.lines
             )
@@ -408,21 +422,19 @@ def numbers() -> Callable[[Decimal], str]:
     return lambda value: f"{value:,.2f}".translate(separators)
 
 
-def _facility_resource_ids(facility: Facility | None) -> list[int] | None:
-    """The resources of the facility, billed whether still active or not; None for the whole centre."""
-    return None if facility is None else list(facility.resources.values_list("pk", flat=True))
+def _facility_resources(facility: Facility | None) -> dict[int, Resource] | None:
+    """The resources of the facility by id, with the facility, billed whether still active or not; None for the
+    whole centre. A facility's resources are few: read at once, they serve both its resources and its lines."""
+    if facility is None:
+        return None
+    return {
+        resource.pk: resource for resource in facility.resources.select_related("facility").order_by("kind", "name")
+    }
 
 
-def group_usage(period: ReportPeriod, facility: Facility | None = None, *, user) -> list[GroupUsage]:
-    """Approved hours per group, project and resource (of the facility, if given) with their cost.
-
-    Four queries; five for a facility, whose resources are billed whether still active or not.
-    """
-    return _group_usage_of(_approved_bookings_in(period, user, _facility_resource_ids(facility)), period)
-
-
-def _group_usage_of(bookings, period: ReportPeriod) -> list[GroupUsage]:
-    """The lines of ``bookings`` per group; four queries."""
+def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resource] | None = None) -> list[GroupUsage]:
+    """Approved hours of ``bookings`` per group, project and resource with their cost; four queries, three when
+    ``resources`` holds every resource booked."""
     rows = list(
         bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
             seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows()
@@ -431,7 +443,8 @@ def _group_usage_of(bookings, period: ReportPeriod) -> list[GroupUsage]:
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
     # The lines name a project by code and title: its long texts would only weigh on a large report.
     projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
-    resources = Resource.objects.in_bulk({row[2] for row in rows})
+    if resources is None:
+        resources = Resource.objects.in_bulk({row[2] for row in rows})
     usage: dict[int, GroupUsage] = {}
     for group_id, project_id, resource_id, seconds, used, no_shows in rows:
         group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
@@ -462,10 +475,14 @@ class UsageReport:
 
 def usage_report(period: ReportPeriod, facility: Facility | None = None, *, user) -> UsageReport:
     """The report on the whole centre, or on the resources of one facility, from the bookings ``user`` may see."""
-    resources = None if facility is None else Resource.objects.active().filter(facility=facility)
-    return UsageReport(
-        period, resource_usage(period, resources, user=user), group_usage(period, facility, user=user), facility
-    )
+    facility_resources = _facility_resources(facility)
+    if facility_resources is None:
+        resources = resource_usage(period, user=user)
+    else:
+        active = [resource for resource in facility_resources.values() if resource.active]
+        resources = _usage_of(active, period, user=user, chosen=True)
+    bookings = _approved_bookings_in(period, user, facility_resources)
+    return UsageReport(period, resources, _group_usage_of(bookings, period, facility_resources), facility)
 
 
 @dataclass
@@ -489,21 +506,18 @@ def usage_report_page(
     A fixed number of queries at any size of centre. Only the totals read every booking of the period, once and
     in SQL; the lines and the actual use are built for the page's resources and groups alone.
     """
-    if facility is None:
+    facility_resources = _facility_resources(facility)
+    if facility_resources is None:
         resources = Resource.objects.active().select_related("facility").order_by("facility__name", "kind", "name")
-        resource_ids = None
     else:
-        # A facility's resources are few: read at once, the inactive ones too, whose bookings are billed.
-        every = list(facility.resources.select_related("facility").order_by("kind", "name"))
-        resources = [resource for resource in every if resource.active]
-        resource_ids = [resource.pk for resource in every]
+        resources = [resource for resource in facility_resources.values() if resource.active]
     resource_rows = Paginator(resources, per_page).get_page(resource_page)
     resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
-    bookings = _approved_bookings_in(period, user, resource_ids)
+    bookings = _approved_bookings_in(period, user, facility_resources)
     group_ids, booked_hours, cost = _totals(bookings, period)
     group_rows = Paginator(group_ids, per_page).get_page(group_page)
     group_rows.object_list = _group_usage_of(
-        bookings.filter(project__group_id__in=list(group_rows.object_list)), period
+        bookings.filter(project__group_id__in=list(group_rows.object_list)), period, facility_resources
     )
     return UsageReportPage(period, resource_rows, group_rows, booked_hours, cost, facility)
 

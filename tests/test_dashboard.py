@@ -266,3 +266,26 @@ def test_a_busy_centre_costs_the_dashboard_no_more_template_nodes_or_queries_tha
         return nodes, len(queries)
 
     assert work_with(2 * LONG_LIST) == work_with(4 * LONG_LIST)
+
+
+def test_the_requests_waiting_count_every_request_and_follow_each_at_once(
+    client, booker, room, admitted_project, facility_user
+):
+    """The number counts every request, not the few listed; a request made or cancelled shows on the next load."""
+    client.force_login(facility_user)
+    assert "0 requests wait for approval." in client.get(URL).text
+    requests = [
+        Booking.objects.create(
+            resource=room,
+            project=admitted_project,
+            booked_by=booker,
+            period=(today_at(f"{9 + n:02d}:00"), today_at(f"{9 + n:02d}:30")),
+            status=BookingStatus.REQUESTED,
+        )
+        for n in range(SHORT_LIST + 2)
+    ]
+    response = client.get(URL)
+    assert f"{SHORT_LIST + 2} requests wait for approval." in response.text
+    assert len(response.context["facility"]["first_requests"]) == SHORT_LIST
+    Booking.objects.filter(pk__in=[booking.pk for booking in requests[1:]]).update(status=BookingStatus.CANCELLED)
+    assert "1 request waits for approval." in client.get(URL).text

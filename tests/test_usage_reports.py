@@ -29,12 +29,12 @@ from facilities.models import (
 from facilities.periods import local_datetime
 from facilities.reports import (
     ReportPeriod,
-    group_usage,
     numbers,
     resource_usage,
     usage_report,
     usage_report_page,
 )
+from facilities.services import cancel_booking
 from projects.models import BillingCategory, ProjectStatus
 from tests.helpers import bulk_bookings, csv_frame, csv_rows, rendered_nodes
 
@@ -188,7 +188,7 @@ def test_resource_figures_equal_the_hand_computed_ones(march, facility_user):
 
 def test_hours_and_cost_per_group_and_project(march, admitted_project, company_project, facility_user):
     room, equipment = march
-    company, lab = group_usage(ReportPeriod.month(2027, 3), user=facility_user)
+    company, lab = usage_report(ReportPeriod.month(2027, 3), user=facility_user).groups
     assert company.group.billed_as == BillingCategory.EXTERNAL
     assert [(line.project, line.resource, line.hours, line.rate, line.cost) for line in company.lines] == [
         (company_project, room, 2, 2000, 4000)
@@ -470,8 +470,8 @@ def test_report_queries_do_not_grow_with_bookings(
     bulk(10)
     # The page: a page of resources (counted; a facility's read at once), their bookings, closures and exception
     # days; the totals of every line with the groups' ids; the lines of the page's groups, and their groups,
-    # projects and resources; the facilities to choose from.
-    with django_assert_max_num_queries(14 - bool(scope)) as few:
+    # projects and resources (a facility's already read); the facilities to choose from.
+    with django_assert_max_num_queries(14 - 2 * bool(scope)) as few:
         assert "2.50" in client.get(MARCH + scope).text
     bulk(2000)
     Facility.objects.bulk_create(Facility(name=f"Unit {n}", slug=f"unit-{n}") for n in range(30))
@@ -603,3 +603,17 @@ def test_the_rows_escape_the_names_users_gave(client, march, admitted_project, f
     client.force_login(facility_user)
     page = client.get(MARCH).text
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page and "<b>Bold</b>" not in page
+
+
+def test_a_booking_made_and_cancelled_shows_in_the_very_next_report(client, book_room, booking_day, facility_user):
+    """Nothing of the report is kept between requests: its totals and its lines follow each booking at once."""
+    month = f"{URL}?month={booking_day:%Y-%m}"
+    client.force_login(facility_user)
+    assert "No approved bookings in this period." in client.get(month).text
+    booking = book_room("09:00", "13:00")
+    assert booking.status == BookingStatus.APPROVED
+    page = client.get(month).text
+    assert "4.00 h booked in all" in page and booking.project.code in page
+    cancel_booking(booking, by=facility_user, reason="Media not delivered")
+    page = client.get(month).text
+    assert "0.00 h booked in all" in page and "No approved bookings in this period." in page
