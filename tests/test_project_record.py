@@ -44,7 +44,8 @@ class TestModifications:
     def test_the_form_offers_every_modification_as_a_check_box(self, client, group, member):
         client.force_login(member)
         page = client.get(CREATE_URL).text
-        boxes = re.findall(r'type="checkbox" class="form-check-input"\s+name="genetic_modification" value="(\w+)"', page)
+        box = r'type="checkbox" class="form-check-input"\s+name="genetic_modification" value="(\w+)"'
+        boxes = re.findall(box, page)
         assert boxes == GeneticModification.values
 
     @pytest.mark.parametrize(
