@@ -112,6 +112,7 @@ def free_port() -> int:
 
 def start_server(env: dict) -> tuple[subprocess.Popen, int]:
     port = free_port()
+    (ROOT / ".data").mkdir(exist_ok=True)  # a fresh clone on the system PostgreSQL has none yet
     log_file = open(ROOT / ".data" / f"bench-serve-{port}.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         ["make", "--no-print-directory", "serve", f"PORT={port}"], cwd=ROOT, env=env, stdout=log_file,
