@@ -127,22 +127,18 @@ def _pattern(name: str, sample) -> str:
 def decision(token: str, booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):
     """The decision on ``booking_pk``, or on every requested date of ``series``; ``token``: the staff's csrf_input."""
     links = links or _Links()
-    subject = f"{resource} {local_text(start, 'DAY_TIME_FORMAT')}"
     if series:
-        return Decision(
-            approve_url=links.series_approve.format(series),
-            reject_url=links.series_reject.format(series),
-            approve_label=gettext("Approve the series"),
-            reject_label=gettext("Reject the series"),
-            subject=subject,
-            csrf_input=token,
-        )
+        key, approve, reject = series, links.series_approve, links.series_reject
+        labels = gettext("Approve the series"), gettext("Reject the series")
+    else:
+        key, approve, reject = booking_pk, links.approve, links.reject
+        labels = gettext("Approve"), gettext("Reject")
     return Decision(
-        approve_url=links.approve.format(booking_pk),
-        reject_url=links.reject.format(booking_pk),
-        approve_label=gettext("Approve"),
-        reject_label=gettext("Reject"),
-        subject=subject,
+        approve_url=approve.format(key),
+        reject_url=reject.format(key),
+        approve_label=labels[0],
+        reject_label=labels[1],
+        subject=f"{resource} {local_text(start, 'DAY_TIME_FORMAT')}",
         csrf_input=token,
     )
 

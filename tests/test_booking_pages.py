@@ -324,10 +324,14 @@ def test_facility_resource_and_dashboard_pages(client, booking, booker, facility
     assert "1 request waits for approval." in client.get(reverse("dashboard")).text
 
 
-@pytest.mark.parametrize(
+# The booking tables: my bookings (the booker's approved ones) and the pending queue (staff's requests).
+BOOKING_TABLES = pytest.mark.parametrize(
     ("url_name", "viewer", "status"),
     [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
 )
+
+
+@BOOKING_TABLES
 def test_list_queries_do_not_grow_with_bookings(
     client,
     request,
@@ -355,10 +359,7 @@ def test_list_queries_do_not_grow_with_bookings(
     assert "Page 1 of 20" in response.text
 
 
-@pytest.mark.parametrize(
-    ("url_name", "viewer", "status"),
-    [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
-)
+@BOOKING_TABLES
 def test_list_template_nodes_do_not_grow_beyond_a_page_of_bookings(
     client, request, room, admitted_project, booker, url_name, viewer, status, monkeypatch
 ):
@@ -374,13 +375,10 @@ def test_list_template_nodes_do_not_grow_beyond_a_page_of_bookings(
 
 
 # Template nodes a table row may cost: written as one string, with the decision forms in the pending queue.
-NODES_PER_ROW = {"booking_list": 1, "pending": 1}
+NODES_PER_ROW = 1
 
 
-@pytest.mark.parametrize(
-    ("url_name", "viewer", "status"),
-    [("booking_list", "booker", BookingStatus.APPROVED), ("pending", "facility_user", BookingStatus.REQUESTED)],
-)
+@BOOKING_TABLES
 def test_a_booking_table_row_costs_a_few_template_nodes_and_no_query(
     client, request, room, admitted_project, booker, url_name, viewer, status, monkeypatch
 ):
@@ -395,7 +393,7 @@ def test_a_booking_table_row_costs_a_few_template_nodes_and_no_query(
         client.get(url)
     later = tomorrow + hourly["step"]
     bulk_bookings(9, resource=room, project=admitted_project, user=booker, first=later, **hourly)
-    assert rendered_nodes(client, url, monkeypatch) - one_row <= 9 * NODES_PER_ROW[url_name]
+    assert rendered_nodes(client, url, monkeypatch) - one_row <= 9 * NODES_PER_ROW
     with CaptureQueriesContext(connection) as ten_rows_queries:
         response = client.get(url)
     assert len(ten_rows_queries) == len(one_row_queries)
