@@ -3,14 +3,18 @@
 probe.py facts                  the ids, slugs and bookable slots the load needs, as JSON
 probe.py pages SPEC...          per page, in-process: its status, SQL queries and p50 split
                                 (SQL, template, Python ms), as JSON
+probe.py profiles SPEC...       per page, where its in-process time goes (cProfile), as JSON of texts
 probe.py explain                the plans of the heaviest page queries, as text
 probe.py count-bookings SLUG    active bookings of a resource, as JSON
 """
 
 import contextlib
+import cProfile
 import datetime
 import json
+import logging
 import os
+import pstats
 import sys
 import urllib.parse
 from pathlib import Path
@@ -37,6 +41,10 @@ from facilities.views import PER_PAGE  # noqa: E402
 from projects.filters import ProjectFilter  # noqa: E402
 from projects.models import AtmpProject  # noqa: E402
 
+# The signed-in floor is a page not found: its warning would mix with the JSON this prints.
+logging.disable(logging.WARNING)
+
+ROOT = Path(__file__).resolve().parent.parent
 BENCH_RESOURCE = "scale-000-room"
 BOOKING_PROJECT = "EXP-HSC"
 # The booking POSTs take slots from the 2nd to the 60th day ahead, the race its days after those.
@@ -98,23 +106,30 @@ def free_slots(resource: Resource, days: list[datetime.date]) -> list[tuple[str,
     return slots
 
 
+def page_request(spec: str):
+    """``spec`` is ``user:METHOD:path[?query][|form]``: a function that makes that request in-process, signed
+    in as the user, within a transaction it rolls back (so that each POST finds the same data); it takes an
+    optional context (a query capture) to run the request in."""
+    username, method, rest = spec.split(":", 2)
+    path, _, form = rest.partition("|")
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+    data = dict(urllib.parse.parse_qsl(form))
+
+    def request(captured=None):
+        with transaction.atomic(), captured if captured is not None else contextlib.nullcontext():
+            response = client.post(path, data) if method == "POST" else client.get(path)
+            transaction.set_rollback(True)
+        return response
+
+    return request
+
+
 def pages(specs: list[str]) -> dict:
-    """``specs`` are ``user:METHOD:path[?query][|form]``: each page's status and SQL queries (first request),
-    and its in-process p50 split after a warm-up. POSTs are rolled back, so each one finds the same data."""
+    """Each page's status and SQL queries (first request), and its in-process p50 split after a warm-up."""
     results = {}
     for spec in specs:
-        username, method, rest = spec.split(":", 2)
-        path, _, form = rest.partition("|")
-        client = Client(SERVER_NAME="127.0.0.1")
-        client.force_login(get_user_model().objects.get(username=username))
-        data = dict(urllib.parse.parse_qsl(form))
-
-        def request(captured=None):
-            with transaction.atomic(), captured if captured is not None else contextlib.nullcontext():
-                response = client.post(path, data) if method == "POST" else client.get(path)  # noqa: B023
-                transaction.set_rollback(True)
-            return response
-
+        request = page_request(spec)
         captured = CaptureQueriesContext(connection)
         response = request(captured)
         queries = len(captured)  # now: every request clears the connection's query log
@@ -133,6 +148,55 @@ def pages(specs: list[str]) -> dict:
             "python_ms": split.python,
         }
     return results
+
+
+def profiles(specs: list[str]) -> dict:
+    """Each page's profile (cProfile over TIMED_REQUESTS requests after a warm-up), as text: the portal's
+    own functions with the most time per request including what they call, then the functions anywhere
+    with the most time of their own."""
+    results = {}
+    for spec in specs:
+        request = page_request(spec)
+        for _ in range(WARM_UP):
+            request()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(TIMED_REQUESTS):
+            request()
+        profiler.disable()
+        results[spec] = profile_text(pstats.Stats(profiler).stats)
+    return results
+
+
+def profile_text(stats: dict, own: int = 14, anywhere: int = 8) -> str:
+    def where(function: tuple) -> str:
+        filename, line, name = function
+        for prefix in sorted(sys.path, key=len, reverse=True):  # the shortest name: the module's own path
+            if prefix and filename.startswith(prefix + os.sep):
+                filename = filename[len(prefix) + 1 :]
+                break
+        return f"{filename}:{line} {name}"
+
+    def ms(seconds: float) -> str:
+        return f"{1000 * seconds / TIMED_REQUESTS:7.2f} ms"
+
+    # The portal's functions, less its middleware's __call__, which wraps the whole request.
+    root, bench = str(ROOT) + os.sep, str(ROOT / "bench") + os.sep
+    portal = [
+        (function, row) for function, row in stats.items()
+        if function[0].startswith(root) and not function[0].startswith((bench, str(ROOT / ".venv")))
+        and function[2] != "__call__"
+    ]  # fmt: skip
+    by_cumulative = sorted(portal, key=lambda item: item[1][3], reverse=True)[:own]
+    by_own_time = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:anywhere]
+    return "\n".join(
+        [
+            "per request, with what it calls (the portal's code):",
+            *(f"{ms(row[3])}  {where(function)}" for function, row in by_cumulative),
+            "per request, its own time (anywhere):",
+            *(f"{ms(row[2])}  {where(function)}" for function, row in by_own_time),
+        ]
+    )
 
 
 def explain() -> str:
@@ -188,6 +252,7 @@ if __name__ == "__main__":
     if command == "explain":
         print(explain())
     else:
-        handlers = {"facts": facts, "pages": pages, "count-bookings": count_bookings}
-        result = handlers[command](arguments) if command == "pages" else handlers[command](*arguments)
+        handlers = {"facts": facts, "pages": pages, "profiles": profiles, "count-bookings": count_bookings}
+        per_spec = command in ("pages", "profiles")
+        result = handlers[command](arguments) if per_spec else handlers[command](*arguments)
         print(json.dumps(result))

@@ -232,17 +232,20 @@ def booking_form(facts: dict, slot: tuple[str, str]) -> dict:
 class Page:
     """A page the bench loads. ``path`` is formatted with the facts and ``today``, ``week``, ``month``,
     ``facility``, ``resource``; ``post`` makes it a booking POST of a ``free`` slot (a made booking redirects)
-    or a ``taken`` one (refused: the form again, 200)."""
+    or a ``taken`` one (refused: the form again, 200); ``status`` is the answer a GET must get to count."""
 
     name: str
     user: str | None
     path: str
     post: str = ""
+    status: int = 200
 
 
 # One line per page; the lead adds a page by adding its line.
 PAGES = [
     Page("healthz", None, "/healthz"),
+    # What every signed-in page pays before its own work: the session, the user, the middleware, the layout.
+    Page("signed-in floor: a page not found", "facility", "/bench/no-such-page/", status=404),
     *(Page(f"dashboard, {user}", user, "/") for user in ("facility", "researcher", "pi", "reviewer", "qa", "admin")),
     Page("project list", "facility", "/projects/"),
     Page("project search", "facility", "/projects/?q=lymphoma"),
@@ -317,7 +320,7 @@ def measure(target: dict, page: Page, seconds: float) -> None:
     else:
 
         def request(session):
-            return session.get(path)[0] == 200
+            return session.get(path)[0] == page.status
 
     run = load(target["port"], target["logins"].get(page.user, {}), request, seconds, warm_up=not page.post)
     target["runs"].setdefault(page.name, []).append(run)
@@ -337,7 +340,31 @@ def results_of(target: dict) -> dict:
     pages_measured = {name: summarise(runs) for name, runs in target["runs"].items()}
     for name, page in pages_measured.items():
         page["in_process"] = measured.get(specs.get(name), {"queries": 1})
-    return {"seed_output": target["seed_output"], "facts": facts, "pages": pages_measured}
+    return {"seed_output": target["seed_output"], "facts": facts, "pages": pages_measured, "specs": specs}
+
+
+def ratios(small: dict, large: dict, name: str) -> tuple[float, float, float]:
+    """A page's throughput at scale N against scale 1, and against /healthz's at scale 1 and at scale N."""
+
+    def ratio(part: float, whole: float) -> float:
+        return part / whole if whole else 0.0
+
+    at_small, at_large = small["pages"][name]["rps"], large["pages"][name]["rps"]
+    return (
+        ratio(at_large, at_small),
+        ratio(at_small, small["pages"]["healthz"]["rps"]),
+        ratio(at_large, large["pages"]["healthz"]["rps"]),
+    )
+
+
+def below_target(small: dict, large: dict) -> list[str]:
+    """The pages that miss a target: below 0.9 of their scale-1 throughput, or below 0.2 of /healthz's."""
+    missed = []
+    for name in large["specs"]:
+        scale_ratio, *healthz_ratios = ratios(small, large, name)
+        if scale_ratio < 0.9 or min(healthz_ratios) < 0.2:
+            missed.append(name)
+    return missed
 
 
 def race(env: dict, ports: list[int], facts: dict, start: str, end: str) -> dict:
@@ -400,19 +427,19 @@ def _split(page: dict) -> str:
 
 def report(small: dict, large: dict, system: bool, total_seconds: float) -> str:
     rows = []
-    floor = {scale: data["pages"]["healthz"]["rps"] for scale, data in ((1, small), (SCALE, large))}
     for name, at_large in large["pages"].items():
         at_small = small["pages"][name]
-        scale_ratio = at_large["rps"] / at_small["rps"] if at_small["rps"] else 0
-        healthz_ratios = [
-            at["rps"] / floor[scale] if floor[scale] else 0 for scale, at in ((1, at_small), (SCALE, at_large))
-        ]
+        scale_ratio, *healthz_ratios = ratios(small, large, name)
         rows.append(
             f"| {name} | {at_small['rps']:.1f} | {at_large['rps']:.1f} | {at_large['p50_ms']:.0f} | "
             f"{at_large['p95_ms']:.0f} | {at_small['in_process']['queries']} / {at_large['in_process']['queries']} | "
             f"{at_small['failures']} / {at_large['failures']} | {_split(at_small)} | {_split(at_large)} | "
             f"**{scale_ratio:.2f}** | **{healthz_ratios[0]:.2f}** / **{healthz_ratios[1]:.2f}** |"
         )
+    profiles = "\n\n".join(
+        f"<details><summary>{name}: {_split(large['pages'][name])} ms</summary>\n\n```\n{text}\n```\n</details>"
+        for name, text in large["profiles"].items()
+    )
     races = "\n".join(
         f"| {r['instances']} | {RACE_CLIENTS} | {RACE_SLOTS} | {r['made']} | {r['refused']} | {len(r['other'])} | "
         f"{r['bookings_in_database']} |"
@@ -460,6 +487,14 @@ instances on two ports sharing one PostgreSQL database and the session table.
 | --- | --- | --- | --- | --- | --- | --- |
 {races}
 
+## Profiles of the pages below a target, at scale {SCALE}
+
+In-process, after the load (`bench/probe.py profiles`: cProfile over 11 requests after 3 warm-up ones;
+profiling slows each call, so these milliseconds are larger than the p50s above and weigh the parts
+against each other). The reading of them, page by page, is in "Gaps that remain" below.
+
+{profiles}
+
 ## Query plans at scale {SCALE}
 
 ```
@@ -486,6 +521,9 @@ def main() -> None:
         small_results, large_results = results_of(small), results_of(large)
         env, port, facts = large["env"], large["port"], large["facts"]
         large_results["explain"] = probe(env, "explain")
+        missed = below_target(small_results, large_results)
+        texts = probe(env, "profiles", *(large_results["specs"][name] for name in missed)) if missed else {}
+        large_results["profiles"] = {name: texts[large_results["specs"][name]] for name in missed}
         large_results["race_one"] = race(env, [port], facts, "12:00", "12:45")
         second, second_port = start_server(env)
         try:
