@@ -31,7 +31,6 @@ from facilities.periods import local_days
 from logbook.records import resources_in_rooms_on_hold, sporicide_overdue_rooms
 from projects import permissions as project_permissions
 from projects.models import AtmpProject, ProjectStatus, ResearchGroup
-from projects.reports import class_stage_matrix
 
 SHORT_LIST = 5
 LONG_LIST = 20
@@ -251,9 +250,10 @@ def _last_sporicide(moment: datetime.datetime | None) -> str:
 
 
 def reviewer_section(user) -> dict:
-    """Centre reviewers: submissions waiting and the portfolio by class and stage."""
+    """Centre reviewers: submissions waiting.
+
+    The portfolio by class and stage is a link away: it counts every project of the centre, which a page
+    shown at each sign-in should not do.
+    """
     visible = AtmpProject.objects.visible_to(user)
-    return {
-        "review_queue": _review_lines(visible.awaiting_review().order_by("updated_at")),
-        "matrix": class_stage_matrix(visible),
-    }
+    return {"review_queue": _review_lines(visible.awaiting_review().order_by("updated_at"))}
