@@ -26,7 +26,6 @@ from facilities.models import (
     ClosureReason,
     Qualification,
     Resource,
-    ResourceKind,
     status_badge,
 )
 from facilities.periods import local_days
@@ -245,9 +244,7 @@ def facility_section(user, bookings: BookingLists) -> dict:
         "todays_bookings": bookings.todays_bookings,
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
-        "week_utilisation": reports.busiest_usage(
-            Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user
-        ),
+        "week_utilisation": reports.busiest_rooms_usage(week, SHORT_LIST, user=user),
         "requalification_due": _requalification_lines(),
         "closures_ahead": _closure_lines(),
         "sporicide_overdue": _sporicide_lines(),
