@@ -5,9 +5,10 @@ rows with their links made: a line of a list is a few template variables, howeve
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
-from django.db.models import Func, Subquery
+from django.db import connection
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
@@ -17,6 +18,7 @@ from atmp_portal.widgets import escaped
 from facilities import permissions as facility_permissions
 from facilities import reports
 from facilities.models import (
+    ACTIVE_STATUSES,
     EXPIRY_WARNING_DAYS,
     Booking,
     BookingStatus,
@@ -24,14 +26,12 @@ from facilities.models import (
     ClosureReason,
     Qualification,
     Resource,
-    ResourceKind,
     status_badge,
 )
 from facilities.periods import local_days
 from logbook.records import resources_in_rooms_on_hold, sporicide_overdue_rooms
 from projects import permissions as project_permissions
 from projects.models import AtmpProject, ProjectStatus, ResearchGroup
-from projects.reports import class_stage_matrix
 
 SHORT_LIST = 5
 LONG_LIST = 20
@@ -62,60 +62,114 @@ class BookingLine:
         )
 
 
-_BOOKING_LINE_FIELDS = ("pk", "period", "status", "resource__name", "project__code", "project__group__name")
-
-
 def sections_for(user) -> dict:
     """The sections ``user`` sees, by name: their own work, and the queues of their staff roles."""
     staff = facility_permissions.can_manage_facility(user)
     reviewer = project_permissions.can_review_project(user)
-    held_resources = resources_in_rooms_on_hold()  # read once for the staff's list and one's own
-    sections = {"researcher": researcher_section(user, has_staff_role=staff or reviewer, held_resources=held_resources)}
+    bookings = booking_lists(user, staff=staff, held_resources=resources_in_rooms_on_hold())
+    sections = {"researcher": researcher_section(user, has_staff_role=staff or reviewer, bookings=bookings)}
     if staff:
-        sections["facility"] = facility_section(user, held_resources=held_resources)
+        sections["facility"] = facility_section(user, bookings)
     if reviewer:
         sections["reviewer"] = reviewer_section(user)
     return sections
 
 
-def booking_lines(bookings, count: int, link: str = "facilities:booking_detail") -> list[BookingLine]:
-    """The first ``count`` of ``bookings``, in their order, as lines linking to ``link``; one query."""
-    return [_booking_line(row, link) for row in bookings.first_values(count, *_BOOKING_LINE_FIELDS)]
+@dataclass(frozen=True)
+class BookingLists:
+    """Every list of bookings the dashboard shows, read together; the staff's lists are empty for others."""
+
+    next_bookings: list[BookingLine]
+    my_on_hold: list[BookingLine]
+    requests_waiting: int
+    first_requests: list[BookingLine]
+    todays_bookings: list[BookingLine]
+    on_hold: list[BookingLine]
 
 
-def _booking_line(row: dict, link: str = "facilities:booking_detail") -> BookingLine:
-    return BookingLine(
-        url=reverse(link, args=[row["pk"]]),
-        start=row["period"].lower,
-        end=row["period"].upper,
-        resource=row["resource__name"],
-        project=row["project__code"],
-        group=row["project__group__name"],
-        status_label=BookingStatus(row["status"]).label,
-        status_badge=status_badge(row["status"]),
+_LISTS = ("next_bookings", "my_on_hold", "first_requests", "todays_bookings", "on_hold")
+_HELD_LISTS = ("my_on_hold", "on_hold")
+
+
+def booking_lists(user, *, staff: bool, held_resources: list[int]) -> BookingLists:
+    """The user's next bookings and those they made in rooms on hold; for facility staff, who see every booking,
+    also the requests waiting with their number, today's bookings and every booking in a room on hold; one query.
+
+    A booking in ``held_resources`` (the rooms on hold and their equipment) links to its check-in, which says why
+    the room is held; the others to their page.
+    """
+    today = timezone.localdate()
+    params = {
+        "user": user.pk,
+        "staff": staff,
+        "now": timezone.now(),
+        "today": local_days(today, today),
+        "held": held_resources,
+        "live": list(ACTIVE_STATUSES),
+        "requested": BookingStatus.REQUESTED,
+        "short": SHORT_LIST,
+        "long": LONG_LIST,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_booking_lists_sql(), params)
+        rows = cursor.fetchall()
+    # One reverse() per kind of link, not one per line.
+    booking_page = reverse("facilities:booking_detail", args=[0]).replace("/0/", "/%d/")
+    check_in = reverse("logbook:check_in", args=[0]).replace("/0/", "/%d/")
+    lists: dict[str, list[BookingLine]] = {name: [] for name in _LISTS}
+    requests_waiting = 0
+    for name, pk, period, status, resource, project, group, number in rows:
+        url = (check_in if name in _HELD_LISTS else booking_page) % pk
+        status_label = BookingStatus(status).label
+        lists[name].append(
+            BookingLine(url, period.lower, period.upper, resource, project, group, status_label, status_badge(status))
+        )
+        requests_waiting = number or requests_waiting
+    return BookingLists(requests_waiting=requests_waiting, **lists)
+
+
+@functools.cache
+def _booking_lists_sql() -> str:
+    """The query of ``booking_lists``, written out once per process (``atmp_portal.sql``): it runs on every
+    dashboard, and through the ORM its five lists cost several times what PostgreSQL takes to answer them.
+
+    Each list takes its first bookings by period (then id, so that bookings starting together keep their order)
+    before the joins, as ``BookingQuerySet.first_values`` does; the staff's lists are left out by the planner for
+    others. The number of requests is a subquery on their lines:
+    where there is no line, there are none.
+    """
+    booking, entrants = Booking._meta.db_table, Booking.entrants.through._meta.db_table
+    live, upcoming, held = "b.status = ANY(%(live)s)", "upper(b.period) > %(now)s", "b.resource_id = ANY(%(held)s)"
+    # The user's own, as BookingQuerySet.booked_or_entered_by reads them: a union, not an OR.
+    own = (
+        f"b.id IN (SELECT id FROM {booking} WHERE booked_by_id = %(user)s "
+        f"UNION ALL SELECT booking_id FROM {entrants} WHERE user_id = %(user)s)"
+    )
+    conditions = {
+        "next_bookings": (f"{live} AND {upcoming} AND {own}", "short"),
+        "my_on_hold": (f"b.booked_by_id = %(user)s AND {live} AND {held} AND {upcoming}", "long"),
+        "first_requests": (f"%(staff)s AND b.status = %(requested)s AND {upcoming}", "short"),
+        "todays_bookings": (f"%(staff)s AND {live} AND b.period && %(today)s", "long"),
+        "on_hold": (f"%(staff)s AND {live} AND {held} AND {upcoming}", "long"),
+    }
+    first = " UNION ALL ".join(
+        f"(SELECT '{name}' AS list, b.id FROM {booking} b WHERE {condition} ORDER BY b.period, b.id LIMIT %({count})s)"
+        for name, (condition, count) in conditions.items()
+    )
+    waiting = f"SELECT COUNT(*) FROM {booking} b WHERE b.status = %(requested)s AND {upcoming}"
+    return (
+        f"WITH first AS ({first}) "
+        f"SELECT f.list, b.id, b.period, b.status, r.name, p.code, g.name, "
+        f"CASE WHEN f.list = 'first_requests' THEN ({waiting}) END "
+        f"FROM first f JOIN {booking} b ON b.id = f.id "
+        f"JOIN {Resource._meta.db_table} r ON r.id = b.resource_id "
+        f"JOIN {AtmpProject._meta.db_table} p ON p.id = b.project_id "
+        f"JOIN {ResearchGroup._meta.db_table} g ON g.id = p.group_id "
+        "ORDER BY f.list, b.period, b.id"
     )
 
 
-def counted_booking_lines(bookings, count: int) -> tuple[int, list[BookingLine]]:
-    """How many ``bookings`` there are, and the first ``count`` of them as lines; one query.
-
-    The number is a subquery on each line: where there is no line, there are none.
-    """
-    number = Subquery(bookings.order_by().values(number=Func("pk", function="COUNT")))
-    rows = list(bookings.first_values(count, *_BOOKING_LINE_FIELDS).annotate(number=number))
-    return (rows[0]["number"] if rows else 0), [_booking_line(row) for row in rows]
-
-
-def bookings_on_hold(bookings, held_resources: list[int]) -> list[BookingLine]:
-    """The first live upcoming ``bookings`` of ``held_resources`` (rooms on hold and their equipment), linking to
-    their check-in, which says why the room is held; no query when no room is on hold."""
-    if not held_resources:
-        return []
-    in_held_rooms = bookings.active().filter(resource__in=held_resources).upcoming()
-    return booking_lines(in_held_rooms, LONG_LIST, link="logbook:check_in")
-
-
-def researcher_section(user, *, has_staff_role: bool, held_resources: list[int]) -> dict:
+def researcher_section(user, *, has_staff_role: bool, bookings: BookingLists) -> dict:
     """Everyone's own work: groups, projects and their status, next bookings, qualifications.
 
     Groups and projects show to members of a group, and to people with no other role (who read how to join one);
@@ -126,14 +180,13 @@ def researcher_section(user, *, has_staff_role: bool, held_resources: list[int])
     qualifications = list(
         Qualification.objects.filter(user=user).select_related("resource").order_by("valid_until")[: LONG_LIST + 1]
     )
-    # A person may see every booking they made or enter: visible_to() would only slow the queries down.
-    next_bookings = booking_lines(Booking.objects.active().booked_or_entered_by(user).upcoming(), SHORT_LIST)
+    next_bookings = bookings.next_bookings
     return {
         "groups": groups,
         "shows_groups": shows_groups,
         "projects": _project_lines(AtmpProject.objects.of_member(user)) if shows_groups else [],
         "next_bookings": next_bookings,
-        "on_hold": bookings_on_hold(Booking.objects.filter(booked_by=user), held_resources),
+        "on_hold": bookings.my_on_hold,
         "qualifications": qualifications[:LONG_LIST],
         "expiring": _expiring(user, qualifications),
         "shows_bookings": shows_groups or bool(next_bookings),
@@ -182,25 +235,20 @@ def _since(moment: datetime.datetime) -> str:
     return _("since %(date)s") % {"date": formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")}
 
 
-def facility_section(user, *, held_resources: list[int]) -> dict:
+def facility_section(user, bookings: BookingLists) -> dict:
     """Facility staff: requests waiting, today's bookings, this week's room utilisation, what falls due."""
-    today = timezone.localdate()
-    visible = Booking.objects.visible_to(user)
-    requests_waiting, first_requests = counted_booking_lines(visible.pending().upcoming(), SHORT_LIST)
-    week = reports.ReportPeriod.week_of(today)
+    week = reports.ReportPeriod.week_of(timezone.localdate())
     return {
-        "requests_waiting": requests_waiting,
-        "first_requests": first_requests,
-        "todays_bookings": booking_lines(visible.active().overlapping(local_days(today, today)), LONG_LIST),
+        "requests_waiting": bookings.requests_waiting,
+        "first_requests": bookings.first_requests,
+        "todays_bookings": bookings.todays_bookings,
         "week": week,
         # The busiest rooms only, so the section stays short however many rooms there are; the usage report has all.
-        "week_utilisation": reports.busiest_usage(
-            Resource.objects.active().filter(kind=ResourceKind.ROOM), week, SHORT_LIST, user=user
-        ),
+        "week_utilisation": reports.busiest_rooms_usage(week, SHORT_LIST, user=user),
         "requalification_due": _requalification_lines(),
         "closures_ahead": _closure_lines(),
         "sporicide_overdue": _sporicide_lines(),
-        "on_hold": bookings_on_hold(visible, held_resources),
+        "on_hold": bookings.on_hold,
     }
 
 
@@ -251,9 +299,10 @@ def _last_sporicide(moment: datetime.datetime | None) -> str:
 
 
 def reviewer_section(user) -> dict:
-    """Centre reviewers: submissions waiting and the portfolio by class and stage."""
+    """Centre reviewers: submissions waiting.
+
+    The portfolio by class and stage is a link away: it counts every project of the centre, which a page
+    shown at each sign-in should not do.
+    """
     visible = AtmpProject.objects.visible_to(user)
-    return {
-        "review_queue": _review_lines(visible.awaiting_review().order_by("updated_at")),
-        "matrix": class_stage_matrix(visible),
-    }
+    return {"review_queue": _review_lines(visible.awaiting_review().order_by("updated_at"))}

@@ -111,14 +111,16 @@ def test_facility_staff_see_only_the_busiest_rooms_of_the_week(client, busy_day,
     ]
 
 
-def test_reviewers_see_submissions_and_the_portfolio_chart(client, group, make_project, reviewer):
+def test_reviewers_see_submissions_and_the_way_to_the_portfolio(client, group, make_project, reviewer):
+    """The portfolio counts every project of the centre: the dashboard links to it rather than drawing it."""
     make_project(group, title="Waiting for review", status=ProjectStatus.SUBMITTED)
     client.force_login(reviewer)
     page = client.get(URL).text
     for heading in REVIEWER_HEADINGS:
         assert heading in page
     assert "Waiting for review" in page
-    assert '<svg class="bar-chart"' in page
+    assert f'href="{reverse("projects:project_portfolio")}"' in page
+    assert '<svg class="bar-chart"' not in page
     assert "Booking requests waiting" not in page
 
 
