@@ -526,6 +526,19 @@ class TestOneRuleInTwoForms:
         assert closure_covers(room_closure, equipment)
         assert not closure_covers(Closure(facility=room.facility, resource=equipment), room)
 
+    def test_who_may_enter(
+        self, booker, pi, outsider, facility_user, admin_user, make_user, add_member, group, room, admitted_project, at
+    ):
+        left = add_member(group)
+        left.is_active = False
+        left.save()
+        people = [booker, pi, outsider, facility_user, admin_user, make_user(is_superuser=True), left, make_user()]
+        ids = [person.pk for person in people]
+        window = DateTimeTZRange(at(timezone.localdate(), "07:00"), at(timezone.localdate(), "18:00"))
+        in_rules = services.RuleData.load(booker, room, admitted_project, window, people).eligible
+        assert in_rules == set(services.possible_entrants([group.pk]).filter(pk__in=ids).values_list("pk", flat=True))
+        assert in_rules == {person.pk for person in people[:2] + people[3:6]}
+
     def test_who_sees_a_booking(self, book, booker, pi, outsider, facility_user, admin_user, make_user):
         [booking] = book()
         visible = {booker, pi, facility_user, admin_user}
