@@ -1,5 +1,6 @@
 import datetime
 import functools
+from collections.abc import Iterable
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -8,7 +9,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from atmp_portal import dates
+from atmp_portal import dates, sql
 from atmp_portal.people import full_name
 from atmp_portal.widgets import OptionsSelect
 from projects.models import AtmpProject, ProcessStep
@@ -81,23 +82,32 @@ class _FetchedChoices(forms.models.ModelChoiceIterator):
 
 
 class FetchedOnceMixin:
-    """A model choice field whose objects are read once per form (``fetch``) and then serve both its validation
-    and its widget: showing a refused form again runs no second round of queries for its choices."""
+    """A model choice field whose objects are read once per form, when first needed (``fetch``), and then serve
+    both its validation and its widget: showing a refused form again runs no second round of queries for its
+    choices, and a form accepted with the field left empty reads none."""
 
     iterator = _FetchedChoices
-    fetched: list = []
-    _by_key: dict[str, object] = {}
+    _objects: Iterable = ()
+    _by_key: dict[str, object] | None = None
 
-    def fetch(self, objects) -> list:
-        self.fetched = list(objects)
-        key = self.to_field_name or "pk"
-        self._by_key = {str(getattr(item, key)): item for item in self.fetched}
-        return self.fetched
+    def fetch(self, objects: Iterable) -> None:
+        """Offer ``objects`` (a queryset or a list), read at their first use."""
+        self._objects, self._by_key = objects, None
+
+    def _keyed(self) -> dict[str, object]:
+        if self._by_key is None:
+            key = self.to_field_name or "pk"
+            self._by_key = {str(getattr(item, key)): item for item in self._objects}
+        return self._by_key
+
+    @property
+    def fetched(self) -> list:
+        return list(self._keyed().values())
 
     def _lookup(self, value):
         if isinstance(value, models.Model):
             value = getattr(value, self.to_field_name or "pk")
-        return self._by_key.get(str(value))
+        return self._keyed().get(str(value))
 
 
 class FetchedOnceChoiceField(FetchedOnceMixin, forms.ModelChoiceField):
@@ -204,18 +214,20 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        # Five queries, whether the form is shown, refused or accepted, however many resources, projects and
-        # people the centre has: the lists are those of the chosen resource's facility and the chosen project.
-        resources = self.fields["resource"].fetch(resources_beside(self["resource"].value()))
+        # At most four queries, however many resources, projects and people the centre has: the lists are those
+        # of the chosen resource's facility and the chosen project.
+        self.fields["resource"].fetch(resources_beside(self["resource"].value()))
+        resources = self.fields["resource"].fetched
         chosen = self.fields["resource"]._lookup(self["resource"].value() or "")
         self.facility = chosen.facility if chosen else None
         # Equipment stands in a room of its own facility: once the resource is known, only that facility's
         # equipment is a choice.
-        equipment = self.fields["equipment"].fetch(
+        equipment = [
             item
             for item in resources
             if item.kind == ResourceKind.EQUIPMENT and (chosen is None or item.facility_id == chosen.facility_id)
-        )
+        ]
+        self.fields["equipment"].fetch(equipment)
         self.fields["equipment"].choices = equipment_by_room(equipment)
         # Facility staff book for any admitted project: they choose it first (ProjectSearchForm), and the form
         # offers that one, its steps and its group, not every project and person of the centre.
@@ -225,6 +237,8 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         else:
             projects = AtmpProject.objects.bookable_by(user)
         self.fields["project"].fetch(projects.order_by("code"))
+        # The steps and the people are read only to be shown or to check a choice: a booking for no step by the
+        # booker alone reads neither.
         self.fields["step"].fetch(ProcessStep.objects.filter(project__in=projects).select_related("project"))
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
         self.fields["entrants"].fetch(possible_entrants(projects.values("group")))
@@ -253,13 +267,26 @@ def _ids(value) -> list[int]:
 
 
 def resources_beside(slug: str | None) -> list[Resource]:
-    """The active resources of the facility of the resource ``slug`` names; every facility's if it names none."""
-    active = Resource.objects.active().select_related("facility", "room")
+    """The active resources of the facility of the resource ``slug`` names; every facility's if it names none.
+    Each with its facility and its room; one query, written out (``atmp_portal.sql``): every booking form asks it."""
     if slug:
-        of_facility = list(active.filter(facility__resources__slug=slug))
+        of_facility = sql.instances(Resource, _active_resources(beside=True), [slug], related=("facility", "room"))
         if of_facility:
             return of_facility
-    return list(active)
+    return sql.instances(Resource, _active_resources(beside=False), [], related=("facility", "room"))
+
+
+@functools.cache
+def _active_resources(beside: bool) -> str:
+    # ``Resource.objects.active().select_related("facility", "room")`` in the model's order (facility, kind, name).
+    resources = Resource._meta.db_table
+    facility = f"AND r.facility_id = (SELECT facility_id FROM {resources} WHERE slug = %s) " if beside else ""
+    return (
+        f"SELECT {sql.columns(Resource, 'r')}, {sql.columns(Facility, 'f')}, {sql.columns(Resource, 'room')} "
+        f"FROM {resources} r JOIN {Facility._meta.db_table} f ON f.id = r.facility_id "
+        f"LEFT JOIN {resources} room ON room.id = r.room_id WHERE r.active {facility}"
+        "ORDER BY f.name, r.kind, r.name"
+    )
 
 
 class ProjectSearchForm(forms.Form):
