@@ -1,6 +1,6 @@
 import datetime
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -87,17 +87,17 @@ class FetchedOnceMixin:
     choices, and a form accepted with the field left empty reads none."""
 
     iterator = _FetchedChoices
-    _objects: Iterable = ()
+    _read: Callable[[], Iterable] = tuple
     _by_key: dict[str, object] | None = None
 
-    def fetch(self, objects: Iterable) -> None:
-        """Offer ``objects`` (a queryset or a list), read at their first use."""
-        self._objects, self._by_key = objects, None
+    def fetch(self, read: Callable[[], Iterable]) -> None:
+        """Offer the objects ``read()`` gives, called at their first use."""
+        self._read, self._by_key = read, None
 
     def _keyed(self) -> dict[str, object]:
         if self._by_key is None:
             key = self.to_field_name or "pk"
-            self._by_key = {str(getattr(item, key)): item for item in self._objects}
+            self._by_key = {str(getattr(item, key)): item for item in self._read()}
         return self._by_key
 
     @property
@@ -216,7 +216,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         super().__init__(*args, **kwargs)
         # At most four queries, however many resources, projects and people the centre has: the lists are those
         # of the chosen resource's facility and the chosen project.
-        self.fields["resource"].fetch(resources_beside(self["resource"].value()))
+        self.fields["resource"].fetch(lambda: resources_beside(self["resource"].value()))
         resources = self.fields["resource"].fetched
         chosen = self.fields["resource"]._lookup(self["resource"].value() or "")
         self.facility = chosen.facility if chosen else None
@@ -227,7 +227,7 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
             for item in resources
             if item.kind == ResourceKind.EQUIPMENT and (chosen is None or item.facility_id == chosen.facility_id)
         ]
-        self.fields["equipment"].fetch(equipment)
+        self.fields["equipment"].fetch(lambda: equipment)
         self.fields["equipment"].choices = equipment_by_room(equipment)
         # Facility staff book for any admitted project: they choose it first (ProjectSearchForm), and the form
         # offers that one, its steps and its group, not every project and person of the centre.
@@ -236,12 +236,14 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
             projects = AtmpProject.objects.admitted().filter(pk__in=_ids(self["project"].value()))
         else:
             projects = AtmpProject.objects.bookable_by(user)
-        self.fields["project"].fetch(projects.order_by("code"))
+        self.fields["project"].fetch(lambda: projects.order_by("code"))
         # The steps and the people are read only to be shown or to check a choice: a booking for no step by the
-        # booker alone reads neither.
-        self.fields["step"].fetch(ProcessStep.objects.filter(project__in=projects).select_related("project"))
+        # booker alone reads neither, nor builds their queries.
+        self.fields["step"].fetch(lambda: steps_of(self.fields["project"].fetched))
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
-        self.fields["entrants"].fetch(possible_entrants(projects.values("group")))
+        self.fields["entrants"].fetch(
+            lambda: possible_entrants({project.group_id for project in self.fields["project"].fetched})
+        )
         self.fields["entrants"].label_from_instance = full_name
 
     @property
@@ -256,6 +258,23 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
             resource.slug: (resource if resource.is_room else resource.room or resource).name
             for resource in self.fields["resource"].fetched
         }
+
+
+def steps_of(projects: list[AtmpProject]) -> list[ProcessStep]:
+    """The process steps of ``projects``, each with its project, in the model's order (by project, newest first);
+    one query, written out (``atmp_portal.sql``): every booking form shows them."""
+    by_pk = {project.pk: project for project in projects}
+    steps = sql.instances(ProcessStep, _STEPS_OF_PROJECTS, [list(by_pk)])
+    for step in steps:
+        step.project = by_pk[step.project_id]
+    return steps
+
+
+_STEPS_OF_PROJECTS = (
+    f"SELECT {sql.columns(ProcessStep, 's')} FROM {ProcessStep._meta.db_table} s "
+    f"JOIN {AtmpProject._meta.db_table} p ON p.id = s.project_id WHERE s.project_id = ANY(%s) "
+    "ORDER BY p.created_at DESC, s.id"
+)
 
 
 def _ids(value) -> list[int]:
@@ -331,7 +350,7 @@ class CalendarProjectForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The fields of the project's name (str()) alone: a calendar asks for them on every view.
         self.fields["project"].fetch(
-            AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
+            lambda: AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
         )
 
 

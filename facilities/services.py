@@ -17,14 +17,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from atmp_portal import sql
 from atmp_portal.people import full_name
-from atmp_portal.roles import FACILITY_STAFF, facility_staff_condition
+from atmp_portal.roles import FACILITY_STAFF
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
 from projects.models import AtmpProject, GmoClass, Membership, ProcessStep
@@ -484,14 +484,31 @@ def check_availability(project: AtmpProject, period: DateTimeTZRange, occupancy:
         raise BookingError(problem)
 
 
-def possible_entrants(groups) -> QuerySet:
-    """The users who may enter for projects of ``groups`` (a queryset or ids): their members and facility staff."""
-    users = get_user_model().objects
-    # Two id subqueries rather than an OR across joins: no DISTINCT over every user, half the time.
-    members = Membership.objects.filter(group__in=groups).values("user")
-    staff = users.filter(facility_staff_condition()).values("pk")
-    return users.filter(Q(pk__in=members) | Q(pk__in=staff), is_active=True).order_by(
-        "last_name", "first_name", "username"
+def possible_entrants(group_ids: Iterable[int]) -> list:
+    """The users who may enter for projects of the groups ``group_ids``: their members and facility staff, by name;
+    one query, written out (``atmp_portal.sql``): every booking form shows them."""
+    return sql.instances(get_user_model(), _possible_entrants(), {"groups": list(group_ids), "staff": FACILITY_STAFF})
+
+
+@functools.cache
+def _possible_entrants() -> str:
+    return (
+        f"SELECT {sql.columns(get_user_model(), 'u')} FROM {get_user_model()._meta.db_table} u "
+        f"WHERE {_may_enter('u')} ORDER BY u.last_name, u.first_name, u.username"
+    )
+
+
+def _may_enter(user: str) -> str:
+    """SQL: the user of the alias ``user`` may enter for projects of the groups ``%(groups)s``: an active member of
+    one, or active facility staff (``roles.is_facility_staff``: their group is ``%(staff)s``). Two id subqueries
+    rather than an OR across joins: no DISTINCT over every user, half the time."""
+    users = get_user_model()
+    return (
+        f"{user}.is_active AND ({user}.id IN (SELECT m.user_id FROM {Membership._meta.db_table} m "
+        "WHERE m.group_id = ANY(%(groups)s)) "
+        f"OR {user}.is_staff OR {user}.is_superuser OR {user}.id IN (SELECT ug.user_id "
+        f"FROM {users.groups.through._meta.db_table} ug JOIN {Group._meta.db_table} g ON g.id = ug.group_id "
+        "WHERE g.name = %(staff)s))"
     )
 
 
@@ -522,7 +539,7 @@ class RuleData:
             _rule_reads(),
             {
                 "user": user.pk,
-                "group": project.group_id,
+                "groups": [project.group_id],
                 "entrants": ids,
                 "staff": FACILITY_STAFF,
                 "facility": resource.facility_id,
@@ -582,17 +599,12 @@ def _rule_reads() -> str:
     on the window's days; the closures (``Closure.objects.affecting``) and live bookings
     (``Booking.objects.of_resources_overlapping``, by the exclusion constraint's key) in the window widened by
     the changeover; and the room's hold in force from each ``room_hold_sources`` (a JSON value, NULL: none)."""
-    users = get_user_model()._meta.db_table
-    memberships = Membership._meta.db_table
-    role_links = get_user_model().groups.through._meta.db_table
     holds = "".join(f", {source.in_force('%(room)s')}" for source in room_hold_sources)
     return (
-        f"SELECT EXISTS (SELECT FROM {memberships} m WHERE m.user_id = %(user)s AND m.group_id = %(group)s), "
-        f"ARRAY(SELECT u.id FROM {users} u WHERE u.id = ANY(%(entrants)s) AND u.is_active AND ("
-        f"EXISTS (SELECT FROM {memberships} m WHERE m.user_id = u.id AND m.group_id = %(group)s) "
-        "OR u.is_staff OR u.is_superuser "
-        f"OR EXISTS (SELECT FROM {role_links} ug JOIN {Group._meta.db_table} g ON g.id = ug.group_id "
-        "WHERE ug.user_id = u.id AND g.name = %(staff)s))), "
+        f"SELECT EXISTS (SELECT FROM {Membership._meta.db_table} m "
+        "WHERE m.user_id = %(user)s AND m.group_id = ANY(%(groups)s)), "
+        f"ARRAY(SELECT u.id FROM {get_user_model()._meta.db_table} u "
+        f"WHERE u.id = ANY(%(entrants)s) AND {_may_enter('u')}), "
         f"ARRAY(SELECT {sql.json_columns(Qualification, 'q')} FROM {Qualification._meta.db_table} q "
         "WHERE q.user_id = ANY(%(entrants)s)), "
         f"ARRAY(SELECT {sql.json_columns(OpeningException, 'e')} FROM {OpeningException._meta.db_table} e "
