@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from atmp_portal import dates, sql
 from atmp_portal.people import full_name
 from atmp_portal.widgets import OptionsSelect
-from projects.models import AtmpProject, ProcessStep
+from projects.models import ADMITTED_STATUSES, AtmpProject, Membership, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .permissions import can_book_on_behalf, can_decide_booking
@@ -232,11 +232,8 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         # Facility staff book for any admitted project: they choose it first (ProjectSearchForm), and the form
         # offers that one, its steps and its group, not every project and person of the centre.
         self.books_on_behalf = can_book_on_behalf(user)
-        if self.books_on_behalf:
-            projects = AtmpProject.objects.admitted().filter(pk__in=_ids(self["project"].value()))
-        else:
-            projects = AtmpProject.objects.bookable_by(user)
-        self.fields["project"].fetch(lambda: projects.order_by("code"))
+        chosen_project = _ids(self["project"].value()) if self.books_on_behalf else None
+        self.fields["project"].fetch(lambda: offered_projects(user, chosen_project))
         # The steps and the people are read only to be shown or to check a choice: a booking for no step by the
         # booker alone reads neither, nor builds their queries.
         self.fields["step"].fetch(lambda: steps_of(self.fields["project"].fetched))
@@ -258,6 +255,28 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
             resource.slug: (resource if resource.is_room else resource.room or resource).name
             for resource in self.fields["resource"].fetched
         }
+
+
+def offered_projects(user, chosen: list[int] | None) -> list[AtmpProject]:
+    """The admitted projects the booking form offers, by code: those ``user`` may book for
+    (``AtmpProject.objects.bookable_by``), or with ``chosen`` ids (facility staff) those; one query, written out
+    (``atmp_portal.sql``): every booking form asks it."""
+    if chosen is None:
+        return sql.instances(AtmpProject, _offered_projects(of_member=True), [list(ADMITTED_STATUSES), user.pk])
+    return sql.instances(AtmpProject, _offered_projects(of_member=False), [list(ADMITTED_STATUSES), chosen])
+
+
+@functools.cache
+def _offered_projects(of_member: bool) -> str:
+    among = (
+        f"p.group_id IN (SELECT m.group_id FROM {Membership._meta.db_table} m WHERE m.user_id = %s)"
+        if of_member
+        else "p.id = ANY(%s)"
+    )
+    return (
+        f"SELECT {sql.columns(AtmpProject, 'p')} FROM {AtmpProject._meta.db_table} p "
+        f"WHERE p.status = ANY(%s) AND {among} ORDER BY p.code"
+    )
 
 
 def steps_of(projects: list[AtmpProject]) -> list[ProcessStep]:

@@ -9,6 +9,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from facilities import services
+from facilities.forms import offered_projects
 from facilities.models import (
     Booking,
     BookingStatus,
@@ -23,7 +24,7 @@ from facilities.models import (
 from facilities.periods import closure_covers
 from facilities.permissions import can_view_booking
 from facilities.services import BookingError, Recurrence
-from projects.models import ProjectStatus
+from projects.models import AtmpProject, ProjectStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -538,6 +539,15 @@ class TestOneRuleInTwoForms:
         in_rules = services.RuleData.load(booker, room, admitted_project, window, people).eligible
         assert in_rules == {person.pk for person in services.possible_entrants([group.pk]) if person.pk in ids}
         assert in_rules == {person.pk for person in people[:2] + people[3:6]}
+
+    def test_which_projects_the_booking_form_offers(self, booker, outsider, group, make_project, admitted_project):
+        make_project(group, status=ProjectStatus.DRAFT)
+        make_project(group, status=ProjectStatus.ACTIVE, acronym="SECOND")
+        for user in (booker, outsider):
+            in_sql = offered_projects(user, None)
+            assert in_sql == list(AtmpProject.objects.bookable_by(user).order_by("code")), user
+        assert len(offered_projects(booker, None)) == 2  # not the draft
+        assert offered_projects(outsider, [admitted_project.pk]) == [admitted_project]
 
     def test_who_sees_a_booking(self, book, booker, pi, outsider, facility_user, admin_user, make_user):
         [booking] = book()
