@@ -579,7 +579,8 @@ class RuleData:
 def _closure_of(resource: Resource, values: list) -> Closure:
     """A closure covering ``resource`` read by ``_rule_reads``, with the facility or resource it closes."""
     closure = sql.from_json(Closure, values)
-    closure.facility = resource.facility
+    if closure.facility_id == resource.facility_id:
+        closure.facility = resource.facility
     if closure.resource_id is not None:
         closure.resource = resource if closure.resource_id == resource.pk else resource.room
     return closure
