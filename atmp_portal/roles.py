@@ -6,7 +6,6 @@ users or superusers. Research-group roles (PI, manager, member) live in
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q
 
 FACILITY_STAFF = "Facility staff"
 CENTRE_REVIEWERS = "Centre reviewers"
@@ -46,8 +45,3 @@ def is_quality_assurance(user: User) -> bool:
 def is_centre_staff(user: User) -> bool:
     """The centre's own people: its reviewers and its facility staff (and administrators)."""
     return is_centre_reviewer(user) or is_facility_staff(user)
-
-
-def facility_staff_condition() -> Q:
-    """Active facility staff and administrators, as a condition on users."""
-    return (Q(groups__name=FACILITY_STAFF) | Q(is_staff=True) | Q(is_superuser=True)) & Q(is_active=True)

@@ -4,6 +4,7 @@ Through the ORM, building such a query and its model instances costs several tim
 answer it; written out, the query's text is made once and each page pays for the answer alone.
 """
 
+from django.contrib.postgres.fields import RangeField
 from django.db import connections, router
 
 
@@ -38,3 +39,46 @@ def instances(model, sql: str, params, annotations: tuple[str, ...] = (), relate
             setattr(instance, name, value)
         found.append(instance)
     return found
+
+
+def rows(model, sql: str, params) -> list[tuple]:
+    """The rows ``sql`` reads, as tuples, from the database ``model`` is read from."""
+    with connections[router.db_for_read(model)].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def json_columns(model, alias: str) -> str:
+    """The model's columns as one JSON array per row, for ``from_json``: e.g. ``ARRAY(SELECT json_columns(…) …)``
+    reads a list of instances in a column of one row. A range is written as its bounds and their kind."""
+    return "json_build_array({})".format(
+        ", ".join(
+            _json_range(f"{alias}.{field.column}") if isinstance(field, RangeField) else f"{alias}.{field.column}"
+            for field in model._meta.concrete_fields
+        )
+    )
+
+
+def _json_range(column: str) -> str:
+    lower = f"CASE WHEN lower_inc({column}) THEN '[' ELSE '(' END"
+    bounds = f"{lower} || CASE WHEN upper_inc({column}) THEN ']' ELSE ')' END"
+    return f"json_build_array(lower({column}), upper({column}), {bounds})"
+
+
+def from_json(model, values: list):
+    """The instance of ``model`` that ``json_columns`` wrote (dates and times arrive as ISO text)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        router.db_for_read(model),
+        [field.attname for field in fields],
+        [_from_json(field, value) for field, value in zip(fields, values, strict=True)],
+    )
+
+
+def _from_json(field, value):
+    if value is None:
+        return None
+    if isinstance(field, RangeField):
+        lower, upper, bounds = value
+        return field.range_type(field.base_field.to_python(lower), field.base_field.to_python(upper), bounds)
+    return field.to_python(value)

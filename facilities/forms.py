@@ -1,5 +1,6 @@
 import datetime
 import functools
+from collections.abc import Callable, Iterable
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -8,10 +9,10 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from atmp_portal import dates
+from atmp_portal import dates, sql
 from atmp_portal.people import full_name
 from atmp_portal.widgets import OptionsSelect
-from projects.models import AtmpProject, ProcessStep
+from projects.models import ADMITTED_STATUSES, AtmpProject, Membership, ProcessStep
 
 from .models import Closure, Facility, NotificationPreferences, Qualification, Resource, ResourceKind, Weekday
 from .permissions import can_book_on_behalf, can_decide_booking
@@ -81,23 +82,32 @@ class _FetchedChoices(forms.models.ModelChoiceIterator):
 
 
 class FetchedOnceMixin:
-    """A model choice field whose objects are read once per form (``fetch``) and then serve both its validation
-    and its widget: showing a refused form again runs no second round of queries for its choices."""
+    """A model choice field whose objects are read once per form, when first needed (``fetch``), and then serve
+    both its validation and its widget: showing a refused form again runs no second round of queries for its
+    choices, and a form accepted with the field left empty reads none."""
 
     iterator = _FetchedChoices
-    fetched: list = []
-    _by_key: dict[str, object] = {}
+    _read: Callable[[], Iterable] = tuple
+    _by_key: dict[str, object] | None = None
 
-    def fetch(self, objects) -> list:
-        self.fetched = list(objects)
-        key = self.to_field_name or "pk"
-        self._by_key = {str(getattr(item, key)): item for item in self.fetched}
-        return self.fetched
+    def fetch(self, read: Callable[[], Iterable]) -> None:
+        """Offer the objects ``read()`` gives, called at their first use."""
+        self._read, self._by_key = read, None
+
+    def _keyed(self) -> dict[str, object]:
+        if self._by_key is None:
+            key = self.to_field_name or "pk"
+            self._by_key = {str(getattr(item, key)): item for item in self._read()}
+        return self._by_key
+
+    @property
+    def fetched(self) -> list:
+        return list(self._keyed().values())
 
     def _lookup(self, value):
         if isinstance(value, models.Model):
             value = getattr(value, self.to_field_name or "pk")
-        return self._by_key.get(str(value))
+        return self._keyed().get(str(value))
 
 
 class FetchedOnceChoiceField(FetchedOnceMixin, forms.ModelChoiceField):
@@ -204,30 +214,33 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        # Five queries, whether the form is shown, refused or accepted, however many resources, projects and
-        # people the centre has: the lists are those of the chosen resource's facility and the chosen project.
-        resources = self.fields["resource"].fetch(resources_beside(self["resource"].value()))
+        # At most four queries, however many resources, projects and people the centre has: the lists are those
+        # of the chosen resource's facility and the chosen project.
+        self.fields["resource"].fetch(lambda: resources_beside(self["resource"].value()))
+        resources = self.fields["resource"].fetched
         chosen = self.fields["resource"]._lookup(self["resource"].value() or "")
         self.facility = chosen.facility if chosen else None
         # Equipment stands in a room of its own facility: once the resource is known, only that facility's
         # equipment is a choice.
-        equipment = self.fields["equipment"].fetch(
+        equipment = [
             item
             for item in resources
             if item.kind == ResourceKind.EQUIPMENT and (chosen is None or item.facility_id == chosen.facility_id)
-        )
+        ]
+        self.fields["equipment"].fetch(lambda: equipment)
         self.fields["equipment"].choices = equipment_by_room(equipment)
         # Facility staff book for any admitted project: they choose it first (ProjectSearchForm), and the form
         # offers that one, its steps and its group, not every project and person of the centre.
         self.books_on_behalf = can_book_on_behalf(user)
-        if self.books_on_behalf:
-            projects = AtmpProject.objects.admitted().filter(pk__in=_ids(self["project"].value()))
-        else:
-            projects = AtmpProject.objects.bookable_by(user)
-        self.fields["project"].fetch(projects.order_by("code"))
-        self.fields["step"].fetch(ProcessStep.objects.filter(project__in=projects).select_related("project"))
+        chosen_project = _ids(self["project"].value()) if self.books_on_behalf else None
+        self.fields["project"].fetch(lambda: offered_projects(user, chosen_project))
+        # The steps and the people are read only to be shown or to check a choice: a booking for no step by the
+        # booker alone reads neither, nor builds their queries.
+        self.fields["step"].fetch(lambda: steps_of(self.fields["project"].fetched))
         self.fields["step"].label_from_instance = lambda step: f"{step.project.code}: {step}"
-        self.fields["entrants"].fetch(possible_entrants(projects.values("group")))
+        self.fields["entrants"].fetch(
+            lambda: possible_entrants({project.group_id for project in self.fields["project"].fetched})
+        )
         self.fields["entrants"].label_from_instance = full_name
 
     @property
@@ -244,6 +257,45 @@ class BookingForm(PeriodFormMixin, RecurrenceForm):
         }
 
 
+def offered_projects(user, chosen: list[int] | None) -> list[AtmpProject]:
+    """The admitted projects the booking form offers, by code: those ``user`` may book for
+    (``AtmpProject.objects.bookable_by``), or with ``chosen`` ids (facility staff) those; one query, written out
+    (``atmp_portal.sql``): every booking form asks it."""
+    if chosen is None:
+        return sql.instances(AtmpProject, _offered_projects(of_member=True), [list(ADMITTED_STATUSES), user.pk])
+    return sql.instances(AtmpProject, _offered_projects(of_member=False), [list(ADMITTED_STATUSES), chosen])
+
+
+@functools.cache
+def _offered_projects(of_member: bool) -> str:
+    among = (
+        f"p.group_id IN (SELECT m.group_id FROM {Membership._meta.db_table} m WHERE m.user_id = %s)"
+        if of_member
+        else "p.id = ANY(%s)"
+    )
+    return (
+        f"SELECT {sql.columns(AtmpProject, 'p')} FROM {AtmpProject._meta.db_table} p "
+        f"WHERE p.status = ANY(%s) AND {among} ORDER BY p.code"
+    )
+
+
+def steps_of(projects: list[AtmpProject]) -> list[ProcessStep]:
+    """The process steps of ``projects``, each with its project, in the model's order (by project, newest first);
+    one query, written out (``atmp_portal.sql``): every booking form shows them."""
+    by_pk = {project.pk: project for project in projects}
+    steps = sql.instances(ProcessStep, _STEPS_OF_PROJECTS, [list(by_pk)])
+    for step in steps:
+        step.project = by_pk[step.project_id]
+    return steps
+
+
+_STEPS_OF_PROJECTS = (
+    f"SELECT {sql.columns(ProcessStep, 's')} FROM {ProcessStep._meta.db_table} s "
+    f"JOIN {AtmpProject._meta.db_table} p ON p.id = s.project_id WHERE s.project_id = ANY(%s) "
+    "ORDER BY p.created_at DESC, s.id"
+)
+
+
 def _ids(value) -> list[int]:
     """The id ``value`` names, as a list (empty for none or for text that is not an id)."""
     try:
@@ -253,13 +305,26 @@ def _ids(value) -> list[int]:
 
 
 def resources_beside(slug: str | None) -> list[Resource]:
-    """The active resources of the facility of the resource ``slug`` names; every facility's if it names none."""
-    active = Resource.objects.active().select_related("facility", "room")
+    """The active resources of the facility of the resource ``slug`` names; every facility's if it names none.
+    Each with its facility and its room; one query, written out (``atmp_portal.sql``): every booking form asks it."""
     if slug:
-        of_facility = list(active.filter(facility__resources__slug=slug))
+        of_facility = sql.instances(Resource, _active_resources(beside=True), [slug], related=("facility", "room"))
         if of_facility:
             return of_facility
-    return list(active)
+    return sql.instances(Resource, _active_resources(beside=False), [], related=("facility", "room"))
+
+
+@functools.cache
+def _active_resources(beside: bool) -> str:
+    # ``Resource.objects.active().select_related("facility", "room")`` in the model's order (facility, kind, name).
+    resources = Resource._meta.db_table
+    facility = f"AND r.facility_id = (SELECT facility_id FROM {resources} WHERE slug = %s) " if beside else ""
+    return (
+        f"SELECT {sql.columns(Resource, 'r')}, {sql.columns(Facility, 'f')}, {sql.columns(Resource, 'room')} "
+        f"FROM {resources} r JOIN {Facility._meta.db_table} f ON f.id = r.facility_id "
+        f"LEFT JOIN {resources} room ON room.id = r.room_id WHERE r.active {facility}"
+        "ORDER BY f.name, r.kind, r.name"
+    )
 
 
 class ProjectSearchForm(forms.Form):
@@ -304,7 +369,7 @@ class CalendarProjectForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The fields of the project's name (str()) alone: a calendar asks for them on every view.
         self.fields["project"].fetch(
-            AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
+            lambda: AtmpProject.objects.admitted().of_member(user).order_by("code").only("code", "acronym", "title")
         )
 
 

@@ -7,24 +7,27 @@ with a message that tells the user what to change. Each write takes the acting u
 
 import bisect
 import datetime
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atmp_portal import sql
 from atmp_portal.people import full_name
-from atmp_portal.roles import facility_staff_condition
+from atmp_portal.roles import FACILITY_STAFF
 from atmp_portal.rules import RuleError, require
 from audit.services import recorded
-from projects.models import AtmpProject, GmoClass, Membership, ProcessStep, ResearchGroup
+from projects.models import AtmpProject, GmoClass, Membership, ProcessStep
 
 from . import notifications, permissions
 from .models import (
@@ -35,6 +38,7 @@ from .models import (
     CalendarFeed,
     Closure,
     NotificationPreferences,
+    OpeningException,
     ProtectionLevel,
     Qualification,
     QualificationKind,
@@ -480,14 +484,31 @@ def check_availability(project: AtmpProject, period: DateTimeTZRange, occupancy:
         raise BookingError(problem)
 
 
-def possible_entrants(groups) -> QuerySet:
-    """The users who may enter for projects of ``groups`` (a queryset or ids): their members and facility staff."""
-    users = get_user_model().objects
-    # Two id subqueries rather than an OR across joins: no DISTINCT over every user, half the time.
-    members = Membership.objects.filter(group__in=groups).values("user")
-    staff = users.filter(facility_staff_condition()).values("pk")
-    return users.filter(Q(pk__in=members) | Q(pk__in=staff), is_active=True).order_by(
-        "last_name", "first_name", "username"
+def possible_entrants(group_ids: Iterable[int]) -> list:
+    """The users who may enter for projects of the groups ``group_ids``: their members and facility staff, by name;
+    one query, written out (``atmp_portal.sql``): every booking form shows them."""
+    return sql.instances(get_user_model(), _possible_entrants(), {"groups": list(group_ids), "staff": FACILITY_STAFF})
+
+
+@functools.cache
+def _possible_entrants() -> str:
+    return (
+        f"SELECT {sql.columns(get_user_model(), 'u')} FROM {get_user_model()._meta.db_table} u "
+        f"WHERE {_may_enter('u')} ORDER BY u.last_name, u.first_name, u.username"
+    )
+
+
+def _may_enter(user: str) -> str:
+    """SQL: the user of the alias ``user`` may enter for projects of the groups ``%(groups)s``: an active member of
+    one, or active facility staff (``roles.is_facility_staff``: their group is ``%(staff)s``). Two id subqueries
+    rather than an OR across joins: no DISTINCT over every user, half the time."""
+    users = get_user_model()
+    return (
+        f"{user}.is_active AND ({user}.id IN (SELECT m.user_id FROM {Membership._meta.db_table} m "
+        "WHERE m.group_id = ANY(%(groups)s)) "
+        f"OR {user}.is_staff OR {user}.is_superuser OR {user}.id IN (SELECT ug.user_id "
+        f"FROM {users.groups.through._meta.db_table} ug JOIN {Group._meta.db_table} g ON g.id = ug.group_id "
+        "WHERE g.name = %(staff)s))"
     )
 
 
@@ -500,23 +521,104 @@ class RuleData:
     eligible: set[int]
     opening: OpeningDays
     occupancy: Occupancy
+    hold: "RoomHoldNotice | None" = None
 
     @classmethod
     def load(
         cls, user, resource: Resource, project: AtmpProject, window: DateTimeTZRange, entrants: list
     ) -> "RuleData":
+        """One query (``_rule_reads``): run after the resource's row lock, it sees every booking and closure
+        committed before the lock was granted."""
         ids = [person.pk for person in entrants]
-        qualifications: dict[int, list[Qualification]] = {}
-        for qualification in Qualification.objects.filter(user__in=ids):
-            qualifications.setdefault(qualification.user_id, []).append(qualification)
+        room = resource.containing_room
+        covering = [pk for pk in (resource.pk, resource.room_id) if pk is not None]
+        first_day, last_day = _first_and_last_day(window)
+        around = widened(window, changeover_of(resource))
+        member, eligible, qualifications, exceptions, closures, bookings, *holds = sql.rows(
+            Resource,
+            _rule_reads(),
+            {
+                "user": user.pk,
+                "groups": [project.group_id],
+                "entrants": ids,
+                "staff": FACILITY_STAFF,
+                "facility": resource.facility_id,
+                "first_day": first_day,
+                "last_day": last_day,
+                "covering": covering,
+                "window": around,
+                "live": list(ACTIVE_STATUSES),
+                "resource_key": f"{{[{resource.pk},{resource.pk}]}}",
+                "room": room.pk if room else None,
+            },
+        )[0]
+        held_by = {}
+        for qualification in (sql.from_json(Qualification, values) for values in qualifications):
+            held_by.setdefault(qualification.user_id, []).append(qualification)
         return cls(
-            may_book=permissions.can_book_on_behalf(user)
-            or ResearchGroup.objects.with_member(user).filter(pk=project.group_id).exists(),
-            qualifications=qualifications,
-            eligible=set(possible_entrants([project.group_id]).filter(pk__in=ids).values_list("pk", flat=True)),
-            opening=OpeningDays.load(resource.facility, *_first_and_last_day(window)),
-            occupancy=Occupancy.load(resource, widened(window, changeover_of(resource))),
+            may_book=permissions.can_book_on_behalf(user) or member,
+            qualifications=held_by,
+            eligible=set(eligible),
+            opening=OpeningDays(resource.facility, [sql.from_json(OpeningException, values) for values in exceptions]),
+            occupancy=Occupancy(
+                resource,
+                [_closure_of(resource, values) for values in closures],
+                [_booking_with_code(values, code) for values, code in bookings],
+            ),
+            hold=next(
+                (
+                    source.notice(room, value)
+                    for source, value in zip(room_hold_sources, holds, strict=True)
+                    if value is not None
+                ),
+                None,
+            ),
         )
+
+
+def _closure_of(resource: Resource, values: list) -> Closure:
+    """A closure covering ``resource`` read by ``_rule_reads``, with the facility or resource it closes."""
+    closure = sql.from_json(Closure, values)
+    if closure.facility_id == resource.facility_id:
+        closure.facility = resource.facility
+    if closure.resource_id is not None:
+        closure.resource = resource if closure.resource_id == resource.pk else resource.room
+    return closure
+
+
+def _booking_with_code(values: list, code: str) -> Booking:
+    """A live booking read by ``_rule_reads``, with its project's code (all a refusal names of it)."""
+    booking = sql.from_json(Booking, values)
+    booking.project = AtmpProject(pk=booking.project_id, code=code)
+    return booking
+
+
+@functools.cache
+def _rule_reads() -> str:
+    """Everything ``RuleData`` holds, in one row: whether the booker is a member of the project's group; which
+    entrants may enter (``possible_entrants``); the entrants' qualifications; the facility's opening exceptions
+    on the window's days; the closures (``Closure.objects.affecting``) and live bookings
+    (``Booking.objects.of_resources_overlapping``, by the exclusion constraint's key) in the window widened by
+    the changeover; and the room's hold in force from each ``room_hold_sources`` (a JSON value, NULL: none)."""
+    holds = "".join(f", {source.in_force('%(room)s')}" for source in room_hold_sources)
+    return (
+        f"SELECT EXISTS (SELECT FROM {Membership._meta.db_table} m "
+        "WHERE m.user_id = %(user)s AND m.group_id = ANY(%(groups)s)), "
+        f"ARRAY(SELECT u.id FROM {get_user_model()._meta.db_table} u "
+        f"WHERE u.id = ANY(%(entrants)s) AND {_may_enter('u')}), "
+        f"ARRAY(SELECT {sql.json_columns(Qualification, 'q')} FROM {Qualification._meta.db_table} q "
+        "WHERE q.user_id = ANY(%(entrants)s)), "
+        f"ARRAY(SELECT {sql.json_columns(OpeningException, 'e')} FROM {OpeningException._meta.db_table} e "
+        "WHERE e.facility_id = %(facility)s AND e.first_day <= %(last_day)s AND e.last_day >= %(first_day)s), "
+        f"ARRAY(SELECT {sql.json_columns(Closure, 'c')} FROM {Closure._meta.db_table} c "
+        "WHERE (c.resource_id IS NULL AND c.facility_id = %(facility)s OR c.resource_id = ANY(%(covering)s)) "
+        "AND c.period && %(window)s), "
+        f"ARRAY(SELECT json_build_array({sql.json_columns(Booking, 'b')}, p.code) FROM {Booking._meta.db_table} b "
+        f"JOIN {AtmpProject._meta.db_table} p ON p.id = b.project_id "
+        "WHERE int8range(b.resource_id, b.resource_id, '[]') <@ %(resource_key)s::int8multirange "
+        "AND b.period && %(window)s AND b.status = ANY(%(live)s))"
+        f"{holds}"
+    )
 
 
 def _first_and_last_day(window: DateTimeTZRange) -> tuple[datetime.date, datetime.date]:
@@ -544,37 +646,46 @@ def _check_loaded(
     data: RuleData,
     step: ProcessStep | None = None,
 ) -> None:
+    check_room_released(data.hold)
     check_opening(resource, period, data.opening)
     check_project(project, data.may_book)
     check_access(resource, project, period, entrants, data.qualifications, data.eligible, step)
     check_availability(project, period, data.occupancy)
 
 
-# Rule 9: a room on hold refuses bookings. The room logbook knows the holds; it registers here a function
-# that answers, for some rooms in one query, the hold of each room on hold by room id (released rooms absent).
+# Rule 9: a room on hold refuses bookings. The room logbook knows the holds; it registers here where they are read:
+# for some rooms in one query (the calendars), and in SQL, within the one query of the booking rules (``RuleData``).
 @dataclass(frozen=True)
 class RoomHoldNotice:
     since: datetime.datetime
     message: str
 
 
-room_hold_lookups: list[Callable[[list[Resource]], dict[int, RoomHoldNotice]]] = []
+@dataclass(frozen=True)
+class RoomHoldSource:
+    """``notices``: the hold of each of some rooms on hold, by room id (released rooms absent), in one query.
+    ``in_force``: given an SQL expression of a room's id, a subquery of that room's hold as one JSON value (NULL when
+    it is released); ``notice``: the room's notice from that value."""
+
+    notices: Callable[[list[Resource]], dict[int, RoomHoldNotice]]
+    in_force: Callable[[str], str]
+    notice: Callable[[Resource, object], RoomHoldNotice]
+
+
+room_hold_sources: list[RoomHoldSource] = []
 
 
 def holds_of(rooms: list[Resource]) -> dict[int, RoomHoldNotice]:
     """The hold of each of ``rooms`` on hold, by room id."""
     holds: dict[int, RoomHoldNotice] = {}
-    for lookup in room_hold_lookups:
-        holds.update(lookup(rooms))
+    for source in room_hold_sources:
+        holds.update(source.notices(rooms))
     return holds
 
 
-def check_room_released(resource: Resource) -> None:
-    """A room on hold (and the equipment in it) refuses bookings until quality assurance releases it."""
-    room = resource.containing_room
-    if room is None:
-        return
-    hold = holds_of([room]).get(room.pk)
+def check_room_released(hold: RoomHoldNotice | None) -> None:
+    """A room on hold (and the equipment in it) refuses bookings until quality assurance releases it; ``hold``:
+    the room's, from ``RuleData``."""
     if hold:
         raise BookingError(hold.message)
 
@@ -608,7 +719,6 @@ def check_booking(
     """
     entrants = _entrants(user, entrants)
     _check_resource_and_timing(resource, period, len(entrants))
-    check_room_released(resource)
     _check_loaded(resource, project, period, entrants, RuleData.load(user, resource, project, period, entrants), step)
 
 
@@ -675,11 +785,9 @@ def free_slots(
     window = local_days(first_day, last_day)
     found = []
     for resource in resources:
-        try:
-            check_room_released(resource)
-        except BookingError:
-            continue  # a room on hold has no free time until it is released
         data = RuleData.load(user, resource, project, window, [user])
+        if data.hold:
+            continue  # a room on hold has no free time until it is released
         for period in _candidates(resource, duration, first_day, last_day, data.opening):
             try:
                 _check_resource_and_timing(resource, period, 1)
@@ -762,7 +870,10 @@ def occurrences(
 
 def _lock(resources: Iterable[Resource]) -> None:
     # Row locks on the resources, in a fixed order: bookings of one resource check and insert one at a time.
-    list(Resource.objects.filter(pk__in=[resource.pk for resource in resources]).select_for_update().order_by("pk"))
+    sql.rows(Resource, _LOCK_RESOURCES, [sorted({resource.pk for resource in resources})])
+
+
+_LOCK_RESOURCES = f"SELECT id FROM {Resource._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 
 
 def check_equipment_in_room(room: Resource, equipment: list[Resource]) -> None:
@@ -837,7 +948,6 @@ def _problems(
         try:
             for item in items:  # first and without queries: a period must be valid before it is queried
                 _check_resource_and_timing(item, each, len(entrants))
-                check_room_released(item)
         except BookingError as error:
             problems.append((each, error.message))
         else:

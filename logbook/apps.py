@@ -11,7 +11,7 @@ class LogbookConfig(AppConfig):
         # not the other way round.
         from facilities import services as booking_services
 
-        from .services import hold_notices
+        from .services import HOLD_SOURCE
 
-        if hold_notices not in booking_services.room_hold_lookups:
-            booking_services.room_hold_lookups.append(hold_notices)
+        if HOLD_SOURCE not in booking_services.room_hold_sources:
+            booking_services.room_hold_sources.append(HOLD_SOURCE)

@@ -128,12 +128,35 @@ def current_holds(rooms) -> dict[int, RoomHold]:
 def _first_holds_in_force() -> str:
     # Every calendar, booking and logbook page asks it.
     return (
-        f"SELECT DISTINCT ON (h.room_id) {sql.columns(RoomHold, 'h')}, d.code FROM {RoomHold._meta.db_table} h "
-        f"LEFT JOIN {Deviation._meta.db_table} d ON d.id = h.deviation_id "
-        f"WHERE h.room_id = ANY(%s) AND NOT EXISTS (SELECT FROM {RoomRelease._meta.db_table} r "
-        "WHERE r.room_id = h.room_id AND r.signed_at >= h.placed_at) "
+        f"SELECT DISTINCT ON (h.room_id) {sql.columns(RoomHold, 'h')}, d.code {_holds_in_force('h.room_id = ANY(%s)')} "
         "ORDER BY h.room_id, h.placed_at, h.id"
     )
+
+
+def _holds_in_force(room_condition: str) -> str:
+    """FROM and WHERE of the holds in force of the rooms ``room_condition`` names, with their deviations (``d``)."""
+    return (
+        f"FROM {RoomHold._meta.db_table} h LEFT JOIN {Deviation._meta.db_table} d ON d.id = h.deviation_id "
+        f"WHERE {room_condition} AND NOT EXISTS (SELECT FROM {RoomRelease._meta.db_table} r "
+        "WHERE r.room_id = h.room_id AND r.signed_at >= h.placed_at)"
+    )
+
+
+def hold_in_force(room_id: str) -> str:
+    """A subquery of the first hold in force of the room whose id is the SQL ``room_id``, as one JSON value with its
+    deviation's code (NULL when released), as ``hold_notice`` reads it: the booking rules' single query asks it."""
+    return (
+        f"(SELECT json_build_array({sql.json_columns(RoomHold, 'h')}, d.code) "
+        f"{_holds_in_force(f'h.room_id = {room_id}')} ORDER BY h.placed_at, h.id LIMIT 1)"
+    )
+
+
+def hold_notice(room: Resource, value: list) -> booking_services.RoomHoldNotice:
+    """The notice of ``room``'s hold from the value ``hold_in_force`` read."""
+    columns, code = value
+    hold = sql.from_json(RoomHold, columns)
+    hold.deviation_code = code
+    return booking_services.RoomHoldNotice(hold.placed_at, describe_hold(room, hold))
 
 
 def describe_hold(room: Resource, hold: RoomHold) -> str:
@@ -146,13 +169,16 @@ def describe_hold(room: Resource, hold: RoomHold) -> str:
 
 
 def hold_notices(rooms: list[Resource]) -> dict[int, booking_services.RoomHoldNotice]:
-    """Since when and why each of ``rooms`` on hold is held, by room id; one query (the booking rules ask this)."""
+    """Since when and why each of ``rooms`` on hold is held, by room id; one query (the calendars ask this)."""
     holds = current_holds(rooms)
     return {
         room.pk: booking_services.RoomHoldNotice(holds[room.pk].placed_at, describe_hold(room, holds[room.pk]))
         for room in rooms
         if room.pk in holds
     }
+
+
+HOLD_SOURCE = booking_services.RoomHoldSource(notices=hold_notices, in_force=hold_in_force, notice=hold_notice)
 
 
 def hold_message(room: Resource) -> str | None:

@@ -9,6 +9,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from facilities import services
+from facilities.forms import offered_projects
 from facilities.models import (
     Booking,
     BookingStatus,
@@ -23,7 +24,7 @@ from facilities.models import (
 from facilities.periods import closure_covers
 from facilities.permissions import can_view_booking
 from facilities.services import BookingError, Recurrence
-from projects.models import ProjectStatus
+from projects.models import AtmpProject, ProjectStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -525,6 +526,28 @@ class TestOneRuleInTwoForms:
         room_closure = Closure(facility=room.facility, resource=room)
         assert closure_covers(room_closure, equipment)
         assert not closure_covers(Closure(facility=room.facility, resource=equipment), room)
+
+    def test_who_may_enter(
+        self, booker, pi, outsider, facility_user, admin_user, make_user, add_member, group, room, admitted_project, at
+    ):
+        left = add_member(group)
+        left.is_active = False
+        left.save()
+        people = [booker, pi, outsider, facility_user, admin_user, make_user(is_superuser=True), left, make_user()]
+        ids = [person.pk for person in people]
+        window = DateTimeTZRange(at(timezone.localdate(), "07:00"), at(timezone.localdate(), "18:00"))
+        in_rules = services.RuleData.load(booker, room, admitted_project, window, people).eligible
+        assert in_rules == {person.pk for person in services.possible_entrants([group.pk]) if person.pk in ids}
+        assert in_rules == {person.pk for person in people[:2] + people[3:6]}
+
+    def test_which_projects_the_booking_form_offers(self, booker, outsider, group, make_project, admitted_project):
+        make_project(group, status=ProjectStatus.DRAFT)
+        make_project(group, status=ProjectStatus.ACTIVE, acronym="SECOND")
+        for user in (booker, outsider):
+            in_sql = offered_projects(user, None)
+            assert in_sql == list(AtmpProject.objects.bookable_by(user).order_by("code")), user
+        assert len(offered_projects(booker, None)) == 2  # not the draft
+        assert offered_projects(outsider, [admitted_project.pk]) == [admitted_project]
 
     def test_who_sees_a_booking(self, book, booker, pi, outsider, facility_user, admin_user, make_user):
         [booking] = book()
