@@ -323,8 +323,11 @@ def _filter_context(request, filterset):
 def _project_rows(projects) -> list[str]:
     """The list's rows of ``projects`` (values of PROJECT_LIST_FIELDS), each written as one string: a template
     would render a dozen nodes per row. Links and labels are looked up here once, not per row."""
-    class_labels, stage_labels = dict(AtmpClass.choices), dict(DevelopmentStage.choices)
-    status_labels = dict(ProjectStatus.choices)
+    # Each label translated once, not once per row.
+    class_labels, stage_labels, status_labels = (
+        {choice.value: str(choice.label) for choice in choices}
+        for choices in (AtmpClass, DevelopmentStage, ProjectStatus)
+    )
     sample = "ATMP-0000-0000"
     project_page = reverse("projects:project_detail", args=[sample]).replace(sample, "{}")
     return [
