@@ -477,8 +477,11 @@ def closure_list(request):
             messages.success(request, _cancelled_message(len(cancelled)))
             return redirect("facilities:closures")
     show_past = request.GET.get("show") == "past"
-    closures = (Closure.objects.past() if show_past else Closure.objects.upcoming()).select_related(
-        "facility", "resource", "created_by"
+    # What the list shows of each closure: its period, reason and note, and the name of what it closes.
+    closures = (
+        (Closure.objects.past() if show_past else Closure.objects.upcoming())
+        .select_related("facility", "resource")
+        .only("period", "reason", "note", "facility__name", "resource__name")
     )
     context = {
         "form": form,
