@@ -348,6 +348,7 @@ class ProjectSearchForm(forms.Form):
             AtmpProject.objects.admitted()
             .matching(self.cleaned_data["q"])
             .select_related("group")
+            .only("code", "acronym", "title", "group__name")  # its name (str()) and its group's: no long texts
             .order_by("code")[: self.MAX_RESULTS + 1]
         )
         return found[: self.MAX_RESULTS], len(found) > self.MAX_RESULTS

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag, urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
@@ -19,6 +20,7 @@ from atmp_portal.confirmation import confirmation_page
 from atmp_portal.pagination import counted_page
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
+from atmp_portal.widgets import escaped
 from audit.permissions import can_view_history
 
 from . import calendar, ical, permissions, report_exports, reports, services, tables
@@ -237,10 +239,13 @@ def booking_new(request):
     return render(request, "facilities/booking_form.html", context)
 
 
-def _booking_form_url(fields, *names: str) -> str:
-    """The booking form's address with the ``names`` of ``fields`` (a request's GET or POST) that have a value."""
+def _booking_form_url(fields, *names: str, path: str = "") -> str:
+    """The booking form's address with the ``names`` of ``fields`` (a request's GET or POST) that have a value.
+
+    ``path``: the form's path, reversed once by a caller that makes many addresses.
+    """
     kept = {name: fields[name] for name in names if fields.get(name)}
-    return reverse("facilities:booking_new") + (f"?{urlencode(kept)}" if kept else "")
+    return (path or reverse("facilities:booking_new")) + (f"?{urlencode(kept)}" if kept else "")
 
 
 def _choose_project(request):
@@ -248,13 +253,21 @@ def _choose_project(request):
     search = ProjectSearchForm(request.GET)
     projects, more = search.results()
     carried = {name: request.GET[name] for name in ("resource", "start", "end") if request.GET.get(name)}
-    context = {
-        "search": search,
-        "carried": carried,
-        "projects": [(each, _booking_form_url({**carried, "project": each.pk}, *PREFILLED)) for each in projects],
-        "more": more,
-    }
+    context = {"search": search, "carried": carried, "results": _found_projects(projects, carried), "more": more}
     return render(request, "facilities/booking_project.html", context)
+
+
+def _found_projects(projects, carried: dict) -> list[str]:
+    """Each found project as a list item, a link to the booking form for it with the ``carried`` fields; written
+    as one string, from one reverse: a template would render a few nodes per project."""
+    path = reverse("facilities:booking_new")
+    return [
+        mark_safe(  # every value escaped
+            f'<li><a href="{escaped(_booking_form_url({**carried, "project": project.pk}, *PREFILLED, path=path))}">'
+            f'{escaped(project)}</a> <span class="text-body-secondary">{escaped(project.group.name)}</span></li>\n'
+        )
+        for project in projects
+    ]
 
 
 def _visible_booking(request, pk) -> Booking:
@@ -464,8 +477,11 @@ def closure_list(request):
             messages.success(request, _cancelled_message(len(cancelled)))
             return redirect("facilities:closures")
     show_past = request.GET.get("show") == "past"
-    closures = (Closure.objects.past() if show_past else Closure.objects.upcoming()).select_related(
-        "facility", "resource", "created_by"
+    # What the list shows of each closure: its period, reason and note, and the name of what it closes.
+    closures = (
+        (Closure.objects.past() if show_past else Closure.objects.upcoming())
+        .select_related("facility", "resource")
+        .only("period", "reason", "note", "facility__name", "resource__name")
     )
     context = {
         "form": form,

@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,6 +14,7 @@ from atmp_portal.confirmation import confirmation_page
 from atmp_portal.dates import local_text
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
+from atmp_portal.widgets import escaped
 from audit.permissions import can_view_history
 
 from . import permissions, reports, services, workflow
@@ -323,26 +324,31 @@ def _filter_context(request, filterset):
 def _project_rows(projects) -> list[str]:
     """The list's rows of ``projects`` (values of PROJECT_LIST_FIELDS), each written as one string: a template
     would render a dozen nodes per row. Links and labels are looked up here once, not per row."""
-    class_labels, stage_labels = dict(AtmpClass.choices), dict(DevelopmentStage.choices)
-    status_labels = dict(ProjectStatus.choices)
+    # Each label translated once, not once per row.
+    class_labels, stage_labels, status_labels = (
+        {choice.value: str(choice.label) for choice in choices}
+        for choices in (AtmpClass, DevelopmentStage, ProjectStatus)
+    )
     sample = "ATMP-0000-0000"
     project_page = reverse("projects:project_detail", args=[sample]).replace(sample, "{}")
-    return [
-        format_html(
-            '<tr><td><a href="{}">{}</a></td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td><span class="badge text-bg-secondary">{}</span></td><td>{}</td></tr>\n',
-            project_page.format(project["code"]),
-            project["code"],
-            format_html("<strong>{}</strong> · ", project["acronym"]) if project["acronym"] else "",
-            project["title"],
-            project["group__name"],
-            class_labels.get(project["atmp_class"], project["atmp_class"]),
-            stage_labels.get(project["stage"], project["stage"]),
-            status_labels.get(project["status"], project["status"]),
-            local_text(project["updated_at"], "SHORT_DATE_FORMAT"),
+    rows = []
+    for project in projects:
+        code, title = escaped(project["code"]), escaped(project["title"])
+        if project["acronym"]:
+            title = f"<strong>{escaped(project['acronym'])}</strong> · {title}"
+        class_label = class_labels.get(project["atmp_class"], project["atmp_class"])
+        stage_label = stage_labels.get(project["stage"], project["stage"])
+        status_label = status_labels.get(project["status"], project["status"])
+        rows.append(
+            mark_safe(  # every value escaped
+                f'<tr><td><a href="{escaped(project_page.format(project["code"]))}">{code}</a></td>'
+                f"<td>{title}</td><td>{escaped(project['group__name'])}</td><td>{escaped(class_label)}</td>"
+                f"<td>{escaped(stage_label)}</td>"
+                f'<td><span class="badge text-bg-secondary">{escaped(status_label)}</span></td>'
+                f"<td>{escaped(local_text(project['updated_at'], 'SHORT_DATE_FORMAT'))}</td></tr>\n"
+            )
         )
-        for project in projects
-    ]
+    return rows
 
 
 @require_GET

@@ -284,7 +284,9 @@ class AtmpProject(models.Model):
             ),
         ]
         indexes = [
-            GinIndex("search_vector", name="project_search_gin"),
+            # Without a pending list: each search reads the index's tree alone, never an unsorted list of recent
+            # changes that grows until a vacuum. Projects change by hand, a few times a day, so writes barely notice.
+            GinIndex("search_vector", name="project_search_gin", fastupdate=False),
             # The project list's order: its first page is read from the index, not sorted from every project.
             models.Index(models.F("updated_at").desc(), "code", name="project_recent_first"),
             # The portfolio counts projects by class and stage from the index alone, in its order, without hashing.
