@@ -3,6 +3,9 @@
 import time
 from urllib.parse import urlsplit
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -89,6 +92,30 @@ class SessionTimeoutMiddleware:
         logout(request)
         messages.warning(request, reason)
         return redirect_to_login(back)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's headers, built once per process for the responses that no view changes (nearly all: the
+    policy is CONTENT_SECURITY_POLICY, without nonces), where django-csp builds them anew for every response."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.headers = {HEADER: build_policy(), HEADER_REPORT_ONLY: build_policy(report_only=True)}
+
+    def process_response(self, request, response):
+        # A view's own policy (django-csp's decorators), a nonce the page used, or DEBUG's error pages (which
+        # go without): django-csp decides.
+        if (
+            settings.DEBUG
+            or getattr(request, "_csp_nonce", None)
+            or any(name.startswith("_csp") for name in vars(response))
+        ):
+            return super().process_response(request, response)
+        for header, policy in self.headers.items():
+            if policy:
+                response.headers.setdefault(header, policy)
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # as django-csp: too late for one
+        return response
 
 
 @receiver(user_logged_in)

@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "atmp_portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "atmp_portal.middleware.ContentSecurityPolicyMiddleware",
     # Records the user and URL of every change in the audit trail.
     "pghistory.middleware.HistoryMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.

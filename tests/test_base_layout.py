@@ -2,6 +2,7 @@
 and what the layout keeps cached follows a user's own change on their next request."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from atmp_portal.roles import FACILITY_STAFF
@@ -24,6 +25,20 @@ def test_a_signed_in_page_reads_its_session_and_its_user_with_the_roles_in_two_q
         response = client.get(NO_PAGE)
     assert response.status_code == 404
     assert f'href="{reverse("facilities:usage_report")}"' in response.text  # the roles came with the user
+
+
+@pytest.mark.django_db(transaction=True)  # closes the database connection
+def test_the_two_floor_queries_are_prepared_once_per_database_connection(client, member, django_assert_num_queries):
+    client.force_login(member)
+    with django_assert_num_queries(2) as queries:
+        assert client.get(NO_PAGE).status_code == 404
+    assert [query["sql"].split("(")[0] for query in queries] == ["EXECUTE session_data", "EXECUTE signed_in_user"]
+    # A new connection (the old one timed out or broke) has none of the old one's statements: prepared again.
+    connection.close()
+    with django_assert_num_queries(2):
+        assert member.get_username() in client.get(NO_PAGE).text
+    client.cookies["sessionid"] = "no-such-session"
+    assert member.get_username() not in client.get(NO_PAGE).text
 
 
 def test_the_base_layout_renders_a_fixed_handful_of_template_nodes(client, member, admin_user, monkeypatch):

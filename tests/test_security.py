@@ -73,6 +73,26 @@ class TestHeaders:
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Referrer-Policy"] == "same-origin"
 
+    def test_the_policy_built_once_is_django_csps_and_a_views_own_policy_still_counts(self, rf):
+        from csp.middleware import CSPMiddleware
+        from django.http import HttpResponse
+
+        from atmp_portal.middleware import ContentSecurityPolicyMiddleware
+
+        def answer(updated):
+            response = HttpResponse()
+            if updated:
+                response._csp_update = {"img-src": ["https://maps.example.org"]}
+            return response
+
+        for updated in (False, True):
+            ours = ContentSecurityPolicyMiddleware(lambda request: answer(updated))(rf.get("/"))  # noqa: B023
+            theirs = CSPMiddleware(lambda request: answer(updated))(rf.get("/"))  # noqa: B023
+            assert sorted(ours["Content-Security-Policy"].split("; ")) == sorted(
+                theirs["Content-Security-Policy"].split("; ")
+            )
+            assert ("https://maps.example.org" in ours["Content-Security-Policy"]) is updated
+
     def test_production_settings_secure_the_cookies_and_send_hsts(self):
         code = (
             "import django; django.setup(); from django.conf import settings as s; "
