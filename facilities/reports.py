@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
@@ -24,12 +24,22 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from atmp_portal import sql
+from atmp_portal import roles, sql
 from atmp_portal.charts import bar_chart
 from logbook.models import UseKind, UseRecord
 from projects.models import AtmpProject, BillingCategory, ResearchGroup, billed_externally
 
-from .models import Booking, BookingStatus, Closure, Facility, OpeningException, Resource, ResourceKind
+from . import usage_totals
+from .models import (
+    Booking,
+    BookingStatus,
+    Closure,
+    Facility,
+    OpeningException,
+    Resource,
+    ResourceKind,
+    UsageTotals,
+)
 from .opening import OpeningDays, bookable_hours
 from .periods import closure_covers, local_days
 
@@ -534,7 +544,10 @@ def usage_report_page(
     resource_rows = Paginator(resources, per_page).get_page(resource_page)
     resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
     bookings = _approved_bookings_in(period, user, facility_resources)
-    group_ids, booked_hours, cost = _totals(bookings, period)
+    if roles.is_facility_staff(user):  # they see every booking: the totals are everyone's, kept
+        group_ids, booked_hours, cost = _kept_totals(bookings, period, facility)
+    else:
+        group_ids, booked_hours, cost = _totals(bookings, period)
     group_rows = Paginator(group_ids, per_page).get_page(group_page)
     group_rows.object_list = _group_usage_of(
         bookings.filter(project__group_id__in=list(group_rows.object_list)), period, facility_resources
@@ -553,6 +566,28 @@ SELECT
      FROM (SELECT ROUND(SUM(seconds) / 3600, 2) AS hours FROM line WHERE active GROUP BY resource_id) AS per_resource),
     (SELECT COALESCE(SUM(ROUND(ROUND(seconds / 3600, 2) * rate, 2)), 0) FROM line)
 """
+
+
+def _kept_totals(bookings, period: ReportPeriod, facility: Facility | None) -> tuple[list[int], Decimal, Decimal]:
+    """``_totals`` of every approved booking of the period (``bookings``) at the centre or at ``facility``, as kept
+    in ``UsageTotals``; one query, or three when they are summed again and kept.
+
+    The totals are kept only while no change that could delete them is under way (its trigger holds the lock
+    shared), and summed after the lock is held: they include every change committed before, and a change
+    made after waits for them to be kept and then deletes them.
+    """
+    key = {"first_day": period.first_day, "last_day": period.last_day, "facility": facility}
+    totals = UsageTotals.objects.filter(**key).values_list("group_ids", "booked_hours", "cost").first()
+    if totals is not None:
+        return totals
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_try_advisory_xact_lock({usage_totals.LOCK})")
+        (locked,) = cursor.fetchone()
+        group_ids, booked_hours, cost = _totals(bookings, period)
+        if locked:  # another report may have kept them since
+            kept = UsageTotals(**key, window=period.window, group_ids=group_ids, booked_hours=booked_hours, cost=cost)
+            UsageTotals.objects.bulk_create([kept], ignore_conflicts=True)
+    return group_ids, booked_hours, cost
 
 
 def _totals(bookings, period: ReportPeriod) -> tuple[list[int], Decimal, Decimal]:
