@@ -393,51 +393,43 @@ class GroupUsage:
     def billing_category_label(self) -> str:
         return BillingCategory(self.group.billed_as).label
 
-    @property
+    # Read by the group's row, its chart bar and the files, once its lines are all in: reckoned once.
+    @functools.cached_property
     def hours(self) -> Decimal:
         return sum((line.hours for line in self.lines), Decimal(0))
 
-    @property
+    @functools.cached_property
     def cost(self) -> Decimal:
         return sum((line.cost for line in self.lines), Decimal(0))
 
     @property
-    def header_html(self) -> str:
-        """The group's row above its lines (see ``lines_html``)."""
+    def rows_html(self) -> str:
+        """The group's row and the rows of its lines below it, written here: a template would render a dozen nodes
+        per line, and a page of groups at a large centre holds hundreds of lines (so the texts are escaped directly
+        by the standard library, as Django's escape does, without format_html's wrapping of each value)."""
         number = numbers()
         group = self.group
         use = _("used %(hours)s h, %(no_shows)s no-shows") % {
             "hours": number(self.use.used_hours),
             "no_shows": formats.localize(self.use.no_shows),
         }
-        return format_html(
-            '<tr class="table-light"><th scope="rowgroup" colspan="2"><a href="{}">{}</a> · {} {} · {} · {}</th>'
-            '<td class="text-end fw-bold">{}</td><td></td><td class="text-end fw-bold">{}</td></tr>\n',
-            group.get_absolute_url(),
-            group.name,
-            _("cost centre"),
-            group.cost_centre or _("none given"),
-            self.billing_category_label,
-            use,
-            number(self.hours),
-            number(self.cost),
+        cost_centre = f"{_('cost centre')} {group.cost_centre or _('none given')}"
+        header = (
+            '<tr class="table-light"><th scope="rowgroup" colspan="2">'
+            f'<a href="{html.escape(group.get_absolute_url())}">{html.escape(group.name)}</a> · '
+            f"{html.escape(cost_centre)} · {html.escape(self.billing_category_label)} · {html.escape(use)}</th>"
+            f'<td class="text-end fw-bold">{number(self.hours)}</td><td></td>'
+            f'<td class="text-end fw-bold">{number(self.cost)}</td></tr>\n'
         )
-
-    @property
-    def lines_html(self) -> str:
-        """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
-        of groups at a large centre holds hundreds of lines (so the texts are escaped directly by the standard
-        library, as Django's escape does, without format_html's or escape's wrapping of each value)."""
-        number = numbers()
-        return mark_safe(  # the texts are escaped; the numbers are digits and the language's separators
-            "".join(
-                f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
-                f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
-                f'<td class="text-end">{number(line.hours)}</td>'
-                f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
-                for line in self.lines
-            )
+        lines = (
+            f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
+            f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
+            f'<td class="text-end">{number(line.hours)}</td>'
+            f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
+            for line in self.lines
         )
+        # The texts are escaped; the numbers are digits and the language's separators.
+        return mark_safe(header + "".join(lines))
 
 
 def numbers() -> Callable[[Decimal], str]:
@@ -473,8 +465,9 @@ def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resourc
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
     # The lines name a project by code and title: its long texts would only weigh on a large report.
     projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
-    if resources is None:
-        resources = Resource.objects.in_bulk({row[2] for row in rows})
+    if resources is None:  # as the lines name and bill them: a page of groups bills most of a centre's resources
+        billed = Resource.objects.only("name", "slug", "internal_hourly_rate", "external_hourly_rate")
+        resources = billed.in_bulk({row[2] for row in rows})
     usage: dict[int, GroupUsage] = {}
     for group_id, project_id, resource_id, seconds, used, no_shows in rows:
         group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
