@@ -468,15 +468,18 @@ def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resourc
     if resources is None:  # as the lines name and bill them: a page of groups bills most of a centre's resources
         billed = Resource.objects.only("name", "slug", "internal_hourly_rate", "external_hourly_rate")
         resources = billed.in_bulk({row[2] for row in rows})
-    usage: dict[int, GroupUsage] = {}
+    usage = {group_id: GroupUsage(group) for group_id, group in groups.items()}
+    # The use of each line rounded, then summed per group: added up as numbers, a page holds hundreds of lines.
+    used_hours, no_show_count = dict.fromkeys(groups, Decimal(0)), dict.fromkeys(groups, 0)
     for group_id, project_id, resource_id, seconds, used, no_shows in rows:
-        group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
-        group_row.use += ActualUse.of(used, no_shows)
-        group_row.lines.append(
+        usage[group_id].lines.append(
             BillingLine(groups[group_id], projects[project_id], resources[resource_id], _hours(seconds))
         )
-    for group_row in usage.values():
+        used_hours[group_id] += _hours(used)
+        no_show_count[group_id] += no_shows
+    for group_id, group_row in usage.items():
         group_row.lines.sort(key=lambda line: (line.project.code, line.resource.name))
+        group_row.use = ActualUse(used_hours[group_id], no_show_count[group_id])
     return sorted(usage.values(), key=lambda group_row: group_row.group.name)
 
 
