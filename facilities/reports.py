@@ -620,12 +620,10 @@ def usage_charts(report: UsageReport | UsageReportPage, groups: Iterable[GroupUs
         ),
         scale_max=100,
     )
+    number = numbers()
     hours = bar_chart(
         "group-hours-chart",
         _("Booked hours per research group, %(period)s") % {"period": report.period.label},
-        (
-            (row.group.name, row.hours, f"{formats.number_format(row.hours, 2, force_grouping=True)} h")
-            for row in groups
-        ),
+        ((row.group.name, row.hours, f"{number(row.hours)} h") for row in groups),
     )
     return {"utilisation": utilisation, "group_hours": hours}
