@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Case, Count, DecimalField, Exists, F, Func, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Greatest, Least
@@ -24,12 +24,22 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from atmp_portal import sql
+from atmp_portal import roles, sql
 from atmp_portal.charts import bar_chart
 from logbook.models import UseKind, UseRecord
 from projects.models import AtmpProject, BillingCategory, ResearchGroup, billed_externally
 
-from .models import Booking, BookingStatus, Closure, Facility, OpeningException, Resource, ResourceKind
+from . import usage_totals
+from .models import (
+    Booking,
+    BookingStatus,
+    Closure,
+    Facility,
+    OpeningException,
+    Resource,
+    ResourceKind,
+    UsageTotals,
+)
 from .opening import OpeningDays, bookable_hours
 from .periods import closure_covers, local_days
 
@@ -383,51 +393,43 @@ class GroupUsage:
     def billing_category_label(self) -> str:
         return BillingCategory(self.group.billed_as).label
 
-    @property
+    # Read by the group's row, its chart bar and the files, once its lines are all in: reckoned once.
+    @functools.cached_property
     def hours(self) -> Decimal:
         return sum((line.hours for line in self.lines), Decimal(0))
 
-    @property
+    @functools.cached_property
     def cost(self) -> Decimal:
         return sum((line.cost for line in self.lines), Decimal(0))
 
     @property
-    def header_html(self) -> str:
-        """The group's row above its lines (see ``lines_html``)."""
+    def rows_html(self) -> str:
+        """The group's row and the rows of its lines below it, written here: a template would render a dozen nodes
+        per line, and a page of groups at a large centre holds hundreds of lines (so the texts are escaped directly
+        by the standard library, as Django's escape does, without format_html's wrapping of each value)."""
         number = numbers()
         group = self.group
         use = _("used %(hours)s h, %(no_shows)s no-shows") % {
             "hours": number(self.use.used_hours),
             "no_shows": formats.localize(self.use.no_shows),
         }
-        return format_html(
-            '<tr class="table-light"><th scope="rowgroup" colspan="2"><a href="{}">{}</a> · {} {} · {} · {}</th>'
-            '<td class="text-end fw-bold">{}</td><td></td><td class="text-end fw-bold">{}</td></tr>\n',
-            group.get_absolute_url(),
-            group.name,
-            _("cost centre"),
-            group.cost_centre or _("none given"),
-            self.billing_category_label,
-            use,
-            number(self.hours),
-            number(self.cost),
+        cost_centre = f"{_('cost centre')} {group.cost_centre or _('none given')}"
+        header = (
+            '<tr class="table-light"><th scope="rowgroup" colspan="2">'
+            f'<a href="{html.escape(group.get_absolute_url())}">{html.escape(group.name)}</a> · '
+            f"{html.escape(cost_centre)} · {html.escape(self.billing_category_label)} · {html.escape(use)}</th>"
+            f'<td class="text-end fw-bold">{number(self.hours)}</td><td></td>'
+            f'<td class="text-end fw-bold">{number(self.cost)}</td></tr>\n'
         )
-
-    @property
-    def lines_html(self) -> str:
-        """The table rows of the lines, written here: a template would render a dozen nodes per line, and a page
-        of groups at a large centre holds hundreds of lines (so the texts are escaped directly by the standard
-        library, as Django's escape does, without format_html's or escape's wrapping of each value)."""
-        number = numbers()
-        return mark_safe(  # the texts are escaped; the numbers are digits and the language's separators
-            "".join(
-                f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
-                f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
-                f'<td class="text-end">{number(line.hours)}</td>'
-                f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
-                for line in self.lines
-            )
+        lines = (
+            f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
+            f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
+            f'<td class="text-end">{number(line.hours)}</td>'
+            f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
+            for line in self.lines
         )
+        # The texts are escaped; the numbers are digits and the language's separators.
+        return mark_safe(header + "".join(lines))
 
 
 def numbers() -> Callable[[Decimal], str]:
@@ -463,17 +465,21 @@ def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resourc
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
     # The lines name a project by code and title: its long texts would only weigh on a large report.
     projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
-    if resources is None:
-        resources = Resource.objects.in_bulk({row[2] for row in rows})
-    usage: dict[int, GroupUsage] = {}
+    if resources is None:  # as the lines name and bill them: a page of groups bills most of a centre's resources
+        billed = Resource.objects.only("name", "slug", "internal_hourly_rate", "external_hourly_rate")
+        resources = billed.in_bulk({row[2] for row in rows})
+    usage = {group_id: GroupUsage(group) for group_id, group in groups.items()}
+    # The use of each line rounded, then summed per group: added up as numbers, a page holds hundreds of lines.
+    used_hours, no_show_count = dict.fromkeys(groups, Decimal(0)), dict.fromkeys(groups, 0)
     for group_id, project_id, resource_id, seconds, used, no_shows in rows:
-        group_row = usage.setdefault(group_id, GroupUsage(groups[group_id]))
-        group_row.use += ActualUse.of(used, no_shows)
-        group_row.lines.append(
+        usage[group_id].lines.append(
             BillingLine(groups[group_id], projects[project_id], resources[resource_id], _hours(seconds))
         )
-    for group_row in usage.values():
+        used_hours[group_id] += _hours(used)
+        no_show_count[group_id] += no_shows
+    for group_id, group_row in usage.items():
         group_row.lines.sort(key=lambda line: (line.project.code, line.resource.name))
+        group_row.use = ActualUse(used_hours[group_id], no_show_count[group_id])
     return sorted(usage.values(), key=lambda group_row: group_row.group.name)
 
 
@@ -534,7 +540,10 @@ def usage_report_page(
     resource_rows = Paginator(resources, per_page).get_page(resource_page)
     resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
     bookings = _approved_bookings_in(period, user, facility_resources)
-    group_ids, booked_hours, cost = _totals(bookings, period)
+    if roles.is_facility_staff(user):  # they see every booking: the totals are everyone's, kept
+        group_ids, booked_hours, cost = _kept_totals(bookings, period, facility)
+    else:
+        group_ids, booked_hours, cost = _totals(bookings, period)
     group_rows = Paginator(group_ids, per_page).get_page(group_page)
     group_rows.object_list = _group_usage_of(
         bookings.filter(project__group_id__in=list(group_rows.object_list)), period, facility_resources
@@ -553,6 +562,28 @@ SELECT
      FROM (SELECT ROUND(SUM(seconds) / 3600, 2) AS hours FROM line WHERE active GROUP BY resource_id) AS per_resource),
     (SELECT COALESCE(SUM(ROUND(ROUND(seconds / 3600, 2) * rate, 2)), 0) FROM line)
 """
+
+
+def _kept_totals(bookings, period: ReportPeriod, facility: Facility | None) -> tuple[list[int], Decimal, Decimal]:
+    """``_totals`` of every approved booking of the period (``bookings``) at the centre or at ``facility``, as kept
+    in ``UsageTotals``; one query, or three when they are summed again and kept.
+
+    The totals are kept only while no change that could delete them is under way (its trigger holds the lock
+    shared), and summed after the lock is held: they include every change committed before, and a change
+    made after waits for them to be kept and then deletes them.
+    """
+    key = {"first_day": period.first_day, "last_day": period.last_day, "facility": facility}
+    totals = UsageTotals.objects.filter(**key).values_list("group_ids", "booked_hours", "cost").first()
+    if totals is not None:
+        return totals
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_try_advisory_xact_lock({usage_totals.LOCK})")
+        (locked,) = cursor.fetchone()
+        group_ids, booked_hours, cost = _totals(bookings, period)
+        if locked:  # another report may have kept them since
+            kept = UsageTotals(**key, window=period.window, group_ids=group_ids, booked_hours=booked_hours, cost=cost)
+            UsageTotals.objects.bulk_create([kept], ignore_conflicts=True)
+    return group_ids, booked_hours, cost
 
 
 def _totals(bookings, period: ReportPeriod) -> tuple[list[int], Decimal, Decimal]:
@@ -589,12 +620,10 @@ def usage_charts(report: UsageReport | UsageReportPage, groups: Iterable[GroupUs
         ),
         scale_max=100,
     )
+    number = numbers()
     hours = bar_chart(
         "group-hours-chart",
         _("Booked hours per research group, %(period)s") % {"period": report.period.label},
-        (
-            (row.group.name, row.hours, f"{formats.number_format(row.hours, 2, force_grouping=True)} h")
-            for row in groups
-        ),
+        ((row.group.name, row.hours, f"{number(row.hours)} h") for row in groups),
     )
     return {"utilisation": utilisation, "group_hours": hours}

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import translation
@@ -25,6 +26,7 @@ from facilities.models import (
     Facility,
     Resource,
     ResourceKind,
+    UsageTotals,
 )
 from facilities.periods import local_datetime
 from facilities.reports import (
@@ -469,9 +471,12 @@ def test_report_queries_do_not_grow_with_bookings(
     client.force_login(facility_user)
     bulk(10)
     # The page: a page of resources (counted; a facility's read at once), their bookings, closures and exception
-    # days; the totals of every line with the groups' ids; the lines of the page's groups, and their groups,
+    # days; the totals of every line with the groups' ids, read as kept or else summed and kept (the lock, the
+    # sum and the insert, and the savepoint around them); the lines of the page's groups, and their groups,
     # projects and resources (a facility's already read); the facilities to choose from.
-    with django_assert_max_num_queries(14 - 2 * bool(scope)) as few:
+    with django_assert_max_num_queries(18 - 2 * bool(scope)) as few:
+        assert "2.50" in client.get(MARCH + scope).text
+    with django_assert_max_num_queries(len(few.captured_queries) - 5):  # the totals as kept
         assert "2.50" in client.get(MARCH + scope).text
     bulk(2000)
     Facility.objects.bulk_create(Facility(name=f"Unit {n}", slug=f"unit-{n}") for n in range(30))
@@ -545,7 +550,7 @@ def test_the_page_shows_groups_a_page_at_a_time_with_totals_of_all(
     client, lab_groups, facility_user, django_assert_max_num_queries
 ):
     client.force_login(facility_user)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(18):  # the totals summed and kept (see above)
         first_page = client.get(MARCH).text
     assert "Groups 1 to 25 of 30; the CSV and Excel files hold them all." in first_page
     assert "Lab 24" in first_page and "Lab 25" not in first_page
@@ -606,7 +611,7 @@ def test_the_rows_escape_the_names_users_gave(client, march, admitted_project, f
 
 
 def test_a_booking_made_and_cancelled_shows_in_the_very_next_report(client, book_room, booking_day, facility_user):
-    """Nothing of the report is kept between requests: its totals and its lines follow each booking at once."""
+    """The report's totals and its lines follow each booking at once (the kept totals are deleted with it)."""
     month = f"{URL}?month={booking_day:%Y-%m}"
     client.force_login(facility_user)
     assert "No approved bookings in this period." in client.get(month).text
@@ -617,3 +622,156 @@ def test_a_booking_made_and_cancelled_shows_in_the_very_next_report(client, book
     cancel_booking(booking, by=facility_user, reason="Media not delivered")
     page = client.get(month).text
     assert "0.00 h booked in all" in page and "No approved bookings in this period." in page
+
+
+def page_totals(user, facility=None):
+    """The totals of the page on March 2027: booked hours, cost and the groups' ids by name."""
+    page = usage_report_page(
+        ReportPeriod.month(2027, 3), facility, user=user, per_page=25, resource_page=1, group_page=1
+    )
+    return page.booked_hours, page.cost, list(page.groups.paginator.object_list)
+
+
+def summed_totals(user, facility=None):
+    """The same totals summed from every line of the files, which keep nothing."""
+    report = usage_report(ReportPeriod.month(2027, 3), facility, user=user)
+    return report.booked_hours, report.cost, [row.group.pk for row in report.groups]
+
+
+def the_four_hours_in_the_room(room):
+    return Booking.objects.get(resource=room, period__startswith=at("2027-03-03", "09:00"))
+
+
+def changed(**fields):
+    def change(room, equipment, company_project):
+        booking = the_four_hours_in_the_room(room)
+        for name, value in fields.items():
+            setattr(booking, name, value(room, equipment, company_project) if callable(value) else value)
+        booking.save()
+
+    return change
+
+
+def deleted(room, equipment, company_project):
+    the_four_hours_in_the_room(room).delete()
+
+
+def approved(room, equipment, company_project):
+    Booking.objects.filter(status=BookingStatus.REQUESTED).update(status=BookingStatus.APPROVED)
+
+
+def moved_to_the_company(room, equipment, company_project):
+    project = the_four_hours_in_the_room(room).project
+    project.group = company_project.group
+    project.save()
+
+
+def group_changed(**fields):
+    def change(room, equipment, company_project):
+        group = the_four_hours_in_the_room(room).project.group
+        for name, value in fields.items():
+            setattr(group, name, value)
+        group.save()
+
+    return change
+
+
+def room_changed(**fields):
+    def change(room, equipment, company_project):
+        for name, value in fields.items():
+            setattr(room, name, value)
+        room.save()
+
+    return change
+
+
+@pytest.mark.parametrize("scope", ["centre", "facility"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        changed(status=BookingStatus.CANCELLED),
+        approved,
+        deleted,
+        changed(period=(at("2027-04-05", "09:00"), at("2027-04-05", "13:00"))),
+        changed(period=(at("2027-03-03", "09:00"), at("2027-03-03", "14:00"))),
+        changed(
+            resource=lambda room, equipment, company_project: equipment,
+            period=(at("2027-03-05", "09:00"), at("2027-03-05", "13:00")),
+        ),
+        changed(project=lambda room, equipment, company_project: company_project),
+        moved_to_the_company,
+        group_changed(billing_category=BillingCategory.EXTERNAL),
+        group_changed(name="AAA Lab"),  # first by name
+        room_changed(internal_hourly_rate=Decimal(1200)),
+        room_changed(active=False),
+    ],
+    ids=[
+        "cancelled",
+        "requested-approved",
+        "deleted",
+        "moved-to-april",
+        "made-longer",
+        "moved-to-the-equipment",
+        "moved-to-another-project",
+        "project-moved-to-another-group",
+        "group-billed-externally",
+        "group-renamed",
+        "rate-changed",
+        "room-retired",
+    ],
+)
+def test_kept_totals_follow_every_change_in_the_very_next_report(march, company_project, facility_user, scope, change):
+    room, equipment = march
+    facility = room.facility if scope == "facility" else None
+    kept = page_totals(facility_user, facility)
+    assert kept == summed_totals(facility_user, facility)
+    assert UsageTotals.objects.filter(facility=facility).exists()
+    assert page_totals(facility_user, facility) == kept  # read as kept
+    change(room, equipment, company_project)
+    assert page_totals(facility_user, facility) == summed_totals(facility_user, facility) != kept
+
+
+def test_changes_outside_the_totals_keep_them(march, member, facility_user):
+    room, _equipment = march
+    kept = page_totals(facility_user)
+    booking = the_four_hours_in_the_room(room)
+    booking.purpose = "Another purpose"
+    booking.save()
+    Booking.objects.create(  # approved in another month; requested in this one
+        resource=room,
+        project=booking.project,
+        booked_by=member,
+        period=(at("2027-05-03", "09:00"), at("2027-05-03", "13:00")),
+        purpose="Run",
+        status=BookingStatus.APPROVED,
+    )
+    Booking.objects.create(
+        resource=room,
+        project=booking.project,
+        booked_by=member,
+        period=(at("2027-03-05", "09:00"), at("2027-03-05", "13:00")),
+        purpose="Run",
+    )
+    room.description = "Newly painted"
+    room.save()
+    assert UsageTotals.objects.get().booked_hours == kept[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_totals_summed_while_a_change_is_under_way_are_not_kept(march, facility_user):
+    room, _equipment = march
+    assert page_totals(facility_user)[:2] == (36, 36500)
+    UsageTotals.objects.all().delete()
+    other = connection.get_new_connection(connection.get_connection_params())  # another request's transaction
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "UPDATE facilities_booking SET status = 'cancelled' WHERE id = %s",
+                [the_four_hours_in_the_room(room).pk],
+            )
+        assert page_totals(facility_user)[:2] == (36, 36500)  # not committed yet
+        assert not UsageTotals.objects.exists()
+        other.commit()
+    finally:
+        other.close()
+    assert page_totals(facility_user)[:2] == (32, 32500)

@@ -18,6 +18,7 @@ from .resources import (
     ResourceQuerySet,
     grades_covering,
 )
+from .usage import UsageTotals
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -44,6 +45,7 @@ __all__ = [
     "Resource",
     "ResourceKind",
     "ResourceQuerySet",
+    "UsageTotals",
     "Weekday",
     "grades_covering",
     "new_feed_token",

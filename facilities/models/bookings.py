@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from atmp_portal import roles
+from facilities.usage_totals import forgetting_booked_periods
 from projects.models import ResearchGroup
 
 from .resources import Resource
@@ -294,6 +295,7 @@ class Booking(models.Model):
             # constraint's index leads with the resource and reads a period's bookings of the centre slowly.
             GistIndex(fields=["period"], name="booking_live_period", condition=models.Q(status__in=ACTIVE_STATUSES)),
         ]
+        triggers = forgetting_booked_periods()
 
     def __str__(self):
         return f"{self.resource} {self.start:%Y-%m-%d %H:%M}"

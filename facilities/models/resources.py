@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from facilities.usage_totals import forgetting_all
 from projects.models import BillingCategory
 
 from .facility import Facility
@@ -195,6 +196,9 @@ class Resource(models.Model):
                 condition=models.Q(max_duration_minutes__gte=models.F("min_duration_minutes")),
                 name="resource_min_duration_within_max",
             ),
+        ]
+        triggers = [
+            forgetting_all("usage_totals_rates", "internal_hourly_rate", "external_hourly_rate", "active", "facility")
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atmp_portal.people import full_name
+from facilities.usage_totals import forgetting_all
 
 
 class OrganisationUnit(models.TextChoices):
@@ -73,6 +74,7 @@ class ResearchGroup(models.Model):
         ordering = ["name"]
         verbose_name = _("research group")
         verbose_name_plural = _("research groups")
+        triggers = [forgetting_all("usage_totals_billing", "name", "billing_category", "organisation_unit")]
 
     def __str__(self):
         return self.name

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from atmp_portal import roles
 from atmp_portal.counters import YearlyCounter
+from facilities.usage_totals import forgetting_all
 
 from .fields import ChoiceArrayField
 from .groups import ResearchGroup
@@ -283,6 +284,7 @@ class AtmpProject(models.Model):
                 violation_error_message=_("The expected end in the facility comes before its start."),
             ),
         ]
+        triggers = [forgetting_all("usage_totals_group", "group")]
         indexes = [
             # Without a pending list: each search reads the index's tree alone, never an unsorted list of recent
             # changes that grows until a vacuum. Projects change by hand, a few times a day, so writes barely notice.
