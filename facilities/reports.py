@@ -94,6 +94,11 @@ class ReportPeriod:
         return local_days(self.first_day, self.last_day)
 
     @property
+    def whole_months(self) -> bool:
+        """From the first of a month to the last day of a month: a month, a quarter or a year."""
+        return self.first_day.day == 1 and (self.last_day + datetime.timedelta(days=1)).day == 1
+
+    @property
     def start(self) -> datetime.datetime:
         return self.window.lower
 
@@ -540,7 +545,9 @@ def usage_report_page(
     resource_rows = Paginator(resources, per_page).get_page(resource_page)
     resource_rows.object_list = _usage_of(list(resource_rows.object_list), period, user=user, chosen=True)
     bookings = _approved_bookings_in(period, user, facility_resources)
-    if roles.is_facility_staff(user):  # they see every booking: the totals are everyone's, kept
+    # Facility staff see every booking, so their totals are everyone's: kept for periods of whole months, which
+    # are few and asked for again and again (other periods would fill the table with one-off totals).
+    if roles.is_facility_staff(user) and period.whole_months:
         group_ids, booked_hours, cost = _kept_totals(bookings, period, facility)
     else:
         group_ids, booked_hours, cost = _totals(bookings, period)

@@ -757,6 +757,19 @@ def test_changes_outside_the_totals_keep_them(march, member, facility_user):
     assert UsageTotals.objects.get().booked_hours == kept[0]
 
 
+def test_only_totals_of_whole_months_are_kept(client, march, facility_user):
+    client.force_login(facility_user)
+    for query in ("start=2027-03-01&end=2027-03-10", "start=2027-03-02&end=2027-03-31"):
+        assert client.get(f"{reverse('facilities:usage_report')}?{query}").status_code == 200
+    assert not UsageTotals.objects.exists()
+    for query in ("month=2027-03", "start=2027-01-01&end=2027-03-31"):
+        assert client.get(f"{reverse('facilities:usage_report')}?{query}").status_code == 200
+    assert sorted(UsageTotals.objects.values_list("first_day", "last_day")) == [
+        (datetime.date(2027, 1, 1), datetime.date(2027, 3, 31)),
+        (datetime.date(2027, 3, 1), datetime.date(2027, 3, 31)),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_totals_summed_while_a_change_is_under_way_are_not_kept(march, facility_user):
     room, _equipment = march
