@@ -29,7 +29,8 @@ from facilities.models import (
     status_badge,
 )
 from facilities.periods import local_days
-from logbook.records import resources_in_rooms_on_hold, sporicide_overdue_rooms
+from logbook.records import sporicide_overdue_rooms
+from logbook.services import resources_in_rooms_on_hold
 from projects import permissions as project_permissions
 from projects.models import AtmpProject, ProjectStatus, ResearchGroup
 
@@ -66,7 +67,7 @@ def sections_for(user) -> dict:
     """The sections ``user`` sees, by name: their own work, and the queues of their staff roles."""
     staff = facility_permissions.can_manage_facility(user)
     reviewer = project_permissions.can_review_project(user)
-    bookings = booking_lists(user, staff=staff, held_resources=resources_in_rooms_on_hold())
+    bookings = booking_lists(user, staff=staff)
     sections = {"researcher": researcher_section(user, has_staff_role=staff or reviewer, bookings=bookings)}
     if staff:
         sections["facility"] = facility_section(user, bookings)
@@ -91,12 +92,12 @@ _LISTS = ("next_bookings", "my_on_hold", "first_requests", "todays_bookings", "o
 _HELD_LISTS = ("my_on_hold", "on_hold")
 
 
-def booking_lists(user, *, staff: bool, held_resources: list[int]) -> BookingLists:
+def booking_lists(user, *, staff: bool) -> BookingLists:
     """The user's next bookings and those they made in rooms on hold; for facility staff, who see every booking,
     also the requests waiting with their number, today's bookings and every booking in a room on hold; one query.
 
-    A booking in ``held_resources`` (the rooms on hold and their equipment) links to its check-in, which says why
-    the room is held; the others to their page.
+    A booking in a room on hold (or of the equipment in it) links to its check-in, which says why the room is held;
+    the others to their page.
     """
     today = timezone.localdate()
     params = {
@@ -104,7 +105,6 @@ def booking_lists(user, *, staff: bool, held_resources: list[int]) -> BookingLis
         "staff": staff,
         "now": timezone.now(),
         "today": local_days(today, today),
-        "held": held_resources,
         "live": list(ACTIVE_STATUSES),
         "requested": BookingStatus.REQUESTED,
         "short": SHORT_LIST,
@@ -135,11 +135,11 @@ def _booking_lists_sql() -> str:
 
     Each list takes its first bookings by period (then id, so that bookings starting together keep their order)
     before the joins, as ``BookingQuerySet.first_values`` does; the staff's lists are left out by the planner for
-    others. The number of requests is a subquery on their lines:
-    where there is no line, there are none.
+    others. The number of requests is a subquery on their lines: where there is no line, there are none.
     """
     booking, entrants = Booking._meta.db_table, Booking.entrants.through._meta.db_table
-    live, upcoming, held = "b.status = ANY(%(live)s)", "upper(b.period) > %(now)s", "b.resource_id = ANY(%(held)s)"
+    live, upcoming = "b.status = ANY(%(live)s)", "upper(b.period) > %(now)s"
+    held = f"b.resource_id = ANY({resources_in_rooms_on_hold()})"
     # The user's own, as BookingQuerySet.booked_or_entered_by reads them: a union, not an OR.
     own = (
         f"b.id IN (SELECT id FROM {booking} WHERE booked_by_id = %(user)s "
@@ -282,11 +282,14 @@ def _sporicide_lines() -> list[str]:
     """The rooms overdue, each line written here as one string: the template would take eight nodes a line."""
     overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
     room_status = escaped(_("Room status"))
+    # One reverse() per kind of link, not two per line (a slug is ASCII: nothing in it is quoted).
+    room_logbook = reverse("logbook:room_logbook", args=["0"]).replace("/0/", "/%s/")
+    status_board = reverse("logbook:status_board", args=["0"]).replace("/0/", "/%s/")
     return [
         mark_safe(  # every value escaped
-            f'<li class="list-group-item"><a href="{escaped(reverse("logbook:room_logbook", args=[row["slug"]]))}">'
+            f'<li class="list-group-item"><a href="{escaped(room_logbook % row["slug"])}">'
             f"{escaped(row['name'])}</a> · {escaped(_last_sporicide(row['last_sporicide']))} · "
-            f'<a href="{escaped(reverse("logbook:status_board", args=[row["facility__slug"]]))}">{room_status}</a></li>'
+            f'<a href="{escaped(status_board % row["facility__slug"])}">{room_status}</a></li>'
         )
         for row in overdue[:LONG_LIST]
     ]

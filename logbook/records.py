@@ -386,15 +386,3 @@ def sporicide_overdue_rooms():
         .select_related("facility")
         .order_by("name")
     )
-
-
-def resources_in_rooms_on_hold() -> list[int]:
-    """The ids of the rooms on hold and of the equipment in them; one query, two when a room is on hold.
-
-    Read first, by id, for the bookings in them: asked through a join on the resource, PostgreSQL reads every
-    live booking of the centre to find the few in those rooms.
-    """
-    held = list(services.holds_in_force().values_list("room", flat=True).distinct())
-    if not held:
-        return []
-    return list(Resource.objects.filter(Q(pk__in=held) | Q(room__in=held)).order_by().values_list("pk", flat=True))

@@ -142,6 +142,14 @@ def _holds_in_force(room_condition: str) -> str:
     )
 
 
+def resources_in_rooms_on_hold() -> str:
+    """SQL of the ids of the rooms on hold (those with holds in force) and of the equipment standing in them, as one
+    array for ``= ANY(…)``: read first, by id, a list of the bookings in them uses the index on their resource,
+    where a join on the resource would read every live booking of the centre to find the few in those rooms."""
+    rooms = f"SELECT h.room_id {_holds_in_force('TRUE')}"
+    return f"ARRAY(SELECT id FROM {Resource._meta.db_table} WHERE id IN ({rooms}) OR room_id IN ({rooms}))"
+
+
 def hold_in_force(room_id: str) -> str:
     """A subquery of the first hold in force of the room whose id is the SQL ``room_id``, as one JSON value with its
     deviation's code (NULL when released), as ``hold_notice`` reads it: the booking rules' single query asks it."""

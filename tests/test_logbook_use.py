@@ -236,6 +236,25 @@ def test_a_room_s_current_hold_is_its_first_hold_in_force(room, equipment, facil
     assert holds[room.pk].deviation_code is None
 
 
+def test_the_resources_in_rooms_on_hold_are_the_rooms_with_holds_in_force_and_their_equipment(
+    room, equipment, facility_user, qa
+):
+    """``resources_in_rooms_on_hold`` (written out for the dashboard's booking lists) asks the rule of
+    ``holds_in_force``: a released room and its equipment are free again."""
+
+    def held() -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {services.resources_in_rooms_on_hold()}")
+            return set(cursor.fetchone()[0])
+
+    assert held() == set()
+    services.hold_room(room, by=facility_user, cause=HoldCause.QUARANTINE, note="Held")
+    assert held() == {room.pk, equipment.pk}
+    assert {hold.room_id for hold in services.holds_in_force()} == {room.pk}
+    services.release_room(room, by=qa, password=PASSWORD)
+    assert held() == set() == set(services.holds_in_force())
+
+
 def test_only_qa_releases_a_room(room, facility_user):
     from django.core.exceptions import PermissionDenied
 
