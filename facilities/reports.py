@@ -12,6 +12,7 @@ import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from atmp_portal import roles, sql
 from atmp_portal.charts import bar_chart
 from logbook.models import UseKind, UseRecord
-from projects.models import AtmpProject, BillingCategory, ResearchGroup, billed_externally
+from projects.models import BillingCategory, ResearchGroup, billed_externally
 
 from . import usage_totals
 from .models import (
@@ -369,12 +370,19 @@ def _usage_of(resources: list[Resource], period: ReportPeriod, *, user, chosen: 
     return usage
 
 
+class ProjectName(NamedTuple):
+    """A project as a line of the report names it."""
+
+    code: str
+    title: str
+
+
 @dataclass
 class BillingLine:
     """The hours one project used one resource, and their cost at the group's rate."""
 
     group: ResearchGroup
-    project: AtmpProject
+    project: ProjectName
     resource: Resource
     hours: Decimal
 
@@ -426,9 +434,15 @@ class GroupUsage:
             f'<td class="text-end fw-bold">{number(self.hours)}</td><td></td>'
             f'<td class="text-end fw-bold">{number(self.cost)}</td></tr>\n'
         )
+        # A project has a line per resource it used, and a resource a line per project: each named once.
+        projects = {
+            project: f"{html.escape(project.code)} · {html.escape(project.title)}"
+            for project in {line.project for line in self.lines}
+        }
+        resources = {resource.pk: html.escape(resource.name) for resource in {line.resource for line in self.lines}}
         lines = (
-            f'<tr><th scope="row" class="fw-normal">{html.escape(line.project.code)} · '
-            f"{html.escape(line.project.title)}</th><td>{html.escape(line.resource.name)}</td>"
+            f'<tr><th scope="row" class="fw-normal">{projects[line.project]}</th>'
+            f"<td>{resources[line.resource.pk]}</td>"
             f'<td class="text-end">{number(line.hours)}</td>'
             f'<td class="text-end">{number(line.rate)}</td><td class="text-end">{number(line.cost)}</td></tr>\n'
             for line in self.lines
@@ -460,25 +474,25 @@ def _facility_resources(facility: Facility | None) -> dict[int, Resource] | None
 
 
 def _group_usage_of(bookings, period: ReportPeriod, resources: dict[int, Resource] | None = None) -> list[GroupUsage]:
-    """Approved hours of ``bookings`` per group, project and resource with their cost; four queries, three when
+    """Approved hours of ``bookings`` per group, project and resource with their cost; three queries, two when
     ``resources`` holds every resource booked."""
+    # The lines name a project by its code and title, read with them (the lines join the projects for their
+    # group): the project's long texts would only weigh on a large report.
     rows = list(
-        bookings.values_list("project__group_id", "project_id", "resource_id").annotate(
-            seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows()
-        )
+        bookings.values_list(
+            "project__group_id", "project_id", "project__code", "project__title", "resource_id"
+        ).annotate(seconds=_booked_seconds(period), used=_used_seconds(), no_shows=_no_shows())
     )
     groups = ResearchGroup.objects.in_bulk({row[0] for row in rows})
-    # The lines name a project by code and title: its long texts would only weigh on a large report.
-    projects = AtmpProject.objects.only("code", "title").in_bulk({row[1] for row in rows})
     if resources is None:  # as the lines name and bill them: a page of groups bills most of a centre's resources
         billed = Resource.objects.only("name", "slug", "internal_hourly_rate", "external_hourly_rate")
-        resources = billed.in_bulk({row[2] for row in rows})
+        resources = billed.in_bulk({row[4] for row in rows})
     usage = {group_id: GroupUsage(group) for group_id, group in groups.items()}
     # The use of each line rounded, then summed per group: added up as numbers, a page holds hundreds of lines.
     used_hours, no_show_count = dict.fromkeys(groups, Decimal(0)), dict.fromkeys(groups, 0)
-    for group_id, project_id, resource_id, seconds, used, no_shows in rows:
+    for group_id, _project_id, code, title, resource_id, seconds, used, no_shows in rows:
         usage[group_id].lines.append(
-            BillingLine(groups[group_id], projects[project_id], resources[resource_id], _hours(seconds))
+            BillingLine(groups[group_id], ProjectName(code, title), resources[resource_id], _hours(seconds))
         )
         used_hours[group_id] += _hours(used)
         no_show_count[group_id] += no_shows

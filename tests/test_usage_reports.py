@@ -193,7 +193,7 @@ def test_hours_and_cost_per_group_and_project(march, admitted_project, company_p
     company, lab = usage_report(ReportPeriod.month(2027, 3), user=facility_user).groups
     assert company.group.billed_as == BillingCategory.EXTERNAL
     assert [(line.project, line.resource, line.hours, line.rate, line.cost) for line in company.lines] == [
-        (company_project, room, 2, 2000, 4000)
+        ((company_project.code, company_project.title), room, 2, 2000, 4000)
     ]
     assert lab.group.billed_as == BillingCategory.INTERNAL
     assert [(line.resource, line.hours, line.cost) for line in lab.lines] == [(equipment, 3, 1500), (room, 31, 31000)]
@@ -472,9 +472,9 @@ def test_report_queries_do_not_grow_with_bookings(
     bulk(10)
     # The page: a page of resources (counted; a facility's read at once), their bookings, closures and exception
     # days; the totals of every line with the groups' ids, read as kept or else summed and kept (the lock, the
-    # sum and the insert, and the savepoint around them); the lines of the page's groups, and their groups,
-    # projects and resources (a facility's already read); the facilities to choose from.
-    with django_assert_max_num_queries(18 - 2 * bool(scope)) as few:
+    # sum and the insert, and the savepoint around them); the lines of the page's groups with their projects'
+    # names, their groups and resources (a facility's already read); the facilities to choose from.
+    with django_assert_max_num_queries(17 - 2 * bool(scope)) as few:
         assert "2.50" in client.get(MARCH + scope).text
     with django_assert_max_num_queries(len(few.captured_queries) - 5):  # the totals as kept
         assert "2.50" in client.get(MARCH + scope).text
@@ -550,7 +550,7 @@ def test_the_page_shows_groups_a_page_at_a_time_with_totals_of_all(
     client, lab_groups, facility_user, django_assert_max_num_queries
 ):
     client.force_login(facility_user)
-    with django_assert_max_num_queries(18):  # the totals summed and kept (see above)
+    with django_assert_max_num_queries(17):  # the totals summed and kept (see above)
         first_page = client.get(MARCH).text
     assert "Groups 1 to 25 of 30; the CSV and Excel files hold them all." in first_page
     assert "Lab 24" in first_page and "Lab 25" not in first_page
