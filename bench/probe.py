@@ -47,8 +47,9 @@ logging.disable(logging.WARNING)
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_RESOURCE = "scale-000-room"
 BOOKING_PROJECT = "EXP-HSC"
-# The booking POSTs take slots from the 2nd to the 60th day ahead, the race its days after those.
-POST_DAYS, RACE_FIRST_DAY, RACE_DAYS = (2, 60), 62, 10
+# The race takes its days from the 62nd day ahead; the booking POSTs take the slots of every other day from the
+# 2nd to the 88th, within the load room's booking horizon (90 days): as many as there are, for a POST is fast.
+POST_DAYS, RACE_FIRST_DAY, RACE_DAYS = (2, 88), 62, 10
 # Half hours the load bookings (08-12, 13-17) leave free, where the facility is open.
 FREE_STARTS = [datetime.time(h, m) for h in (7, 12, 17, 18) for m in (0, 30)]
 WARM_UP, TIMED_REQUESTS = 3, 11
@@ -65,8 +66,12 @@ def facts() -> dict:
     project = AtmpProject.objects.get(acronym=BOOKING_PROJECT)
     resource = Resource.objects.select_related("facility").get(slug=BENCH_RESOURCE)
     today = timezone.localdate()
-    post_days = open_days(resource, today + datetime.timedelta(days=POST_DAYS[0]), POST_DAYS[1] - POST_DAYS[0])
     race_days = open_days(resource, today + datetime.timedelta(days=RACE_FIRST_DAY), 30)[:RACE_DAYS]
+    post_days = [
+        day
+        for day in open_days(resource, today + datetime.timedelta(days=POST_DAYS[0]), POST_DAYS[1] - POST_DAYS[0])
+        if day not in race_days
+    ]
     return {
         "booking_project": project.pk,
         "project_code": project.code,
