@@ -463,8 +463,9 @@ Scale 1: {small["seed_output"]}
 Scale {SCALE}: {large["seed_output"]}
 
 Pages are read as `facility` (facility staff see every project and booking: the largest result sets)
-unless their name gives the role; the booking POST as `researcher` (until the ~370 free half hours of the next 88 days are booked), each request a new free half hour of
-`{BOOKING_RESOURCE}` (a load room with 1,000 bookings) that the opening rules allow; the booking refusal
+unless their name gives the role; the booking POST as `researcher`, each request a new free half hour of
+`{BOOKING_RESOURCE}` (a load room with 1,000 bookings) that the opening rules allow, until the ~370 of the
+next 88 days are booked (so its runs are the shortest, and its ratio the noisiest); the booking refusal
 POSTs a half hour inside one of its bookings. In-process (`bench/probe.py pages`: django.test.Client, POSTs
 rolled back): the queries of one request, and the p50 of 11 requests after 3 warm-up ones, split into
 SQL + template + Python ms (`bench/split_timer.py`).
