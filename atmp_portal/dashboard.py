@@ -204,9 +204,12 @@ def _expiring(user, qualifications: list[Qualification]) -> list[Qualification]:
 
 
 def _project_lines(projects) -> list[dict]:
+    # One reverse() for the list, not one per line (a reference code is ASCII letters, digits and hyphens:
+    # nothing in it is quoted).
+    project_page = reverse("projects:project_detail", args=["0"]).replace("/0/", "/%s/")
     return [
         {
-            "url": reverse("projects:project_detail", args=[row["code"]]),
+            "url": project_page % row["code"],
             "code": row["code"],
             "title": row["title"],
             "group": row["group__name"],
@@ -254,9 +257,11 @@ def facility_section(user, bookings: BookingLists) -> dict:
 
 def _requalification_lines() -> list[dict]:
     due = Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS).order_by("requalification_due", "name")
+    # One reverse() for the list, not one per line (a slug is ASCII: nothing in it is quoted).
+    resource_page = reverse("facilities:resource_detail", args=["0"]).replace("/0/", "/%s/")
     return [
         {
-            "url": reverse("facilities:resource_detail", args=[row["slug"]]),
+            "url": resource_page % row["slug"],
             "name": row["name"],
             "room": row["room__name"],
             "due": row["requalification_due"],

@@ -13,7 +13,7 @@ from atmp_portal.dashboard import LONG_LIST, SHORT_LIST
 from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
 from facilities.periods import local_datetime
 from logbook.models import RoomHold
-from projects.models import ProjectStatus
+from projects.models import AtmpProject, ProjectStatus
 from tests.helpers import bulk_bookings, rendered_nodes
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,9 @@ def test_researchers_see_their_projects_bookings_and_expiring_qualifications(
         assert heading not in page
 
 
-def test_facility_staff_see_the_queue_today_the_week_and_what_falls_due(client, busy_day, facility_user, room):
+def test_facility_staff_see_the_queue_today_the_week_and_what_falls_due(
+    client, busy_day, facility_user, room, equipment
+):
     client.force_login(facility_user)
     page = client.get(URL).text
     for heading in FACILITY_HEADINGS:
@@ -91,7 +93,7 @@ def test_facility_staff_see_the_queue_today_the_week_and_what_falls_due(client, 
     assert "1 request waits for approval." in page
     assert "10:00\u201312:00 · Grade B suite" in page
     assert '<td class="text-end">2.00</td>' in page  # this week's booked hours of the room
-    assert "Biosafety cabinet</a> · Grade B suite · due" in page
+    assert f'<a href="{equipment.get_absolute_url()}">Biosafety cabinet</a> · Grade B suite · due' in page
     assert "Environmental monitoring" in page
     assert "Projects waiting for review" not in page
 
@@ -119,6 +121,8 @@ def test_reviewers_see_submissions_and_the_way_to_the_portfolio(client, group, m
     for heading in REVIEWER_HEADINGS:
         assert heading in page
     assert "Waiting for review" in page
+    waiting = AtmpProject.objects.get(title="Waiting for review")
+    assert f'<a href="{waiting.get_absolute_url()}">{waiting.code}</a>' in page
     assert f'href="{reverse("projects:project_portfolio")}"' in page
     assert '<svg class="bar-chart"' not in page
     assert "Booking requests waiting" not in page

@@ -31,6 +31,7 @@ from facilities.models import (
 from facilities.periods import local_datetime
 from facilities.reports import (
     ReportPeriod,
+    busiest_rooms_usage,
     numbers,
     resource_usage,
     usage_report,
@@ -186,6 +187,30 @@ def test_resource_figures_equal_the_hand_computed_ones(march, facility_user):
     assert rows[equipment].closed_hours == 24
     assert rows[equipment].booked_hours == 3
     assert rows[equipment].utilisation == Decimal("1.2")  # 3 / 252
+
+
+def test_the_busiest_rooms_are_the_reports_rooms_with_the_most_booked_hours(march, second_facility, facility_user):
+    """The written-out ranking of the staff dashboard follows resource_usage: rooms only (the equipment, booked
+    for more hours than the isolator room here, is left out), by booked hours, then filled up by name."""
+    room, equipment = march
+    Booking.objects.create(
+        resource=equipment,
+        project=room.bookings.first().project,
+        booked_by=room.bookings.first().booked_by,
+        period=(at("2027-03-05", "07:00"), at("2027-03-05", "19:00")),
+        purpose="Long run",
+        status=BookingStatus.APPROVED,
+    )
+    quiet = Resource.objects.create(facility=room.facility, kind=ResourceKind.ROOM, name="A quiet room", slug="quiet")
+    period = ReportPeriod.month(2027, 3)
+    report = resource_usage(period, user=facility_user)
+    rooms = [row for row in report if row.resource.kind == ResourceKind.ROOM]
+    ranked = sorted(rooms, key=lambda row: (-row.booked_hours, row.resource.name))
+    assert [row.resource for row in ranked] == [room, second_facility, quiet]
+    for count in (1, 2, 3):
+        busiest = busiest_rooms_usage(period, count, user=facility_user)
+        chosen = [row for row in report if row in ranked[:count]]  # in the report's order
+        assert busiest == chosen
 
 
 def test_hours_and_cost_per_group_and_project(march, admitted_project, company_project, facility_user):
