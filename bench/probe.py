@@ -6,6 +6,7 @@ probe.py pages SPEC...          per page, in-process: its status, SQL queries an
 probe.py profiles SPEC...       per page, where its in-process time goes (cProfile), as JSON of texts
 probe.py explain                the plans of the heaviest page queries, as text
 probe.py count-bookings SLUG    active bookings of a resource, as JSON
+probe.py work-waiting           the tasks the worker has yet to run, as JSON
 """
 
 import contextlib
@@ -204,6 +205,14 @@ def profile_text(stats: dict, own: int = 14, anywhere: int = 8) -> str:
     )
 
 
+def work_waiting() -> dict:
+    """The tasks the worker has yet to run now (a booking's e-mail is written after its request), as JSON."""
+    from django_tasks_db.models import DBTaskResult
+
+    running = DBTaskResult.objects.filter(status="RUNNING")
+    return {"tasks": DBTaskResult.objects.ready().count() + running.count()}
+
+
 def explain() -> str:
     resource = Resource.objects.get(slug=BENCH_RESOURCE)
     facility_user = get_user_model().objects.get(username="facility")
@@ -257,7 +266,10 @@ if __name__ == "__main__":
     if command == "explain":
         print(explain())
     else:
-        handlers = {"facts": facts, "pages": pages, "profiles": profiles, "count-bookings": count_bookings}
+        handlers = {
+            "facts": facts, "pages": pages, "profiles": profiles, "count-bookings": count_bookings,
+            "work-waiting": work_waiting,
+        }  # fmt: skip
         per_spec = command in ("pages", "profiles")
         result = handlers[command](arguments) if per_spec else handlers[command](*arguments)
         print(json.dumps(result))

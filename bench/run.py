@@ -66,9 +66,12 @@ def serve_env(**database: str) -> dict:
 
 
 def database_env(scale: int, system: bool) -> dict:
+    # The bookings' e-mails are written and handed to Django's dummy backend: with no mail server to take
+    # them, each would be tried again every few seconds for the rest of the run.
+    mail = {"EMAIL_URL": "dummymail://"}
     if system:
-        return serve_env(DATABASE_URL=f"{SYSTEM_POSTGRES}/atmp_bench_{scale}")
-    return serve_env(EMBEDDED_PGDATA=str(ROOT / ".data" / f"bench-postgres-{scale}"))
+        return serve_env(DATABASE_URL=f"{SYSTEM_POSTGRES}/atmp_bench_{scale}", **mail)
+    return serve_env(EMBEDDED_PGDATA=str(ROOT / ".data" / f"bench-postgres-{scale}"), **mail)
 
 
 def reset_database(scale: int, system: bool) -> None:
@@ -324,6 +327,16 @@ def measure(target: dict, page: Page, seconds: float) -> None:
 
     run = load(target["port"], target["logins"].get(page.user, {}), request, seconds, warm_up=not page.post)
     target["runs"].setdefault(page.name, []).append(run)
+    if page.post:
+        wait_for_the_worker(target)
+
+
+def wait_for_the_worker(target: dict, timeout: float = 120) -> None:
+    """Until the server's worker has written the e-mails of the bookings just made: it works after the
+    responses, and would otherwise take its cores from the next run, of the other scale."""
+    deadline = time.monotonic() + timeout
+    while probe(target["env"], "work-waiting")["tasks"] and time.monotonic() < deadline:
+        time.sleep(1)
 
 
 def results_of(target: dict) -> dict:
@@ -457,7 +470,9 @@ N={SCALE}, N=1 (half of BENCH_SECONDS each time), so background load weighs on b
         if system
         else "embedded PostgreSQL servers under .data/bench-postgres-N"
     }; the development data is untouched.
-Server: `make serve` (gunicorn, DEBUG off, CONN_MAX_AGE=600, default workers and threads).
+Server: `make serve` (gunicorn, DEBUG off, CONN_MAX_AGE=600, default workers and threads, and its worker,
+which writes each booking's e-mail after the response and hands it to Django's dummy backend). After each
+run of booking POSTs the bench waits for that worker, so that its e-mails do not weigh on the next run.
 
 Scale 1: {small["seed_output"]}
 Scale {SCALE}: {large["seed_output"]}
