@@ -9,11 +9,11 @@ import functools
 from dataclasses import dataclass
 
 from django.db import connection
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from atmp_portal.links import link_pattern
 from atmp_portal.widgets import escaped
 from facilities import permissions as facility_permissions
 from facilities import reports
@@ -113,13 +113,11 @@ def booking_lists(user, *, staff: bool) -> BookingLists:
     with connection.cursor() as cursor:
         cursor.execute(_booking_lists_sql(), params)
         rows = cursor.fetchall()
-    # One reverse() per kind of link, not one per line.
-    booking_page = reverse("facilities:booking_detail", args=[0]).replace("/0/", "/%d/")
-    check_in = reverse("logbook:check_in", args=[0]).replace("/0/", "/%d/")
+    booking_page, check_in = link_pattern("facilities:booking_detail"), link_pattern("logbook:check_in")
     lists: dict[str, list[BookingLine]] = {name: [] for name in _LISTS}
     requests_waiting = 0
     for name, pk, period, status, resource, project, group, number in rows:
-        url = (check_in if name in _HELD_LISTS else booking_page) % pk
+        url = (check_in if name in _HELD_LISTS else booking_page).format(pk)
         status_label = BookingStatus(status).label
         lists[name].append(
             BookingLine(url, period.lower, period.upper, resource, project, group, status_label, status_badge(status))
@@ -204,12 +202,10 @@ def _expiring(user, qualifications: list[Qualification]) -> list[Qualification]:
 
 
 def _project_lines(projects) -> list[dict]:
-    # One reverse() for the list, not one per line (a reference code is ASCII letters, digits and hyphens:
-    # nothing in it is quoted).
-    project_page = reverse("projects:project_detail", args=["0"]).replace("/0/", "/%s/")
+    project_page = link_pattern("projects:project_detail")
     return [
         {
-            "url": project_page % row["code"],
+            "url": project_page.format(row["code"]),
             "code": row["code"],
             "title": row["title"],
             "group": row["group__name"],
@@ -257,11 +253,10 @@ def facility_section(user, bookings: BookingLists) -> dict:
 
 def _requalification_lines() -> list[dict]:
     due = Resource.objects.requalification_due_within(EXPIRY_WARNING_DAYS).order_by("requalification_due", "name")
-    # One reverse() for the list, not one per line (a slug is ASCII: nothing in it is quoted).
-    resource_page = reverse("facilities:resource_detail", args=["0"]).replace("/0/", "/%s/")
+    resource_page = link_pattern("facilities:resource_detail")
     return [
         {
-            "url": resource_page % row["slug"],
+            "url": resource_page.format(row["slug"]),
             "name": row["name"],
             "room": row["room__name"],
             "due": row["requalification_due"],
@@ -287,14 +282,12 @@ def _sporicide_lines() -> list[str]:
     """The rooms overdue, each line written here as one string: the template would take eight nodes a line."""
     overdue = sporicide_overdue_rooms().values("name", "slug", "facility__slug", "last_sporicide")
     room_status = escaped(_("Room status"))
-    # One reverse() per kind of link, not two per line (a slug is ASCII: nothing in it is quoted).
-    room_logbook = reverse("logbook:room_logbook", args=["0"]).replace("/0/", "/%s/")
-    status_board = reverse("logbook:status_board", args=["0"]).replace("/0/", "/%s/")
+    room_logbook, status_board = link_pattern("logbook:room_logbook"), link_pattern("logbook:status_board")
     return [
         mark_safe(  # every value escaped
-            f'<li class="list-group-item"><a href="{escaped(room_logbook % row["slug"])}">'
+            f'<li class="list-group-item"><a href="{escaped(room_logbook.format(row["slug"]))}">'
             f"{escaped(row['name'])}</a> · {escaped(_last_sporicide(row['last_sporicide']))} · "
-            f'<a href="{escaped(status_board % row["facility__slug"])}">{room_status}</a></li>'
+            f'<a href="{escaped(status_board.format(row["facility__slug"]))}">{room_status}</a></li>'
         )
         for row in overdue[:LONG_LIST]
     ]

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from atmp_portal import dates, sql
+from atmp_portal.links import link_pattern
 from atmp_portal.people import full_name_of
 from projects.models import AtmpProject
 
@@ -325,11 +326,11 @@ class Viewer:
 
     def booking_page(self, booking: "ShownBooking") -> str:
         """``booking.get_absolute_url()``, from one ``reverse`` for all the calendar's bookings."""
-        return self._booking_page % booking.pk
+        return self._booking_page.format(booking.pk)
 
     @functools.cached_property
     def _booking_page(self) -> str:
-        return reverse("facilities:booking_detail", args=[0]).replace("/0/", "/%d/")
+        return link_pattern("facilities:booking_detail")
 
     @functools.cached_property
     def booking_form(self) -> str:

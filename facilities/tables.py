@@ -9,11 +9,11 @@ import functools
 from dataclasses import dataclass
 
 from django.middleware.csrf import get_token
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 
 from atmp_portal.dates import local_text
+from atmp_portal.links import link_pattern
 from atmp_portal.people import full_name_of
 
 from .calendar import EN_DASH
@@ -109,19 +109,15 @@ def csrf_input(request) -> str:
 class _Links:
     """Each kind of link a table makes, from one ``reverse`` when first needed: the key put in for the sample's."""
 
-    booking = functools.cached_property(lambda self: _pattern("facilities:booking_detail", 0))
-    approve = functools.cached_property(lambda self: _pattern("facilities:booking_approve", 0))
-    reject = functools.cached_property(lambda self: _pattern("facilities:booking_reject", 0))
-    series = functools.cached_property(lambda self: _pattern("facilities:series_detail", _SAMPLE_UUID))
-    series_approve = functools.cached_property(lambda self: _pattern("facilities:series_approve", _SAMPLE_UUID))
-    series_reject = functools.cached_property(lambda self: _pattern("facilities:series_reject", _SAMPLE_UUID))
+    booking = functools.cached_property(lambda self: link_pattern("facilities:booking_detail"))
+    approve = functools.cached_property(lambda self: link_pattern("facilities:booking_approve"))
+    reject = functools.cached_property(lambda self: link_pattern("facilities:booking_reject"))
+    series = functools.cached_property(lambda self: link_pattern("facilities:series_detail", _SAMPLE_UUID))
+    series_approve = functools.cached_property(lambda self: link_pattern("facilities:series_approve", _SAMPLE_UUID))
+    series_reject = functools.cached_property(lambda self: link_pattern("facilities:series_reject", _SAMPLE_UUID))
 
 
 _SAMPLE_UUID = "00000000-0000-0000-0000-000000000000"
-
-
-def _pattern(name: str, sample) -> str:
-    return reverse(name, args=[sample]).replace(f"/{sample}/", "/{}/")
 
 
 def decision(token: str, booking_pk: int, series, resource: str, start: datetime.datetime, links: _Links | None = None):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atmp_portal import exports
 from atmp_portal.confirmation import confirmation_page
 from atmp_portal.dates import local_text
+from atmp_portal.links import link_pattern
 from atmp_portal.people import full_name
 from atmp_portal.rules import require
 from atmp_portal.widgets import escaped
@@ -329,8 +330,7 @@ def _project_rows(projects) -> list[str]:
         {choice.value: str(choice.label) for choice in choices}
         for choices in (AtmpClass, DevelopmentStage, ProjectStatus)
     )
-    sample = "ATMP-0000-0000"
-    project_page = reverse("projects:project_detail", args=[sample]).replace(sample, "{}")
+    project_page = link_pattern("projects:project_detail")
     rows = []
     for project in projects:
         code, title = escaped(project["code"]), escaped(project["title"])
