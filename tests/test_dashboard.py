@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from atmp_portal.dashboard import LONG_LIST, SHORT_LIST
+from atmp_portal.dashboard import LONG_LIST, SHORT_LIST, booking_lists
+from atmp_portal.links import link_pattern
 from facilities.models import Booking, BookingStatus, Closure, ClosureReason, Resource, ResourceKind
-from facilities.periods import local_datetime
+from facilities.periods import local_datetime, local_days
 from logbook.models import RoomHold
 from projects.models import AtmpProject, ProjectStatus
 from tests.helpers import bulk_bookings, rendered_nodes
@@ -295,3 +296,43 @@ def test_the_requests_waiting_count_every_request_and_follow_each_at_once(
     assert len(response.context["facility"]["first_requests"]) == SHORT_LIST
     Booking.objects.filter(pk__in=[booking.pk for booking in requests[1:]]).update(status=BookingStatus.CANCELLED)
     assert "1 request waits for approval." in client.get(URL).text
+
+
+def test_the_lists_read_in_one_query_are_the_bookings_their_querysets_name(
+    room, equipment, admitted_project, booker, facility_user
+):
+    """The dashboard writes its lists out in SQL: each is the booking queryset's rule, in its order."""
+    equipment.room = room
+    equipment.save()
+    RoomHold.objects.create(room=room, cause="quarantine", placed_by=facility_user)
+    statuses = [BookingStatus.REQUESTED, BookingStatus.APPROVED, BookingStatus.CANCELLED, BookingStatus.REJECTED]
+    spread = {"step": datetime.timedelta(minutes=47), "length": datetime.timedelta(minutes=30)}
+    first = today_at("08:00") - datetime.timedelta(hours=20)
+    for resource, user, entrants in ((room, booker, ()), (equipment, facility_user, (booker,))):
+        bulk_bookings(
+            90, resource=resource, project=admitted_project, user=user, first=first, entrants=entrants,
+            status=lambda n: statuses[n % 4], **spread,
+        )  # fmt: skip
+    lists = booking_lists(booker, staff=True)
+
+    def pages(bookings, count, link="facilities:booking_detail"):
+        return [
+            link_pattern(link).format(pk)
+            for pk in bookings.order_by("period", "pk").values_list("pk", flat=True)[:count]
+        ]
+
+    live = Booking.objects.active()
+    today = timezone.localdate()
+    held = [room.pk, equipment.pk]
+    assert [line.url for line in lists.next_bookings] == pages(live.booked_or_entered_by(booker).upcoming(), SHORT_LIST)
+    assert [line.url for line in lists.my_on_hold] == pages(
+        live.filter(booked_by=booker, resource__in=held).upcoming(), LONG_LIST, "logbook:check_in"
+    )
+    requests = Booking.objects.visible_to(facility_user).pending().upcoming()
+    assert lists.requests_waiting == requests.count() > SHORT_LIST
+    assert [line.url for line in lists.first_requests] == pages(requests, SHORT_LIST)
+    assert [line.url for line in lists.todays_bookings] == pages(live.overlapping(local_days(today, today)), LONG_LIST)
+    assert [line.url for line in lists.on_hold] == pages(
+        live.filter(resource__in=held).upcoming(), LONG_LIST, "logbook:check_in"
+    )
+    assert all(lists.__dict__[name] for name in ("next_bookings", "my_on_hold", "todays_bookings", "on_hold"))
