@@ -132,7 +132,7 @@ def _booking_lists_sql() -> str:
     dashboard, and through the ORM its five lists cost several times what PostgreSQL takes to answer them.
 
     Each list takes its first bookings by period (then id, so that bookings starting together keep their order)
-    before the joins, as ``BookingQuerySet.first_values`` does; the staff's lists are left out by the planner for
+    before the joins, as ``BookingQuerySet.first_with_details`` does; the staff's lists are left out by the planner for
     others. The number of requests is a subquery on their lines: where there is no line, there are none.
     """
     booking, entrants = Booking._meta.db_table, Booking.entrants.through._meta.db_table

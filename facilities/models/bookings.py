@@ -154,13 +154,6 @@ class BookingQuerySet(models.QuerySet):
         """The first ``count`` of these bookings, in their order, with their details; one query."""
         return self._first(count).with_details()
 
-    def first_values(self, count: int, *fields: str):
-        """The first ``count`` of these bookings, in their order, as ``values(*fields)``; one query.
-
-        For short lists: only the columns and joins the fields name, no model instances.
-        """
-        return self._first(count).values(*fields)
-
     def _first(self, count: int):
         """The first ``count`` of these bookings, in their order, for joins to be added to.
 
